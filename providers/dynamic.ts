@@ -1,0 +1,56 @@
+/**
+ * Glue between Pulumi's dynamic-provider machinery and our provider operations.
+ *
+ * Pulumi serializes a dynamic provider's methods into the state and runs them in its
+ * plugin process. Ours are thin: each method imports the operations module by URL at
+ * call time, so the serialized code captures one string and nothing else (no config, no
+ * class instances, no module state), and the operations are plain, testable modules.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Bumped when a provider's state shape changes, so resources created by older code show
+ * a diff instead of being silently read with the new code's assumptions.
+ */
+export const PROVIDER_SCHEMA = 1;
+
+/** The operations module every provider kind exports (see providers/*.ops.ts). */
+export interface ProviderOps {
+  check?(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult>;
+  create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult>;
+  diff?(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
+  update?(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult>;
+  read?(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult>;
+  delete?(id: string, props: Record<string, unknown>): Promise<void>;
+}
+
+/** A dynamic provider whose methods load the operations module at `opsUrl` when called. */
+export function lazyProvider(opsUrl: string): pulumi.dynamic.ResourceProvider {
+  // Everything below is serialized by Pulumi: it may only capture `opsUrl`.
+  return {
+    async check(olds: any, news: any) {
+      const ops = await import(opsUrl);
+      return ops.check ? ops.check(olds, news) : { inputs: news };
+    },
+    async create(inputs: any) {
+      const ops = await import(opsUrl);
+      return ops.create(inputs);
+    },
+    async diff(id: string, olds: any, news: any) {
+      const ops = await import(opsUrl);
+      return ops.diff ? ops.diff(id, olds, news) : {};
+    },
+    async update(id: string, olds: any, news: any) {
+      const ops = await import(opsUrl);
+      return ops.update(id, olds, news);
+    },
+    async read(id: string, props: any) {
+      const ops = await import(opsUrl);
+      return ops.read ? ops.read(id, props) : { id, props };
+    },
+    async delete(id: string, props: any) {
+      const ops = await import(opsUrl);
+      if (ops.delete) await ops.delete(id, props);
+    },
+  };
+}

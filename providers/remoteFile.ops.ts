@@ -1,0 +1,127 @@
+/**
+ * Operations of the RemoteFile provider: one file on a host, with content, mode and
+ * owner. Split as probe (a command plus a pure parser) and plan (desired vs observed to
+ * the script that closes the gap, empty when there is nothing to do).
+ */
+import { createHash } from "node:crypto";
+import { dirname } from "node:path";
+import { cmd, heredoc, script } from "../lib/shell.ts";
+import { run, type Connection } from "./ssh.ts";
+
+/** The inputs (and outputs) of a RemoteFile. */
+export interface FileState {
+  readonly connection: Connection;
+  readonly path: string;
+  readonly content: string;
+  readonly mode: string;
+  readonly owner: string;
+  readonly group: string;
+  readonly schema?: number;
+}
+
+/** What the probe saw on the host; `undefined` when the file is missing. */
+export interface ObservedFile {
+  readonly content: string;
+  readonly mode: string;
+  readonly owner: string;
+  readonly group: string;
+}
+
+export function sha(content: string): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+/** The probe: prints `MISSING`, or `mode owner group` and the base64 content. */
+export function probeScript(path: string): string {
+  return script(
+    `p=${cmd(path)}`,
+    `if [ ! -f "$p" ]; then echo MISSING; exit 0; fi`,
+    `stat -c '%a %U %G' "$p"`,
+    `base64 -w0 "$p"; echo`,
+  );
+}
+
+export function parseProbe(stdout: string): ObservedFile | undefined {
+  const lines = stdout.split("\n");
+  if (lines[0]?.trim() === "MISSING") return undefined;
+  const [mode, owner, group] = (lines[0] ?? "").trim().split(" ");
+  if (!mode || !owner || !group) throw new Error(`unexpected file probe output: ${JSON.stringify(lines[0])}`);
+  return {
+    mode: mode.padStart(4, "0"),
+    owner,
+    group,
+    content: Buffer.from((lines[1] ?? "").trim(), "base64").toString("utf8"),
+  };
+}
+
+/** The plan: the script that turns `observed` into `desired`, or "" when they match. */
+export function plan(desired: FileState, observed: ObservedFile | undefined): string {
+  if (observed && observed.content === desired.content && observed.mode === desired.mode
+      && observed.owner === desired.owner && observed.group === desired.group) {
+    return "";
+  }
+  // Written to a temporary file beside the target and renamed: readers never see half a
+  // file, and an interrupted run leaves the old file in place.
+  return script(
+    `p=${cmd(desired.path)}`,
+    `install -d -m 0755 ${cmd(dirname(desired.path))}`,
+    `tmp=$(mktemp "$p.fleet.XXXXXX")`,
+    `trap 'rm -f "$tmp"' EXIT`,
+    `cat > "$tmp" ${heredoc(desired.content)}`,
+    // heredoc always ends in a newline; drop it when the content has none.
+    !desired.content.endsWith("\n") && `truncate -s -1 "$tmp"`,
+    `chown ${cmd(`${desired.owner}:${desired.group}`)} "$tmp"`,
+    `chmod ${cmd(desired.mode)} "$tmp"`,
+    `mv -f "$tmp" "$p"`,
+    `trap - EXIT`,
+  );
+}
+
+async function converge(s: FileState): Promise<void> {
+  const observed = parseProbe((await run(s.connection, probeScript(s.path), { step: `read ${s.path}` })).stdout);
+  const body = plan(s, observed);
+  if (body) await run(s.connection, body, { step: `write ${s.path}` });
+}
+
+export async function check(_olds: unknown, news: FileState) {
+  const failures = [];
+  if (!news.path?.startsWith("/")) failures.push({ property: "path", reason: `must be an absolute path, got ${JSON.stringify(news.path)}` });
+  if (!/^0?[0-7]{3}$/.test(news.mode ?? "")) failures.push({ property: "mode", reason: `must be an octal mode like 0644, got ${JSON.stringify(news.mode)}` });
+  return { inputs: { ...news, mode: news.mode?.padStart(4, "0") }, failures };
+}
+
+export async function create(inputs: FileState) {
+  await converge(inputs);
+  return { id: `${inputs.connection.host}:${inputs.path}`, outs: inputs };
+}
+
+const CONTENT_KEYS = ["content", "mode", "owner", "group", "schema"] as const;
+
+export async function diff(_id: string, olds: FileState, news: FileState) {
+  const replaces = [];
+  if (olds.path !== news.path) replaces.push("path");
+  if (olds.connection?.host !== news.connection?.host) replaces.push("connection");
+  const changed = CONTENT_KEYS.filter((k) => olds[k] !== news[k]);
+  return {
+    changes: replaces.length > 0 || changed.length > 0,
+    replaces,
+    deleteBeforeReplace: false,
+  };
+}
+
+export async function update(_id: string, _olds: FileState, news: FileState) {
+  await converge(news);
+  return { outs: news };
+}
+
+/** Reports the file as it is on the host, so `pulumi refresh` shows a hand edit. */
+export async function read(id: string, props: FileState) {
+  const observed = parseProbe((await run(props.connection, probeScript(props.path), { step: `read ${props.path}` })).stdout);
+  if (!observed) return { id: "", props: {} }; // gone: the next `up` creates it again
+  return { id, props: { ...props, ...observed } };
+}
+
+export async function delete_(_id: string, props: FileState) {
+  await run(props.connection, script(`rm -f ${cmd(props.path)}`), { step: `remove ${props.path}` });
+}
+export { delete_ as delete };

@@ -1,0 +1,68 @@
+/**
+ * Operations of the RemoteScript provider: an imperative step on a host (package
+ * installs, git checkout, migrate, reload) that re-runs exactly when its triggers or its
+ * script change. It has no drift to read: what it did is described by other resources.
+ */
+import { heredoc, script } from "../lib/shell.ts";
+import { run, type Connection } from "./ssh.ts";
+
+export interface ScriptState {
+  readonly connection: Connection;
+  /** Runs on create, and on update unless `update` is given. */
+  readonly create: string;
+  readonly update?: string;
+  readonly delete?: string;
+  /** Named values whose change re-runs the step (shown by name in previews). */
+  readonly triggers?: Record<string, string>;
+  /** Values the script reads as shell variables; sent in the script body on stdin, never on a command line. */
+  readonly secrets?: Record<string, string>;
+  /** A short description for error messages. */
+  readonly description?: string;
+  readonly schema?: number;
+}
+
+/** Shell variable names a script may receive; anything else is rejected before a run. */
+const VAR = /^[A-Z_][A-Z0-9_]*$/;
+
+/** The full body sent to the host: secrets first, as variables, then the step itself. */
+export function withSecrets(body: string, secrets: Record<string, string> = {}): string {
+  const lines = Object.keys(secrets).sort().map((k) => {
+    if (!VAR.test(k)) throw new Error(`secret name ${JSON.stringify(k)} is not a shell variable name`);
+    return `${k}=$(cat ${heredoc(secrets[k]!)}\n)`;
+  });
+  return script(...lines, body);
+}
+
+async function runStep(s: ScriptState, body: string, what: string): Promise<void> {
+  await run(s.connection, withSecrets(body, s.secrets), { step: `${what}: ${s.description ?? "script"}` });
+}
+
+export async function create(inputs: ScriptState) {
+  await runStep(inputs, inputs.create, "create");
+  return { id: `${inputs.connection.host}:${inputs.description ?? "script"}:${Date.now().toString(36)}`, outs: inputs };
+}
+
+const KEYS = ["create", "update", "delete", "schema"] as const;
+
+function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+export async function diff(_id: string, olds: ScriptState, news: ScriptState) {
+  const replaces = olds.connection?.host !== news.connection?.host ? ["connection"] : [];
+  const changes = replaces.length > 0 || KEYS.some((k) => olds[k] !== news[k])
+    || !sameRecord(olds.triggers, news.triggers) || !sameRecord(olds.secrets, news.secrets);
+  return { changes, replaces, deleteBeforeReplace: true };
+}
+
+export async function update(_id: string, _olds: ScriptState, news: ScriptState) {
+  await runStep(news, news.update ?? news.create, "update");
+  return { outs: news };
+}
+
+export async function delete_(_id: string, props: ScriptState) {
+  if (props.delete) await runStep(props, props.delete, "delete");
+}
+export { delete_ as delete };

@@ -1,0 +1,154 @@
+/**
+ * The SSH session code every dynamic provider shares.
+ *
+ * It drives the system OpenSSH client rather than a JavaScript SSH library: OpenSSH's
+ * ControlMaster gives us one authenticated connection per host for the whole run (every
+ * resource's steps are cheap channels on it), host keys are pinned through a known_hosts
+ * file we write, and no extra npm dependency is needed.
+ *
+ * Scripts always run as `bash -euo pipefail -s` with their body on stdin, so secrets in a
+ * script (in heredocs) never appear on any command line, here or on the server.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync, existsSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** How to reach one host. Passed to every dynamic resource as a (secret) input. */
+export interface Connection {
+  /** Address or DNS name of the host. */
+  readonly host: string;
+  /** SSH port. @default 22 */
+  readonly port?: number;
+  /** Login user; it must be root or have passwordless sudo. @default "root" */
+  readonly user?: string;
+  /** The host's public key, `type base64` (as in known_hosts), pinned: no other key is accepted. */
+  readonly hostKey: string;
+  /** The private key (OpenSSH PEM text) to log in with. Secret. */
+  readonly privateKey: string;
+}
+
+/** What a remote script returned. */
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** Raised when a remote script fails; the message names the host and the step. */
+export class RemoteError extends Error {
+  readonly result: RunResult;
+  constructor(message: string, result: RunResult) {
+    super(message);
+    this.name = "RemoteError";
+    this.result = result;
+  }
+}
+
+/** Per-connection folder holding the key, the pinned known_hosts and the control socket. */
+function sessionDir(c: Connection): string {
+  const id = createHash("sha256")
+    .update([c.host, c.port ?? 22, c.user ?? "root", c.hostKey, c.privateKey].join("\0"))
+    .digest("hex")
+    .slice(0, 16);
+  // Short path: the control socket's path must fit in a unix socket name (108 bytes).
+  const base = join(tmpdir(), `dfssh-${process.getuid?.() ?? 0}`);
+  const dir = join(base, id);
+  if (!existsSync(join(dir, "known_hosts"))) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(base, 0o700);
+    chmodSync(dir, 0o700);
+    const key = c.privateKey.endsWith("\n") ? c.privateKey : c.privateKey + "\n";
+    writeFileSync(join(dir, "id"), key, { mode: 0o600 });
+    const port = c.port ?? 22;
+    const name = port === 22 ? c.host : `[${c.host}]:${port}`;
+    writeFileSync(join(dir, "known_hosts"), `${name} ${c.hostKey.trim()}\n`, { mode: 0o600 });
+  }
+  return dir;
+}
+
+/** The ssh arguments for a connection (exported for tests). */
+export function sshArgs(c: Connection, dir: string): string[] {
+  return [
+    "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", `UserKnownHostsFile=${join(dir, "known_hosts")}`,
+    "-o", "GlobalKnownHostsFile=/dev/null",
+    "-o", "IdentitiesOnly=yes",
+    "-o", "IdentityAgent=none",
+    "-i", join(dir, "id"),
+    "-o", "ControlMaster=auto",
+    "-o", `ControlPath=${join(dir, "cm")}`,
+    // Long enough to span one `pulumi up`; short enough not to linger after it.
+    "-o", "ControlPersist=20",
+    "-o", "ConnectTimeout=15",
+    "-o", "ServerAliveInterval=15",
+    "-o", "LogLevel=ERROR",
+    "-p", String(c.port ?? 22),
+    "-l", c.user ?? "root",
+    c.host,
+  ];
+}
+
+/** Counts SSH invocations per host in this process (read by tests and benchmarks). */
+export const sessionCounts = new Map<string, number>();
+
+function once(c: Connection, body: string, timeoutMs: number): Promise<RunResult> {
+  const dir = sessionDir(c);
+  const asRoot = (c.user ?? "root") === "root" ? "bash -euo pipefail -s" : "sudo -n bash -euo pipefail -s";
+  sessionCounts.set(c.host, (sessionCounts.get(c.host) ?? 0) + 1);
+  return new Promise((resolve, reject) => {
+    const child = spawn("ssh", [...sshArgs(c, dir), asRoot], { stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`could not start ssh (is openssh-client installed?): ${e.message}`));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8") + (signal ? `\n(ssh ended by ${signal}: timed out after ${timeoutMs} ms)` : ""),
+        code: code ?? 255,
+      });
+    });
+    child.stdin.on("error", () => undefined); // the remote side may close early on failure
+    child.stdin.end(body);
+  });
+}
+
+export interface RunOptions {
+  /** A short name for the step, used in error messages. */
+  readonly step?: string;
+  /** Give up after this long. @default 1_800_000 (30 minutes: package installs can be slow) */
+  readonly timeoutMs?: number;
+  /** Return a failed result instead of raising. @default false */
+  readonly allowFailure?: boolean;
+}
+
+/**
+ * Runs a bash script on the host. Exit status 255 is ssh's own failure (host not up yet,
+ * network); those are retried a few times. A failing script raises a RemoteError with
+ * the tail of its stderr (scripts that handle secrets print none).
+ */
+export async function run(c: Connection, body: string, opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? 1_800_000;
+  let result: RunResult = { stdout: "", stderr: "", code: 255 };
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
+    result = await once(c, body, timeoutMs);
+    if (result.code !== 255) break;
+  }
+  if (result.code !== 0 && !opts.allowFailure) {
+    const tail = result.stderr.trim().split("\n").slice(-15).join("\n");
+    const what = opts.step ? `${opts.step} on ${c.host}` : `remote script on ${c.host}`;
+    const why = result.code === 255 ? "ssh could not connect or was cut off" : `exit status ${result.code}`;
+    throw new RemoteError(`${what} failed (${why}):\n${tail}`, result);
+  }
+  return result;
+}

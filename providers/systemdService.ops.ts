@@ -1,0 +1,116 @@
+/**
+ * Operations of the SystemdService provider: a unit's enabled/active state, plus the
+ * restart or reload its changed inputs call for. Refresh reads the real state, so a
+ * service someone stopped shows as drift and the next `up` starts it again.
+ */
+import { cmd, script } from "../lib/shell.ts";
+import { run, type Connection } from "./ssh.ts";
+
+export interface ServiceState {
+  readonly connection: Connection;
+  readonly unit: string;
+  readonly enabled: boolean;
+  readonly active: boolean;
+  /** Named hashes of what needs a restart when it changes (unit file, code release). */
+  readonly restartOn?: Record<string, string>;
+  /** Named hashes of what needs only a reload (e.g. a config the service re-reads on HUP). */
+  readonly reloadOn?: Record<string, string>;
+  readonly schema?: number;
+}
+
+export interface ObservedService {
+  readonly enabled: boolean;
+  readonly active: boolean;
+}
+
+export function probeScript(unit: string): string {
+  return script(
+    `u=${cmd(unit)}`,
+    `echo "$(systemctl is-enabled "$u" 2>/dev/null || true) $(systemctl is-active "$u" 2>/dev/null || true)"`,
+  );
+}
+
+export function parseProbe(stdout: string): ObservedService {
+  const [enabled, active] = stdout.trim().split(/\s+/);
+  return { enabled: enabled === "enabled", active: active === "active" || active === "reloading" };
+}
+
+function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
+  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+}
+
+/** What changed between the recorded and the desired inputs. */
+export function changes(olds: ServiceState | undefined, news: ServiceState) {
+  return {
+    restart: !olds || !sameRecord(olds.restartOn, news.restartOn),
+    reload: !olds || !sameRecord(olds.reloadOn, news.reloadOn),
+  };
+}
+
+/**
+ * The plan. A restart covers a reload; nothing is restarted that need not be; a unit
+ * that should be active is checked to still be active a moment later, with its journal
+ * shown when it is not, so a crash-looping app fails the run instead of hiding.
+ */
+export function plan(desired: ServiceState, observed: ObservedService, change: { restart: boolean; reload: boolean }): string {
+  const u = cmd(desired.unit);
+  const steps: string[] = [];
+  if (change.restart) steps.push("systemctl daemon-reload");
+  if (desired.enabled && !observed.enabled) steps.push(`systemctl enable ${u}`);
+  if (!desired.enabled && observed.enabled) steps.push(`systemctl disable ${u}`);
+  if (desired.active) {
+    if (!observed.active) steps.push(`systemctl start ${u}`);
+    else if (change.restart) steps.push(`systemctl restart ${u}`);
+    else if (change.reload) steps.push(`systemctl reload-or-restart ${u}`);
+  } else if (observed.active) {
+    steps.push(`systemctl stop ${u}`);
+  }
+  if (steps.length === 0) return "";
+  if (desired.active) {
+    steps.push(
+      "sleep 2",
+      `if ! systemctl is-active --quiet ${u}; then echo "${desired.unit} is not running:" >&2; journalctl -u ${u} -n 25 --no-pager >&2; exit 1; fi`,
+    );
+  }
+  return script(...steps);
+}
+
+async function converge(olds: ServiceState | undefined, news: ServiceState): Promise<void> {
+  const observed = parseProbe((await run(news.connection, probeScript(news.unit), { step: `probe ${news.unit}` })).stdout);
+  const body = plan(news, observed, changes(olds, news));
+  if (body) await run(news.connection, body, { step: `converge ${news.unit}` });
+}
+
+export async function create(inputs: ServiceState) {
+  await converge(undefined, inputs);
+  return { id: `${inputs.connection.host}:${inputs.unit}`, outs: inputs };
+}
+
+export async function diff(_id: string, olds: ServiceState, news: ServiceState) {
+  const replaces = olds.unit !== news.unit || olds.connection?.host !== news.connection?.host ? ["unit"] : [];
+  const c = changes(olds, news);
+  return {
+    changes: replaces.length > 0 || c.restart || c.reload || olds.enabled !== news.enabled
+      || olds.active !== news.active || olds.schema !== news.schema,
+    replaces,
+    deleteBeforeReplace: true,
+  };
+}
+
+export async function update(_id: string, olds: ServiceState, news: ServiceState) {
+  await converge(olds, news);
+  return { outs: news };
+}
+
+export async function read(id: string, props: ServiceState) {
+  const observed = parseProbe((await run(props.connection, probeScript(props.unit), { step: `probe ${props.unit}` })).stdout);
+  return { id, props: { ...props, ...observed } };
+}
+
+export async function delete_(_id: string, props: ServiceState) {
+  await run(props.connection, script(
+    `u=${cmd(props.unit)}`,
+    `if systemctl cat "$u" >/dev/null 2>&1; then systemctl disable --now "$u" || true; fi`,
+  ), { step: `stop ${props.unit}` });
+}
+export { delete_ as delete };
