@@ -1,0 +1,106 @@
+/**
+ * Broker: the Celery broker on the broker host, with the app's own credentials:
+ * RabbitMQ (a vhost and user for the app) or Redis (password-protected). Bound to the
+ * private network when other hosts connect, to loopback otherwise.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostPlan } from "../config/topology.ts";
+import { shortHash } from "../lib/hash.ts";
+import { cmd, script } from "../lib/shell.ts";
+import { renderRedisConf } from "../templates/redis.ts";
+import { RemoteFile } from "../providers/remoteFile.ts";
+import { RemoteScript } from "../providers/remoteScript.ts";
+import { SystemdService } from "../providers/systemdService.ts";
+import type { Host } from "./host.ts";
+
+export interface BrokerArgs {
+  /** The broker host. */
+  readonly host: Host;
+  /** "rabbitmq" or "redis". */
+  readonly kind: "rabbitmq" | "redis";
+  /** Hosts that connect (worker, beat and app hosts). */
+  readonly clients: readonly HostPlan[];
+  /** App name: the RabbitMQ user and vhost. */
+  readonly appName: string;
+  /** The broker password (secret). */
+  readonly password: pulumi.Input<string>;
+}
+
+export class Broker extends pulumi.ComponentResource {
+  /** Address clients on other hosts use. */
+  public readonly address: string;
+  /** Broker port. */
+  public readonly port: number;
+  /** Resources clients must wait for. */
+  public readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: BrokerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:Broker", name, {}, opts);
+    const h = args.host;
+    const remote = args.clients.some((c) => c.name !== h.plan.name);
+    const bind = remote ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+    const deps = { parent: this, dependsOn: h.ready };
+    this.address = h.plan.privateAddress;
+
+    if (args.kind === "rabbitmq") {
+      this.port = 5672;
+      const conf = `# Managed by django-fleet (pulumi).\n${bind.map((a, i) => `listeners.tcp.${i + 1} = ${a}:5672`).join("\n")}\n`;
+      const confFile = new RemoteFile(`${name}-conf`, {
+        connection: h.connection, path: "/etc/rabbitmq/rabbitmq.conf", content: conf,
+      }, deps);
+      const service = new SystemdService(`${name}-service`, {
+        connection: h.connection, unit: "rabbitmq-server.service",
+        restartOn: { "rabbitmq.conf": shortHash(conf) },
+      }, { parent: this, dependsOn: [confFile] });
+      const user = cmd(args.appName);
+      // rabbitmqctl takes the password as an argument: it exists only inside this
+      // root-run script on the broker host, never on the machine running Pulumi's logs.
+      const account = new RemoteScript(`${name}-account`, {
+        connection: h.connection,
+        description: `RabbitMQ vhost and user ${args.appName}`,
+        secrets: { BROKER_PASSWORD: args.password },
+        create: script(
+          `rabbitmqctl -q list_vhosts | grep -qx ${user} || rabbitmqctl -q add_vhost ${user}`,
+          `if rabbitmqctl -q list_users | awk '{print $1}' | grep -qx ${user}; then`,
+          `  rabbitmqctl -q change_password ${user} "$BROKER_PASSWORD" >/dev/null`,
+          "else",
+          `  rabbitmqctl -q add_user ${user} "$BROKER_PASSWORD" >/dev/null`,
+          "fi",
+          `rabbitmqctl -q set_permissions -p ${user} ${user} '.*' '.*' '.*'`,
+          // The default guest account is not needed by anything we run.
+          "rabbitmqctl -q delete_user guest >/dev/null 2>&1 || true",
+        ),
+        delete: script(`rabbitmqctl -q delete_user ${user} >/dev/null 2>&1 || true`),
+      }, { parent: this, dependsOn: [service] });
+      this.ready = [account];
+    } else {
+      this.port = 6379;
+      const conf = renderRedisConf({ bindAddresses: bind, secretIncludePath: "/etc/redis/django-fleet-secret.conf" });
+      const secretFile = new RemoteFile(`${name}-secret`, {
+        connection: h.connection, path: "/etc/redis/django-fleet-secret.conf",
+        content: pulumi.interpolate`requirepass ${args.password}\n`,
+        owner: "redis", group: "redis", mode: "0600", secret: true,
+      }, deps);
+      const confFile = new RemoteFile(`${name}-conf`, {
+        connection: h.connection, path: "/etc/redis/django-fleet.conf", content: conf,
+        owner: "redis", group: "redis", mode: "0640",
+      }, deps);
+      const include = new RemoteScript(`${name}-include`, {
+        connection: h.connection,
+        description: "include django-fleet.conf from redis.conf",
+        create: script(
+          "grep -qx 'include /etc/redis/django-fleet.conf' /etc/redis/redis.conf || echo 'include /etc/redis/django-fleet.conf' >> /etc/redis/redis.conf",
+        ),
+      }, deps);
+      const service = new SystemdService(`${name}-service`, {
+        connection: h.connection, unit: "redis-server.service",
+        restartOn: {
+          "django-fleet.conf": shortHash(conf),
+          "django-fleet-secret.conf": pulumi.unsecret(pulumi.output(args.password).apply(shortHash)),
+        },
+      }, { parent: this, dependsOn: [secretFile, confFile, include] });
+      this.ready = [service];
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * CeleryWorker: Celery workers on one host, and the fleet's single beat where this host
+ * holds the beat role (the topology guarantees there is exactly one).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/schema.ts";
+import { shortHash } from "../lib/hash.ts";
+import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "../templates/systemdUnits.ts";
+import { RemoteFile } from "../providers/remoteFile.ts";
+import { SystemdService } from "../providers/systemdService.ts";
+import { appPaths, type AppRelease } from "./appRelease.ts";
+import type { Host } from "./host.ts";
+
+export interface CeleryWorkerArgs {
+  /** The host. */
+  readonly host: Host;
+  /** The stack config (app and celery parts). */
+  readonly config: StackConfig;
+  /** The code on this host. */
+  readonly release: AppRelease;
+  /** Run workers here. */
+  readonly worker: boolean;
+  /** Run the beat here. */
+  readonly beat: boolean;
+  /** Resources that must exist first (broker account, migration). */
+  readonly after: pulumi.Resource[];
+}
+
+export class CeleryWorker extends pulumi.ComponentResource {
+  constructor(name: string, args: CeleryWorkerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:CeleryWorker", name, {}, opts);
+    const { host: h, config: cfg, release } = args;
+    const app = cfg.app;
+    const p = appPaths(app.name);
+    const celeryApp = app.celeryApp ?? app.settingsModule.split(".")[0]!;
+    const base = { appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv, envFile: p.envFile, celeryApp };
+
+    const units: Array<[string, string]> = [];
+    if (args.worker) {
+      units.push([`${app.name}-celery-worker.service`, renderCeleryWorkerUnit({
+        ...base, concurrency: cfg.celery.concurrency, queues: cfg.celery.queues,
+      })]);
+    }
+    if (args.beat) {
+      units.push([`${app.name}-celery-beat.service`, renderCeleryBeatUnit({
+        ...base, scheduleFile: `${p.state}/celerybeat-schedule`,
+      })]);
+    }
+    for (const [unitName, unit] of units) {
+      const short = unitName.replace(`${app.name}-celery-`, "").replace(".service", "");
+      const file = new RemoteFile(`${name}-${short}-unit`, {
+        connection: h.connection, path: `/etc/systemd/system/${unitName}`, content: unit,
+      }, { parent: this, dependsOn: h.ready });
+      // Celery has no graceful code reload: a new release or env restarts it (warm
+      // shutdown lets running tasks finish first).
+      new SystemdService(`${name}-${short}`, {
+        connection: h.connection,
+        unit: unitName,
+        restartOn: { [unitName]: shortHash(unit), env: release.envHash, commit: release.commit.slice(0, 12) },
+      }, { parent: this, dependsOn: [file, ...release.ready, ...args.after] });
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Host: what every server gets before its roles: the packages all its roles need,
+ * installed in one apt run. Other components on the host depend on `ready`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostPlan } from "../config/topology.ts";
+import { packagesFor } from "../config/packages.ts";
+import type { StackConfig } from "../config/schema.ts";
+import { cmd, script } from "../lib/shell.ts";
+import { RemoteScript } from "../providers/remoteScript.ts";
+import type { Connection } from "../providers/ssh.ts";
+
+export interface HostArgs {
+  /** The resolved host. */
+  readonly plan: HostPlan;
+  /** How to reach it. */
+  readonly connection: pulumi.Output<Connection>;
+  /** The stack config (for role-dependent packages). */
+  readonly config: StackConfig;
+}
+
+/** The apt step: quiet, non-interactive, refreshes package lists only when stale. */
+export function installScript(packages: readonly string[]): string {
+  return script(
+    "export DEBIAN_FRONTEND=noninteractive",
+    `want=(${cmd(...packages)})`,
+    `have=$(dpkg-query -W -f='\${db:Status-Abbrev}\\n' "\${want[@]}" 2>/dev/null | grep -c '^ii' || true)`,
+    // Everything installed: nothing to do, and no apt lock taken.
+    `if [ "$have" -eq "\${#want[@]}" ]; then exit 0; fi`,
+    // Lists older than an hour (or none) are refreshed first.
+    `if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -60 -print -quit)" ]; then apt-get update -q >/dev/null; fi`,
+    `apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold "\${want[@]}" >/dev/null`,
+  );
+}
+
+export class Host extends pulumi.ComponentResource {
+  /** The resolved host. */
+  public readonly plan: HostPlan;
+  /** Its SSH connection. */
+  public readonly connection: pulumi.Output<Connection>;
+  /** Resources later steps on this host must wait for. */
+  public readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: HostArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:Host", name, {}, opts);
+    this.plan = args.plan;
+    this.connection = args.connection;
+    const packages = packagesFor(args.plan.roles, args.config);
+    const install = new RemoteScript(`${name}-packages`, {
+      connection: args.connection,
+      description: `install packages (${packages.length})`,
+      create: installScript(packages),
+      triggers: { packages: packages.join(" ") },
+    }, { parent: this });
+    this.ready = [install];
+    this.registerOutputs({});
+  }
+}

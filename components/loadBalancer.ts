@@ -1,0 +1,91 @@
+/**
+ * LoadBalancer: nginx in front of every app node, serving static and media files itself,
+ * with TLS (self-signed for dev, or a certificate the user provides) and an HTTP to
+ * HTTPS redirect when TLS is on.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/schema.ts";
+import { shortHash } from "../lib/hash.ts";
+import { cmd, script } from "../lib/shell.ts";
+import { renderNginxSite, type NginxUpstream } from "../templates/nginxSite.ts";
+import { RemoteFile } from "../providers/remoteFile.ts";
+import { RemoteScript } from "../providers/remoteScript.ts";
+import { SystemdService } from "../providers/systemdService.ts";
+import { appPaths } from "./appRelease.ts";
+import type { Host } from "./host.ts";
+
+export interface LoadBalancerArgs {
+  /** The load balancer host. */
+  readonly host: Host;
+  /** The stack config (app and loadBalancer parts). */
+  readonly config: StackConfig;
+  /** Where the app nodes listen, in order. */
+  readonly upstreams: readonly NginxUpstream[];
+  /** Resources that must exist first (collected static files, app services). */
+  readonly after: pulumi.Resource[];
+}
+
+export class LoadBalancer extends pulumi.ComponentResource {
+  /** The site's URL. */
+  public readonly url: string;
+
+  constructor(name: string, args: LoadBalancerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:LoadBalancer", name, {}, opts);
+    const { host: h, config: cfg } = args;
+    const lb = cfg.loadBalancer;
+    const app = cfg.app.name;
+    const p = appPaths(app);
+    const deps: pulumi.Resource[] = [...h.ready];
+    const triggers: Record<string, pulumi.Input<string>> = {};
+
+    let tls: { certificatePath: string; keyPath: string } | undefined;
+    if (lb.tls === "selfSigned") {
+      tls = { certificatePath: `/etc/nginx/ssl/${app}.crt`, keyPath: `/etc/nginx/ssl/${app}.key` };
+      const cn = lb.serverName === "_" ? h.plan.address : lb.serverName;
+      const san = /^[\d.]+$/.test(cn) ? `IP:${cn}` : `DNS:${cn}`;
+      const cert = new RemoteScript(`${name}-selfsigned-cert`, {
+        connection: h.connection,
+        description: `self-signed certificate for ${cn}`,
+        create: script(
+          "install -d -m 0700 /etc/nginx/ssl",
+          `openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj ${cmd(`/CN=${cn}`)} -addext ${cmd(`subjectAltName=${san}`)} -keyout ${cmd(tls.keyPath)} -out ${cmd(tls.certificatePath)} 2>/dev/null`,
+          `chmod 0600 ${cmd(tls.keyPath)}`,
+        ),
+        triggers: { commonName: cn },
+      }, { parent: this, dependsOn: h.ready });
+      deps.push(cert);
+      triggers.certificate = cn;
+    } else if (lb.tls === "provided") {
+      tls = { certificatePath: lb.certificatePath!, keyPath: lb.keyPath! };
+    }
+
+    const site = renderNginxSite({
+      appName: app,
+      upstreams: args.upstreams,
+      serverName: lb.serverName,
+      tls,
+      staticRoot: p.static,
+      mediaRoot: p.media,
+    });
+    const siteFile = new RemoteFile(`${name}-site`, {
+      connection: h.connection, path: `/etc/nginx/sites-enabled/${app}.conf`, content: site,
+    }, { parent: this, dependsOn: deps });
+    // Debian's default site would answer for "_" too; it goes, and comes back on destroy.
+    const noDefault = new RemoteScript(`${name}-no-default-site`, {
+      connection: h.connection,
+      description: "disable nginx's default site",
+      create: script("rm -f /etc/nginx/sites-enabled/default"),
+      delete: script("[ -e /etc/nginx/sites-available/default ] && ln -sf /etc/nginx/sites-available/default /etc/nginx/sites-enabled/default || true"),
+    }, { parent: this, dependsOn: h.ready });
+    new SystemdService(`${name}-nginx`, {
+      connection: h.connection,
+      unit: "nginx.service",
+      reloadOn: { [`${app}.conf`]: shortHash(site), ...triggers },
+    }, { parent: this, dependsOn: [siteFile, noDefault, ...args.after] });
+
+    const scheme = tls ? "https" : "http";
+    const hostName = lb.serverName === "_" ? h.plan.address : lb.serverName;
+    this.url = `${scheme}://${hostName}/`;
+    this.registerOutputs({ url: this.url });
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The app's environment variables (what goes into its 0600 env file). Pure.
+ */
+import type { StackConfig } from "./schema.ts";
+import { appPaths } from "../components/paths.ts";
+
+export interface EnvironmentInputs {
+  readonly secretKey: string;
+  readonly dbPassword: string;
+  readonly brokerPassword: string;
+  /** How this host reaches the database and the broker. */
+  readonly dbHost: string;
+  readonly brokerHost: string;
+  readonly dbName: string;
+  readonly dbUser: string;
+}
+
+export function databaseUrl(cfg: StackConfig, i: EnvironmentInputs): string {
+  const u = encodeURIComponent;
+  return `postgres://${u(i.dbUser)}:${u(i.dbPassword)}@${i.dbHost}:${cfg.database.port}/${u(i.dbName)}`;
+}
+
+export function brokerUrl(cfg: StackConfig, i: EnvironmentInputs): string {
+  const u = encodeURIComponent;
+  return cfg.broker.kind === "rabbitmq"
+    ? `amqp://${u(cfg.app.name)}:${u(i.brokerPassword)}@${i.brokerHost}:5672/${u(cfg.app.name)}`
+    : `redis://:${u(i.brokerPassword)}@${i.brokerHost}:6379/0`;
+}
+
+export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs): Record<string, string> {
+  const n = cfg.app.envNames;
+  const p = appPaths(cfg.app.name);
+  const serverName = cfg.loadBalancer.serverName;
+  return {
+    DJANGO_SETTINGS_MODULE: cfg.app.settingsModule,
+    [n.allowedHosts]: serverName === "_" ? "*" : serverName,
+    [n.staticRoot]: p.static,
+    [n.mediaRoot]: p.media,
+    // User-supplied values win over the defaults above, but not over credentials below.
+    ...cfg.app.env,
+    [n.secretKey]: i.secretKey,
+    [n.databaseUrl]: databaseUrl(cfg, i),
+    [n.brokerUrl]: brokerUrl(cfg, i),
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * Which Debian packages each role needs. Pure; the Host component installs the union for
+ * a host in one apt run (one SSH round trip, one dpkg lock).
+ */
+import type { Role } from "./schema.ts";
+import type { StackConfig } from "./schema.ts";
+
+/** Every host: logging, time sync, unattended security updates, TLS roots. */
+export const BASE_PACKAGES = ["ca-certificates", "rsyslog", "logrotate", "systemd-timesyncd", "unattended-upgrades", "curl"] as const;
+
+export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker">): string[] {
+  const p = new Set<string>(BASE_PACKAGES);
+  const code = roles.has("app") || roles.has("worker") || roles.has("beat") || roles.has("loadBalancer");
+  if (code) ["git", "python3-venv", "python3-dev"].forEach((x) => p.add(x));
+  if (roles.has("loadBalancer")) ["nginx", "openssl"].forEach((x) => p.add(x));
+  if (roles.has("db") || roles.has("dbReplica")) p.add("postgresql");
+  if (roles.has("broker")) p.add(cfg.broker.kind === "rabbitmq" ? "rabbitmq-server" : "redis-server");
+  return [...p].sort();
+}

@@ -1,0 +1,140 @@
+/**
+ * The stack's configuration, one strict zod schema composed from one schema per part.
+ * Every key lives under the `django-fleet:` namespace in Pulumi.<stack>.yaml. Unknown
+ * keys are errors (a typo must not silently fall back to a default).
+ */
+import { z } from "zod";
+
+/** The roles a host can hold. One host may hold all of them (the dev stack). */
+export const ROLES = ["loadBalancer", "app", "worker", "beat", "db", "dbReplica", "broker", "logging"] as const;
+export type Role = (typeof ROLES)[number];
+
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes, starting with a letter");
+const ident = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be lower-case letters, digits and underscores");
+const port = z.number().int().min(1).max(65535);
+
+export const hostSchema = z.strictObject({
+  /** Name of the host, unique in the stack; also its key in the inventory file. */
+  name,
+  /** Address to reach it over SSH. @default the inventory file's address for `name` */
+  address: z.string().min(1).optional(),
+  /** Address other hosts use to reach it (a private network). @default `address` */
+  privateAddress: z.string().min(1).optional(),
+  /** SSH port. @default 22 */
+  port: port.default(22),
+  /** SSH user: root, or a user with passwordless sudo. @default "root" */
+  user: z.string().min(1).default("root"),
+  /** The host's SSH public key (`ssh-ed25519 AAAA...`), pinned. @default the inventory's */
+  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be `TYPE BASE64` as in known_hosts").optional(),
+  /** What this host does. */
+  roles: z.array(z.enum(ROLES)).min(1, "needs at least one role"),
+});
+
+export const gunicornSchema = z.strictObject({
+  /** Worker processes. @default 3 */
+  workers: z.number().int().min(1).max(64).default(3),
+  /** Seconds before a silent worker is killed and restarted. @default 30 */
+  timeoutSeconds: z.number().int().min(1).max(3600).default(30),
+  /** Requests a worker serves before it is recycled (0: never). @default 1000 */
+  maxRequests: z.number().int().min(0).default(1000),
+});
+
+export const appSchema = z.strictObject({
+  /** Short name of the app: the system user, `/srv/<name>`, unit names. */
+  name: ident,
+  /** Git URL the hosts clone the app from. */
+  repo: z.string().min(1),
+  /** Branch, tag or commit to deploy. @default "main" */
+  ref: z.string().min(1).default("main"),
+  /** Django settings module. */
+  settingsModule: z.string().regex(/^[A-Za-z_][\w.]*$/, "must be a dotted Python module path"),
+  /** WSGI application, `module:attribute`. */
+  wsgiModule: z.string().regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, "must be `module.path:attribute`"),
+  /** Celery app for `celery -A`. @default the package of `settingsModule` */
+  celeryApp: z.string().regex(/^[A-Za-z_][\w.:]*$/).optional(),
+  /** Requirements file, relative to the repository root. @default "requirements.txt" */
+  requirementsFile: z.string().min(1).default("requirements.txt"),
+  /** Port gunicorn listens on; give each app on a host its own. @default 8000 */
+  port: port.default(8000),
+  /** Extra environment variables for the app (plain values; secrets belong in secret config). @default {} */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string()).default({}),
+  /** Names of the variables the app reads its settings from. */
+  envNames: z.strictObject({
+    /** @default "DJANGO_SECRET_KEY" */ secretKey: z.string().default("DJANGO_SECRET_KEY"),
+    /** @default "DATABASE_URL" */ databaseUrl: z.string().default("DATABASE_URL"),
+    /** @default "CELERY_BROKER_URL" */ brokerUrl: z.string().default("CELERY_BROKER_URL"),
+    /** @default "DJANGO_ALLOWED_HOSTS" */ allowedHosts: z.string().default("DJANGO_ALLOWED_HOSTS"),
+    /** @default "DJANGO_STATIC_ROOT" */ staticRoot: z.string().default("DJANGO_STATIC_ROOT"),
+    /** @default "DJANGO_MEDIA_ROOT" */ mediaRoot: z.string().default("DJANGO_MEDIA_ROOT"),
+  }).prefault({}),
+  /** gunicorn settings. */
+  gunicorn: gunicornSchema.prefault({}),
+});
+
+export const databaseSchema = z.strictObject({
+  /** Database engine. @default "postgresql" */
+  engine: z.enum(["postgresql"]).default("postgresql"),
+  /** Database name. @default the app name */
+  name: ident.optional(),
+  /** Owning login role. @default the app name */
+  user: ident.optional(),
+  /** Port. @default 5432 */
+  port: port.default(5432),
+});
+
+export const brokerSchema = z.strictObject({
+  /** Broker for Celery. @default "rabbitmq" */
+  kind: z.enum(["rabbitmq", "redis"]).default("rabbitmq"),
+});
+
+export const celerySchema = z.strictObject({
+  /** Worker processes per worker host. @default 2 */
+  concurrency: z.number().int().min(1).max(64).default(2),
+  /** Queues the workers consume. @default ["celery"] */
+  queues: z.array(z.string().regex(/^[\w.-]+$/)).min(1).default(["celery"]),
+});
+
+export const loadBalancerSchema = z.strictObject({
+  /** nginx server_name. @default "_" (any name) */
+  serverName: z.string().min(1).default("_"),
+  /** TLS: "none" (HTTP only), "selfSigned" (dev), or "provided" with certificate paths on the host. @default "none" */
+  tls: z.enum(["none", "selfSigned", "provided"]).default("none"),
+  /** With tls "provided": certificate chain path on the load balancer host. */
+  certificatePath: z.string().optional(),
+  /** With tls "provided": private key path on the load balancer host. */
+  keyPath: z.string().optional(),
+});
+
+export const loggingSchema = z.strictObject({
+  /** Days of logs the logging server keeps. @default 14 */
+  retentionDays: z.number().int().min(1).max(3650).default(14),
+  /** TCP port the logging server receives on. @default 10514 */
+  port: port.default(10514),
+});
+
+export const stackSchema = z.strictObject({
+  /** A JSON inventory ({privateKeyPath, hosts: [{name, address, hostKey, user}]}) that fills in host addresses and keys. @default none */
+  inventoryFile: z.string().optional(),
+  /** Path of the SSH private key on the machine running Pulumi. @default the inventory's privateKeyPath */
+  sshPrivateKeyPath: z.string().optional(),
+  /** The servers and their roles. */
+  hosts: z.array(hostSchema).min(1, "needs at least one host"),
+  /** The Django app. */
+  app: appSchema,
+  /** The app's database. */
+  database: databaseSchema.prefault({}),
+  /** The Celery broker. */
+  broker: brokerSchema.prefault({}),
+  /** The Celery workers. */
+  celery: celerySchema.prefault({}),
+  /** The nginx load balancer. */
+  loadBalancer: loadBalancerSchema.prefault({}),
+  /** Central logging. */
+  logging: loggingSchema.prefault({}),
+  /** Protect the database resources against `pulumi destroy` (prod). @default false */
+  protectData: z.boolean().default(false),
+});
+
+export type StackConfig = z.infer<typeof stackSchema>;
+export type HostConfig = z.infer<typeof hostSchema>;
+export type AppConfig = z.infer<typeof appSchema>;

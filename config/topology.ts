@@ -1,0 +1,121 @@
+/**
+ * Turns validated config (plus an optional inventory) into a topology: which host does
+ * what, and how hosts reach each other. Pure. Cross-host rules are checked here, so a
+ * fleet that cannot work is refused before anything happens on a server.
+ */
+import { ConfigError } from "./load.ts";
+import type { HostConfig, Role, StackConfig } from "./schema.ts";
+
+/** The inventory file format (scripts/testhosts writes one; so can a user). */
+export interface Inventory {
+  readonly privateKeyPath?: string;
+  readonly hosts: ReadonlyArray<{ name: string; address: string; hostKey: string; user?: string; port?: number }>;
+}
+
+/** One host, fully resolved. */
+export interface HostPlan {
+  readonly name: string;
+  readonly address: string;
+  readonly privateAddress: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostKey: string;
+  readonly roles: ReadonlySet<Role>;
+}
+
+export interface Topology {
+  readonly hosts: readonly HostPlan[];
+  readonly loadBalancer: HostPlan | undefined;
+  readonly apps: readonly HostPlan[];
+  readonly workers: readonly HostPlan[];
+  readonly beat: HostPlan;
+  readonly db: HostPlan;
+  readonly dbReplicas: readonly HostPlan[];
+  readonly broker: HostPlan;
+  readonly logging: HostPlan | undefined;
+  /** Hosts that need the app's code: app, worker and beat hosts. */
+  readonly codeHosts: readonly HostPlan[];
+  readonly privateKeyPath: string;
+}
+
+/** How `from` reaches `to`: loopback on the same host, else the private address. */
+export function addressFrom(from: HostPlan, to: HostPlan): string {
+  return from.name === to.name ? "127.0.0.1" : to.privateAddress;
+}
+
+function resolveHost(h: HostConfig, i: number, inv: Inventory | undefined, problems: string[]): HostPlan {
+  const found = inv?.hosts.find((x) => x.name === h.name);
+  const address = h.address ?? found?.address;
+  const hostKey = h.hostKey ?? found?.hostKey;
+  if (!address) problems.push(`hosts[${i}].address: missing for host "${h.name}". Fix: set it, or add "${h.name}" to the inventory file`);
+  if (!hostKey) problems.push(`hosts[${i}].hostKey: missing for host "${h.name}" (host keys are pinned). Fix: set it to the host's \`ssh-ed25519 AAAA...\` key, or add "${h.name}" to the inventory file`);
+  return {
+    name: h.name,
+    address: address ?? "",
+    privateAddress: h.privateAddress ?? address ?? "",
+    port: h.port ?? found?.port ?? 22,
+    user: h.user ?? found?.user ?? "root",
+    hostKey: hostKey ?? "",
+    roles: new Set(h.roles),
+  };
+}
+
+function holders(hosts: readonly HostPlan[], role: Role): HostPlan[] {
+  return hosts.filter((h) => h.roles.has(role));
+}
+
+function names(hs: readonly HostPlan[]): string {
+  return hs.length ? ` (${hs.map((h) => h.name).join(", ")})` : "";
+}
+
+export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  cfg.hosts.forEach((h, i) => {
+    if (seen.has(h.name)) problems.push(`hosts[${i}].name: "${h.name}" is used twice. Fix: give every host its own name`);
+    seen.add(h.name);
+  });
+  const hosts = cfg.hosts.map((h, i) => resolveHost(h, i, inventory, problems));
+
+  const exactlyOne = (role: Role, why: string): HostPlan | undefined => {
+    const hs = holders(hosts, role);
+    if (hs.length !== 1) problems.push(`hosts: exactly one host must have the role "${role}" (${why}); found ${hs.length}${names(hs)}. Fix: add "${role}" to the roles of exactly one host`);
+    return hs[0];
+  };
+  const db = exactlyOne("db", "the database primary");
+  const broker = exactlyOne("broker", "the Celery broker");
+  const beat = exactlyOne("beat", "Celery beat must run once in the whole fleet, or periodic tasks run twice or never");
+  const apps = holders(hosts, "app");
+  if (apps.length === 0) problems.push(`hosts: no host has the role "app". Fix: add "app" to the roles of at least one host`);
+  const workers = holders(hosts, "worker");
+  if (workers.length === 0) problems.push(`hosts: no host has the role "worker", so Celery tasks would never run. Fix: add "worker" to the roles of at least one host`);
+  const lbs = holders(hosts, "loadBalancer");
+  if (lbs.length > 1) problems.push(`hosts: at most one host may have the role "loadBalancer"; found ${lbs.length}${names(lbs)}`);
+  const logs = holders(hosts, "logging");
+  if (logs.length > 1) problems.push(`hosts: at most one host may have the role "logging"; found ${logs.length}${names(logs)}`);
+  const replicas = holders(hosts, "dbReplica");
+  for (const r of replicas) {
+    if (r.roles.has("db")) problems.push(`hosts: "${r.name}" has both "db" and "dbReplica"; a replica must be another host. Fix: remove one of the two roles`);
+  }
+  const lb = cfg.loadBalancer;
+  if (lb.tls === "provided" && (!lb.certificatePath || !lb.keyPath)) {
+    problems.push(`loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"`);
+  }
+  const privateKeyPath = cfg.sshPrivateKeyPath ?? inventory?.privateKeyPath;
+  if (!privateKeyPath) problems.push(`sshPrivateKeyPath: missing. Fix: \`pulumi config set sshPrivateKeyPath ~/.ssh/id_ed25519\`, or use an inventory file that names privateKeyPath`);
+
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    hosts,
+    loadBalancer: lbs[0],
+    apps,
+    workers,
+    beat: beat!,
+    db: db!,
+    dbReplicas: replicas,
+    broker: broker!,
+    logging: logs[0],
+    codeHosts: hosts.filter((h) => h.roles.has("app") || h.roles.has("worker") || h.roles.has("beat")),
+    privateKeyPath: privateKeyPath!,
+  };
+}

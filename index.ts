@@ -1,0 +1,126 @@
+/**
+ * django-fleet: load config, build the topology, create the components, export outputs.
+ * Everything that can be wrong with the config is found before the first resource is
+ * registered, so bad input never changes a server.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig } from "./config/load.ts";
+import { readInventory, readPrivateKey } from "./config/files.ts";
+import { buildTopology } from "./config/topology.ts";
+import { appEnvironment } from "./config/environment.ts";
+import { resolveCommit } from "./lib/gitRemote.ts";
+import { renderEnvFile } from "./templates/envFile.ts";
+import { RandomSecret } from "./providers/randomSecret.ts";
+import { Host } from "./components/host.ts";
+import { DbServer } from "./components/dbServer.ts";
+import { Broker } from "./components/broker.ts";
+import { AppRelease, manageCommand } from "./components/appRelease.ts";
+import { AppNode } from "./components/appNode.ts";
+import { CeleryWorker } from "./components/celeryWorker.ts";
+import { LoadBalancer } from "./components/loadBalancer.ts";
+import { LoggingServer } from "./components/loggingServer.ts";
+import { RemoteScript } from "./providers/remoteScript.ts";
+import { script } from "./lib/shell.ts";
+import { addressFrom } from "./config/topology.ts";
+import type { FleetOutputs } from "./outputs.ts";
+
+const cfg = parseConfig(pulumi.runtime.allConfig());
+const topo = buildTopology(cfg, cfg.inventoryFile ? readInventory(cfg.inventoryFile) : undefined);
+const privateKey = readPrivateKey(topo.privateKeyPath);
+const commit = resolveCommit(cfg.app.repo, cfg.app.ref);
+const app = cfg.app;
+const dbName = cfg.database.name ?? app.name;
+const dbUser = cfg.database.user ?? app.name;
+
+const secretKey = new RandomSecret("django-secret-key", { length: 50 });
+const dbPassword = new RandomSecret("db-password", { length: 32 });
+const brokerPassword = new RandomSecret("broker-password", { length: 32 });
+
+const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
+  plan,
+  config: cfg,
+  connection: pulumi.secret(pulumi.output(privateKey).apply((key) => ({
+    host: plan.address, port: plan.port, user: plan.user, hostKey: plan.hostKey, privateKey: key,
+  }))),
+})]));
+const hostOf = (name: string) => hosts.get(name)!;
+
+const db = new DbServer("db", {
+  host: hostOf(topo.db.name), clients: topo.codeHosts, database: dbName, user: dbUser,
+  password: dbPassword.value, port: cfg.database.port, protect: cfg.protectData,
+});
+const broker = new Broker("broker", {
+  host: hostOf(topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts,
+  appName: app.name, password: brokerPassword.value,
+});
+
+// The app's code everywhere it runs: app, worker and beat hosts, and the load balancer
+// (which serves the collected static files).
+const codeHostNames = new Set([...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
+const releases = new Map([...codeHostNames].map((name) => {
+  const h = hostOf(name);
+  const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword.value]).apply(([key, dbPw, brokerPw]) =>
+    appEnvironment(cfg, {
+      secretKey: key, dbPassword: dbPw, brokerPassword: brokerPw,
+      dbHost: addressFrom(h.plan, topo.db), brokerHost: addressFrom(h.plan, topo.broker),
+      dbName, dbUser,
+    }));
+  return [name, new AppRelease(`${name}-${app.name}`, {
+    host: h, app, commit, envFileContent: pulumi.secret(env.apply(renderEnvFile)),
+  })];
+}));
+
+// Migrations run once per release, on the first app host, before any new code serves.
+const first = topo.apps[0]!;
+const migrate = new RemoteScript(`${app.name}-migrate`, {
+  connection: hostOf(first.name).connection,
+  description: "manage.py migrate",
+  create: script(manageCommand(app, "migrate --noinput")),
+  triggers: { commit, env: releases.get(first.name)!.envHash },
+}, { dependsOn: [...releases.get(first.name)!.ready, db.databaseResource] });
+
+const appNodes = topo.apps.map((plan) => new AppNode(`${plan.name}-${app.name}`, {
+  host: hostOf(plan.name), app, release: releases.get(plan.name)!, after: [migrate],
+  bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
+}));
+
+for (const plan of topo.hosts.filter((h) => h.roles.has("worker") || h.roles.has("beat"))) {
+  new CeleryWorker(`${plan.name}-${app.name}-celery`, {
+    host: hostOf(plan.name), config: cfg, release: releases.get(plan.name)!,
+    worker: plan.roles.has("worker"), beat: plan.roles.has("beat"), after: [migrate, ...broker.ready],
+  });
+}
+
+const lb = topo.loadBalancer && new LoadBalancer("lb", {
+  host: hostOf(topo.loadBalancer.name), config: cfg,
+  upstreams: appNodes.map((n) => n.upstream),
+  after: [...releases.get(topo.loadBalancer.name)!.ready, ...appNodes.map((n) => n.service)],
+});
+
+const logging = topo.logging && new LoggingServer("logging", {
+  host: hostOf(topo.logging.name), hosts: [...hosts.values()],
+  port: cfg.logging.port, retentionDays: cfg.logging.retentionDays,
+});
+
+const outputs: FleetOutputs = {
+  siteUrl: lb ? lb.url : `http://${first.address}:${app.port}/`,
+  hosts: Object.fromEntries(topo.hosts.map((h) => [h.name, { address: h.address, privateAddress: h.privateAddress, roles: [...h.roles] }])),
+  appHosts: topo.apps.map((h) => h.privateAddress),
+  database: { engine: cfg.database.engine, host: db.address, port: db.port, name: dbName, user: dbUser },
+  databasePassword: pulumi.secret(dbPassword.value),
+  brokerUrl: pulumi.secret(brokerPassword.value.apply((pw) =>
+    cfg.broker.kind === "rabbitmq"
+      ? `amqp://${app.name}:${pw}@${broker.address}:${broker.port}/${app.name}`
+      : `redis://:${pw}@${broker.address}:${broker.port}/0`)),
+  loggingEndpoint: logging ? logging.endpoint : null,
+  deployedCommit: commit,
+};
+
+export const siteUrl = outputs.siteUrl;
+export const hostAddresses = outputs.hosts;
+export const appHosts = outputs.appHosts;
+export const database = outputs.database;
+export const databasePassword = outputs.databasePassword;
+export const brokerUrl = outputs.brokerUrl;
+export const loggingEndpoint = outputs.loggingEndpoint;
+export const deployedCommit = outputs.deployedCommit;

@@ -1,0 +1,33 @@
+/**
+ * Resolves the configured git ref to a commit on the machine running Pulumi, so that a
+ * branch that moved shows in the preview as a new release (and only then re-deploys).
+ */
+import { execFileSync } from "node:child_process";
+
+/** Parses `git ls-remote` output: the commit for `ref`, preferring a peeled tag. Pure. */
+export function pickCommit(lsRemote: string, ref: string): string | undefined {
+  if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+  const rows = lsRemote.trim().split("\n").filter(Boolean).map((l) => l.split("\t") as [string, string]);
+  const want = [`refs/tags/${ref}^{}`, `refs/tags/${ref}`, `refs/heads/${ref}`, ref];
+  for (const w of want) {
+    const hit = rows.find(([, name]) => name === w);
+    if (hit) return hit[0];
+  }
+  return undefined;
+}
+
+export function resolveCommit(repo: string, ref: string): string {
+  if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+  let out: string;
+  try {
+    out = execFileSync("git", ["ls-remote", repo, ref, `${ref}^{}`], {
+      encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split("\n").slice(0, 3).join(" ") : String(e);
+    throw new Error(`app.repo: cannot read ${repo} (${why}). Fix: check the URL and that this machine can reach it`);
+  }
+  const commit = pickCommit(out, ref);
+  if (!commit) throw new Error(`app.ref: "${ref}" is not a branch, tag or commit in ${repo}. Fix: \`pulumi config set --path app.ref <branch-or-tag>\``);
+  return commit;
+}

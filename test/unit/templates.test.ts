@@ -1,0 +1,466 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import {
+  MANAGED_NOTICE,
+  renderCeleryBeatUnit,
+  renderCeleryWorkerUnit,
+  renderEnvFile,
+  renderGunicornConf,
+  renderGunicornUnit,
+  renderLogRetention,
+  renderNginxSite,
+  renderPgHba,
+  renderPostgresConf,
+  renderRedisConf,
+  renderRsyslogClient,
+  renderRsyslogServer,
+} from "../../templates/index.ts";
+import type { AppServiceOptions, GunicornConfOptions, NginxSiteOptions } from "../../templates/index.ts";
+
+// Golden files: test/unit/golden/<name>.txt. Regenerate with
+//   UPDATE_GOLDEN=1 vitest run test/unit/templates.test.ts
+// and review the diff before committing.
+const GOLDEN_DIR = fileURLToPath(new URL("./golden/", import.meta.url));
+const UPDATE = process.env.UPDATE_GOLDEN === "1";
+
+function expectGolden(name: string, out: string): void {
+  const file = join(GOLDEN_DIR, `${name}.txt`);
+  if (UPDATE) {
+    mkdirSync(GOLDEN_DIR, { recursive: true });
+    writeFileSync(file, out);
+  }
+  if (!existsSync(file)) {
+    throw new Error(
+      `golden file test/unit/golden/${name}.txt is missing; create it with ` +
+        "`UPDATE_GOLDEN=1 vitest run test/unit/templates.test.ts` and review it",
+    );
+  }
+  // Read back even after writing, so the comparison is always against the file on disk.
+  expect(out).toBe(readFileSync(file, "utf8"));
+}
+
+/** Properties every rendered file has, whatever the format. */
+function expectWellFormed(out: string, commentMarker: string = "#"): void {
+  expect(out.split("\n")[0]).toBe(`${commentMarker} ${MANAGED_NOTICE}`);
+  expect(out.endsWith("\n")).toBe(true);
+  expect(out.endsWith("\n\n")).toBe(false);
+}
+
+/** Runs a table of named cases: each renders to its golden file, deterministically. */
+function goldenTable<T>(cases: ReadonlyArray<readonly [string, T]>, render: (o: T) => string): void {
+  it.each(cases.map(([name, options]) => ({ name, options })))("$name", ({ name, options }) => {
+    const out = render(options);
+    expectWellFormed(out);
+    expect(render(options)).toBe(out);
+    expectGolden(name, out);
+  });
+}
+
+/** The lines of one nginx `server { ... }` block, found by its `listen` line. */
+function serverBlock(out: string, listen: string): string {
+  const blocks = out.split(/^server \{$/m).slice(1).map((b) => b.slice(0, b.indexOf("\n}")));
+  const block = blocks.find((b) => b.includes(`\n    listen ${listen};`));
+  if (block === undefined) throw new Error(`no server block listening on ${listen}`);
+  return block;
+}
+
+const base: AppServiceOptions = {
+  appName: "fleetdemo",
+  user: "fleetdemo",
+  group: "fleetdemo",
+  sourceDir: "/srv/fleetdemo/current",
+  venvDir: "/srv/fleetdemo/venv",
+  envFile: "/etc/fleetdemo/env",
+};
+
+const nginxBasic: NginxSiteOptions = {
+  appName: "fleetdemo",
+  upstreams: [{ address: "127.0.0.1", port: 8000 }],
+  staticRoot: "/srv/fleetdemo/static",
+  mediaRoot: "/srv/fleetdemo/media/",
+};
+
+const nginxTls: NginxSiteOptions = {
+  appName: "fleet-demo",
+  serverName: "demo.example.com www.demo.example.com",
+  upstreams: [
+    { address: "10.0.0.12", port: 8000 },
+    { address: "10.0.0.11", port: 8000 },
+    { address: "fd00::13", port: 8001 },
+  ],
+  tls: { certificatePath: "/etc/ssl/fleet/demo.crt", keyPath: "/etc/ssl/private/demo.key" },
+  staticRoot: "/srv/fleetdemo/static",
+  mediaRoot: "/srv/fleetdemo/media",
+  proxyTimeoutSeconds: 120,
+  clientMaxBodySizeMb: 100,
+};
+
+describe("renderNginxSite", () => {
+  goldenTable<NginxSiteOptions>(
+    [
+      ["nginx-http", nginxBasic],
+      ["nginx-tls", nginxTls],
+      [
+        "nginx-tls-custom-ports",
+        {
+          appName: "api",
+          upstreams: [{ address: "127.0.0.1", port: 9000 }],
+          listenPort: 8080,
+          tls: { certificatePath: "/etc/ssl/api.pem", keyPath: "/etc/ssl/api.key", port: 8443 },
+        },
+      ],
+    ],
+    renderNginxSite,
+  );
+
+  it("keeps upstreams in the given order with failover settings", () => {
+    const out = renderNginxSite(nginxTls);
+    const servers = [...out.matchAll(/^ {4}server (\S+) max_fails=3 fail_timeout=10s;$/gm)].map((m) => m[1]);
+    expect(servers).toEqual(["10.0.0.12:8000", "10.0.0.11:8000", "[fd00::13]:8001"]);
+    expect(out).toContain("upstream fleet_demo_app {");
+    expect(out).toContain("keepalive 16;");
+    expect(out).toContain("proxy_next_upstream error timeout http_502 http_503 http_504;");
+  });
+
+  it("with TLS, port 80 only redirects and the TLS server proxies", () => {
+    const out = renderNginxSite(nginxTls);
+    const plain = serverBlock(out, "80");
+    expect(plain).toContain("return 301 https://$host$request_uri;");
+    expect(plain).not.toContain("proxy_pass");
+    expect(plain).not.toContain("location");
+    const tls = serverBlock(out, "443 ssl");
+    expect(tls).toContain("proxy_pass http://fleet_demo_app;");
+    expect(tls).toContain("ssl_protocols TLSv1.2 TLSv1.3;");
+    expect(tls).toContain("ssl_certificate /etc/ssl/fleet/demo.crt;");
+    expect(tls).toContain("proxy_read_timeout 120s;");
+    expect(tls).toContain("client_max_body_size 100m;");
+  });
+
+  it("redirects to a non-default TLS port explicitly", () => {
+    const out = renderNginxSite({ ...nginxBasic, tls: { certificatePath: "/c.pem", keyPath: "/k.pem", port: 8443 } });
+    expect(serverBlock(out, "80")).toContain("return 301 https://$host:8443$request_uri;");
+  });
+
+  it("without TLS, one server proxies with the forwarding headers and defaults", () => {
+    const out = renderNginxSite(nginxBasic);
+    expect(out).not.toContain("return 301");
+    const server = serverBlock(out, "80");
+    for (const header of ["Host $host", "X-Real-IP $remote_addr", "X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme"]) {
+      expect(server).toContain(`proxy_set_header ${header};`);
+    }
+    expect(server).toContain("server_name _;");
+    expect(server).toContain("proxy_read_timeout 60s;");
+    expect(server).toContain("client_max_body_size 20m;");
+    expect(server).toMatch(/location \/static\/ \{\n\s+alias \/srv\/fleetdemo\/static\/;\n\s+expires 30d;\n\s+access_log off;/);
+    expect(server).toContain("alias /srv/fleetdemo/media/;");
+  });
+
+  it("rejects bad input", () => {
+    expect(() => renderNginxSite({ ...nginxBasic, upstreams: [] })).toThrow(/upstreams is empty/);
+    expect(() => renderNginxSite({ ...nginxBasic, serverName: "a; include /etc/passwd" })).toThrow(/serverName/);
+    expect(() => renderNginxSite({ ...nginxBasic, staticRoot: "static" })).toThrow(/staticRoot/);
+    expect(() => renderNginxSite({ ...nginxBasic, upstreams: [{ address: "127.0.0.1", port: 0 }] })).toThrow(/port/);
+  });
+});
+
+describe("systemd units", () => {
+  describe("renderGunicornUnit", () => {
+    const gunicorn = { ...base, wsgiModule: "fleetdemo.wsgi:application", configFile: "/etc/fleetdemo/gunicorn.conf.py" };
+    goldenTable(
+      [
+        ["gunicorn-defaults", gunicorn],
+        ["gunicorn-custom", { ...gunicorn, wsgiModule: "config.wsgi:app", stopTimeoutSeconds: 95 }],
+      ],
+      renderGunicornUnit,
+    );
+
+    it("has the exact ExecStart, graceful HUP reload and systemd stop settings", () => {
+      const out = renderGunicornUnit(gunicorn);
+      expect(out).toContain("ExecStart=/srv/fleetdemo/venv/bin/gunicorn --config /etc/fleetdemo/gunicorn.conf.py fleetdemo.wsgi:application\n");
+      expect(out).toContain("ExecReload=/bin/kill -s HUP $MAINPID\n");
+      expect(out).toContain("SyslogIdentifier=fleetdemo-gunicorn\n");
+      for (const line of ["KillMode=mixed", "TimeoutStopSec=30", "Restart=on-failure", "WantedBy=multi-user.target"]) {
+        expect(out).toContain(`${line}\n`);
+      }
+    });
+
+    it("rejects a relative config file", () => {
+      expect(() => renderGunicornUnit({ ...gunicorn, configFile: "gunicorn.conf.py" })).toThrow(/configFile/);
+    });
+  });
+
+  describe("renderGunicornConf", () => {
+    goldenTable<GunicornConfOptions>(
+      [
+        ["gunicorn-conf-defaults", { bindAddress: "127.0.0.1", port: 8000 }],
+        ["gunicorn-conf-custom", { bindAddress: "::1", port: 8001, workers: 5, timeoutSeconds: 90, maxRequests: 500 }],
+      ],
+      renderGunicornConf,
+    );
+
+    it("carries bind, workers, timeout and recycling settings", () => {
+      const out = renderGunicornConf({ bindAddress: "10.0.0.11", port: 8000 });
+      for (const line of ['bind = "10.0.0.11:8000"', "workers = 3", "timeout = 30", "max_requests = 1000", 'accesslog = "-"', 'errorlog = "-"']) {
+        expect(out).toContain(`${line}\n`);
+      }
+      expect(renderGunicornConf({ bindAddress: "::1", port: 8000 })).toContain('bind = "[::1]:8000"\n');
+      expect(() => renderGunicornConf({ bindAddress: '127.0.0.1"', port: 8000 })).toThrow(/bindAddress/);
+    });
+  });
+
+  describe("renderCeleryWorkerUnit", () => {
+    const worker = { ...base, celeryApp: "fleetdemo" };
+    goldenTable(
+      [
+        ["celery-worker-defaults", worker],
+        ["celery-worker-queues", { ...worker, celeryApp: "fleetdemo.celery:app", concurrency: 8, queues: ["high", "default", "low"], workerName: "bulk" }],
+      ],
+      renderCeleryWorkerUnit,
+    );
+
+    it("never embeds beat and keeps queue order", () => {
+      const out = renderCeleryWorkerUnit({ ...worker, queues: ["b", "a"] });
+      expect(out).not.toMatch(/\s-B\b/);
+      expect(out).not.toContain("--beat");
+      expect(out).toContain(" --queues b,a ");
+      expect(out).toContain("--hostname worker@%H\n");
+      expect(out).toContain("KillSignal=SIGTERM\n");
+      expect(out).toContain("TimeoutStopSec=60\n");
+      expect(out).toContain("SyslogIdentifier=fleetdemo-celery-worker\n");
+    });
+
+    it("rejects an empty queue list and odd queue names", () => {
+      expect(() => renderCeleryWorkerUnit({ ...worker, queues: [] })).toThrow(/queues is empty/);
+      expect(() => renderCeleryWorkerUnit({ ...worker, queues: ["a b"] })).toThrow(/queues\[0\]/);
+    });
+  });
+
+  describe("renderCeleryBeatUnit", () => {
+    const beat = { ...base, celeryApp: "fleetdemo" };
+    goldenTable(
+      [
+        ["celery-beat-defaults", beat],
+        ["celery-beat-custom-schedule", { ...beat, scheduleFile: "/srv/fleetdemo/state/celerybeat-schedule" }],
+      ],
+      renderCeleryBeatUnit,
+    );
+
+    it("schedules into /var/lib/<app> and lets systemd create it", () => {
+      const out = renderCeleryBeatUnit(beat);
+      expect(out).toContain("beat --loglevel INFO --schedule /var/lib/fleetdemo/celerybeat-schedule\n");
+      expect(out).toContain("StateDirectory=fleetdemo\n");
+      expect(out).toContain("SyslogIdentifier=fleetdemo-celery-beat\n");
+      expect(renderCeleryBeatUnit({ ...beat, scheduleFile: "/srv/x/schedule" })).not.toContain("StateDirectory");
+    });
+  });
+
+  it("every unit has the common [Unit]/[Service] lines", () => {
+    const units = [
+      renderGunicornUnit({ ...base, wsgiModule: "a.wsgi:application", configFile: "/etc/a/gunicorn.conf.py" }),
+      renderCeleryWorkerUnit({ ...base, celeryApp: "a" }),
+      renderCeleryBeatUnit({ ...base, celeryApp: "a" }),
+    ];
+    for (const out of units) {
+      for (const line of [
+        "After=network-online.target",
+        "Wants=network-online.target",
+        "Type=simple",
+        "PrivateTmp=true",
+        "NoNewPrivileges=true",
+        "User=fleetdemo",
+        "Group=fleetdemo",
+        "WorkingDirectory=/srv/fleetdemo/current",
+        "EnvironmentFile=/etc/fleetdemo/env",
+      ]) {
+        expect(out).toContain(`\n${line}\n`);
+      }
+    }
+  });
+
+  it("rejects values that would change the unit's meaning", () => {
+    expect(() => renderCeleryBeatUnit({ ...base, celeryApp: "a", sourceDir: "/srv/my app" })).toThrow(/sourceDir/);
+    expect(() => renderCeleryBeatUnit({ ...base, celeryApp: "a", venvDir: "/srv/%h" })).toThrow(/venvDir/);
+    expect(() => renderCeleryBeatUnit({ ...base, celeryApp: "a; rm -rf /" })).toThrow(/celeryApp/);
+    expect(() => renderGunicornUnit({ ...base, wsgiModule: "a.wsgi", configFile: "/etc/a/gunicorn.conf.py" })).toThrow(/wsgiModule/);
+  });
+});
+
+describe("renderEnvFile", () => {
+  goldenTable<Readonly<Record<string, string>>>(
+    [
+      [
+        "env-escaping",
+        {
+          // Deliberately unsorted: output must sort.
+          SECRET_KEY: 'a$b"c\\d`e',
+          DJANGO_SETTINGS_MODULE: "fleetdemo.settings",
+          EMPTY: "",
+          MULTILINE: "line one\nline two",
+          SPACES: "  padded  ",
+          _PRIVATE: "x",
+          ALLOWED_HOSTS: "demo.example.com,10.0.0.11",
+        },
+      ],
+      ["env-empty", {}],
+    ],
+    renderEnvFile,
+  );
+
+  it("sorts keys and escapes $, \", \\ and backquote", () => {
+    const out = renderEnvFile({ B: "1", A: 'say "hi" for $5 \\ `x`' });
+    expect(out.split("\n").slice(1, 3)).toEqual(['A="say \\"hi\\" for \\$5 \\\\ \\`x\\`"', 'B="1"']);
+  });
+
+  it("keeps a newline verbatim inside the quotes (systemd has no \\n escape)", () => {
+    expect(renderEnvFile({ K: "a\nb" })).toContain('K="a\nb"\n');
+  });
+
+  it("throws on an invalid key, naming it", () => {
+    expect(() => renderEnvFile({ "BAD-KEY": "x" })).toThrow(/"BAD-KEY"/);
+    expect(() => renderEnvFile({ "1ST": "x" })).toThrow(/"1ST"/);
+    expect(() => renderEnvFile({ "A B": "x" })).toThrow(/"A B"/);
+    expect(() => renderEnvFile({ "": "x" })).toThrow(/""/);
+  });
+
+  it("throws on values an environment file cannot hold", () => {
+    expect(() => renderEnvFile({ K: "a\0b" })).toThrow(/K/);
+    expect(() => renderEnvFile({ K: "\uD800" })).toThrow(/K/);
+  });
+});
+
+describe("rsyslog and log retention", () => {
+  goldenTable(
+    [
+      ["rsyslog-server-defaults", { allowedSenders: ["10.0.0.11", "10.0.0.12"] }],
+      ["rsyslog-server-custom", { port: 6514, logDir: "/srv/logs/", allowedSenders: ["10.0.0.0/24", "fd00::/64", "::1"] }],
+    ],
+    renderRsyslogServer,
+  );
+  goldenTable(
+    [
+      ["rsyslog-client-defaults", { serverAddress: "10.0.0.5" }],
+      ["rsyslog-client-custom", { serverAddress: "logs.internal", port: 6514, queueDir: "/var/lib/fleet-rsyslog" }],
+    ],
+    renderRsyslogClient,
+  );
+  goldenTable(
+    [
+      ["logrotate-defaults", { logDir: "/var/log/fleet" }],
+      ["logrotate-custom", { logDir: "/srv/logs/", retentionDays: 90 }],
+    ],
+    renderLogRetention,
+  );
+
+  it("server binds the input to its own ruleset and writes per host/program files", () => {
+    const out = renderRsyslogServer({ allowedSenders: ["10.0.0.11"] });
+    expect(out).toContain('input(type="imtcp" port="10514" ruleset="fleetRemote")');
+    expect(out).toContain("$AllowedSender TCP, 10.0.0.11\n");
+    expect(out).toContain('constant(value="/var/log/fleet/")');
+    expect(out).toContain('property(name="hostname" securepath="replace")');
+    expect(out).toContain('property(name="programname" securepath="replace")');
+  });
+
+  it("server refuses an open sender list and bad senders", () => {
+    expect(() => renderRsyslogServer({ allowedSenders: [] })).toThrow(/allowedSenders is empty/);
+    expect(() => renderRsyslogServer({ allowedSenders: ["10.0.0.0/33"] })).toThrow(/prefix length/);
+    expect(() => renderRsyslogServer({ allowedSenders: ["*"] })).toThrow(/allowedSenders\[0\]/);
+  });
+
+  it("client forwards everything over TCP with a disk-assisted queue", () => {
+    const out = renderRsyslogClient({ serverAddress: "10.0.0.5" });
+    expect(out).toContain("*.* action(");
+    expect(out).toContain('type="omfwd"');
+    expect(out).toContain('protocol="tcp"');
+    expect(out).toContain('port="10514"');
+    expect(out).toContain('queue.filename="fleet_forward"');
+    expect(out).toContain('queue.saveOnShutdown="on"');
+    expect(out).toContain('action.resumeRetryCount="-1"');
+  });
+
+  it("logrotate rotates per-host files daily with copytruncate", () => {
+    const out = renderLogRetention({ logDir: "/var/log/fleet" });
+    expect(out).toContain("/var/log/fleet/*/*.log {\n");
+    for (const d of ["daily", "rotate 14", "compress", "delaycompress", "missingok", "notifempty", "copytruncate"]) {
+      expect(out).toContain(`    ${d}\n`);
+    }
+  });
+});
+
+describe("postgres", () => {
+  goldenTable(
+    [
+      ["pg-hba-local-only", { rules: [] }],
+      [
+        "pg-hba-app-and-replicas",
+        {
+          rules: [
+            { database: "fleetdemo", user: "fleetdemo", address: "10.0.0.12" },
+            { database: "fleetdemo", user: "fleetdemo", address: "10.0.0.11" },
+            { database: "fleetdemo", user: "readonly", address: "10.0.1.0/24", method: "scram-sha-256" as const },
+            { database: "fleetdemo", user: "fleetdemo", address: "fd00::11" },
+          ],
+          replication: [{ user: "replicator", address: "10.0.0.6" }],
+        },
+      ],
+    ],
+    renderPgHba,
+  );
+  goldenTable(
+    [
+      ["postgres-conf-defaults", { listenAddresses: ["localhost", "10.0.0.5"] }],
+      [
+        "postgres-conf-custom",
+        { listenAddresses: ["*"], port: 5433, maxConnections: 300, walLevel: "logical" as const, maxWalSenders: 4, hotStandby: false },
+      ],
+    ],
+    renderPostgresConf,
+  );
+
+  it("keeps local peer access first and adds host prefixes", () => {
+    const out = renderPgHba({ rules: [{ database: "d", user: "u", address: "10.0.0.11" }], replication: [{ user: "r", address: "::2" }] });
+    const rows = out.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(/\s+/).join(" "));
+    expect(rows.slice(0, 2)).toEqual(["local all postgres peer", "local all all peer"]);
+    expect(rows).toContain("host all all 127.0.0.1/32 scram-sha-256");
+    expect(rows).toContain("host all all ::1/128 scram-sha-256");
+    expect(rows).toContain("host d u 10.0.0.11/32 scram-sha-256");
+    expect(rows[rows.length - 1]).toBe("host replication r ::2/128 scram-sha-256");
+  });
+
+  it("pg_hba rejects bad addresses and names", () => {
+    expect(() => renderPgHba({ rules: [{ database: "d", user: "u", address: "db.example.com" }] })).toThrow(/address/);
+    expect(() => renderPgHba({ rules: [{ database: "d", user: "u", address: "10.0.0.0/40" }] })).toThrow(/prefix length/);
+    expect(() => renderPgHba({ rules: [{ database: "d d", user: "u", address: "10.0.0.1" }] })).toThrow(/database/);
+    expect(() => renderPgHba({ rules: [{ database: "replication", user: "u", address: "10.0.0.1" }] })).toThrow(/replication/);
+  });
+
+  it("postgres.conf has the defaults and refuses senders with wal_level=minimal", () => {
+    const out = renderPostgresConf({ listenAddresses: ["localhost", "10.0.0.5"] });
+    for (const line of ["listen_addresses = 'localhost,10.0.0.5'", "port = 5432", "max_connections = 100", "wal_level = replica", "max_wal_senders = 10", "hot_standby = on"]) {
+      expect(out).toContain(`${line}\n`);
+    }
+    expect(() => renderPostgresConf({ listenAddresses: [], walLevel: "minimal" })).toThrow(/minimal/);
+    expect(renderPostgresConf({ listenAddresses: [], walLevel: "minimal", maxWalSenders: 0 })).toContain("listen_addresses = ''\n");
+  });
+});
+
+describe("renderRedisConf", () => {
+  goldenTable(
+    [
+      ["redis-defaults", { bindAddresses: ["127.0.0.1", "10.0.0.5"] }],
+      ["redis-custom", { bindAddresses: ["10.0.0.5", "-::1"], port: 6380, secretIncludePath: "/etc/redis/other-secret.conf" }],
+    ],
+    renderRedisConf,
+  );
+
+  it("binds, protects and includes the secret file instead of holding a password", () => {
+    const out = renderRedisConf({ bindAddresses: ["127.0.0.1"] });
+    expect(out).toContain("bind 127.0.0.1\n");
+    expect(out).toContain("protected-mode yes\n");
+    expect(out).toContain("include /etc/redis/fleet-secret.conf\n");
+    expect(out).not.toContain("requirepass");
+    expect(() => renderRedisConf({ bindAddresses: [] })).toThrow(/bindAddresses is empty/);
+    expect(() => renderRedisConf({ bindAddresses: ["0.0.0.0 --x"] })).toThrow(/bindAddresses\[0\]/);
+  });
+});
