@@ -1,0 +1,56 @@
+/**
+ * Running the real Pulumi engine from tests through the Automation API, with the
+ * project's toolchain (scripts/setup) and a throwaway local backend per test file.
+ */
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+
+/** Environment for the engine: our binaries first, no downloads, a private backend. */
+export function engineEnv(backendDir: string): Record<string, string> {
+  const bin = readFileSync(join(ROOT, ".toolchain/pulumi-bin"), "utf8").trim();
+  const node = join(ROOT, ".toolchain/node/node_modules/.bin");
+  return {
+    PATH: [bin, node, process.env.PATH ?? ""].join(":"),
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "django-fleet-test",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+  };
+}
+
+export interface TestStack {
+  readonly stack: Stack;
+  readonly backendDir: string;
+  /** Removes the stack and its backend folder (after `destroy`). */
+  cleanup(): Promise<void>;
+}
+
+export async function testStack(workDir: string, stackName: string): Promise<TestStack> {
+  const backendDir = mkdtempSync(join(tmpdir(), "fleet-state-"));
+  const envVars = engineEnv(backendDir);
+  // The CLI the Automation API starts is found on PATH, so set it for this process too.
+  process.env.PATH = envVars.PATH;
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars });
+  return {
+    stack,
+    backendDir,
+    async cleanup() {
+      await stack.workspace.removeStack(stackName).catch(() => undefined);
+      rmSync(join(workDir, `Pulumi.${stackName}.yaml`), { force: true });
+      rmSync(backendDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every file under the backend folder as one string (to grep the state for secrets). */
+export function stateText(backendDir: string): string {
+  const walk = (d: string): string[] => readdirSync(d).flatMap((f) => {
+    const p = join(d, f);
+    return statSync(p).isDirectory() ? walk(p) : [readFileSync(p, "utf8")];
+  });
+  return walk(backendDir).join("\n");
+}
