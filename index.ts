@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "./config/load.ts";
 import { readInventory, readPrivateKey } from "./config/files.ts";
 import { buildTopology } from "./config/topology.ts";
-import { appEnvironment } from "./config/environment.ts";
+import { appEnvironment, brokerUrl as brokerUrlFor } from "./config/environment.ts";
 import { resolveCommit } from "./lib/gitRemote.ts";
 import { renderEnvFile } from "./templates/envFile.ts";
 import { RandomSecret } from "./providers/randomSecret.ts";
@@ -76,6 +76,7 @@ const migrate = new RemoteScript(`${app.name}-migrate`, {
   connection: hostOf(first.name).connection,
   description: "manage.py migrate",
   create: script(manageCommand(app, "migrate --noinput")),
+  check: script(manageCommand(app, "migrate --check")),
   triggers: { commit, env: releases.get(first.name)!.envHash },
 }, { dependsOn: [...releases.get(first.name)!.ready, db.databaseResource] });
 
@@ -108,10 +109,7 @@ const outputs: FleetOutputs = {
   appHosts: topo.apps.map((h) => h.privateAddress),
   database: { engine: cfg.database.engine, host: db.address, port: db.port, name: dbName, user: dbUser },
   databasePassword: pulumi.secret(dbPassword.value),
-  brokerUrl: pulumi.secret(brokerPassword.value.apply((pw) =>
-    cfg.broker.kind === "rabbitmq"
-      ? `amqp://${app.name}:${pw}@${broker.address}:${broker.port}/${app.name}`
-      : `redis://:${pw}@${broker.address}:${broker.port}/0`)),
+  brokerUrl: pulumi.secret(brokerPassword.value.apply((pw) => brokerUrlFor(cfg, pw, broker.address))),
   loggingEndpoint: logging ? logging.endpoint : null,
   deployedCommit: commit,
 };

@@ -45,6 +45,8 @@ export class AppNode extends pulumi.ComponentResource {
     const unit = renderGunicornUnit({
       appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv,
       envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: confPath,
+      // systemd must wait for gunicorn's graceful stop, which lasts up to the timeout.
+      stopTimeoutSeconds: app.gunicorn.timeoutSeconds + 5,
     });
     const confFile = new RemoteFile(`${name}-gunicorn-conf`, {
       connection: h.connection, path: confPath, content: conf,

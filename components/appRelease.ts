@@ -65,6 +65,7 @@ export class AppRelease extends pulumi.ComponentResource {
         // One pip cache per host for all apps, so a re-created virtualenv reinstalls fast.
         "install -d -m 1777 /var/cache/pip",
       ),
+      check: script(`id -u ${user} >/dev/null`, `test -d ${cmd(p.static)} -a -d ${cmd(p.media)} -a -d ${cmd(p.state)}`),
       triggers: { layout: "1" },
     }, { parent: this, dependsOn: h.ready });
 
@@ -80,6 +81,12 @@ export class AppRelease extends pulumi.ComponentResource {
         `${asApp} git checkout --quiet --force --detach ${cmd(args.commit)}`,
         `${asApp} git clean -q -fdx -e '*.pyc'`,
       ),
+      // Drift: another commit checked out, or files in the checkout edited by hand.
+      check: script(
+        `cd ${cmd(p.source)}`,
+        `[ "$(${asApp} git rev-parse HEAD)" = ${cmd(args.commit)} ]`,
+        `[ -z "$(${asApp} git status --porcelain --untracked-files=no)" ]`,
+      ),
       triggers: { repo: app.repo, commit: args.commit },
     }, { parent: this, dependsOn: [layout] });
 
@@ -91,6 +98,7 @@ export class AppRelease extends pulumi.ComponentResource {
         `[ -x venv/bin/python ] || ${asApp} python3 -m venv venv`,
         `${asApp} env PIP_CACHE_DIR=/var/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 venv/bin/pip install --quiet --progress-bar off -r ${cmd(`source/${app.requirementsFile}`)}`,
       ),
+      check: script(`${cmd(`${p.venv}/bin/python`)} -m pip check >/dev/null`),
       triggers: { commit: args.commit, requirements: app.requirementsFile },
     }, { parent: this, dependsOn: [checkout] });
 
@@ -104,6 +112,7 @@ export class AppRelease extends pulumi.ComponentResource {
       connection: h.connection,
       description: "manage.py collectstatic",
       create: script(manageCommand(app, "collectstatic --noinput -v 0")),
+      check: script(`[ -n "$(ls -A ${cmd(p.static)})" ]`),
       triggers: { commit: args.commit, env: this.envHash },
     }, { parent: this, dependsOn: [venv, envFile] });
 

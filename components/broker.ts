@@ -70,6 +70,10 @@ export class Broker extends pulumi.ComponentResource {
           // The default guest account is not needed by anything we run.
           "rabbitmqctl -q delete_user guest >/dev/null 2>&1 || true",
         ),
+        check: script(
+          `rabbitmqctl -q list_users | awk '{print $1}' | grep -qx ${user}`,
+          `rabbitmqctl -q list_permissions -p ${user} | awk '{print $1}' | grep -qx ${user}`,
+        ),
         delete: script(`rabbitmqctl -q delete_user ${user} >/dev/null 2>&1 || true`),
       }, { parent: this, dependsOn: [service] });
       this.ready = [account];
@@ -91,6 +95,7 @@ export class Broker extends pulumi.ComponentResource {
         create: script(
           "grep -qx 'include /etc/redis/django-fleet.conf' /etc/redis/redis.conf || echo 'include /etc/redis/django-fleet.conf' >> /etc/redis/redis.conf",
         ),
+        check: script("grep -qx 'include /etc/redis/django-fleet.conf' /etc/redis/redis.conf"),
       }, deps);
       const service = new SystemdService(`${name}-service`, {
         connection: h.connection, unit: "redis-server.service",

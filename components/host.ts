@@ -20,6 +20,15 @@ export interface HostArgs {
 }
 
 /** The apt step: quiet, non-interactive, refreshes package lists only when stale. */
+/** Exits 0 when every package is installed (the step's check, and its fast path). */
+export function installedCheck(packages: readonly string[]): string {
+  return script(
+    `want=(${cmd(...packages)})`,
+    `have=$(dpkg-query -W -f='\${db:Status-Abbrev}\\n' "\${want[@]}" 2>/dev/null | grep -c '^ii' || true)`,
+    `[ "$have" -eq "\${#want[@]}" ]`,
+  );
+}
+
 export function installScript(packages: readonly string[]): string {
   return script(
     "export DEBIAN_FRONTEND=noninteractive",
@@ -50,6 +59,7 @@ export class Host extends pulumi.ComponentResource {
       connection: args.connection,
       description: `install packages (${packages.length})`,
       create: installScript(packages),
+      check: installedCheck(packages),
       triggers: { packages: packages.join(" ") },
     }, { parent: this });
     this.ready = [install];

@@ -51,6 +51,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
           `openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj ${cmd(`/CN=${cn}`)} -addext ${cmd(`subjectAltName=${san}`)} -keyout ${cmd(tls.keyPath)} -out ${cmd(tls.certificatePath)} 2>/dev/null`,
           `chmod 0600 ${cmd(tls.keyPath)}`,
         ),
+        check: script(`[ -s ${cmd(tls.certificatePath)} ] && [ -s ${cmd(tls.keyPath)} ]`),
         triggers: { commonName: cn },
       }, { parent: this, dependsOn: h.ready });
       deps.push(cert);
@@ -75,6 +76,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       connection: h.connection,
       description: "disable nginx's default site",
       create: script("rm -f /etc/nginx/sites-enabled/default"),
+      check: script("[ ! -e /etc/nginx/sites-enabled/default ]"),
       delete: script("[ -e /etc/nginx/sites-available/default ] && ln -sf /etc/nginx/sites-available/default /etc/nginx/sites-enabled/default || true"),
     }, { parent: this, dependsOn: h.ready });
     new SystemdService(`${name}-nginx`, {

@@ -1,7 +1,9 @@
 /**
  * Operations of the RemoteScript provider: an imperative step on a host (package
  * installs, git checkout, migrate, reload) that re-runs exactly when its triggers or its
- * script change. It has no drift to read: what it did is described by other resources.
+ * script change. A step may also carry a `check` script (exit 0: what the step made is
+ * still in place); `pulumi refresh` runs it, so a removed package or a deleted broker
+ * user shows as drift and the next `up` runs the step again.
  */
 import { heredoc, script } from "../lib/shell.ts";
 import { run, type Connection } from "./ssh.ts";
@@ -16,6 +18,10 @@ export interface ScriptState {
   readonly triggers?: Record<string, string>;
   /** Values the script reads as shell variables; sent in the script body on stdin, never on a command line. */
   readonly secrets?: Record<string, string>;
+  /** Exits 0 while what the step made is still in place; run on refresh. */
+  readonly check?: string;
+  /** false once a refresh found the step's work undone. */
+  readonly inSync?: boolean;
   /** A short description for error messages. */
   readonly description?: string;
   readonly schema?: number;
@@ -42,7 +48,7 @@ export async function create(inputs: ScriptState) {
   return { id: `${inputs.connection.host}:${inputs.description ?? "script"}:${Date.now().toString(36)}`, outs: inputs };
 }
 
-const KEYS = ["create", "update", "delete", "schema"] as const;
+const KEYS = ["create", "update", "delete", "check", "inSync", "schema"] as const;
 
 function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
   const ka = Object.keys(a).sort();
@@ -60,6 +66,16 @@ export async function diff(_id: string, olds: ScriptState, news: ScriptState) {
 export async function update(_id: string, _olds: ScriptState, news: ScriptState) {
   await runStep(news, news.update ?? news.create, "update");
   return { outs: news };
+}
+
+/** Runs the check script, if any: its exit status says whether the step's work is in place. */
+export async function read(id: string, props: ScriptState) {
+  if (!props.check) return { id, props };
+  const r = await run(props.connection, withSecrets(props.check, props.secrets), {
+    step: `check: ${props.description ?? "script"}`, allowFailure: true,
+  });
+  if (r.code === 255) throw new Error(`check: ${props.description ?? "script"} on ${props.connection.host}: ssh could not connect`);
+  return { id, props: { ...props, inSync: r.code === 0 } };
 }
 
 export async function delete_(_id: string, props: ScriptState) {

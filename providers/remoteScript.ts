@@ -21,6 +21,8 @@ export interface RemoteScriptArgs {
   readonly delete?: pulumi.Input<string>;
   /** Named values whose change re-runs the step. @default {} */
   readonly triggers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Exits 0 while the step's work is in place; `pulumi refresh` runs it to find drift. @default none */
+  readonly check?: pulumi.Input<string>;
   /** Secret values, available to the scripts as shell variables of these names. @default {} */
   readonly secrets?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** What the step does, for error messages. */
@@ -35,6 +37,8 @@ export class RemoteScript extends pulumi.dynamic.Resource {
       update: args.update,
       delete: args.delete,
       triggers: args.triggers ?? {},
+      check: args.check,
+      inSync: true,
       secrets: pulumi.secret(args.secrets ?? {}),
       description: args.description,
       schema: PROVIDER_SCHEMA,

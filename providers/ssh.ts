@@ -91,6 +91,15 @@ export function sshArgs(c: Connection, dir: string): string[] {
   ];
 }
 
+/**
+ * Wraps a script so bash parses all of it before running any of it, with stdin from
+ * /dev/null: otherwise a command that reads stdin (rabbitmqctl, apt's hooks) would
+ * swallow the rest of the script, which arrives on the same stdin.
+ */
+export function wrapBody(body: string): string {
+  return `{\n${body}${body.endsWith("\n") ? "" : "\n"}} </dev/null\n`;
+}
+
 /** Counts SSH invocations per host in this process (read by tests and benchmarks). */
 export const sessionCounts = new Map<string, number>();
 
@@ -118,7 +127,7 @@ function once(c: Connection, body: string, timeoutMs: number): Promise<RunResult
       });
     });
     child.stdin.on("error", () => undefined); // the remote side may close early on failure
-    child.stdin.end(body);
+    child.stdin.end(wrapBody(body));
   });
 }
 

@@ -58,6 +58,7 @@ export function plan(desired: ServiceState, observed: ObservedService, change: {
   if (change.restart) steps.push("systemctl daemon-reload");
   if (desired.enabled && !observed.enabled) steps.push(`systemctl enable ${u}`);
   if (!desired.enabled && observed.enabled) steps.push(`systemctl disable ${u}`);
+  const started = desired.active && (!observed.active || change.restart);
   if (desired.active) {
     if (!observed.active) steps.push(`systemctl start ${u}`);
     else if (change.restart) steps.push(`systemctl restart ${u}`);
@@ -67,9 +68,13 @@ export function plan(desired: ServiceState, observed: ObservedService, change: {
   }
   if (steps.length === 0) return "";
   if (desired.active) {
+    // Watched for a few seconds: a service that dies on start (bad credentials, a broken
+    // release) is restarted by systemd and would otherwise look fine at a single glance.
     steps.push(
-      "sleep 2",
-      `if ! systemctl is-active --quiet ${u}; then echo "${desired.unit} is not running:" >&2; journalctl -u ${u} -n 25 --no-pager >&2; exit 1; fi`,
+      // NRestarts counts automatic restarts since the last start we asked for.
+      `for _ in 1 2 3 4 5; do sleep 1; if ! systemctl is-active --quiet ${u}${started ? ` || [ "$(systemctl show -p NRestarts --value ${u})" != 0 ]` : ""}; then`,
+      `  echo "${desired.unit} did not stay running:" >&2; journalctl -u ${u} -n 25 --no-pager -o cat >&2; exit 1`,
+      "fi; done",
     );
   }
   return script(...steps);
