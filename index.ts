@@ -104,7 +104,7 @@ const logging = topo.logging && new LoggingServer("logging", {
 });
 
 const outputs: FleetOutputs = {
-  siteUrl: lb ? lb.url : `http://${first.address}:${app.port}/`,
+  siteUrl: lb ? lb.url : `http://${first.privateAddress}:${app.port}/`,
   hosts: Object.fromEntries(topo.hosts.map((h) => [h.name, { address: h.address, privateAddress: h.privateAddress, roles: [...h.roles] }])),
   appHosts: topo.apps.map((h) => h.privateAddress),
   database: { engine: cfg.database.engine, host: db.address, port: db.port, name: dbName, user: dbUser },

@@ -49,7 +49,7 @@ export class Broker extends pulumi.ComponentResource {
         connection: h.connection, path: "/etc/rabbitmq/rabbitmq.conf", content: conf,
       }, deps);
       const service = new SystemdService(`${name}-service`, {
-        connection: h.connection, unit: "rabbitmq-server.service",
+        connection: h.connection, unit: "rabbitmq-server.service", stopOnDelete: false,
         restartOn: { "rabbitmq.conf": shortHash(conf) },
       }, { parent: this, dependsOn: [confFile] });
       const user = cmd(args.appName);
@@ -98,7 +98,7 @@ export class Broker extends pulumi.ComponentResource {
         check: script("grep -qx 'include /etc/redis/django-fleet.conf' /etc/redis/redis.conf"),
       }, deps);
       const service = new SystemdService(`${name}-service`, {
-        connection: h.connection, unit: "redis-server.service",
+        connection: h.connection, unit: "redis-server.service", stopOnDelete: false,
         restartOn: {
           "django-fleet.conf": shortHash(conf),
           "django-fleet-secret.conf": pulumi.unsecret(pulumi.output(args.password).apply(shortHash)),

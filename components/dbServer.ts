@@ -64,7 +64,7 @@ export class DbServer extends pulumi.ComponentResource {
     }, deps);
     const service = new SystemdService(`${name}-service`, {
       connection: h.connection,
-      unit: `postgresql@${PG_VERSION}-main.service`,
+      unit: `postgresql@${PG_VERSION}-main.service`, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
     }, { parent: this, dependsOn: [confFile, hbaFile] });

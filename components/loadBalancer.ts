@@ -81,7 +81,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: h.ready });
     new SystemdService(`${name}-nginx`, {
       connection: h.connection,
-      unit: "nginx.service",
+      unit: "nginx.service", stopOnDelete: false,
       reloadOn: { [`${app}.conf`]: shortHash(site), ...triggers },
     }, { parent: this, dependsOn: [siteFile, noDefault, ...args.after] });
 

@@ -53,7 +53,7 @@ export class LoggingServer extends pulumi.ComponentResource {
       // the server config); clients wait for the server config, so it listens first.
       new SystemdService(`${name}-rsyslog-${h.plan.name}`, {
         connection: h.connection,
-        unit: "rsyslog.service",
+        unit: "rsyslog.service", stopOnDelete: false,
         restartOn: {
           "90-django-fleet-forward.conf": shortHash(forward),
           ...(isServer ? { "10-django-fleet-server.conf": shortHash(serverConf) } : {}),

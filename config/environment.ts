@@ -20,11 +20,11 @@ export function databaseUrl(cfg: StackConfig, i: EnvironmentInputs): string {
   return `postgres://${u(i.dbUser)}:${u(i.dbPassword)}@${i.dbHost}:${cfg.database.port}/${u(i.dbName)}`;
 }
 
-export function brokerUrl(cfg: StackConfig, i: EnvironmentInputs): string {
+export function brokerUrl(cfg: StackConfig, password: string, host: string): string {
   const u = encodeURIComponent;
   return cfg.broker.kind === "rabbitmq"
-    ? `amqp://${u(cfg.app.name)}:${u(i.brokerPassword)}@${i.brokerHost}:5672/${u(cfg.app.name)}`
-    : `redis://:${u(i.brokerPassword)}@${i.brokerHost}:6379/0`;
+    ? `amqp://${u(cfg.app.name)}:${u(password)}@${host}:5672/${u(cfg.app.name)}`
+    : `redis://:${u(password)}@${host}:6379/0`;
 }
 
 export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs): Record<string, string> {
@@ -40,6 +40,6 @@ export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs): Record<s
     ...cfg.app.env,
     [n.secretKey]: i.secretKey,
     [n.databaseUrl]: databaseUrl(cfg, i),
-    [n.brokerUrl]: brokerUrl(cfg, i),
+    [n.brokerUrl]: brokerUrl(cfg, i.brokerPassword, i.brokerHost),
   };
 }

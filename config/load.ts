@@ -10,12 +10,14 @@ export const NAMESPACE = "django-fleet";
 
 /** Raised for invalid config, before any resource is registered. */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+  constructor(problems: string[]) {
     super(
       `django-fleet: the stack config is invalid; nothing was changed on any server.\n`
       + problems.map((p) => `  - ${p}`).join("\n"),
     );
     this.name = "ConfigError";
+    this.problems = problems;
   }
 }
 

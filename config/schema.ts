@@ -20,10 +20,10 @@ export const hostSchema = z.strictObject({
   address: z.string().min(1).optional(),
   /** Address other hosts use to reach it (a private network). @default `address` */
   privateAddress: z.string().min(1).optional(),
-  /** SSH port. @default 22 */
-  port: port.default(22),
-  /** SSH user: root, or a user with passwordless sudo. @default "root" */
-  user: z.string().min(1).default("root"),
+  /** SSH port. @default the inventory's port, else 22 */
+  port: port.optional(),
+  /** SSH user: root, or a user with passwordless sudo. @default the inventory's user, else "root" */
+  user: z.string().min(1).optional(),
   /** The host's SSH public key (`ssh-ed25519 AAAA...`), pinned. @default the inventory's */
   hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be `TYPE BASE64` as in known_hosts").optional(),
   /** What this host does. */

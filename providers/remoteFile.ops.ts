@@ -64,7 +64,8 @@ export function plan(desired: FileState, observed: ObservedFile | undefined): st
   // file, and an interrupted run leaves the old file in place.
   return script(
     `p=${cmd(desired.path)}`,
-    `install -d -m 0755 ${cmd(dirname(desired.path))}`,
+    // An existing directory keeps its mode and owner (install -d would reset them).
+    `d=${cmd(dirname(desired.path))}; [ -d "$d" ] || install -d -m 0755 "$d"`,
     `tmp=$(mktemp "$p.fleet.XXXXXX")`,
     `trap 'rm -f "$tmp"' EXIT`,
     `cat > "$tmp" ${heredoc(desired.content)}`,

@@ -15,6 +15,8 @@ export interface ServiceState {
   readonly restartOn?: Record<string, string>;
   /** Named hashes of what needs only a reload (e.g. a config the service re-reads on HUP). */
   readonly reloadOn?: Record<string, string>;
+  /** Stop and disable the unit on delete: true for our own units, false for a package's. */
+  readonly stopOnDelete?: boolean;
   readonly schema?: number;
 }
 
@@ -32,7 +34,10 @@ export function probeScript(unit: string): string {
 
 export function parseProbe(stdout: string): ObservedService {
   const [enabled, active] = stdout.trim().split(/\s+/);
-  return { enabled: enabled === "enabled", active: active === "active" || active === "reloading" };
+  // Units enabled through another unit (static, indirect, ...) count as enabled: asking
+  // systemctl to enable them again would change nothing and show as drift forever.
+  const enabledStates = ["enabled", "enabled-runtime", "static", "indirect", "alias", "generated", "linked"];
+  return { enabled: enabledStates.includes(enabled ?? ""), active: active === "active" || active === "reloading" };
 }
 
 function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
@@ -113,6 +118,7 @@ export async function read(id: string, props: ServiceState) {
 }
 
 export async function delete_(_id: string, props: ServiceState) {
+  if (props.stopOnDelete === false) return;
   await run(props.connection, script(
     `u=${cmd(props.unit)}`,
     `if systemctl cat "$u" >/dev/null 2>&1; then systemctl disable --now "$u" || true; fi`,

@@ -21,6 +21,12 @@ export interface SystemdServiceArgs {
   readonly restartOn?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Named hashes; a change reloads the unit (restart if it cannot reload). @default {} */
   readonly reloadOn?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Stop and disable the unit when the resource is deleted. Set false for a service that
+   * came with a package (nginx, PostgreSQL): destroying the stack leaves it running, as it
+   * leaves the package installed. @default true
+   */
+  readonly stopOnDelete?: boolean;
 }
 
 export class SystemdService extends pulumi.dynamic.Resource {
@@ -32,6 +38,7 @@ export class SystemdService extends pulumi.dynamic.Resource {
       active: args.active ?? true,
       restartOn: args.restartOn ?? {},
       reloadOn: args.reloadOn ?? {},
+      stopOnDelete: args.stopOnDelete ?? true,
       schema: PROVIDER_SCHEMA,
     }, { ...opts, additionalSecretOutputs: ["connection"] }, "fleet", "SystemdService");
   }

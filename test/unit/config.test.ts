@@ -34,7 +34,7 @@ describe("parseConfig", () => {
     expect(c.celery).toEqual({ concurrency: 2, queues: ["celery"] });
     expect(c.loadBalancer).toEqual({ serverName: "_", tls: "none" });
     expect(c.logging).toEqual({ retentionDays: 14, port: 10514 });
-    expect(c.hosts[0]!.port).toBe(22);
+    expect(c.hosts[0]!.port).toBeUndefined(); // from the inventory, else 22 (topology)
     expect(c.protectData).toBe(false);
   });
 

@@ -1,0 +1,185 @@
+/**
+ * End to end, the dev topology: the real engine runs the real program (index.ts) against
+ * one freshly booted Debian 12 server holding every role. Nothing is mocked.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
+import { ROOT, stateText, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { bootFleet, INVENTORY, waitForPage, type Fleet } from "../helpers/testhosts.ts";
+
+const HOST = "fleet-e2e";
+
+function devConfig(workers: number): Record<string, { value: string; secret?: boolean }> {
+  const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
+  return {
+    "django-fleet:inventoryFile": c(INVENTORY),
+    "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] }]),
+    "django-fleet:app": c({
+      name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", ref: "main",
+      settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+      gunicorn: { workers },
+    }),
+    "django-fleet:broker": c({ kind: "rabbitmq" }),
+  };
+}
+
+/**
+ * Collects the resources an operation would change, as `op name` lines. Provider
+ * resources are left out: Pulumi hands the stack config to the dynamic-provider plugin,
+ * so any config change shows an (inert) update of `pulumi:providers:pulumi-nodejs`.
+ */
+function stepRecorder() {
+  const steps: string[] = [];
+  return {
+    steps,
+    onEvent(e: EngineEvent) {
+      const m = e.resourcePreEvent?.metadata;
+      if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack" && !m.type.startsWith("pulumi:providers:")) {
+        steps.push(`${m.op} ${m.urn.split("::").pop()}`);
+      }
+    },
+  };
+}
+
+/** Previews and returns the resources that would change (empty: nothing to do). */
+async function changes(t: TestStack, log: (s: string) => void): Promise<string[]> {
+  const rec = stepRecorder();
+  await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
+  return rec.steps.sort();
+}
+
+describe("dev stack on one real server", () => {
+  let fleet: Fleet;
+  let t: TestStack;
+  let output = "";
+  const log = (s: string) => { output += s; };
+  let siteUrl = "";
+
+  beforeAll(async () => {
+    fleet = bootFleet([HOST]);
+    t = await testStack(ROOT, "e2e-dev");
+    await t.stack.setAllConfig(devConfig(2));
+  }, 600_000);
+
+  afterAll(async () => {
+    try {
+      await t?.stack.destroy({ onOutput: log }).catch(() => undefined);
+      await t?.cleanup();
+    } finally {
+      fleet?.down();
+    }
+  }, 600_000);
+
+  it("up turns the bare server into a working Django site", async () => {
+    const started = Date.now();
+    const res = await t.stack.up({ onOutput: log });
+    console.log(`first up on a bare server: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(res.summary.result).toBe("succeeded");
+    siteUrl = res.outputs.siteUrl!.value as string;
+    expect(siteUrl).toBe("http://198.18.0.10/");
+    expect(res.outputs.deployedCommit!.value).toBe(fleet.commit);
+    expect(res.outputs.brokerUrl!.secret).toBe(true);
+    expect(res.outputs.databasePassword!.secret).toBe(true);
+  }, 900_000);
+
+  it("the page lists rows from PostgreSQL and a finished Celery task, through nginx", async () => {
+    const body = await waitForPage(siteUrl, (b) => /<p id="task">add=5 on fleet-e2e<\/p>/.test(b) && /<p id="beat">beat on fleet-e2e<\/p>/.test(b));
+    expect(body).toContain('<li class="note">alpha</li>');
+    expect(body).toContain('<li class="note">gamma</li>');
+    expect(body).toContain('<p id="task">add=5 on fleet-e2e</p>');
+    expect(body).toContain('<p id="beat">beat on fleet-e2e</p>');
+    const css = await fetch(`${siteUrl}static/notes/site.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get("server")).toMatch(/^nginx/);
+    expect(await (await fetch(`${siteUrl}healthz`)).text()).toBe("ok");
+  }, 120_000);
+
+  it("the logging server holds the app's lines by host and program", async () => {
+    const files = await fleet.ssh(HOST, "sleep 2; ls /var/log/fleet/fleet-e2e/");
+    expect(files).toContain("fleetdemo-gunicorn.log");
+    expect(files).toContain("fleetdemo-celery-worker.log");
+  }, 60_000);
+
+  it("a second preview expects no changes", async () => {
+    const rec = stepRecorder();
+    const res = await t.stack.preview({ onOutput: log, onEvent: rec.onEvent, expectNoChanges: true });
+    expect(rec.steps).toEqual([]);
+    expect(Object.keys(res.changeSummary)).toEqual(["same"]);
+  }, 300_000);
+
+  it("changing gunicorn.workers previews as the changed line and a reload, and applies without a restart", async () => {
+    const pidBefore = (await fleet.ssh(HOST, "systemctl show -p MainPID --value fleetdemo-gunicorn")).trim();
+    await t.stack.setAllConfig(devConfig(3));
+    const rec = stepRecorder();
+    let diff = "";
+    const pre = await t.stack.preview({ diff: true, onEvent: rec.onEvent, onOutput: (s) => { diff += s; } });
+    output += diff;
+    expect(rec.steps.sort()).toEqual(["update fleet-e2e-fleetdemo-gunicorn", "update fleet-e2e-fleetdemo-gunicorn-conf"]);
+    expect(pre.changeSummary.create ?? 0).toBe(0);
+    expect(diff).toMatch(/-\s*workers = 2/);
+    expect(diff).toMatch(/\+\s*workers = 3/);
+    expect(diff).toContain("gunicorn.conf.py");
+
+    const res = await t.stack.up({ onOutput: log });
+    // Two resources and the (inert) dynamic-provider config update.
+    expect(res.summary.resourceChanges?.update).toBe(3);
+    // Same master process (a HUP reload, no dropped requests), now with three workers.
+    const pidAfter = (await fleet.ssh(HOST, "systemctl show -p MainPID --value fleetdemo-gunicorn")).trim();
+    expect(pidAfter).toBe(pidBefore);
+    const workers = await fleet.ssh(HOST, "sleep 3; pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn)");
+    expect(workers.trim()).toBe("3");
+    expect(await waitForPage(siteUrl, (b) => b.includes('class="note"'))).toContain('class="note"');
+  }, 600_000);
+
+  it("refresh finds a hand edit of the nginx site and a stopped worker; up repairs both", async () => {
+    const site = "/etc/nginx/sites-enabled/fleetdemo.conf";
+    const original = await fleet.ssh(HOST, `cat ${site}`);
+    await fleet.ssh(HOST, `echo '# edited by hand' >> ${site}; systemctl stop fleetdemo-celery-worker`);
+
+    const refresh = await t.stack.refresh({ onOutput: log });
+    expect(refresh.summary.resourceChanges?.update).toBe(2);
+    expect(await changes(t, log)).toEqual(["update fleet-e2e-fleetdemo-celery-worker", "update lb-site"]);
+
+    await t.stack.up({ onOutput: log });
+    expect(await fleet.ssh(HOST, `cat ${site}`)).toBe(original);
+    expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-celery-worker")).trim()).toBe("active");
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
+
+  it("invalid config is refused before anything changes, naming the key and the fix", async () => {
+    const cfg = devConfig(0);
+    await t.stack.setAllConfig(cfg);
+    const rec = stepRecorder();
+    const err = await t.stack.up({ onEvent: rec.onEvent, onOutput: log }).then(() => "", (e: Error) => e.message);
+    expect(err).toContain("app.gunicorn.workers: Too small: expected number to be >=1, got 0.");
+    expect(err).toContain("nothing was changed on any server");
+    expect(rec.steps).toEqual([]);
+    await t.stack.setAllConfig(devConfig(3));
+    expect(await changes(t, log)).toEqual([]);
+  }, 300_000);
+
+  it("no generated secret appears in state or in any output", async () => {
+    const outs = await t.stack.outputs();
+    const dbPassword = outs.databasePassword!.value as string;
+    const brokerUrl = outs.brokerUrl!.value as string;
+    const brokerPassword = new URL(brokerUrl).password;
+    const secretKey = (await fleet.ssh(HOST, "grep ^DJANGO_SECRET_KEY= /srv/fleetdemo/env")).trim().split("=")[1]!.replace(/"/g, "");
+    expect(dbPassword).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(secretKey).toMatch(/^[A-Za-z0-9]{50}$/);
+    const state = stateText(t.backendDir);
+    for (const s of [dbPassword, brokerPassword, secretKey]) {
+      expect(state).not.toContain(s);
+      expect(output).not.toContain(s);
+    }
+    expect((await fleet.ssh(HOST, "stat -c '%a %U' /srv/fleetdemo/env")).trim()).toBe("600 root");
+  }, 120_000);
+
+  it("destroy stops the services but never drops the database", async () => {
+    const res = await t.stack.destroy({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-gunicorn || true")).trim()).not.toBe("active");
+    expect((await fleet.ssh(HOST, "systemctl is-active postgresql@15-main")).trim()).toBe("active");
+    const dbs = await fleet.ssh(HOST, "cd /; runuser -u postgres -- psql -XAtc \"SELECT datname FROM pg_database WHERE datname = 'fleetdemo'\"");
+    expect(dbs.trim()).toBe("fleetdemo");
+  }, 600_000);
+});

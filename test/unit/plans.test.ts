@@ -1,0 +1,542 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as file from "../../providers/remoteFile.ops.ts";
+import * as service from "../../providers/systemdService.ops.ts";
+import * as db from "../../providers/postgresDatabase.ops.ts";
+import * as step from "../../providers/remoteScript.ops.ts";
+import * as secret from "../../providers/randomSecret.ops.ts";
+import { wrapBody, type Connection } from "../../providers/ssh.ts";
+
+const conn: Connection = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAA", privateKey: "KEY" };
+
+/** Runs a script the way providers/ssh.ts does on a host: `bash -euo pipefail -s`, wrapped body on stdin. */
+function bash(body: string): string {
+  return execFileSync("bash", ["-euo", "pipefail", "-s"], { input: wrapBody(body), encoding: "utf8" });
+}
+
+describe("remoteFile: parseProbe", () => {
+  it("MISSING means no file", () => {
+    expect(file.parseProbe("MISSING\n")).toBeUndefined();
+    expect(file.parseProbe("  MISSING  \n")).toBeUndefined();
+  });
+
+  const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+  const cases: Array<[string, string, file.ObservedFile]> = [
+    ["a 3-digit mode is padded", `644 root root\n${b64("hello\n")}\n`, { mode: "0644", owner: "root", group: "root", content: "hello\n" }],
+    ["a 4-digit mode is kept", `1777 redis adm\n${b64("x")}\n`, { mode: "1777", owner: "redis", group: "adm", content: "x" }],
+    ["an empty file", "600 postgres postgres\n\n", { mode: "0600", owner: "postgres", group: "postgres", content: "" }],
+    ["unicode content", `640 root www-data\n${b64("héllo ☃\n")}\n`, { mode: "0640", owner: "root", group: "www-data", content: "héllo ☃\n" }],
+  ];
+  for (const [name, stdout, expected] of cases) {
+    it(name, () => expect(file.parseProbe(stdout)).toEqual(expected));
+  }
+
+  it("a malformed first line throws", () => {
+    expect(() => file.parseProbe("644 root\naGk=\n")).toThrow('unexpected file probe output: "644 root"');
+    expect(() => file.parseProbe("")).toThrow('unexpected file probe output: ""');
+  });
+
+  it("the probe script prints MISSING, or stat and base64", () => {
+    expect(file.probeScript("/etc/a b.conf")).toBe([
+      "p='/etc/a b.conf'",
+      'if [ ! -f "$p" ]; then echo MISSING; exit 0; fi',
+      "stat -c '%a %U %G' \"$p\"",
+      'base64 -w0 "$p"; echo',
+    ].join("\n") + "\n");
+  });
+});
+
+describe("remoteFile: plan", () => {
+  const desired: file.FileState = {
+    connection: conn, path: "/etc/shop/app.conf", content: "a = 1\n", mode: "0640", owner: "root", group: "shop",
+  };
+  const same: file.ObservedFile = { content: "a = 1\n", mode: "0640", owner: "root", group: "shop" };
+
+  it("returns nothing to do when the file matches", () => {
+    expect(file.plan(desired, same)).toBe("");
+  });
+
+  const full = [
+    "p=/etc/shop/app.conf",
+    "d=/etc/shop; [ -d \"$d\" ] || install -d -m 0755 \"$d\"",
+    'tmp=$(mktemp "$p.fleet.XXXXXX")',
+    `trap 'rm -f "$tmp"' EXIT`,
+    `cat > "$tmp" <<'FLEET_EOF'`,
+    "a = 1",
+    "FLEET_EOF",
+    "chown root:shop \"$tmp\"",
+    "chmod 0640 \"$tmp\"",
+    'mv -f "$tmp" "$p"',
+    "trap - EXIT",
+  ].join("\n") + "\n";
+
+  const cases: Array<[string, file.ObservedFile | undefined]> = [
+    ["the file is missing", undefined],
+    ["the content differs", { ...same, content: "a = 2\n" }],
+    ["the mode differs", { ...same, mode: "0644" }],
+    ["the owner differs", { ...same, owner: "shop" }],
+    ["the group differs", { ...same, group: "root" }],
+  ];
+  for (const [name, observed] of cases) {
+    it(`writes through a temp file and mv when ${name}`, () => {
+      expect(file.plan(desired, observed)).toBe(full);
+    });
+  }
+
+  it("content without a trailing newline adds the truncate step", () => {
+    const body = file.plan({ ...desired, content: "no newline" }, same);
+    expect(body).toBe([
+      "p=/etc/shop/app.conf",
+      "d=/etc/shop; [ -d \"$d\" ] || install -d -m 0755 \"$d\"",
+      'tmp=$(mktemp "$p.fleet.XXXXXX")',
+      `trap 'rm -f "$tmp"' EXIT`,
+      `cat > "$tmp" <<'FLEET_EOF'`,
+      "no newline",
+      "FLEET_EOF",
+      'truncate -s -1 "$tmp"',
+      "chown root:shop \"$tmp\"",
+      "chmod 0640 \"$tmp\"",
+      'mv -f "$tmp" "$p"',
+      "trap - EXIT",
+    ].join("\n") + "\n");
+  });
+
+  it("quotes a path with spaces and quotes", () => {
+    const body = file.plan({ ...desired, path: "/tmp/it's here/f" }, undefined);
+    expect(body.split("\n").slice(0, 2)).toEqual(["p='/tmp/it'\\''s here/f'", "d='/tmp/it'\\''s here'; [ -d \"$d\" ] || install -d -m 0755 \"$d\""]);
+  });
+
+  it("check pads the mode and rejects relative paths and bad modes", async () => {
+    expect(await file.check(undefined, { ...desired, mode: "644" })).toEqual({ inputs: { ...desired, mode: "0644" }, failures: [] });
+    const bad = await file.check(undefined, { ...desired, path: "etc/x", mode: "0999" });
+    expect(bad.failures).toEqual([
+      { property: "path", reason: 'must be an absolute path, got "etc/x"' },
+      { property: "mode", reason: 'must be an octal mode like 0644, got "0999"' },
+    ]);
+  });
+
+  it("diff: same inputs → no changes; content → update; path → replace", async () => {
+    expect(await file.diff("id", desired, { ...desired })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await file.diff("id", desired, { ...desired, content: "b\n" })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await file.diff("id", desired, { ...desired, path: "/etc/other" })).toEqual({ changes: true, replaces: ["path"], deleteBeforeReplace: false });
+    // A new private key is the same host: not a change.
+    expect(await file.diff("id", desired, { ...desired, connection: { ...conn, privateKey: "OTHER" } })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+});
+
+describe("remoteFile: the generated bash, run locally", () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "fleet-file-")); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const uid = process.getuid?.() ?? -1;
+  const me = uid === 0 ? "root" : execFileSync("id", ["-un"], { encoding: "utf8" }).trim();
+  const myGroup = uid === 0 ? "root" : execFileSync("id", ["-gn"], { encoding: "utf8" }).trim();
+
+  const contents: Array<[string, string, string]> = [
+    ["text with a trailing newline", "a.conf", "key = value\n# $HOME `id` 'q'\n"],
+    ["text without a trailing newline", "b.conf", "no newline at end"],
+    ["an empty file", "c.conf", ""],
+    ["content holding the heredoc marker", "d.conf", "FLEET_EOF\nFLEET_EOF_\n"],
+    ["a new sub-directory", "sub/dir/e.conf", "nested\n"],
+  ];
+  for (const [name, rel, content] of contents) {
+    it(`writes ${name}; then probe shows a match and the plan is empty`, () => {
+      const desired: file.FileState = { connection: conn, path: join(dir, rel), content, mode: "0600", owner: me, group: myGroup };
+      expect(file.parseProbe(bash(file.probeScript(desired.path)))).toBeUndefined();
+      const body = file.plan(desired, undefined);
+      expect(body).not.toBe("");
+      bash(body);
+      expect(readFileSync(desired.path, "utf8")).toBe(content);
+      expect((statSync(desired.path).mode & 0o7777).toString(8)).toBe("600");
+      const observed = file.parseProbe(bash(file.probeScript(desired.path)));
+      expect(observed).toEqual({ content, mode: "0600", owner: me, group: myGroup });
+      expect(file.plan(desired, observed)).toBe("");
+      // No temp file is left beside the target.
+      expect(readdirSync(join(dir, rel, "..")).filter((f) => f.includes(".fleet."))).toEqual([]);
+    });
+  }
+
+  it("repairs a hand edit and a wrong mode, as root:root when run as root", () => {
+    const path = join(dir, "edited.conf");
+    writeFileSync(path, "hand edit\n");
+    chmodSync(path, 0o666);
+    const desired: file.FileState = { connection: conn, path, content: "managed\n", mode: "0644", owner: me, group: myGroup };
+    const before = file.parseProbe(bash(file.probeScript(path)));
+    expect(before).toEqual({ content: "hand edit\n", mode: "0666", owner: me, group: myGroup });
+    bash(file.plan(desired, before));
+    expect(file.plan(desired, file.parseProbe(bash(file.probeScript(path))))).toBe("");
+    expect(readFileSync(path, "utf8")).toBe("managed\n");
+  });
+
+  it("sets owner root:root as root; as anyone else fails and leaves neither target nor temp file", () => {
+    const path = join(dir, "owned", "root.conf");
+    const desired: file.FileState = { connection: conn, path, content: "x\n", mode: "0640", owner: "root", group: "root" };
+    if (uid === 0) {
+      bash(file.plan(desired, undefined));
+      expect(file.parseProbe(bash(file.probeScript(path)))).toEqual({ content: "x\n", mode: "0640", owner: "root", group: "root" });
+    } else {
+      expect(() => bash(file.plan(desired, undefined))).toThrow();
+      expect(file.parseProbe(bash(file.probeScript(path)))).toBeUndefined();
+    }
+    expect(readdirSync(join(dir, "owned"))).toEqual(uid === 0 ? ["root.conf"] : []);
+  });
+});
+
+describe("systemdService: parseProbe", () => {
+  const cases: Array<[string, string, service.ObservedService]> = [
+    ["enabled and running", "enabled active\n", { enabled: true, active: true }],
+    ["reloading counts as active", "enabled reloading\n", { enabled: true, active: true }],
+    ["disabled and stopped", "disabled inactive\n", { enabled: false, active: false }],
+    ["failed", "enabled failed\n", { enabled: true, active: false }],
+    ["static units count as enabled (enabled through another unit)", "static active\n", { enabled: true, active: true }],
+    ["indirect units count as enabled", "indirect active\n", { enabled: true, active: true }],
+    ["disabled units are not enabled", "disabled active\n", { enabled: false, active: true }],
+    ["unknown unit: is-enabled prints nothing", " inactive\n", { enabled: false, active: false }],
+    ["nothing at all", "", { enabled: false, active: false }],
+  ];
+  for (const [name, stdout, expected] of cases) {
+    it(name, () => expect(service.parseProbe(stdout)).toEqual(expected));
+  }
+});
+
+describe("systemdService: plan", () => {
+  const unit = "shop-gunicorn.service";
+  /** The tail of every plan for an active unit: watch it for 5 s (and its restarts, after a start). */
+  const watch = (started: boolean) => [
+    `for _ in 1 2 3 4 5; do sleep 1; if ! systemctl is-active --quiet ${unit}${started ? ` || [ "$(systemctl show -p NRestarts --value ${unit})" != 0 ]` : ""}; then`,
+    `  echo "${unit} did not stay running:" >&2; journalctl -u ${unit} -n 25 --no-pager -o cat >&2; exit 1`,
+    "fi; done",
+  ];
+  const up: service.ServiceState = { connection: conn, unit, enabled: true, active: true };
+  const none = { restart: false, reload: false };
+  type Case = [string, service.ServiceState, service.ObservedService, { restart: boolean; reload: boolean }, string[] | ""];
+  const cases: Case[] = [
+    ["nothing to do", up, { enabled: true, active: true }, none, ""],
+    ["stopped → start", up, { enabled: true, active: false }, none, [`systemctl start ${unit}`, ...watch(true)]],
+    ["changed restartOn → daemon-reload + restart", up, { enabled: true, active: true }, { restart: true, reload: false },
+      ["systemctl daemon-reload", `systemctl restart ${unit}`, ...watch(true)]],
+    ["restart covers reload", up, { enabled: true, active: true }, { restart: true, reload: true },
+      ["systemctl daemon-reload", `systemctl restart ${unit}`, ...watch(true)]],
+    ["changed reloadOn only → reload-or-restart", up, { enabled: true, active: true }, { restart: false, reload: true },
+      [`systemctl reload-or-restart ${unit}`, ...watch(false)]],
+    ["stopped with changes → just start (after daemon-reload)", up, { enabled: true, active: false }, { restart: true, reload: true },
+      ["systemctl daemon-reload", `systemctl start ${unit}`, ...watch(true)]],
+    ["disabled → enable", up, { enabled: false, active: true }, none, [`systemctl enable ${unit}`, ...watch(false)]],
+    ["disabled and stopped → enable and start", up, { enabled: false, active: false }, none,
+      [`systemctl enable ${unit}`, `systemctl start ${unit}`, ...watch(true)]],
+    ["desired inactive & active → stop", { ...up, active: false }, { enabled: true, active: true }, none, [`systemctl stop ${unit}`]],
+    ["desired inactive & active, reload change → stop only", { ...up, active: false }, { enabled: true, active: true }, { restart: false, reload: true },
+      [`systemctl stop ${unit}`]],
+    ["desired off entirely → disable and stop", { ...up, enabled: false, active: false }, { enabled: true, active: true }, none,
+      [`systemctl disable ${unit}`, `systemctl stop ${unit}`]],
+    ["desired inactive & already inactive → nothing", { ...up, active: false }, { enabled: true, active: false }, none, ""],
+  ];
+  for (const [name, desired, observed, change, expected] of cases) {
+    it(name, () => {
+      expect(service.plan(desired, observed, change)).toBe(expected === "" ? "" : expected.join("\n") + "\n");
+    });
+  }
+
+  it("quotes an odd unit name", () => {
+    expect(service.plan({ ...up, unit: "a b.service" }, { enabled: true, active: false }, none).split("\n")[0]).toBe("systemctl start 'a b.service'");
+  });
+
+  describe("run locally against a fake systemctl", () => {
+    let bin: string;
+    beforeAll(() => {
+      bin = mkdtempSync(join(tmpdir(), "fleet-systemctl-"));
+      const stub = (name: string, body: string) => {
+        writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
+        chmodSync(join(bin, name), 0o755);
+      };
+      // Logs every call; `is-active` answers from FAKE_ACTIVE, `show` from FAKE_NRESTARTS.
+      stub("systemctl", [
+        'echo "systemctl $*" >> "$FAKE_LOG"',
+        'case "$1" in',
+        '  is-active) [ "$FAKE_ACTIVE" = yes ] ;;',
+        '  show) echo "$FAKE_NRESTARTS" ;;',
+        "  *) true ;;",
+        "esac",
+      ].join("\n"));
+      stub("journalctl", 'echo "journal of $2"');
+      stub("sleep", 'echo "sleep $*" >> "$FAKE_LOG"');
+    });
+    afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+    function runPlan(body: string, active: "yes" | "no", nRestarts: string) {
+      const log = join(bin, `log-${Math.random().toString(36).slice(2)}`);
+      writeFileSync(log, "");
+      try {
+        execFileSync("bash", ["-euo", "pipefail", "-s"], {
+          input: wrapBody(body), encoding: "utf8", stdio: ["pipe", "pipe", "pipe"],
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, FAKE_ACTIVE: active, FAKE_NRESTARTS: nRestarts },
+        });
+        return { code: 0, stderr: "", calls: readFileSync(log, "utf8").trim().split("\n") };
+      } catch (e) {
+        const err = e as { status: number; stderr: string };
+        return { code: err.status, stderr: err.stderr, calls: readFileSync(log, "utf8").trim().split("\n") };
+      }
+    }
+
+    const start = () => service.plan(up, { enabled: true, active: false }, none);
+    const reload = () => service.plan(up, { enabled: true, active: true }, { restart: false, reload: true });
+
+    it("a started unit that stays up: watched 5 times, exit 0", () => {
+      const r = runPlan(start(), "yes", "0");
+      expect(r.code).toBe(0);
+      const probe = [
+        "sleep 1", `systemctl is-active --quiet ${unit}`, `systemctl show -p NRestarts --value ${unit}`,
+      ];
+      expect(r.calls).toEqual([`systemctl start ${unit}`, ...probe, ...probe, ...probe, ...probe, ...probe]);
+    });
+
+    it("a started unit that systemd had to restart fails the run with its journal", () => {
+      const r = runPlan(start(), "yes", "1");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`${unit} did not stay running:\njournal of ${unit}\n`);
+    });
+
+    it("a unit that is not active fails the run", () => {
+      const r = runPlan(start(), "no", "0");
+      expect(r.code).toBe(1);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, "sleep 1", `systemctl is-active --quiet ${unit}`]);
+    });
+
+    it("after a reload, old restarts do not count", () => {
+      const r = runPlan(reload(), "yes", "7");
+      expect(r.code).toBe(0);
+      expect(r.calls.filter((c) => c.includes("NRestarts"))).toEqual([]);
+      expect(r.calls[0]).toBe(`systemctl reload-or-restart ${unit}`);
+    });
+  });
+
+  it("the generated scripts are valid bash", () => {
+    for (const [, desired, observed, change] of cases) {
+      const body = service.plan(desired, observed, change);
+      if (body) execFileSync("bash", ["-n"], { input: body });
+    }
+  });
+});
+
+describe("systemdService: changes", () => {
+  const base: service.ServiceState = { connection: conn, unit: "x.service", enabled: true, active: true, restartOn: { unit: "1", env: "2" }, reloadOn: { conf: "3" } };
+  const cases: Array<[string, service.ServiceState | undefined, service.ServiceState, { restart: boolean; reload: boolean }]> = [
+    ["create: both", undefined, base, { restart: true, reload: true }],
+    ["identical: neither", base, { ...base }, { restart: false, reload: false }],
+    ["same records in another key order: neither", base, { ...base, restartOn: { env: "2", unit: "1" } }, { restart: false, reload: false }],
+    ["restartOn value changed", base, { ...base, restartOn: { unit: "1", env: "9" } }, { restart: true, reload: false }],
+    ["restartOn key added", base, { ...base, restartOn: { unit: "1", env: "2", commit: "c" } }, { restart: true, reload: false }],
+    ["reloadOn changed", base, { ...base, reloadOn: { conf: "4" } }, { restart: false, reload: true }],
+    ["missing records equal empty ones", { ...base, restartOn: undefined, reloadOn: undefined }, { ...base, restartOn: {}, reloadOn: {} }, { restart: false, reload: false }],
+    ["enabled flag alone is no restart or reload", base, { ...base, enabled: false }, { restart: false, reload: false }],
+  ];
+  for (const [name, olds, news, expected] of cases) {
+    it(name, () => expect(service.changes(olds, news)).toEqual(expected));
+  }
+
+  it("diff: a new unit name replaces (delete first); a trigger change updates", async () => {
+    expect(await service.diff("id", base, { ...base, unit: "y.service" })).toEqual({ changes: true, replaces: ["unit"], deleteBeforeReplace: true });
+    expect(await service.diff("id", base, { ...base, reloadOn: { conf: "4" } })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
+    expect(await service.diff("id", base, { ...base })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
+  });
+});
+
+describe("postgresDatabase", () => {
+  it("parseProbe reads role and database counts", () => {
+    expect(db.parseProbe("1 1\n")).toEqual({ roleExists: true, databaseExists: true });
+    expect(db.parseProbe("0 1\n")).toEqual({ roleExists: false, databaseExists: true });
+    expect(db.parseProbe("1 0")).toEqual({ roleExists: true, databaseExists: false });
+    expect(db.parseProbe("  0 0  \n")).toEqual({ roleExists: false, databaseExists: false });
+  });
+
+  it("parseProbe throws on anything else", () => {
+    expect(() => db.parseProbe("psql: error: connection refused\n")).toThrow('unexpected database probe output: "psql: error: connection refused"');
+    expect(() => db.parseProbe("")).toThrow('unexpected database probe output: ""');
+    expect(() => db.parseProbe("1\n1")).toThrow('unexpected database probe output: "1\\n1"');
+  });
+
+  const sqlCases: Array<[string, string]> = [
+    ["plain", "'plain'"],
+    ["it's", "'it''s'"],
+    ["''", "''''''"],
+    ["back\\slash", "'back\\slash'"],
+    ["", "''"],
+  ];
+  for (const [value, expected] of sqlCases) {
+    it(`sqlLiteral(${JSON.stringify(value)})`, () => expect(db.sqlLiteral(value)).toBe(expected));
+  }
+
+  it("probeScript counts the role and the database", () => {
+    expect(db.probeScript({ database: "shop", owner: "shop_user" })).toBe([
+      "runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 <<'FLEET_EOF'",
+      "SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'shop_user') || ' ' || (SELECT count(*) FROM pg_database WHERE datname = 'shop');",
+      "FLEET_EOF",
+    ].join("\n") + "\n");
+  });
+
+  const desired: db.DatabaseState = { connection: conn, database: "shop", owner: "shop_user", password: "pa'ss" };
+  const psql = "runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 <<'FLEET_EOF'";
+  const createdb = "runuser -u postgres -- createdb -O shop_user -E UTF8 -T template0 shop";
+  const cases: Array<[string, db.ObservedDatabase, boolean, string[] | ""]> = [
+    ["role and database missing", { roleExists: false, databaseExists: false }, true,
+      [psql, "CREATE ROLE \"shop_user\" LOGIN PASSWORD 'pa''ss';", "FLEET_EOF", createdb]],
+    ["role missing (password flag irrelevant)", { roleExists: false, databaseExists: true }, false,
+      [psql, "CREATE ROLE \"shop_user\" LOGIN PASSWORD 'pa''ss';", "FLEET_EOF"]],
+    ["database missing", { roleExists: true, databaseExists: false }, false, [createdb]],
+    ["both present, password unchanged", { roleExists: true, databaseExists: true }, false, ""],
+    ["both present, password changed", { roleExists: true, databaseExists: true }, true,
+      [psql, "ALTER ROLE \"shop_user\" WITH LOGIN PASSWORD 'pa''ss';", "FLEET_EOF"]],
+  ];
+  for (const [name, observed, passwordChanged, expected] of cases) {
+    it(`plan: ${name}`, () => {
+      expect(db.plan(desired, observed, passwordChanged)).toBe(expected === "" ? "" : expected.join("\n") + "\n");
+    });
+  }
+
+  it("check rejects names that are not identifiers", async () => {
+    expect((await db.check(undefined, desired)).failures).toEqual([]);
+    expect((await db.check(undefined, { ...desired, database: "Shop", owner: "a-b" })).failures).toEqual([
+      { property: "database", reason: 'must match /^[a-z_][a-z0-9_]{0,62}$/, got "Shop"' },
+      { property: "owner", reason: 'must match /^[a-z_][a-z0-9_]{0,62}$/, got "a-b"' },
+    ]);
+  });
+
+  it("diff: a new password updates; a new name replaces, never deleting first", async () => {
+    expect(await db.diff("id", desired, { ...desired })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await db.diff("id", desired, { ...desired, password: "new" })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await db.diff("id", desired, { ...desired, database: "shop2" })).toEqual({ changes: true, replaces: ["database"], deleteBeforeReplace: false });
+    // A database dropped by hand (read shows ""): recreate in place, not replace.
+    expect(await db.diff("id", { ...desired, database: "" }, desired)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+});
+
+describe("remoteScript: withSecrets", () => {
+  it("puts secrets first, as heredoc variable assignments sorted by name", () => {
+    expect(step.withSecrets("echo done", { ZED: "z", ALPHA: "it's $x", MID_1: "m" })).toBe([
+      "ALPHA=$(cat <<'FLEET_EOF'", "it's $x", "FLEET_EOF", ")",
+      "MID_1=$(cat <<'FLEET_EOF'", "m", "FLEET_EOF", ")",
+      "ZED=$(cat <<'FLEET_EOF'", "z", "FLEET_EOF", ")",
+      "echo done",
+    ].join("\n") + "\n");
+  });
+
+  it("without secrets it is the body alone", () => {
+    expect(step.withSecrets("echo done")).toBe("echo done\n");
+    expect(step.withSecrets("echo done\n", {})).toBe("echo done\n\n");
+  });
+
+  const badNames = ["db-pass", "lower", "1ST", "A B", "$(id)", ""];
+  for (const name of badNames) {
+    it(`rejects the variable name ${JSON.stringify(name)}`, () => {
+      expect(() => step.withSecrets("true", { [name]: "v" })).toThrow(`secret name ${JSON.stringify(name)} is not a shell variable name`);
+    });
+  }
+
+  it("bash sees every secret exactly (run locally)", () => {
+    const secrets = { B_PW: "p'a$s`w\"o\\rd $(id)", A_PW: "FLEET_EOF", C_PW: "two\nlines" };
+    const out = bash(step.withSecrets(`printf '%s|' "$A_PW" "$B_PW" "$C_PW"`, secrets));
+    expect(out).toBe("FLEET_EOF|p'a$s`w\"o\\rd $(id)|two\nlines|");
+  });
+});
+
+describe("remoteScript: diff", () => {
+  const olds: step.ScriptState = {
+    connection: conn, create: "echo hi\n", check: "test -e /x\n", inSync: true, triggers: { commit: "abc", env: "123" }, secrets: { PW: "one" }, description: "x",
+  };
+  const cases: Array<[string, step.ScriptState, boolean, string[]]> = [
+    ["identical", { ...olds, triggers: { env: "123", commit: "abc" }, secrets: { PW: "one" } }, false, []],
+    ["a trigger changed", { ...olds, triggers: { commit: "def", env: "123" } }, true, []],
+    ["a trigger added", { ...olds, triggers: { commit: "abc", env: "123", more: "1" } }, true, []],
+    ["a trigger removed", { ...olds, triggers: { commit: "abc" } }, true, []],
+    ["a secret changed", { ...olds, secrets: { PW: "two" } }, true, []],
+    ["a secret renamed", { ...olds, secrets: { PASSWORD: "one" } }, true, []],
+    ["the script changed", { ...olds, create: "echo bye\n" }, true, []],
+    ["a delete script added", { ...olds, delete: "rm -f x\n" }, true, []],
+    ["the check script changed", { ...olds, check: "test -e /y\n" }, true, []],
+    ["only the description changed", { ...olds, description: "y" }, false, []],
+    ["another host", { ...olds, connection: { ...conn, host: "10.0.0.6" } }, true, ["connection"]],
+  ];
+  for (const [name, news, changes, replaces] of cases) {
+    it(name, async () => {
+      expect(await step.diff("id", olds, news)).toEqual({ changes, replaces, deleteBeforeReplace: true });
+    });
+  }
+
+  it("a refresh that found the step undone (inSync false in state) re-runs it", async () => {
+    expect(await step.diff("id", { ...olds, inSync: false }, { ...olds, inSync: true })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
+  });
+
+  it("the check script runs with the secrets, like the step (run locally)", () => {
+    expect(() => bash(step.withSecrets('[ "$PW" = one ]', { PW: "one" }))).not.toThrow();
+    expect(() => bash(step.withSecrets('[ "$PW" = one ]', { PW: "two" }))).toThrow();
+  });
+
+  it("missing triggers and secrets equal empty ones", async () => {
+    const bare: step.ScriptState = { connection: conn, create: "true\n" };
+    expect(await step.diff("id", bare, { ...bare, triggers: {}, secrets: {} })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
+  });
+});
+
+describe("randomSecret", () => {
+  it("generate: length and alphabet", () => {
+    for (const n of [0, 1, 16, 50, 256]) {
+      const v = secret.generate(n);
+      expect(v).toHaveLength(n);
+      expect(v).toMatch(/^[A-Za-z0-9]*$/);
+    }
+    expect(secret.generate(200, "ab")).toMatch(/^[ab]{200}$/);
+    expect(secret.generate(5, "z")).toBe("zzzzz");
+    expect(secret.ALNUM).toBe("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+  });
+
+  it("generate: values differ and use the whole alphabet", () => {
+    const a = secret.generate(64);
+    const b = secret.generate(64);
+    expect(a).not.toBe(b);
+    const seen = new Set(secret.generate(5000));
+    expect(seen.size).toBe(62);
+  });
+
+  const checks: Array<[string, number, string | undefined]> = [
+    ["16 is the minimum", 16, undefined],
+    ["256 is the maximum", 256, undefined],
+    ["15 is too short", 15, "must be a whole number from 16 to 256, got 15"],
+    ["257 is too long", 257, "must be a whole number from 16 to 256, got 257"],
+    ["fractions are refused", 16.5, "must be a whole number from 16 to 256, got 16.5"],
+    ["NaN is refused", Number.NaN, "must be a whole number from 16 to 256, got NaN"],
+  ];
+  for (const [name, length, reason] of checks) {
+    it(`check: ${name}`, async () => {
+      const r = await secret.check(undefined, { length });
+      expect(r.inputs).toEqual({ length });
+      expect(r.failures).toEqual(reason ? [{ property: "length", reason }] : []);
+    });
+  }
+
+  it("create: a value of the asked length and an id", async () => {
+    const r = await secret.create({ length: 32 });
+    expect(r.outs.length).toBe(32);
+    expect(r.outs.value).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(r.id).toMatch(/^secret-[A-Za-z0-9]{8}$/);
+  });
+
+  const diffs: Array<[string, secret.SecretState, secret.SecretState, boolean, string[]]> = [
+    ["same length, no value yet in news", { length: 32, value: "old" }, { length: 32 }, false, []],
+    ["length changed → replace", { length: 32, value: "old" }, { length: 50 }, true, ["length"]],
+    ["default alphabet spelled out → no change", { length: 32 }, { length: 32, alphabet: secret.ALNUM }, false, []],
+    ["alphabet changed → replace", { length: 32 }, { length: 32, alphabet: "ab" }, true, ["alphabet"]],
+  ];
+  for (const [name, olds, news, changes, replaces] of diffs) {
+    it(`diff: ${name}`, async () => {
+      expect(await secret.diff("id", olds, news)).toEqual({ changes, replaces, deleteBeforeReplace: false });
+    });
+  }
+
+  it("update keeps the old value", async () => {
+    expect(await secret.update("id", { length: 32, value: "kept" }, { length: 32 })).toEqual({ outs: { length: 32, value: "kept" } });
+  });
+});

@@ -1,0 +1,524 @@
+/**
+ * The whole program (index.ts) under Pulumi mocks: which resources a config registers,
+ * with which inputs and options. Nothing runs on a server: the mocks answer every
+ * registration with its inputs as state.
+ *
+ * index.ts is loaded with Node's own loader (native-import.cjs), not vitest's: Pulumi
+ * serializes each dynamic provider's code, and cannot serialize vite's import shim. A
+ * query string per case makes Node run the program afresh.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
+
+const SECRET_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFleet";
+const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n";
+const ALL_ROLES = ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"];
+
+/** One registered resource: what the mocks saw, plus the options the monitor saw. */
+interface Registered {
+  readonly type: string;
+  readonly name: string;
+  /** Inputs as the mocks receive them; secrets are `{[SECRET_KEY]: SECRET_SIG, value}`. */
+  readonly inputs: Record<string, unknown>;
+  options?: { retainOnDelete?: boolean; protect?: boolean; additionalSecretOutputs: string[]; parent: string; dependencies: string[] };
+}
+
+function isSecret(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_KEY] === SECRET_SIG;
+}
+
+/** The plain value, secrets unwrapped at any depth. */
+function plain(v: unknown): unknown {
+  if (isSecret(v)) return plain((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+function text(v: unknown): string {
+  const s = plain(v);
+  if (typeof s !== "string") throw new Error(`expected a string, got ${JSON.stringify(s)}`);
+  return s;
+}
+
+/** Resolves any output (plain value, Output, secret Output) to its value. */
+function valueOf<T>(x: unknown): Promise<T> {
+  return new Promise((resolve) => { pulumi.output(x as pulumi.Input<T>).apply((v) => { resolve(v as T); return v; }); });
+}
+
+interface Run {
+  readonly resources: Registered[];
+  readonly module?: Record<string, unknown>;
+  readonly error?: unknown;
+  one(type: string, name: string): Registered;
+  all(type: string): Registered[];
+}
+
+const T = {
+  file: "pulumi-nodejs:dynamic/fleet:RemoteFile",
+  script: "pulumi-nodejs:dynamic/fleet:RemoteScript",
+  service: "pulumi-nodejs:dynamic/fleet:SystemdService",
+  database: "pulumi-nodejs:dynamic/fleet:PostgresDatabase",
+  secret: "pulumi-nodejs:dynamic/fleet:RandomSecret",
+};
+
+let runs = 0;
+
+/** Sets the config, runs index.ts under mocks and waits until registrations stop. */
+async function runProgram(config: Record<string, unknown>): Promise<Run> {
+  const resources: Registered[] = [];
+  await pulumi.runtime.setMocks({
+    newResource(args) {
+      resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+      // What RandomSecret's provider would do on create; every other resource echoes its inputs.
+      const state = args.type === T.secret ? { ...args.inputs, value: `${args.name}-value` } : args.inputs;
+      return { id: `${args.name}_id`, state };
+    },
+    call(args) {
+      return args.inputs;
+    },
+  }, "django-fleet", "test");
+
+  // The mocks see no resource options; the monitor's request carries them.
+  interface Req {
+    getType(): string; getName(): string; getRetainondelete(): boolean | undefined; getProtect(): boolean | undefined;
+    getAdditionalsecretoutputsList(): string[]; getParent(): string; getDependenciesList(): string[];
+  }
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: unknown): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  const options = new Map<string, Registered["options"]>();
+  monitor.registerResource = (req, cb) => {
+    options.set(`${req.getType()} ${req.getName()}`, {
+      retainOnDelete: req.getRetainondelete(), protect: req.getProtect(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(), parent: req.getParent(), dependencies: req.getDependenciesList(),
+    });
+    return register(req, cb);
+  };
+
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) =>
+    [`django-fleet:${k}`, typeof v === "string" ? v : JSON.stringify(v)])), []);
+
+  let module: Record<string, unknown> | undefined;
+  let error: unknown;
+  try {
+    module = await nativeImport(new URL(`../../index.ts?run=${++runs}`, import.meta.url).href);
+  } catch (e) {
+    error = e;
+  }
+  if (module) await Promise.all(Object.values(module).map((x) => valueOf(x)));
+  // Registrations finish asynchronously: wait until none has arrived for a while.
+  let last = -1;
+  while (last !== resources.length) {
+    last = resources.length;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  for (const r of resources) r.options = options.get(`${r.type} ${r.name}`);
+  const one = (type: string, name: string) => {
+    const hits = resources.filter((r) => r.type === type && r.name === name);
+    if (hits.length !== 1) throw new Error(`expected one ${type} ${name}, found ${hits.length}`);
+    return hits[0]!;
+  };
+  return { resources, module, error, one, all: (type) => resources.filter((r) => r.type === type) };
+}
+
+let dir: string;
+let repo: string;
+let commit: string;
+let keyPath: string;
+let inventoryPath: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "fleet-program-"));
+  repo = join(dir, "app.git");
+  const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" },
+  }).trim();
+  execFileSync("git", ["init", "-q", "-b", "main", repo]);
+  git("commit", "-q", "--allow-empty", "-m", "first");
+  commit = git("rev-parse", "HEAD");
+  keyPath = join(dir, "id_ed25519");
+  writeFileSync(keyPath, PRIVATE_KEY, { mode: 0o600 });
+  inventoryPath = join(dir, "hosts.json");
+  writeFileSync(inventoryPath, JSON.stringify({
+    privateKeyPath: keyPath,
+    hosts: [{ name: "fleet-dev", address: "198.18.0.10", user: "root", hostKey: HOST_KEY }],
+  }));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function app(over: Record<string, unknown> = {}) {
+  return {
+    name: "fleetdemo", repo, ref: "main", settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application",
+    celeryApp: "fleetdemo", gunicorn: { workers: 2 }, ...over,
+  };
+}
+
+/** Pulumi.dev.yaml, pointed at the temporary inventory and repository. */
+function devConfig(): Record<string, unknown> {
+  return {
+    inventoryFile: inventoryPath,
+    hosts: [{ name: "fleet-dev", roles: ALL_ROLES }],
+    app: app(),
+    broker: { kind: "rabbitmq" },
+    loadBalancer: { tls: "none" },
+  };
+}
+
+describe("dev stack: one host with every role", () => {
+  let run: Run;
+  beforeAll(async () => { run = await runProgram(devConfig()); });
+
+  it("loads without error", () => {
+    expect(run.error).toBeUndefined();
+  });
+
+  it("registers exactly these resources", () => {
+    const d = "pulumi-nodejs:dynamic/fleet";
+    expect(run.resources.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
+      "django-fleet:fleet:AppNode fleet-dev-fleetdemo",
+      "django-fleet:fleet:AppRelease fleet-dev-fleetdemo",
+      "django-fleet:fleet:Broker broker",
+      "django-fleet:fleet:CeleryWorker fleet-dev-fleetdemo-celery",
+      "django-fleet:fleet:DbServer db",
+      "django-fleet:fleet:Host fleet-dev",
+      "django-fleet:fleet:LoadBalancer lb",
+      "django-fleet:fleet:LoggingServer logging",
+      `${d}:PostgresDatabase db-database`,
+      `${d}:RandomSecret broker-password`,
+      `${d}:RandomSecret db-password`,
+      `${d}:RandomSecret django-secret-key`,
+      `${d}:RemoteFile broker-conf`,
+      `${d}:RemoteFile db-conf`,
+      `${d}:RemoteFile db-hba`,
+      `${d}:RemoteFile fleet-dev-fleetdemo-celery-beat-unit`,
+      `${d}:RemoteFile fleet-dev-fleetdemo-celery-worker-unit`,
+      `${d}:RemoteFile fleet-dev-fleetdemo-env`,
+      `${d}:RemoteFile fleet-dev-fleetdemo-gunicorn-conf`,
+      `${d}:RemoteFile fleet-dev-fleetdemo-gunicorn-unit`,
+      `${d}:RemoteFile lb-site`,
+      `${d}:RemoteFile logging-retention`,
+      `${d}:RemoteFile logging-server-conf`,
+      `${d}:RemoteFile logging-ship-fleet-dev`,
+      `${d}:RemoteScript broker-account`,
+      `${d}:RemoteScript fleet-dev-fleetdemo-checkout`,
+      `${d}:RemoteScript fleet-dev-fleetdemo-collectstatic`,
+      `${d}:RemoteScript fleet-dev-fleetdemo-layout`,
+      `${d}:RemoteScript fleet-dev-fleetdemo-virtualenv`,
+      `${d}:RemoteScript fleet-dev-packages`,
+      `${d}:RemoteScript fleetdemo-migrate`,
+      `${d}:RemoteScript lb-no-default-site`,
+      `${d}:SystemdService broker-service`,
+      `${d}:SystemdService db-service`,
+      `${d}:SystemdService fleet-dev-fleetdemo-celery-beat`,
+      `${d}:SystemdService fleet-dev-fleetdemo-celery-worker`,
+      `${d}:SystemdService fleet-dev-fleetdemo-gunicorn`,
+      `${d}:SystemdService lb-nginx`,
+      `${d}:SystemdService logging-rsyslog-fleet-dev`,
+    ]);
+  });
+
+  it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
+    const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
+    expect(remote).toHaveLength(28);
+    for (const r of remote) {
+      expect(isSecret(r.inputs.connection)).toBe(true);
+      expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
+      expect(r.options?.additionalSecretOutputs).toContain("connection");
+    }
+  });
+
+  it("the env file is mode 0600, secret, and holds the app's settings", () => {
+    const env = run.one(T.file, "fleet-dev-fleetdemo-env");
+    expect(env.inputs.path).toBe("/srv/fleetdemo/env");
+    expect(env.inputs.mode).toBe("0600");
+    expect([env.inputs.owner, env.inputs.group]).toEqual(["root", "root"]);
+    expect(isSecret(env.inputs.content)).toBe(true);
+    expect(env.options?.additionalSecretOutputs.sort()).toEqual(["connection", "content"]);
+    expect(text(env.inputs.content)).toBe([
+      "# Managed by django-fleet (pulumi). Manual edits are reverted on the next `pulumi up`.",
+      'CELERY_BROKER_URL="amqp://fleetdemo:broker-password-value@127.0.0.1:5672/fleetdemo"',
+      'DATABASE_URL="postgres://fleetdemo:db-password-value@127.0.0.1:5432/fleetdemo"',
+      'DJANGO_ALLOWED_HOSTS="*"',
+      'DJANGO_MEDIA_ROOT="/srv/fleetdemo/public/media"',
+      'DJANGO_SECRET_KEY="django-secret-key-value"',
+      'DJANGO_SETTINGS_MODULE="fleetdemo.settings"',
+      'DJANGO_STATIC_ROOT="/srv/fleetdemo/public/static"',
+    ].join("\n") + "\n");
+  });
+
+  it("no other RemoteFile is secret", () => {
+    const secretFiles = run.all(T.file).filter((r) => isSecret(r.inputs.content)).map((r) => r.name);
+    expect(secretFiles).toEqual(["fleet-dev-fleetdemo-env"]);
+  });
+
+  it("gunicorn gets workers = 2 from config and binds to loopback behind the local nginx", () => {
+    const conf = run.one(T.file, "fleet-dev-fleetdemo-gunicorn-conf");
+    expect(conf.inputs.path).toBe("/etc/fleetdemo/gunicorn.conf.py");
+    const lines = text(conf.inputs.content).split("\n");
+    expect(lines).toContain("workers = 2");
+    expect(lines).toContain('bind = "127.0.0.1:8000"');
+  });
+
+  it("the nginx upstream is 127.0.0.1:8000 on a single host", () => {
+    const site = text(run.one(T.file, "lb-site").inputs.content);
+    expect(run.one(T.file, "lb-site").inputs.path).toBe("/etc/nginx/sites-enabled/fleetdemo.conf");
+    expect(site).toContain([
+      "upstream fleetdemo_app {",
+      "    server 127.0.0.1:8000 max_fails=3 fail_timeout=10s;",
+      "    keepalive 16;",
+      "}",
+    ].join("\n"));
+    expect(site.split("\n").filter((l) => l.startsWith("    server "))).toEqual(["    server 127.0.0.1:8000 max_fails=3 fail_timeout=10s;"]);
+  });
+
+  it("the database resource is retained on delete, not protected in dev, and has its names", () => {
+    const database = run.one(T.database, "db-database");
+    expect(plain(database.inputs.database)).toBe("fleetdemo");
+    expect(plain(database.inputs.owner)).toBe("fleetdemo");
+    expect(isSecret(database.inputs.password)).toBe(true);
+    expect(plain(database.inputs.password)).toBe("db-password-value");
+    expect(database.options?.retainOnDelete).toBe(true);
+    expect(database.options?.protect).toBe(false);
+    expect(database.options?.parent).toMatch(/::django-fleet:fleet:DbServer::db$/);
+  });
+
+  it("migrate runs on the app host after the database exists and the release is ready", () => {
+    const migrate = run.one(T.script, "fleetdemo-migrate");
+    expect(plain(migrate.inputs.triggers)).toMatchObject({ commit });
+    const deps = migrate.options?.dependencies ?? [];
+    expect(deps.some((u) => u.endsWith("::db-database"))).toBe(true);
+    expect(deps.some((u) => u.endsWith("::fleet-dev-fleetdemo-env"))).toBe(true);
+    expect(deps.some((u) => u.endsWith("::fleet-dev-fleetdemo-collectstatic"))).toBe(true);
+  });
+
+  it("the checkout pins the resolved commit of app.ref", () => {
+    const checkout = run.one(T.script, "fleet-dev-fleetdemo-checkout");
+    expect(plain(checkout.inputs.triggers)).toEqual({ repo, commit });
+    expect(text(checkout.inputs.create)).toContain(`git checkout --quiet --force --detach ${commit}`);
+  });
+
+  it("the rabbitmq account gets its password as a secret variable, never in the script", () => {
+    const account = run.one(T.script, "broker-account");
+    expect(isSecret(account.inputs.secrets)).toBe(true);
+    expect(plain(account.inputs.secrets)).toEqual({ BROKER_PASSWORD: "broker-password-value" });
+    expect(text(account.inputs.create)).not.toContain("broker-password-value");
+  });
+
+  it("postgres listens on localhost only and pg_hba has no remote rules when every client is local", () => {
+    expect(text(run.one(T.file, "db-conf").inputs.content).split("\n")).toContain("listen_addresses = 'localhost'");
+    const hba = text(run.one(T.file, "db-hba").inputs.content);
+    expect(hba.split("\n").filter((l) => l.startsWith("host "))).toEqual([
+      "host    all             all             127.0.0.1/32            scram-sha-256",
+      "host    all             all             ::1/128                 scram-sha-256",
+    ]);
+  });
+
+  it("rabbitmq listens on loopback only when every client is local", () => {
+    expect(text(run.one(T.file, "broker-conf").inputs.content)).toBe("# Managed by django-fleet (pulumi).\nlisteners.tcp.1 = 127.0.0.1:5672\n");
+  });
+
+  it("exactly one beat unit", () => {
+    expect(run.all(T.file).filter((r) => r.inputs.path === "/etc/systemd/system/fleetdemo-celery-beat.service")).toHaveLength(1);
+  });
+
+  it("exports the stack outputs", async () => {
+    const m = run.module!;
+    expect(await valueOf(m.siteUrl)).toBe("http://198.18.0.10/");
+    expect(await valueOf(m.deployedCommit)).toBe(commit);
+    expect(await valueOf(m.appHosts)).toEqual(["198.18.0.10"]);
+    expect(await valueOf(m.loggingEndpoint)).toBe("198.18.0.10:10514");
+    expect(await valueOf(m.database)).toEqual({ engine: "postgresql", host: "198.18.0.10", port: 5432, name: "fleetdemo", user: "fleetdemo" });
+    expect(await valueOf(m.brokerUrl)).toBe("amqp://fleetdemo:broker-password-value@198.18.0.10:5672/fleetdemo");
+    expect(await valueOf(m.databasePassword)).toBe("db-password-value");
+    expect(await pulumi.isSecret(m.brokerUrl as pulumi.Output<string>)).toBe(true);
+    expect(await pulumi.isSecret(m.databasePassword as pulumi.Output<string>)).toBe(true);
+    expect(await pulumi.isSecret(pulumi.output(m.siteUrl))).toBe(false);
+    expect(await valueOf(m.hostAddresses)).toEqual({
+      "fleet-dev": { address: "198.18.0.10", privateAddress: "198.18.0.10", roles: ALL_ROLES },
+    });
+  });
+});
+
+describe("split stack: every role on its own host, redis broker", () => {
+  let run: Run;
+  const h = (name: string, n: number, roles: string[]) =>
+    ({ name, address: `203.0.113.${n}`, privateAddress: `10.0.0.${n}`, hostKey: HOST_KEY, roles });
+  const hostOf = (r: Registered) => (plain(r.inputs.connection) as { host: string }).host;
+
+  beforeAll(async () => {
+    run = await runProgram({
+      sshPrivateKeyPath: keyPath,
+      hosts: [
+        h("lb", 10, ["loadBalancer"]),
+        h("app1", 11, ["app"]),
+        h("app2", 12, ["app"]),
+        h("worker", 13, ["worker"]),
+        h("beat", 14, ["beat"]),
+        h("db", 15, ["db"]),
+        h("broker", 16, ["broker"]),
+        h("logging", 17, ["logging"]),
+      ],
+      app: app({ gunicorn: { workers: 4 } }),
+      broker: { kind: "redis" },
+      protectData: true,
+    });
+  });
+
+  it("loads without error", () => {
+    expect(run.error).toBeUndefined();
+  });
+
+  it("registers one Host per server and the code only where it runs", () => {
+    expect(run.all("django-fleet:fleet:Host").map((r) => r.name)).toEqual(["lb", "app1", "app2", "worker", "beat", "db", "broker", "logging"]);
+    expect(run.all("django-fleet:fleet:AppRelease").map((r) => r.name).sort())
+      .toEqual(["app1-fleetdemo", "app2-fleetdemo", "beat-fleetdemo", "lb-fleetdemo", "worker-fleetdemo"]);
+    expect(run.all("django-fleet:fleet:AppNode").map((r) => r.name)).toEqual(["app1-fleetdemo", "app2-fleetdemo"]);
+    expect(run.all("django-fleet:fleet:CeleryWorker").map((r) => r.name)).toEqual(["worker-fleetdemo-celery", "beat-fleetdemo-celery"]);
+    expect(run.all(T.service).map((r) => `${hostOf(r)} ${plain(r.inputs.unit)}`).sort()).toEqual([
+      "203.0.113.10 nginx.service",
+      "203.0.113.10 rsyslog.service",
+      "203.0.113.11 fleetdemo-gunicorn.service",
+      "203.0.113.11 rsyslog.service",
+      "203.0.113.12 fleetdemo-gunicorn.service",
+      "203.0.113.12 rsyslog.service",
+      "203.0.113.13 fleetdemo-celery-worker.service",
+      "203.0.113.13 rsyslog.service",
+      "203.0.113.14 fleetdemo-celery-beat.service",
+      "203.0.113.14 rsyslog.service",
+      "203.0.113.15 postgresql@15-main.service",
+      "203.0.113.15 rsyslog.service",
+      "203.0.113.16 redis-server.service",
+      "203.0.113.16 rsyslog.service",
+      "203.0.113.17 rsyslog.service",
+    ]);
+  });
+
+  it("the nginx upstream lists both app hosts' private addresses, in order", () => {
+    const site = run.one(T.file, "lb-site");
+    expect(hostOf(site)).toBe("203.0.113.10");
+    expect(text(site.inputs.content)).toContain([
+      "upstream fleetdemo_app {",
+      "    server 10.0.0.11:8000 max_fails=3 fail_timeout=10s;",
+      "    server 10.0.0.12:8000 max_fails=3 fail_timeout=10s;",
+      "    keepalive 16;",
+      "}",
+    ].join("\n"));
+  });
+
+  it("gunicorn binds to each app host's private address", () => {
+    for (const [name, address] of [["app1", "10.0.0.11"], ["app2", "10.0.0.12"]] as const) {
+      const conf = text(run.one(T.file, `${name}-fleetdemo-gunicorn-conf`).inputs.content).split("\n");
+      expect(conf).toContain(`bind = "${address}:8000"`);
+      expect(conf).toContain("workers = 4");
+    }
+  });
+
+  it("pg_hba lets in only the app, worker and beat hosts", () => {
+    const hba = run.one(T.file, "db-hba");
+    expect(hostOf(hba)).toBe("203.0.113.15");
+    expect([hba.inputs.owner, hba.inputs.group, hba.inputs.mode]).toEqual(["postgres", "postgres", "0640"]);
+    const content = text(hba.inputs.content);
+    const rules = content.split("\n").filter((l) => /^host\s+fleetdemo\s/.test(l));
+    expect(rules).toEqual([
+      "host    fleetdemo       fleetdemo       10.0.0.11/32            scram-sha-256",
+      "host    fleetdemo       fleetdemo       10.0.0.12/32            scram-sha-256",
+      "host    fleetdemo       fleetdemo       10.0.0.13/32            scram-sha-256",
+      "host    fleetdemo       fleetdemo       10.0.0.14/32            scram-sha-256",
+    ]);
+    for (const other of ["10.0.0.10", "10.0.0.15", "10.0.0.16", "10.0.0.17"]) expect(content).not.toContain(other);
+  });
+
+  it("postgres listens on its private address too", () => {
+    expect(text(run.one(T.file, "db-conf").inputs.content).split("\n")).toContain("listen_addresses = 'localhost,10.0.0.15'");
+  });
+
+  it("exactly one beat unit file, on the beat host; the worker unit only on the worker host", () => {
+    const beatUnits = run.all(T.file).filter((r) => r.inputs.path === "/etc/systemd/system/fleetdemo-celery-beat.service");
+    expect(beatUnits.map((r) => `${r.name} ${hostOf(r)}`)).toEqual(["beat-fleetdemo-celery-beat-unit 203.0.113.14"]);
+    const workerUnits = run.all(T.file).filter((r) => r.inputs.path === "/etc/systemd/system/fleetdemo-celery-worker.service");
+    expect(workerUnits.map((r) => `${r.name} ${hostOf(r)}`)).toEqual(["worker-fleetdemo-celery-worker-unit 203.0.113.13"]);
+  });
+
+  it("apps reach the database and redis over the private network", () => {
+    const env = text(run.one(T.file, "app1-fleetdemo-env").inputs.content).split("\n");
+    expect(env).toContain('DATABASE_URL="postgres://fleetdemo:db-password-value@10.0.0.15:5432/fleetdemo"');
+    expect(env).toContain('CELERY_BROKER_URL="redis://:broker-password-value@10.0.0.16:6379/0"');
+  });
+
+  it("the redis password file is secret, 0600 and owned by redis", () => {
+    const f = run.one(T.file, "broker-secret");
+    expect(hostOf(f)).toBe("203.0.113.16");
+    expect(isSecret(f.inputs.content)).toBe(true);
+    expect(plain(f.inputs.content)).toBe("requirepass broker-password-value\n");
+    expect([f.inputs.mode, f.inputs.owner, f.inputs.group, f.inputs.path]).toEqual(["0600", "redis", "redis", "/etc/redis/django-fleet-secret.conf"]);
+    expect(run.all(T.script).filter((r) => r.name === "broker-account")).toEqual([]);
+  });
+
+  it("protectData protects the database resource, which is still retained on delete", () => {
+    const database = run.one(T.database, "db-database");
+    expect(database.options).toMatchObject({ protect: true, retainOnDelete: true });
+  });
+
+  it("migrate runs once, on the first app host", () => {
+    expect(hostOf(run.one(T.script, "fleetdemo-migrate"))).toBe("203.0.113.11");
+  });
+
+  it("every host ships its logs to the logging host's private address", () => {
+    const ships = run.all(T.file).filter((r) => r.name.startsWith("logging-ship-"));
+    expect(ships).toHaveLength(8);
+    for (const s of ships) {
+      const expected = hostOf(s) === "203.0.113.17" ? "127.0.0.1" : "10.0.0.17";
+      expect(text(s.inputs.content)).toContain(expected);
+    }
+  });
+
+  it("exports the load balancer's URL and both app hosts", async () => {
+    expect(await valueOf(run.module!.siteUrl)).toBe("http://203.0.113.10/");
+    expect(await valueOf(run.module!.appHosts)).toEqual(["10.0.0.11", "10.0.0.12"]);
+    expect(await valueOf(run.module!.brokerUrl)).toBe("redis://:broker-password-value@10.0.0.16:6379/0");
+  });
+});
+
+describe("invalid config: refused before any resource is registered", () => {
+  let ConfigError: new (...args: never[]) => Error & { problems: string[] };
+  beforeAll(async () => {
+    // The class index.ts throws: the one Node's loader gave it, not vitest's copy.
+    ({ ConfigError } = await nativeImport(new URL("../../config/load.ts", import.meta.url).href) as { ConfigError: typeof ConfigError });
+  });
+
+  const cases: Array<[string, () => Record<string, unknown>, () => string[]]> = [
+    ["a topology rule is broken (two beats)", () => ({
+      ...devConfig(),
+      hosts: [{ name: "fleet-dev", roles: ALL_ROLES }, { name: "other", address: "10.0.0.2", hostKey: HOST_KEY, roles: ["worker", "beat"] }],
+    }), () => [
+      'hosts: exactly one host must have the role "beat" (Celery beat must run once in the whole fleet, or periodic tasks run twice or never); found 2 (fleet-dev, other). Fix: add "beat" to the roles of exactly one host',
+    ]],
+    ["a key is misspelled", () => ({ ...devConfig(), databse: { name: "x" } }), () => [
+      "databse: unknown key. Fix: remove it (`pulumi config rm --path 'databse'`) or correct its spelling",
+    ]],
+    ["the private key cannot be read", () => ({ ...devConfig(), inventoryFile: undefined, sshPrivateKeyPath: join(dir, "no-such-key"),
+      hosts: [{ name: "fleet-dev", address: "10.0.0.1", hostKey: HOST_KEY, roles: ALL_ROLES }] }), () => [
+      `sshPrivateKeyPath: cannot read the SSH private key ${join(dir, "no-such-key")}. Fix: point it at a readable key file`,
+    ]],
+  ];
+  for (const [name, config, problems] of cases) {
+    it(name, async () => {
+      const c = Object.fromEntries(Object.entries(config()).filter(([, v]) => v !== undefined));
+      const run = await runProgram(c);
+      expect(run.error).toBeInstanceOf(ConfigError);
+      expect((run.error as { problems: string[] }).problems).toEqual(problems());
+      expect(run.resources).toEqual([]);
+    });
+  }
+});
