@@ -2,6 +2,7 @@
  * The stack's output contract: what other stacks may read with StackReference. Names
  * and shapes here are a public interface; change them only additively.
  */
+import type { Output } from "@pulumi/pulumi";
 
 /** One host of the fleet. */
 export interface HostOutput {
@@ -33,9 +34,9 @@ export interface FleetOutputs {
   /** `database`: the database endpoint. */
   readonly database: DatabaseOutput;
   /** `databasePassword` (secret): the app role's password. */
-  readonly databasePassword: unknown;
+  readonly databasePassword: Output<string>;
   /** `brokerUrl` (secret): the Celery broker URL with credentials. */
-  readonly brokerUrl: unknown;
+  readonly brokerUrl: Output<string>;
   /** `loggingEndpoint`: `address:port` of the central log server, or null. */
   readonly loggingEndpoint: string | null;
   /** `deployedCommit`: the commit of the app that is deployed. */
