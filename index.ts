@@ -13,6 +13,9 @@ import { renderEnvFile } from "./templates/envFile.ts";
 import { RandomSecret } from "./providers/randomSecret.ts";
 import { Host } from "./components/host.ts";
 import { DbServer } from "./components/dbServer.ts";
+import { DbReplica } from "./components/dbReplica.ts";
+import { Firewall } from "./components/firewall.ts";
+import { openingsFor } from "./config/firewall.ts";
 import { Broker } from "./components/broker.ts";
 import { AppRelease, manageCommand } from "./components/appRelease.ts";
 import { AppNode } from "./components/appNode.ts";
@@ -35,6 +38,7 @@ const dbUser = cfg.database.user ?? app.name;
 const secretKey = new RandomSecret("django-secret-key", { length: 50 });
 const dbPassword = new RandomSecret("db-password", { length: 32 });
 const brokerPassword = new RandomSecret("broker-password", { length: 32 });
+const replicationPassword = topo.dbReplicas.length ? new RandomSecret("replication-password", { length: 32 }) : undefined;
 
 const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
   plan,
@@ -48,7 +52,15 @@ const hostOf = (name: string) => hosts.get(name)!;
 const db = new DbServer("db", {
   host: hostOf(topo.db.name), clients: topo.codeHosts, database: dbName, user: dbUser,
   password: dbPassword.value, port: cfg.database.port, protect: cfg.protectData,
+  replicas: topo.dbReplicas, replicationPassword: replicationPassword?.value,
 });
+const replicas = topo.dbReplicas.map((plan) => new DbReplica(`${plan.name}-replica`, {
+  host: hostOf(plan.name), primary: topo.db, clients: topo.codeHosts, database: dbName, user: dbUser,
+  port: cfg.database.port, replicationPassword: replicationPassword!.value, after: db.replicationReady,
+}));
+for (const plan of topo.hosts) {
+  new Firewall(`${plan.name}-firewall`, { host: hostOf(plan.name), openings: openingsFor(plan, topo, cfg) });
+}
 const broker = new Broker("broker", {
   host: hostOf(topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts,
   appName: app.name, password: brokerPassword.value,
@@ -108,6 +120,7 @@ const outputs: FleetOutputs = {
   hosts: Object.fromEntries(topo.hosts.map((h) => [h.name, { address: h.address, privateAddress: h.privateAddress, roles: [...h.roles] }])),
   appHosts: topo.apps.map((h) => h.privateAddress),
   database: { engine: cfg.database.engine, host: db.address, port: db.port, name: dbName, user: dbUser },
+  databaseReplicas: replicas.map((r) => r.address),
   databasePassword: pulumi.secret(dbPassword.value),
   brokerUrl: pulumi.secret(brokerPassword.value.apply((pw) => brokerUrlFor(cfg, pw, broker.address))),
   loggingEndpoint: logging ? logging.endpoint : null,
@@ -118,6 +131,7 @@ export const siteUrl = outputs.siteUrl;
 export const hostAddresses = outputs.hosts;
 export const appHosts = outputs.appHosts;
 export const database = outputs.database;
+export const databaseReplicas = outputs.databaseReplicas;
 export const databasePassword = outputs.databasePassword;
 export const brokerUrl = outputs.brokerUrl;
 export const loggingEndpoint = outputs.loggingEndpoint;

@@ -33,6 +33,8 @@ export interface FleetOutputs {
   readonly appHosts: readonly string[];
   /** `database`: the database endpoint. */
   readonly database: DatabaseOutput;
+  /** `databaseReplicas`: addresses of the streaming replicas (read-only), may be empty. */
+  readonly databaseReplicas: readonly string[];
   /** `databasePassword` (secret): the app role's password. */
   readonly databasePassword: Output<string>;
   /** `brokerUrl` (secret): the Celery broker URL with credentials. */

@@ -1,12 +1,17 @@
 /**
- * DbServer: PostgreSQL on the db host, listening where the app and worker hosts can
- * reach it (and only they may log in, by pg_hba), with the app's database and role.
+ * DbServer: the PostgreSQL primary on the db host, listening where the app and worker
+ * hosts can reach it (and only they may log in, by pg_hba), with the app's database and
+ * role; and, when the fleet has replicas, a replication role and one replication slot
+ * per replica (dropped with the replica, so a removed replica does not pin WAL forever).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../config/topology.ts";
 import { shortHash } from "../lib/hash.ts";
 import { renderPgHba, renderPostgresConf } from "../templates/postgres.ts";
+import { cmd, script } from "../lib/shell.ts";
+import { sqlLiteral } from "../providers/postgresDatabase.ops.ts";
 import { PostgresDatabase } from "../providers/postgresDatabase.ts";
+import { RemoteScript } from "../providers/remoteScript.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { SystemdService } from "../providers/systemdService.ts";
 import type { Host } from "./host.ts";
@@ -29,6 +34,18 @@ export interface DbServerArgs {
   readonly port?: number;
   /** Protect the database resource against `pulumi destroy`. @default false */
   readonly protect?: boolean;
+  /** Streaming replicas of this primary. @default [] */
+  readonly replicas?: readonly HostPlan[];
+  /** Password of the replication role (secret); needed with replicas. */
+  readonly replicationPassword?: pulumi.Input<string>;
+}
+
+/** The replication role's name. */
+export const REPLICATION_USER = "replicator";
+
+/** A replica's slot name: PostgreSQL allows [a-z0-9_]. */
+export function slotName(replica: string): string {
+  return `fleet_${replica.replace(/[^a-z0-9]/g, "_")}`;
 }
 
 export class DbServer extends pulumi.ComponentResource {
@@ -38,17 +55,20 @@ export class DbServer extends pulumi.ComponentResource {
   public readonly port: number;
   /** The database resource, for dependencies. */
   public readonly databaseResource: PostgresDatabase;
+  /** The replication role and slots replicas must wait for. */
+  public readonly replicationReady: pulumi.Resource[];
 
   constructor(name: string, args: DbServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:DbServer", name, {}, opts);
     const h = args.host;
     const port = args.port ?? 5432;
     const remote = args.clients.filter((c) => c.name !== h.plan.name);
+    const replicas = args.replicas ?? [];
     const etc = `/etc/postgresql/${PG_VERSION}/main`;
     const deps = { parent: this, dependsOn: h.ready };
 
     const conf = renderPostgresConf({
-      listenAddresses: remote.length ? ["localhost", h.plan.privateAddress] : ["localhost"],
+      listenAddresses: remote.length || replicas.length ? ["localhost", h.plan.privateAddress] : ["localhost"],
       port,
     });
     const confFile = new RemoteFile(`${name}-conf`, {
@@ -57,6 +77,7 @@ export class DbServer extends pulumi.ComponentResource {
     }, deps);
     const hba = renderPgHba({
       rules: remote.map((c) => ({ database: args.database, user: args.user, address: c.privateAddress })),
+      replication: replicas.map((r) => ({ user: REPLICATION_USER, address: r.privateAddress })),
     });
     const hbaFile = new RemoteFile(`${name}-hba`, {
       connection: h.connection, path: `${etc}/pg_hba.conf`, content: hba,
@@ -72,6 +93,45 @@ export class DbServer extends pulumi.ComponentResource {
       connection: h.connection, database: args.database, owner: args.user, password: args.password,
     }, { parent: this, dependsOn: [service], protect: args.protect });
 
+    this.replicationReady = [];
+    if (replicas.length) {
+      const role = new RemoteScript(`${name}-replication-role`, {
+        connection: h.connection,
+        description: `replication role ${REPLICATION_USER}`,
+        secrets: { REPLICATION_PASSWORD: args.replicationPassword ?? "" },
+        create: script(
+          // The password reaches psql inside its stdin (a heredoc), never a command line.
+          `runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 <<SQL`,
+          `SELECT format('CREATE ROLE %I REPLICATION LOGIN', ${sqlLiteral(REPLICATION_USER)})`,
+          `  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${sqlLiteral(REPLICATION_USER)}) \\gexec`,
+          `ALTER ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD '$REPLICATION_PASSWORD';`,
+          "SQL",
+        ),
+        check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_roles WHERE rolname = '${REPLICATION_USER}'")" = 1 ]`),
+      }, { parent: this, dependsOn: [service] });
+      this.replicationReady.push(role);
+      for (const r of replicas) {
+        const slot = slotName(r.name);
+        this.replicationReady.push(new RemoteScript(`${name}-slot-${r.name}`, {
+          connection: h.connection,
+          description: `replication slot ${slot}`,
+          create: script(`cd / && runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -c ${cmd(
+            `SELECT pg_create_physical_replication_slot('${slot}') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '${slot}')`)} >/dev/null`),
+          check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slot}'")" = 1 ]`),
+          // The replica stops streaming when it is removed; its walsender may take a moment to go.
+          delete: script(
+            "cd /",
+            `for _ in $(seq 1 30); do`,
+            `  left=$(runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slot}'`)})`,
+            `  [ "$left" = 0 ] && exit 0`,
+            `  runuser -u postgres -- psql -XAtq -c ${cmd(`SELECT pg_drop_replication_slot('${slot}') FROM pg_replication_slots WHERE slot_name = '${slot}' AND NOT active`)} >/dev/null`,
+            "  sleep 1",
+            "done",
+            `echo "replication slot ${slot} is still in use" >&2; exit 1`,
+          ),
+        }, { parent: this, dependsOn: [role] }));
+      }
+    }
     this.address = h.plan.privateAddress;
     this.port = port;
     this.registerOutputs({});

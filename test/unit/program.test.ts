@@ -191,6 +191,7 @@ describe("dev stack: one host with every role", () => {
       "django-fleet:fleet:Broker broker",
       "django-fleet:fleet:CeleryWorker fleet-dev-fleetdemo-celery",
       "django-fleet:fleet:DbServer db",
+      "django-fleet:fleet:Firewall fleet-dev-firewall",
       "django-fleet:fleet:Host fleet-dev",
       "django-fleet:fleet:LoadBalancer lb",
       "django-fleet:fleet:LoggingServer logging",
@@ -201,6 +202,8 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteFile broker-conf`,
       `${d}:RemoteFile db-conf`,
       `${d}:RemoteFile db-hba`,
+      `${d}:RemoteFile fleet-dev-firewall-rules`,
+      `${d}:RemoteFile fleet-dev-firewall-unit`,
       `${d}:RemoteFile fleet-dev-fleetdemo-celery-beat-unit`,
       `${d}:RemoteFile fleet-dev-fleetdemo-celery-worker-unit`,
       `${d}:RemoteFile fleet-dev-fleetdemo-env`,
@@ -220,6 +223,7 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteScript lb-no-default-site`,
       `${d}:SystemdService broker-service`,
       `${d}:SystemdService db-service`,
+      `${d}:SystemdService fleet-dev-firewall-service`,
       `${d}:SystemdService fleet-dev-fleetdemo-celery-beat`,
       `${d}:SystemdService fleet-dev-fleetdemo-celery-worker`,
       `${d}:SystemdService fleet-dev-fleetdemo-gunicorn`,
@@ -230,7 +234,7 @@ describe("dev stack: one host with every role", () => {
 
   it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
     const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
-    expect(remote).toHaveLength(28);
+    expect(remote).toHaveLength(31);
     for (const r of remote) {
       expect(isSecret(r.inputs.connection)).toBe(true);
       expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
@@ -386,20 +390,28 @@ describe("split stack: every role on its own host, redis broker", () => {
     expect(run.all("django-fleet:fleet:AppNode").map((r) => r.name)).toEqual(["app1-fleetdemo", "app2-fleetdemo"]);
     expect(run.all("django-fleet:fleet:CeleryWorker").map((r) => r.name)).toEqual(["worker-fleetdemo-celery", "beat-fleetdemo-celery"]);
     expect(run.all(T.service).map((r) => `${hostOf(r)} ${plain(r.inputs.unit)}`).sort()).toEqual([
+      "203.0.113.10 django-fleet-firewall.service",
       "203.0.113.10 nginx.service",
       "203.0.113.10 rsyslog.service",
+      "203.0.113.11 django-fleet-firewall.service",
       "203.0.113.11 fleetdemo-gunicorn.service",
       "203.0.113.11 rsyslog.service",
+      "203.0.113.12 django-fleet-firewall.service",
       "203.0.113.12 fleetdemo-gunicorn.service",
       "203.0.113.12 rsyslog.service",
+      "203.0.113.13 django-fleet-firewall.service",
       "203.0.113.13 fleetdemo-celery-worker.service",
       "203.0.113.13 rsyslog.service",
+      "203.0.113.14 django-fleet-firewall.service",
       "203.0.113.14 fleetdemo-celery-beat.service",
       "203.0.113.14 rsyslog.service",
+      "203.0.113.15 django-fleet-firewall.service",
       "203.0.113.15 postgresql@15-main.service",
       "203.0.113.15 rsyslog.service",
+      "203.0.113.16 django-fleet-firewall.service",
       "203.0.113.16 redis-server.service",
       "203.0.113.16 rsyslog.service",
+      "203.0.113.17 django-fleet-firewall.service",
       "203.0.113.17 rsyslog.service",
     ]);
   });

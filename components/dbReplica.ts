@@ -1,0 +1,84 @@
+/**
+ * DbReplica: a PostgreSQL streaming replica of the primary, on its own host. It is made
+ * once with pg_basebackup (through its own replication slot) and from then on follows
+ * the primary; refresh notices when it stopped being a standby, and `up` re-seeds it.
+ * Removing it stops it and leaves its data directory in place.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostPlan } from "../config/topology.ts";
+import { shortHash } from "../lib/hash.ts";
+import { cmd, script } from "../lib/shell.ts";
+import { renderPgHba, renderPostgresConf } from "../templates/postgres.ts";
+import { RemoteFile } from "../providers/remoteFile.ts";
+import { RemoteScript } from "../providers/remoteScript.ts";
+import { SystemdService } from "../providers/systemdService.ts";
+import { PG_VERSION, REPLICATION_USER, slotName } from "./dbServer.ts";
+import type { Host } from "./host.ts";
+
+export interface DbReplicaArgs {
+  /** The replica host. */
+  readonly host: Host;
+  /** The primary. */
+  readonly primary: HostPlan;
+  /** Hosts allowed to read from the replica (app, worker, beat hosts). */
+  readonly clients: readonly HostPlan[];
+  /** Database and user the clients may read with. */
+  readonly database: string;
+  readonly user: string;
+  /** Port. @default 5432 */
+  readonly port?: number;
+  /** Replication role's password (secret). */
+  readonly replicationPassword: pulumi.Input<string>;
+  /** The primary's replication role and slot. */
+  readonly after: pulumi.Resource[];
+}
+
+export class DbReplica extends pulumi.ComponentResource {
+  /** Address clients use to read from it. */
+  public readonly address: string;
+
+  constructor(name: string, args: DbReplicaArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:DbReplica", name, {}, opts);
+    const h = args.host;
+    const port = args.port ?? 5432;
+    const etc = `/etc/postgresql/${PG_VERSION}/main`;
+    const data = `/var/lib/postgresql/${PG_VERSION}/main`;
+    const unit = `postgresql@${PG_VERSION}-main.service`;
+    const remote = args.clients.filter((c) => c.name !== h.plan.name);
+
+    const conf = renderPostgresConf({ listenAddresses: ["localhost", h.plan.privateAddress], port, hotStandby: true });
+    const hba = renderPgHba({ rules: remote.map((c) => ({ database: args.database, user: args.user, address: c.privateAddress })) });
+    const confFile = new RemoteFile(`${name}-conf`, {
+      connection: h.connection, path: `${etc}/conf.d/django-fleet.conf`, content: conf, owner: "postgres", group: "postgres",
+    }, { parent: this, dependsOn: h.ready });
+    const hbaFile = new RemoteFile(`${name}-hba`, {
+      connection: h.connection, path: `${etc}/pg_hba.conf`, content: hba, owner: "postgres", group: "postgres", mode: "0640",
+    }, { parent: this, dependsOn: h.ready });
+
+    const isStandby = `[ -f ${cmd(`${data}/standby.signal`)} ]`;
+    const seed = new RemoteScript(`${name}-basebackup`, {
+      connection: h.connection,
+      description: `seed replica from ${args.primary.name} (pg_basebackup)`,
+      secrets: { REPLICATION_PASSWORD: args.replicationPassword },
+      create: script(
+        `if ${isStandby}; then exit 0; fi`,
+        `systemctl stop ${unit}`,
+        `find ${cmd(data)} -mindepth 1 -delete`,
+        // -R writes primary_conninfo (with the password, in the 0600 postgresql.auto.conf
+        // owned by postgres) and standby.signal; -S streams through our slot.
+        `runuser -u postgres -- env PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h ${cmd(args.primary.privateAddress)} -p ${port} -U ${REPLICATION_USER} -D ${cmd(data)} -R -S ${cmd(slotName(h.plan.name))} -X stream -c fast`,
+        `systemctl start ${unit}`,
+      ),
+      check: script(`${isStandby}`, `[ "$(cd / && runuser -u postgres -- psql -XAtc 'SELECT pg_is_in_recovery()')" = t ]`),
+      delete: script(`systemctl stop ${unit}`),
+      triggers: { primary: args.primary.privateAddress },
+    }, { parent: this, dependsOn: [confFile, hbaFile, ...args.after] });
+    new SystemdService(`${name}-service`, {
+      connection: h.connection, unit, stopOnDelete: false,
+      restartOn: { "django-fleet.conf": shortHash(conf) },
+      reloadOn: { "pg_hba.conf": shortHash(hba) },
+    }, { parent: this, dependsOn: [seed] });
+    this.address = h.plan.privateAddress;
+    this.registerOutputs({});
+  }
+}

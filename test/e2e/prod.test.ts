@@ -1,0 +1,216 @@
+/**
+ * End to end, the prod topology: roles split over six freshly booted Debian 12 servers
+ * (load balancer + logging, two app nodes, worker + beat + broker, database primary,
+ * database replica), then the fleet reshaped by config alone. Nothing is mocked.
+ * Roles are folded onto six hosts (not eight) to fit the 2-core, 24 GiB test machine.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { engineEnv, ROOT, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { bootFleet, INVENTORY, type Fleet } from "../helpers/testhosts.ts";
+
+const NAMES = ["lb", "app1", "app2", "worker", "db", "replica"];
+const ADDR: Record<string, string> = Object.fromEntries(NAMES.map((n, i) => [n, `198.18.0.${10 + i}`]));
+type HostDef = { name: string; roles: string[] };
+
+const SPLIT: HostDef[] = [
+  { name: "lb", roles: ["loadBalancer", "logging"] },
+  { name: "app1", roles: ["app"] },
+  { name: "app2", roles: ["app"] },
+  { name: "worker", roles: ["worker", "beat", "broker"] },
+  { name: "db", roles: ["db"] },
+  { name: "replica", roles: ["dbReplica"] },
+];
+/** app2 removed; the worker and beat roles moved from `worker` to `app1`. */
+const RESHAPED: HostDef[] = [
+  { name: "lb", roles: ["loadBalancer", "logging"] },
+  { name: "app1", roles: ["app", "worker", "beat"] },
+  { name: "worker", roles: ["broker"] },
+  { name: "db", roles: ["db"] },
+  { name: "replica", roles: ["dbReplica"] },
+];
+
+function prodConfig(hosts: HostDef[]): Record<string, { value: string }> {
+  const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
+  return {
+    "django-fleet:inventoryFile": c(INVENTORY),
+    "django-fleet:hosts": c(hosts),
+    "django-fleet:app": c({
+      name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", ref: "main",
+      settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+    }),
+    "django-fleet:broker": c({ kind: "rabbitmq" }),
+    "django-fleet:loadBalancer": c({ tls: "selfSigned" }),
+  };
+}
+
+/** curl from this machine (the certificate is self-signed, so -k). */
+function curl(args: string[]): string {
+  return execFileSync("curl", ["-sk", "--max-time", "10", ...args], { encoding: "utf8" });
+}
+
+async function poll<T>(what: string, f: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let v: T = await f();
+  while (!ok(v)) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 2000));
+    try { v = await f(); } catch { /* not yet */ }
+  }
+  return v;
+}
+
+function stepRecorder() {
+  const steps: string[] = [];
+  return {
+    steps,
+    onEvent(e: EngineEvent) {
+      const m = e.resourcePreEvent?.metadata;
+      if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack" && !m.type.startsWith("pulumi:providers:")) {
+        steps.push(`${m.op} ${m.urn.split("::").pop()}`);
+      }
+    },
+  };
+}
+
+describe("prod stack on six real servers", () => {
+  let fleet: Fleet;
+  let t: TestStack;
+  let consumer: Stack | undefined;
+  let output = "";
+  const log = (s: string) => { output += s; };
+  const site = `https://${ADDR.lb}/`;
+
+  beforeAll(async () => {
+    fleet = bootFleet(NAMES);
+    t = await testStack(ROOT, "e2e-prod");
+    await t.stack.setAllConfig(prodConfig(SPLIT));
+  }, 900_000);
+
+  afterAll(async () => {
+    try {
+      await consumer?.destroy().catch(() => undefined);
+      await consumer?.workspace.removeStack("e2e-consumer").catch(() => undefined);
+      await t?.stack.destroy({ onOutput: log }).catch(() => undefined);
+      await t?.cleanup();
+    } finally {
+      fleet?.down();
+    }
+  }, 900_000);
+
+  it("up builds the whole fleet", async () => {
+    const started = Date.now();
+    const res = await t.stack.up({ onOutput: log });
+    console.log(`prod first up on six bare servers: ${((Date.now() - started) / 1000).toFixed(1)} s, ${res.summary.resourceChanges?.create} resources`);
+    expect(res.summary.result).toBe("succeeded");
+    expect(res.outputs.siteUrl!.value).toBe(site);
+    expect(res.outputs.appHosts!.value).toEqual([ADDR.app1, ADDR.app2]);
+    expect(res.outputs.databaseReplicas!.value).toEqual([ADDR.replica]);
+    expect(res.outputs.loggingEndpoint!.value).toBe(`${ADDR.lb}:10514`);
+  }, 1_500_000);
+
+  it("the site answers over TLS from both app nodes, and plain HTTP redirects", async () => {
+    expect(curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `http://${ADDR.lb}/`])).toBe(`301 https://${ADDR.lb}/`);
+    const servedBy = new Set<string>();
+    await poll("both app nodes to serve", () => {
+      const body = curl([site]);
+      expect(body).toContain('<li class="note">alpha</li>');
+      const m = /<p id="served-by">([^<]+)<\/p>/.exec(body);
+      if (m) servedBy.add(m[1]!);
+      return servedBy;
+    }, (s) => s.has("app1") && s.has("app2"), 60_000);
+    expect([...servedBy].sort()).toEqual(["app1", "app2"]);
+  }, 120_000);
+
+  it("a Celery task runs on the worker host, and beat runs there once", async () => {
+    const body = await poll("a task result", () => curl([site]), (b) => b.includes('<p id="task">add=5 on worker</p>') && b.includes('<p id="beat">beat on worker</p>'));
+    expect(body).toContain('<p id="task">add=5 on worker</p>');
+    const beats = await fleet.ssh("app1", "systemctl list-units --all --no-legend 'fleetdemo-celery-*' | wc -l");
+    expect(beats.trim()).toBe("0");
+  }, 180_000);
+
+  it("a row written on the primary is read on the replica", async () => {
+    await fleet.ssh("db", "cd / && runuser -u postgres -- psql -d fleetdemo -XAtqc \"INSERT INTO notes_note (text, created) VALUES ('written-on-primary', now())\"");
+    const seen = await poll("the row on the replica",
+      () => fleet.ssh("replica", "cd / && runuser -u postgres -- psql -d fleetdemo -XAtc \"SELECT count(*) FROM notes_note WHERE text = 'written-on-primary'\""),
+      (v) => v.trim() === "1", 60_000);
+    expect(seen.trim()).toBe("1");
+    expect((await fleet.ssh("replica", "cd / && runuser -u postgres -- psql -XAtc 'SELECT pg_is_in_recovery()'")).trim()).toBe("t");
+  }, 120_000);
+
+  it("the logging server holds lines from every host", async () => {
+    const dirs = await poll("logs from every host", () => fleet.ssh("lb", "ls /var/log/fleet/"),
+      (v) => NAMES.every((n) => v.split("\n").includes(n)), 60_000);
+    expect(dirs.split("\n").filter(Boolean).sort()).toEqual([...NAMES].sort());
+    expect(await fleet.ssh("lb", "ls /var/log/fleet/app1/")).toContain("fleetdemo-gunicorn.log");
+  }, 120_000);
+
+  it("the database port answers the app hosts and refuses the load balancer host", async () => {
+    const probe = `timeout 5 bash -c '</dev/tcp/${ADDR.db}/5432' && echo open || echo closed`;
+    expect((await fleet.ssh("app1", probe)).trim()).toBe("open");
+    expect((await fleet.ssh("lb", probe)).trim()).toBe("closed");
+    // The broker likewise: open to the app hosts, closed to the load balancer.
+    const broker = `timeout 5 bash -c '</dev/tcp/${ADDR.worker}/5672' && echo open || echo closed`;
+    expect((await fleet.ssh("app2", broker)).trim()).toBe("open");
+    expect((await fleet.ssh("lb", broker)).trim()).toBe("closed");
+  }, 60_000);
+
+  it("a second preview expects no changes", async () => {
+    const rec = stepRecorder();
+    await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
+    expect(rec.steps).toEqual([]);
+  }, 300_000);
+
+  it("another stack reads the outputs through StackReference", async () => {
+    const env = engineEnv(t.backendDir);
+    consumer = await LocalWorkspace.createOrSelectStack({ stackName: "e2e-consumer", workDir: join(ROOT, "examples/consumer") }, { envVars: env });
+    await consumer.setConfig("fleetStack", { value: "organization/django-fleet/e2e-prod" });
+    const res = await consumer.up({ onOutput: log });
+    const monitoring = res.outputs.monitoringConfig!.value as string;
+    expect(monitoring).toContain(`"http://${ADDR.app1}:8000/healthz", "http://${ADDR.app2}:8000/healthz"`);
+    expect(monitoring).toContain(`"${ADDR.db}:5432"`);
+    expect(monitoring).toContain(`"${site}"`);
+    expect(res.outputs.brokerUrl!.secret).toBe(true);
+  }, 300_000);
+
+  it("removing an app node and moving the worker role is one up, previewing only what the move implies", async () => {
+    await t.stack.setAllConfig(prodConfig(RESHAPED));
+    const rec = stepRecorder();
+    await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
+    const steps = rec.steps;
+    // Nothing of the database is replaced or deleted.
+    expect(steps.filter((s) => /^(delete|replace|create-replacement|delete-replaced) (db-|replica-)/.test(s))).toEqual([]);
+    // The load balancer's upstream list changes; app2 and the worker host's Celery go;
+    // Celery starts on app1.
+    expect(steps).toContain("update lb-site");
+    expect(steps).toContain("delete app2-fleetdemo-gunicorn");
+    expect(steps).toContain("delete worker-fleetdemo-celery-worker");
+    expect(steps).toContain("delete worker-fleetdemo-celery-beat");
+    expect(steps).toContain("create app1-fleetdemo-celery-worker");
+    expect(steps).toContain("create app1-fleetdemo-celery-beat");
+    // app1's own web serving is untouched.
+    expect(steps.filter((s) => s.includes("app1-fleetdemo-gunicorn"))).toEqual([]);
+    expect(steps.filter((s) => s.startsWith("replace "))).toEqual([]);
+
+    const res = await t.stack.up({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    expect(res.outputs.appHosts!.value).toEqual([ADDR.app1]);
+    const body = await poll("a task on app1", () => curl([site]), (b) => b.includes('<p id="task">add=5 on app1</p>'));
+    expect(body).toContain('<p id="served-by">app1</p>');
+    expect((await fleet.ssh("app2", "systemctl is-active fleetdemo-gunicorn || true")).trim()).not.toBe("active");
+    expect((await fleet.ssh("worker", "systemctl is-active fleetdemo-celery-worker || true")).trim()).not.toBe("active");
+    const after = stepRecorder();
+    await t.stack.preview({ onEvent: after.onEvent, onOutput: log });
+    expect(after.steps).toEqual([]);
+  }, 900_000);
+
+  it("destroy takes the fleet down, keeps the data, and frees the replication slot", async () => {
+    await consumer?.destroy();
+    const res = await t.stack.destroy({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    expect((await fleet.ssh("db", "cd / && runuser -u postgres -- psql -XAtc \"SELECT count(*) FROM pg_database WHERE datname = 'fleetdemo'\"")).trim()).toBe("1");
+    expect((await fleet.ssh("db", "cd / && runuser -u postgres -- psql -XAtc 'SELECT count(*) FROM pg_replication_slots'")).trim()).toBe("0");
+  }, 900_000);
+});
