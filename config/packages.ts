@@ -6,7 +6,7 @@ import type { Role } from "./schema.ts";
 import type { StackConfig } from "./schema.ts";
 
 /** Every host: logging, time sync, unattended security updates, TLS roots. */
-export const BASE_PACKAGES = ["ca-certificates", "rsyslog", "logrotate", "systemd-timesyncd", "unattended-upgrades", "curl", "nftables"] as const;
+export const BASE_PACKAGES = ["ca-certificates", "rsyslog", "logrotate", "systemd-timesyncd", "unattended-upgrades", "curl", "nftables", "netbase"] as const;
 
 export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker">): string[] {
   const p = new Set<string>(BASE_PACKAGES);

@@ -78,10 +78,13 @@ export function sshArgs(c: Connection, dir: string): string[] {
     "-o", "IdentitiesOnly=yes",
     "-o", "IdentityAgent=none",
     "-i", join(dir, "id"),
-    "-o", "ControlMaster=auto",
-    "-o", `ControlPath=${join(dir, "cm")}`,
-    // Long enough to span one `pulumi up`; short enough not to linger after it.
-    "-o", "ControlPersist=20",
+    // DJANGO_FLEET_SSH_POOL=0 turns pooling off (bench/ measures the difference).
+    ...(process.env.DJANGO_FLEET_SSH_POOL === "0" ? ["-o", "ControlMaster=no", "-o", "ControlPath=none"] : [
+      "-o", "ControlMaster=auto",
+      "-o", `ControlPath=${join(dir, "cm")}`,
+      // Long enough to span one `pulumi up`; short enough not to linger after it.
+      "-o", "ControlPersist=20",
+    ]),
     "-o", "ConnectTimeout=15",
     "-o", "ServerAliveInterval=15",
     "-o", "LogLevel=ERROR",

@@ -41,7 +41,8 @@ export function renderNftables(o: NftablesOptions): string {
     "    iif lo accept",
     "    ct state established,related accept",
     "    ct state invalid drop",
-    "    meta l4proto { icmp, ipv6-icmp } accept",
+    // By number: names need /etc/protocols, which a minimal Debian lacks.
+    '    meta l4proto { 1, 58 } accept comment "icmp, icmpv6"',
     ...rules,
     "  }",
     "}",

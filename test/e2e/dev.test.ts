@@ -3,8 +3,8 @@
  * one freshly booted Debian 12 server holding every role. Nothing is mocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import { ROOT, stateText, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { changes, stepRecorder } from "../helpers/steps.ts";
 import { bootFleet, INVENTORY, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const HOST = "fleet-e2e";
@@ -21,31 +21,6 @@ function devConfig(workers: number): Record<string, { value: string; secret?: bo
     }),
     "django-fleet:broker": c({ kind: "rabbitmq" }),
   };
-}
-
-/**
- * Collects the resources an operation would change, as `op name` lines. Provider
- * resources are left out: Pulumi hands the stack config to the dynamic-provider plugin,
- * so any config change shows an (inert) update of `pulumi:providers:pulumi-nodejs`.
- */
-function stepRecorder() {
-  const steps: string[] = [];
-  return {
-    steps,
-    onEvent(e: EngineEvent) {
-      const m = e.resourcePreEvent?.metadata;
-      if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack" && !m.type.startsWith("pulumi:providers:")) {
-        steps.push(`${m.op} ${m.urn.split("::").pop()}`);
-      }
-    },
-  };
-}
-
-/** Previews and returns the resources that would change (empty: nothing to do). */
-async function changes(t: TestStack, log: (s: string) => void): Promise<string[]> {
-  const rec = stepRecorder();
-  await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
-  return rec.steps.sort();
 }
 
 describe("dev stack on one real server", () => {

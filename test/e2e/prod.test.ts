@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { engineEnv, ROOT, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { changes, stepRecorder } from "../helpers/steps.ts";
 import { bootFleet, INVENTORY, type Fleet } from "../helpers/testhosts.ts";
 
 const NAMES = ["lb", "app1", "app2", "worker", "db", "replica"];
@@ -60,19 +61,6 @@ async function poll<T>(what: string, f: () => Promise<T> | T, ok: (v: T) => bool
     try { v = await f(); } catch { /* not yet */ }
   }
   return v;
-}
-
-function stepRecorder() {
-  const steps: string[] = [];
-  return {
-    steps,
-    onEvent(e: EngineEvent) {
-      const m = e.resourcePreEvent?.metadata;
-      if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack" && !m.type.startsWith("pulumi:providers:")) {
-        steps.push(`${m.op} ${m.urn.split("::").pop()}`);
-      }
-    },
-  };
 }
 
 describe("prod stack on six real servers", () => {
@@ -158,9 +146,7 @@ describe("prod stack on six real servers", () => {
   }, 60_000);
 
   it("a second preview expects no changes", async () => {
-    const rec = stepRecorder();
-    await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
-    expect(rec.steps).toEqual([]);
+    expect(await changes(t, log)).toEqual([]);
   }, 300_000);
 
   it("another stack reads the outputs through StackReference", async () => {
@@ -201,9 +187,7 @@ describe("prod stack on six real servers", () => {
     expect(body).toContain('<p id="served-by">app1</p>');
     expect((await fleet.ssh("app2", "systemctl is-active fleetdemo-gunicorn || true")).trim()).not.toBe("active");
     expect((await fleet.ssh("worker", "systemctl is-active fleetdemo-celery-worker || true")).trim()).not.toBe("active");
-    const after = stepRecorder();
-    await t.stack.preview({ onEvent: after.onEvent, onOutput: log });
-    expect(after.steps).toEqual([]);
+    expect(await changes(t, log)).toEqual([]);
   }, 900_000);
 
   it("destroy takes the fleet down, keeps the data, and frees the replication slot", async () => {
