@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseConfig } from "../../config/load.ts";
+import { openingsFor } from "../../config/firewall.ts";
+import { buildTopology } from "../../config/topology.ts";
+import { renderNftables } from "../../templates/nftables.ts";
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA";
+const ROLES: Record<string, string[]> = {
+  lb: ["loadBalancer", "logging"], app1: ["app"], app2: ["app"], worker: ["worker", "beat", "broker"], db: ["db"], replica: ["dbReplica"],
+};
+const ADDR = Object.fromEntries(Object.keys(ROLES).map((n, i) => [n, `10.0.0.${10 + i}`]));
+
+function topo(tls: string, broker = "rabbitmq") {
+  const raw: Record<string, string> = {
+    "django-fleet:hosts": JSON.stringify(Object.entries(ROLES).map(([name, roles]) => ({ name, address: ADDR[name], hostKey: KEY, roles }))),
+    "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+    "django-fleet:loadBalancer": JSON.stringify({ tls }),
+    "django-fleet:broker": JSON.stringify({ kind: broker }),
+    "django-fleet:sshPrivateKeyPath": "/k",
+  };
+  const cfg = parseConfig(raw);
+  return { cfg, t: buildTopology(cfg) };
+}
+
+function table(name: string, tls = "selfSigned", broker = "rabbitmq"): string[] {
+  const { cfg, t } = topo(tls, broker);
+  const h = t.hosts.find((x) => x.name === name)!;
+  return openingsFor(h, t, cfg).map((o) => `${o.port} ${o.from.join(",") || "any"}`);
+}
+
+describe("openingsFor: each host opens only what its roles need", () => {
+  const cases: Array<[string, string[]]> = [
+    ["lb", ["22 any", "80 any", "443 any", "10514 10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14,10.0.0.15"]],
+    ["app1", ["22 any", "8000 10.0.0.10"]],
+    ["app2", ["22 any", "8000 10.0.0.10"]],
+    ["worker", ["22 any", "5672 10.0.0.11,10.0.0.12"]],
+    // The database answers the code hosts and its replica, and not the load balancer.
+    ["db", ["22 any", "5432 10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.15"]],
+    ["replica", ["22 any", "5432 10.0.0.11,10.0.0.12,10.0.0.13"]],
+  ];
+  for (const [name, expected] of cases) it(`fails when ${name} opens more or less than it should`, () => expect(table(name)).toEqual(expected));
+
+  it("opens 443 only with TLS", () => expect(table("lb", "none")).not.toContain("443 any"));
+  it("opens the Redis port for a Redis broker", () => expect(table("worker", "none", "redis")).toEqual(["22 any", "6379 10.0.0.11,10.0.0.12"]));
+});
+
+describe("renderNftables", () => {
+  it("matches the golden file for the database host", () => {
+    const { cfg, t } = topo("selfSigned");
+    const out = renderNftables({ openings: openingsFor(t.hosts.find((h) => h.name === "db")!, t, cfg) });
+    const golden = join(import.meta.dirname, "golden", "nftables-db.txt");
+    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden, out);
+    expect(existsSync(golden), `missing ${golden}: run with UPDATE_GOLDEN=1 to create it`).toBe(true);
+    expect(out).toBe(readFileSync(golden, "utf8"));
+  });
+
+  it("drops by default and replaces the whole table on every load", () => {
+    const out = renderNftables({ openings: [{ port: 22, from: [], why: "ssh" }] });
+    expect(out).toContain("policy drop;");
+    expect(out.indexOf("delete table inet django_fleet")).toBeLessThan(out.indexOf("table inet django_fleet {"));
+  });
+
+  it("splits IPv4 and IPv6 sources", () => {
+    const out = renderNftables({ openings: [{ port: 5432, from: ["10.0.0.1", "fd00::1"], why: "db" }] });
+    expect(out).toContain('ip saddr { 10.0.0.1 } tcp dport 5432 accept comment "db"');
+    expect(out).toContain('ip6 saddr { fd00::1 } tcp dport 5432 accept comment "db"');
+  });
+
+  it("refuses a source that is not an address", () => {
+    expect(() => renderNftables({ openings: [{ port: 1, from: ["db.example"], why: "x" }] })).toThrow('firewall source "db.example" is not an IP address');
+  });
+});
