@@ -14,6 +14,7 @@ import { RandomSecret } from "./providers/randomSecret.ts";
 import { Host } from "./components/host.ts";
 import { DbServer } from "./components/dbServer.ts";
 import { DbReplica } from "./components/dbReplica.ts";
+import { MariaDbReplica, MariaDbServer } from "./components/mariaDbServer.ts";
 import { Firewall } from "./components/firewall.ts";
 import { openingsFor } from "./config/firewall.ts";
 import { Broker } from "./components/broker.ts";
@@ -49,15 +50,21 @@ const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
 })]));
 const hostOf = (name: string) => hosts.get(name)!;
 
-const db = new DbServer("db", {
+const dbArgs = {
   host: hostOf(topo.db.name), clients: topo.codeHosts, database: dbName, user: dbUser,
   password: dbPassword.value, port: cfg.database.port, protect: cfg.protectData,
   replicas: topo.dbReplicas, replicationPassword: replicationPassword?.value,
-});
-const replicas = topo.dbReplicas.map((plan) => new DbReplica(`${plan.name}-replica`, {
-  host: hostOf(plan.name), primary: topo.db, clients: topo.codeHosts, database: dbName, user: dbUser,
-  port: cfg.database.port, replicationPassword: replicationPassword!.value, after: db.replicationReady,
-}));
+};
+const db = cfg.database.engine === "mariadb" ? new MariaDbServer("db", dbArgs) : new DbServer("db", dbArgs);
+const replicas = topo.dbReplicas.map((plan, i) => cfg.database.engine === "mariadb"
+  ? new MariaDbReplica(`${plan.name}-replica`, {
+    host: hostOf(plan.name), primary: topo.db, database: dbName, port: cfg.database.port, serverId: i + 2,
+    replicationPassword: replicationPassword!.value, after: db.replicationReady,
+  })
+  : new DbReplica(`${plan.name}-replica`, {
+    host: hostOf(plan.name), primary: topo.db, clients: topo.codeHosts, database: dbName, user: dbUser,
+    port: cfg.database.port, replicationPassword: replicationPassword!.value, after: db.replicationReady,
+  }));
 for (const plan of topo.hosts) {
   new Firewall(`${plan.name}-firewall`, { host: hostOf(plan.name), openings: openingsFor(plan, topo, cfg) });
 }

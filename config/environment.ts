@@ -17,7 +17,8 @@ export interface EnvironmentInputs {
 
 export function databaseUrl(cfg: StackConfig, i: EnvironmentInputs): string {
   const u = encodeURIComponent;
-  return `postgres://${u(i.dbUser)}:${u(i.dbPassword)}@${i.dbHost}:${cfg.database.port}/${u(i.dbName)}`;
+  const scheme = cfg.database.engine === "mariadb" ? "mysql" : "postgres";
+  return `${scheme}://${u(i.dbUser)}:${u(i.dbPassword)}@${i.dbHost}:${cfg.database.port}/${u(i.dbName)}`;
 }
 
 export function brokerUrl(cfg: StackConfig, password: string, host: string): string {

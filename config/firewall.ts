@@ -30,9 +30,9 @@ export function openingsFor(host: HostPlan, topo: Topology, cfg: StackConfig): O
   }
   if (r.has("app") && topo.loadBalancer) add(cfg.app.port, addrs([topo.loadBalancer], host), "gunicorn, from the load balancer");
   if (r.has("db")) {
-    add(cfg.database.port, addrs([...code, ...topo.dbReplicas], host), "postgresql, from app/worker hosts and replicas");
+    add(cfg.database.port, addrs([...code, ...topo.dbReplicas], host), `${cfg.database.engine}, from app/worker hosts and replicas`);
   }
-  if (r.has("dbReplica")) add(cfg.database.port, addrs(code, host), "postgresql (read-only), from app/worker hosts");
+  if (r.has("dbReplica")) add(cfg.database.port, addrs(code, host), `${cfg.database.engine} (read-only), from app/worker hosts`);
   if (r.has("broker")) add(cfg.broker.kind === "rabbitmq" ? 5672 : 6379, addrs(code, host), `${cfg.broker.kind}, from app/worker hosts`);
   if (r.has("logging")) add(cfg.logging.port, addrs(topo.hosts, host), "rsyslog, from every host");
   return out;

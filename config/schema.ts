@@ -72,15 +72,15 @@ export const appSchema = z.strictObject({
 });
 
 export const databaseSchema = z.strictObject({
-  /** Database engine. @default "postgresql" */
-  engine: z.enum(["postgresql"]).default("postgresql"),
+  /** Database engine: PostgreSQL (streaming replicas) or MariaDB (binlog replication). @default "postgresql" */
+  engine: z.enum(["postgresql", "mariadb"]).default("postgresql"),
   /** Database name. @default the app name */
   name: ident.optional(),
   /** Owning login role. @default the app name */
   user: ident.optional(),
-  /** Port. @default 5432 */
-  port: port.default(5432),
-});
+  /** Port. @default 5432 for PostgreSQL, 3306 for MariaDB */
+  port: port.optional(),
+}).transform((d) => ({ ...d, port: d.port ?? (d.engine === "mariadb" ? 3306 : 5432) }));
 
 export const brokerSchema = z.strictObject({
   /** Broker for Celery. @default "rabbitmq" */

@@ -1,0 +1,178 @@
+/**
+ * MariaDB, the second database engine: the primary with the app's database and user
+ * (one account per client host), a replication account, and replicas that follow the
+ * primary's binlog with GTIDs. As with PostgreSQL, the database is never dropped.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostPlan } from "../config/topology.ts";
+import { shortHash } from "../lib/hash.ts";
+import { cmd, script } from "../lib/shell.ts";
+import { renderMariaDbConf } from "../templates/mariadb.ts";
+import { RemoteFile } from "../providers/remoteFile.ts";
+import { RemoteScript } from "../providers/remoteScript.ts";
+import { SystemdService } from "../providers/systemdService.ts";
+import type { Host } from "./host.ts";
+
+const CONF = "/etc/mysql/mariadb.conf.d/60-django-fleet.cnf";
+const UNIT = "mariadb.service";
+export const MARIADB_REPLICATION_USER = "replicator";
+
+/** A query as the server's root over its local socket (no secrets: the SQL is an argument). */
+function q(text: string): string {
+  return `mariadb --batch --skip-column-names -e ${cmd(text)}`;
+}
+
+/**
+ * Statements that carry a secret (shell variables expand in the unquoted heredoc): the
+ * SQL travels on stdin. Ends with a newline, so it must stand as a whole command.
+ */
+function secretSql(text: string): string {
+  return `mariadb --batch <<SQL\n${text}\nSQL\n`;
+}
+
+/** A client option file on a file descriptor: the password never reaches argv. */
+function clientOptions(host: string, port: number, user: string, passwordVar: string): string {
+  return `<(printf '[client]\\nhost=%s\\nport=%s\\nuser=%s\\npassword=%s\\n' ${cmd(host)} ${port} ${cmd(user)} "$${passwordVar}")`;
+}
+
+export interface MariaDbServerArgs {
+  readonly host: Host;
+  /** Hosts that connect (app, worker, beat): one account per address. */
+  readonly clients: readonly HostPlan[];
+  readonly database: string;
+  readonly user: string;
+  readonly password: pulumi.Input<string>;
+  readonly port: number;
+  readonly replicas?: readonly HostPlan[];
+  readonly replicationPassword?: pulumi.Input<string>;
+  /** Protect the database step against `pulumi destroy`. @default false */
+  readonly protect?: boolean;
+}
+
+export class MariaDbServer extends pulumi.ComponentResource {
+  public readonly address: string;
+  public readonly port: number;
+  /** The database step, for dependencies. */
+  public readonly databaseResource: pulumi.Resource;
+  public readonly replicationReady: pulumi.Resource[];
+
+  constructor(name: string, args: MariaDbServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:MariaDbServer", name, {}, opts);
+    const h = args.host;
+    const replicas = args.replicas ?? [];
+    const remote = args.clients.filter((c) => c.name !== h.plan.name);
+    const conf = renderMariaDbConf({
+      bindAddresses: remote.length || replicas.length ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"],
+      port: args.port, serverId: 1,
+    });
+    const confFile = new RemoteFile(`${name}-conf`, { connection: h.connection, path: CONF, content: conf }, { parent: this, dependsOn: h.ready });
+    const service = new SystemdService(`${name}-service`, {
+      connection: h.connection, unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
+    }, { parent: this, dependsOn: [confFile] });
+
+    // Accounts: the app user at localhost and at each client address; stale ones go.
+    const hosts = [...new Set(["localhost", "127.0.0.1", ...remote.map((c) => c.privateAddress)])].sort();
+    const u = args.user.replace(/'/g, "");
+    const db = args.database.replace(/`/g, "");
+    const users = hosts.map((a) => [
+      `CREATE USER IF NOT EXISTS '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
+      `ALTER USER '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
+    ].join("\n")).join("\n");
+    const grants = hosts.map((a) => `GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${u}'@'${a}';`).join(" ");
+    this.databaseResource = new RemoteScript(`${name}-database`, {
+      connection: h.connection,
+      description: `MariaDB database ${db} and user ${u}`,
+      secrets: { DB_PASSWORD: args.password },
+      create: script(
+        q(`CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
+        secretSql(users),
+        q(grants),
+        `for stale in $(${q(`SELECT host FROM mysql.user WHERE user = '${u}'`)}); do`,
+        `  case " ${hosts.join(" ")} " in *" $stale "*) ;; *) ${q(`DROP USER '${u}'@'`)}"$stale'" ;; esac`,
+        "done",
+      ),
+      check: script(
+        `[ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`)})" = 1 ]`,
+        `[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${u}'`)})" = ${hosts.length} ]`,
+      ),
+      // No delete script: the database and its data stay (see the module comment).
+    }, { parent: this, dependsOn: [service], protect: args.protect, retainOnDelete: true });
+
+    this.replicationReady = [];
+    if (replicas.length) {
+      const r = MARIADB_REPLICATION_USER;
+      const accounts = replicas.map((p) => [
+        `CREATE USER IF NOT EXISTS '${r}'@'${p.privateAddress}' IDENTIFIED BY '$REPLICATION_PASSWORD';`,
+        `ALTER USER '${r}'@'${p.privateAddress}' IDENTIFIED BY '$REPLICATION_PASSWORD';`,
+        // What a replica needs to follow the binlog, and to take its first copy with mariadb-dump.
+        `GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON *.* TO '${r}'@'${p.privateAddress}';`,
+      ].join("\n")).join("\n");
+      this.replicationReady.push(new RemoteScript(`${name}-replication-user`, {
+        connection: h.connection,
+        description: `MariaDB replication user ${r}`,
+        secrets: { REPLICATION_PASSWORD: args.replicationPassword ?? "" },
+        create: script(secretSql(accounts)),
+        check: script(`[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${r}'`)})" = ${replicas.length} ]`),
+        delete: script(
+          `for h in $(${q(`SELECT host FROM mysql.user WHERE user = '${r}'`)}); do`,
+          `  ${q(`DROP USER '${r}'@'`)}"$h'"`,
+          "done",
+        ),
+      }, { parent: this, dependsOn: [this.databaseResource] }));
+    }
+    this.address = h.plan.privateAddress;
+    this.port = args.port;
+    this.registerOutputs({});
+  }
+}
+
+export interface MariaDbReplicaArgs {
+  readonly host: Host;
+  readonly primary: HostPlan;
+  readonly database: string;
+  readonly port: number;
+  /** Unique server id (2, 3, ...). */
+  readonly serverId: number;
+  readonly replicationPassword: pulumi.Input<string>;
+  readonly after: pulumi.Resource[];
+}
+
+export class MariaDbReplica extends pulumi.ComponentResource {
+  public readonly address: string;
+
+  constructor(name: string, args: MariaDbReplicaArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:MariaDbReplica", name, {}, opts);
+    const h = args.host;
+    const conf = renderMariaDbConf({ bindAddresses: ["127.0.0.1", h.plan.privateAddress], port: args.port, serverId: args.serverId, replica: true });
+    const confFile = new RemoteFile(`${name}-conf`, { connection: h.connection, path: CONF, content: conf }, { parent: this, dependsOn: h.ready });
+    const service = new SystemdService(`${name}-service`, {
+      connection: h.connection, unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
+    }, { parent: this, dependsOn: [confFile] });
+    const db = args.database.replace(/`/g, "");
+    const primary = args.primary.privateAddress;
+    const running = `[ "$(${q("SHOW SLAVE STATUS\\G")} | grep -Ec 'Slave_(IO|SQL)_Running: Yes')" = 2 ]`;
+    new RemoteScript(`${name}-replication`, {
+      connection: h.connection,
+      description: `follow the MariaDB primary ${args.primary.name}`,
+      secrets: { REPLICATION_PASSWORD: args.replicationPassword },
+      create: script(
+        `if ${running}; then exit 0; fi`,
+        q("STOP SLAVE; RESET SLAVE ALL"),
+        // A consistent copy with the GTID position it corresponds to, then follow from there.
+        `mariadb-dump --defaults-extra-file=${clientOptions(primary, args.port, MARIADB_REPLICATION_USER, "REPLICATION_PASSWORD")} --single-transaction --gtid --master-data=1 --databases ${cmd(db)} | mariadb`,
+        secretSql([
+          `CHANGE MASTER TO MASTER_HOST='${primary}', MASTER_PORT=${args.port}, MASTER_USER='${MARIADB_REPLICATION_USER}',`,
+          `  MASTER_PASSWORD='$REPLICATION_PASSWORD', MASTER_USE_GTID=slave_pos;`,
+          "START SLAVE;",
+        ].join("\n")),
+        `for _ in $(seq 1 30); do if ${running}; then exit 0; fi; sleep 1; done`,
+        `echo "the replica did not start following ${primary}:" >&2; ${q("SHOW SLAVE STATUS\\G")} | grep -E 'Running|Error' >&2; exit 1`,
+      ),
+      check: script(running),
+      delete: script(q("STOP SLAVE")),
+      triggers: { primary },
+    }, { parent: this, dependsOn: [service, ...args.after] });
+    this.address = h.plan.privateAddress;
+    this.registerOutputs({});
+  }
+}
