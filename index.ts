@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "./config/load.ts";
 import { readInventory, readPrivateKey } from "./config/files.ts";
 import { buildTopology } from "./config/topology.ts";
-import { appEnvironment, brokerUrl as brokerUrlFor } from "./config/environment.ts";
+import { appEnvironment, brokerUrl as brokerUrlFor, cacheUrl as cacheUrlFor, cacheUsesBrokerRedis } from "./config/environment.ts";
 import { resolveCommit } from "./lib/gitRemote.ts";
 import { renderEnvFile } from "./templates/envFile.ts";
 import { RandomSecret } from "./providers/randomSecret.ts";
@@ -16,6 +16,7 @@ import { DbServer } from "./components/dbServer.ts";
 import { DbReplica } from "./components/dbReplica.ts";
 import { MariaDbReplica, MariaDbServer } from "./components/mariaDbServer.ts";
 import { Firewall } from "./components/firewall.ts";
+import { Cache } from "./components/cache.ts";
 import { openingsFor } from "./config/firewall.ts";
 import { Broker } from "./components/broker.ts";
 import { AppRelease, manageCommand } from "./components/appRelease.ts";
@@ -39,6 +40,10 @@ const dbUser = cfg.database.user ?? app.name;
 const secretKey = new RandomSecret("django-secret-key", { length: 50 });
 const dbPassword = new RandomSecret("db-password", { length: 32 });
 const brokerPassword = new RandomSecret("broker-password", { length: 32 });
+// A Redis cache on the broker's Redis shares its password; its own Redis gets its own.
+const cacheShared = topo.cache !== undefined && cacheUsesBrokerRedis(topo.cache, cfg);
+const cachePassword = cfg.cache.kind !== "redis" ? undefined
+  : cacheShared ? brokerPassword : new RandomSecret("cache-password", { length: 32 });
 const replicationPassword = topo.dbReplicas.length ? new RandomSecret("replication-password", { length: 32 }) : undefined;
 
 const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
@@ -72,16 +77,21 @@ const broker = new Broker("broker", {
   host: hostOf(topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts,
   appName: app.name, password: brokerPassword.value,
 });
+const cache = topo.cache && cfg.cache.kind !== "none" ? new Cache("cache", {
+  host: hostOf(topo.cache.name), kind: cfg.cache.kind, clients: topo.codeHosts,
+  password: cachePassword?.value, sharedWithBroker: cacheShared,
+}) : undefined;
 
 // The app's code everywhere it runs: app, worker and beat hosts, and the load balancer
 // (which serves the collected static files).
 const codeHostNames = new Set([...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
 const releases = new Map([...codeHostNames].map((name) => {
   const h = hostOf(name);
-  const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword.value]).apply(([key, dbPw, brokerPw]) =>
-    appEnvironment(cfg, {
+  const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword.value, cachePassword?.value ?? ""])
+    .apply(([key, dbPw, brokerPw, cachePw]) => appEnvironment(cfg, {
       secretKey: key, dbPassword: dbPw, brokerPassword: brokerPw,
       dbHost: addressFrom(h.plan, topo.db), brokerHost: addressFrom(h.plan, topo.broker),
+      cacheHost: topo.cache && addressFrom(h.plan, topo.cache), cachePassword: cachePw,
       dbName, dbUser,
     }));
   return [name, new AppRelease(`${name}-${app.name}`, {
@@ -100,14 +110,14 @@ const migrate = new RemoteScript(`${app.name}-migrate`, {
 }, { dependsOn: [...releases.get(first.name)!.ready, db.databaseResource] });
 
 const appNodes = topo.apps.map((plan) => new AppNode(`${plan.name}-${app.name}`, {
-  host: hostOf(plan.name), app, release: releases.get(plan.name)!, after: [migrate],
+  host: hostOf(plan.name), app, release: releases.get(plan.name)!, after: [migrate, ...(cache?.ready ?? [])],
   bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
 }));
 
 for (const plan of topo.hosts.filter((h) => h.roles.has("worker") || h.roles.has("beat"))) {
   new CeleryWorker(`${plan.name}-${app.name}-celery`, {
     host: hostOf(plan.name), config: cfg, release: releases.get(plan.name)!,
-    worker: plan.roles.has("worker"), beat: plan.roles.has("beat"), after: [migrate, ...broker.ready],
+    worker: plan.roles.has("worker"), beat: plan.roles.has("beat"), after: [migrate, ...broker.ready, ...(cache?.ready ?? [])],
   });
 }
 
@@ -131,6 +141,9 @@ const outputs: FleetOutputs = {
   databasePassword: pulumi.secret(dbPassword.value),
   brokerUrl: pulumi.secret(brokerPassword.value.apply((pw) => brokerUrlFor(cfg, pw, broker.address))),
   loggingEndpoint: logging ? logging.endpoint : null,
+  cacheUrl: topo.cache && cfg.cache.kind !== "none"
+    ? pulumi.secret(pulumi.output(cachePassword?.value ?? "").apply((pw) => cacheUrlFor(cfg, topo.cache!.privateAddress, pw)!))
+    : null,
   deployedCommit: commit,
 };
 
@@ -142,4 +155,5 @@ export const databaseReplicas = outputs.databaseReplicas;
 export const databasePassword = outputs.databasePassword;
 export const brokerUrl = outputs.brokerUrl;
 export const loggingEndpoint = outputs.loggingEndpoint;
+export const cacheUrl = outputs.cacheUrl;
 export const deployedCommit = outputs.deployedCommit;

@@ -41,6 +41,8 @@ export interface FleetOutputs {
   readonly brokerUrl: Output<string>;
   /** `loggingEndpoint`: `address:port` of the central log server, or null. */
   readonly loggingEndpoint: string | null;
+  /** `cacheUrl` (secret): the shared cache's URL (with the Redis password), or null. */
+  readonly cacheUrl: Output<string> | null;
   /** `deployedCommit`: the commit of the app that is deployed. */
   readonly deployedCommit: string;
 }

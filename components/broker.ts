@@ -7,11 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../config/topology.ts";
 import { shortHash } from "../lib/hash.ts";
 import { cmd, script } from "../lib/shell.ts";
-import { renderRedisConf } from "../templates/redis.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
 import type { Host } from "./host.ts";
+import { redisServer } from "./redisServer.ts";
 
 export interface BrokerArgs {
   /** The broker host. */
@@ -79,31 +79,7 @@ export class Broker extends pulumi.ComponentResource {
       this.ready = [account];
     } else {
       this.port = 6379;
-      const conf = renderRedisConf({ bindAddresses: bind, secretIncludePath: "/etc/redis/django-fleet-secret.conf" });
-      const secretFile = new RemoteFile(`${name}-secret`, {
-        connection: h.connection, path: "/etc/redis/django-fleet-secret.conf",
-        content: pulumi.interpolate`requirepass ${args.password}\n`,
-        owner: "redis", group: "redis", mode: "0600", secret: true,
-      }, deps);
-      const confFile = new RemoteFile(`${name}-conf`, {
-        connection: h.connection, path: "/etc/redis/django-fleet.conf", content: conf,
-        owner: "redis", group: "redis", mode: "0640",
-      }, deps);
-      const include = new RemoteScript(`${name}-include`, {
-        connection: h.connection,
-        description: "include django-fleet.conf from redis.conf",
-        create: script(
-          "grep -qx 'include /etc/redis/django-fleet.conf' /etc/redis/redis.conf || echo 'include /etc/redis/django-fleet.conf' >> /etc/redis/redis.conf",
-        ),
-        check: script("grep -qx 'include /etc/redis/django-fleet.conf' /etc/redis/redis.conf"),
-      }, deps);
-      const service = new SystemdService(`${name}-service`, {
-        connection: h.connection, unit: "redis-server.service", stopOnDelete: false,
-        restartOn: {
-          "django-fleet.conf": shortHash(conf),
-          "django-fleet-secret.conf": pulumi.unsecret(pulumi.output(args.password).apply(shortHash)),
-        },
-      }, { parent: this, dependsOn: [secretFile, confFile, include] });
+      const service = redisServer(name, this, h, bind, args.password);
       this.ready = [service];
     }
     this.registerOutputs({});

@@ -13,6 +13,25 @@ export interface EnvironmentInputs {
   readonly brokerHost: string;
   readonly dbName: string;
   readonly dbUser: string;
+  /** How this host reaches the cache, and the cache's password (Redis); unset without a cache. */
+  readonly cacheHost?: string;
+  readonly cachePassword?: string;
+}
+
+/** The cache's port: memcached 11211, Redis 6379. */
+export function cachePort(cfg: StackConfig): number {
+  return cfg.cache.kind === "memcached" ? 11211 : 6379;
+}
+
+/** A Redis cache on the broker's Redis host shares that server (database 1, broker's password). */
+export function cacheUsesBrokerRedis(cacheHost: { roles: ReadonlySet<string> }, cfg: StackConfig): boolean {
+  return cfg.cache.kind === "redis" && cfg.broker.kind === "redis" && cacheHost.roles.has("broker");
+}
+
+export function cacheUrl(cfg: StackConfig, host: string, password: string): string | undefined {
+  if (cfg.cache.kind === "memcached") return `memcached://${host}:11211`;
+  if (cfg.cache.kind === "redis") return `redis://:${encodeURIComponent(password)}@${host}:6379/1`;
+  return undefined;
 }
 
 export function databaseUrl(cfg: StackConfig, i: EnvironmentInputs): string {
@@ -42,5 +61,7 @@ export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs): Record<s
     [n.secretKey]: i.secretKey,
     [n.databaseUrl]: databaseUrl(cfg, i),
     [n.brokerUrl]: brokerUrl(cfg, i.brokerPassword, i.brokerHost),
+    ...(i.cacheHost !== undefined && cfg.cache.kind !== "none"
+      ? { [n.cacheUrl]: cacheUrl(cfg, i.cacheHost, i.cachePassword ?? "")! } : {}),
   };
 }

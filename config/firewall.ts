@@ -4,6 +4,7 @@
  * for instance, answers only the app, worker and beat hosts.
  */
 import type { StackConfig } from "./schema.ts";
+import { cachePort, cacheUsesBrokerRedis } from "./environment.ts";
 import type { HostPlan, Topology } from "./topology.ts";
 
 /** One opening: a TCP port, from these source addresses (empty: from anywhere). */
@@ -23,7 +24,8 @@ export function openingsFor(host: HostPlan, topo: Topology, cfg: StackConfig): O
   const out: Opening[] = [{ port: 22, from: [], why: "ssh" }];
   const r = host.roles;
   const code = topo.codeHosts;
-  const add = (port: number, from: string[], why: string) => { if (from.length) out.push({ port, from, why }); };
+  // Port 0: already open for another role on this host (a Redis shared by broker and cache).
+  const add = (port: number, from: string[], why: string) => { if (from.length && port) out.push({ port, from, why }); };
   if (r.has("loadBalancer")) {
     out.push({ port: 80, from: [], why: "http" });
     if (cfg.loadBalancer.tls !== "none") out.push({ port: 443, from: [], why: "https" });
@@ -34,6 +36,9 @@ export function openingsFor(host: HostPlan, topo: Topology, cfg: StackConfig): O
   }
   if (r.has("dbReplica")) add(cfg.database.port, addrs(code, host), `${cfg.database.engine} (read-only), from app/worker hosts`);
   if (r.has("broker")) add(cfg.broker.kind === "rabbitmq" ? 5672 : 6379, addrs(code, host), `${cfg.broker.kind}, from app/worker hosts`);
+  if (r.has("cache") && cfg.cache.kind !== "none") {
+    add(cacheUsesBrokerRedis(host, cfg) ? 0 : cachePort(cfg), addrs(code, host), `${cfg.cache.kind} cache, from app/worker hosts`);
+  }
   if (r.has("logging")) add(cfg.logging.port, addrs(topo.hosts, host), "rsyslog, from every host");
   return out;
 }

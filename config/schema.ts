@@ -6,7 +6,7 @@
 import { z } from "zod";
 
 /** The roles a host can hold. One host may hold all of them (the dev stack). */
-export const ROLES = ["loadBalancer", "app", "worker", "beat", "db", "dbReplica", "broker", "logging"] as const;
+export const ROLES = ["loadBalancer", "app", "worker", "beat", "db", "dbReplica", "broker", "cache", "logging"] as const;
 export type Role = (typeof ROLES)[number];
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes, starting with a letter");
@@ -66,6 +66,7 @@ export const appSchema = z.strictObject({
     /** @default "DJANGO_ALLOWED_HOSTS" */ allowedHosts: z.string().default("DJANGO_ALLOWED_HOSTS"),
     /** @default "DJANGO_STATIC_ROOT" */ staticRoot: z.string().default("DJANGO_STATIC_ROOT"),
     /** @default "DJANGO_MEDIA_ROOT" */ mediaRoot: z.string().default("DJANGO_MEDIA_ROOT"),
+    /** @default "CACHE_URL" (set only when a cache is configured) */ cacheUrl: z.string().default("CACHE_URL"),
   }).prefault({}),
   /** gunicorn settings. */
   gunicorn: gunicornSchema.prefault({}),
@@ -85,6 +86,11 @@ export const databaseSchema = z.strictObject({
 export const brokerSchema = z.strictObject({
   /** Broker for Celery. @default "rabbitmq" */
   kind: z.enum(["rabbitmq", "redis"]).default("rabbitmq"),
+});
+
+export const cacheSchema = z.strictObject({
+  /** Shared cache for the app: none, Redis (password-protected), or memcached (private network only). @default "none" */
+  kind: z.enum(["none", "redis", "memcached"]).default("none"),
 });
 
 export const celerySchema = z.strictObject({
@@ -127,6 +133,8 @@ export const stackSchema = z.strictObject({
   broker: brokerSchema.prefault({}),
   /** The Celery workers. */
   celery: celerySchema.prefault({}),
+  /** The shared cache (on the host with the "cache" role). */
+  cache: cacheSchema.prefault({}),
   /** The nginx load balancer. */
   loadBalancer: loadBalancerSchema.prefault({}),
   /** Central logging. */

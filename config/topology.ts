@@ -33,6 +33,8 @@ export interface Topology {
   readonly dbReplicas: readonly HostPlan[];
   readonly broker: HostPlan;
   readonly logging: HostPlan | undefined;
+  /** The cache host, when `cache.kind` is not "none". */
+  readonly cache: HostPlan | undefined;
   /** Hosts that need the app's code: app, worker and beat hosts. */
   readonly codeHosts: readonly HostPlan[];
   readonly privateKeyPath: string;
@@ -97,6 +99,12 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
   for (const r of replicas) {
     if (r.roles.has("db")) problems.push(`hosts: "${r.name}" has both "db" and "dbReplica"; a replica must be another host. Fix: remove one of the two roles`);
   }
+  const caches = holders(hosts, "cache");
+  if (cfg.cache.kind === "none" && caches.length) {
+    problems.push(`hosts: ${names(caches).trim()} ha${caches.length > 1 ? "ve" : "s"} the role "cache" but cache.kind is "none". Fix: \`pulumi config set --path cache.kind memcached\` (or redis), or remove the role`);
+  } else if (cfg.cache.kind !== "none" && caches.length !== 1) {
+    problems.push(`hosts: cache.kind is "${cfg.cache.kind}", so exactly one host must have the role "cache"; found ${caches.length}${names(caches)}. Fix: add "cache" to the roles of exactly one host`);
+  }
   const lb = cfg.loadBalancer;
   if (lb.tls === "provided" && (!lb.certificatePath || !lb.keyPath)) {
     problems.push(`loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"`);
@@ -115,6 +123,7 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     dbReplicas: replicas,
     broker: broker!,
     logging: logs[0],
+    cache: cfg.cache.kind === "none" ? undefined : caches[0],
     codeHosts: hosts.filter((h) => h.roles.has("app") || h.roles.has("worker") || h.roles.has("beat")),
     privateKeyPath: privateKeyPath!,
   };

@@ -10,7 +10,7 @@ import { bootFleet, INVENTORY, waitForPage, type Fleet } from "../helpers/testho
 const config = {
   "django-fleet:inventoryFile": { value: INVENTORY },
   "django-fleet:hosts": { value: JSON.stringify([
-    { name: "maria1", roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] },
+    { name: "maria1", roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "cache", "logging"] },
     { name: "maria2", roles: ["dbReplica"] },
   ]) },
   "django-fleet:app": { value: JSON.stringify({
@@ -20,6 +20,8 @@ const config = {
   }) },
   "django-fleet:database": { value: JSON.stringify({ engine: "mariadb" }) },
   "django-fleet:broker": { value: JSON.stringify({ kind: "redis" }) },
+  // The cache shares the broker's Redis (database 1).
+  "django-fleet:cache": { value: JSON.stringify({ kind: "redis" }) },
 };
 
 describe("MariaDB with a binlog replica, Redis broker, on two real servers", () => {
@@ -56,6 +58,7 @@ describe("MariaDB with a binlog replica, Redis broker, on two real servers", () 
     const body = await waitForPage("http://198.18.0.10/", (b) => b.includes('<p id="task">add=5 on maria1</p>'));
     expect(body).toContain('<li class="note">beta</li>');
     expect(body).toContain('<p id="task">add=5 on maria1</p>');
+    expect(body).toMatch(/<p id="cache">RedisCache views=\d+<\/p>/);
     const engine = await fleet.ssh("maria1", "mariadb -N -e \"SELECT COUNT(*) FROM fleetdemo.notes_note\"");
     expect(Number(engine.trim())).toBeGreaterThanOrEqual(3);
   }, 180_000);

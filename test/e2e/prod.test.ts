@@ -20,7 +20,7 @@ const SPLIT: HostDef[] = [
   { name: "lb", roles: ["loadBalancer", "logging"] },
   { name: "app1", roles: ["app"] },
   { name: "app2", roles: ["app"] },
-  { name: "worker", roles: ["worker", "beat", "broker"] },
+  { name: "worker", roles: ["worker", "beat", "broker", "cache"] },
   { name: "db", roles: ["db"] },
   { name: "replica", roles: ["dbReplica"] },
 ];
@@ -28,7 +28,7 @@ const SPLIT: HostDef[] = [
 const RESHAPED: HostDef[] = [
   { name: "lb", roles: ["loadBalancer", "logging"] },
   { name: "app1", roles: ["app", "worker", "beat"] },
-  { name: "worker", roles: ["broker"] },
+  { name: "worker", roles: ["broker", "cache"] },
   { name: "db", roles: ["db"] },
   { name: "replica", roles: ["dbReplica"] },
 ];
@@ -44,6 +44,7 @@ function prodConfig(hosts: HostDef[]): Record<string, { value: string }> {
     }),
     "django-fleet:broker": c({ kind: "rabbitmq" }),
     "django-fleet:loadBalancer": c({ tls: "selfSigned" }),
+    "django-fleet:cache": c({ kind: "memcached" }),
   };
 }
 
@@ -110,6 +111,22 @@ describe("prod stack on six real servers", () => {
       return servedBy;
     }, (s) => s.has("app1") && s.has("app2"), 60_000);
     expect([...servedBy].sort()).toEqual(["app1", "app2"]);
+  }, 120_000);
+
+  it("both app nodes share one memcached, which only they can reach", async () => {
+    const views = (b: string) => Number(/<p id="cache">PyMemcacheCache views=(\d+)<\/p>/.exec(b)?.[1] ?? NaN);
+    const seen: Array<[string, number]> = [];
+    await poll("pages from both nodes", () => {
+      const b = curl([site]);
+      seen.push([/<p id="served-by">([^<]+)</.exec(b)?.[1] ?? "", views(b)]);
+      return seen;
+    }, (s) => new Set(s.map(([h]) => h)).size === 2, 60_000);
+    // One counter across both nodes: strictly increasing whichever node answered.
+    const counts = seen.map(([, n]) => n);
+    expect(counts.every((n, i) => Number.isInteger(n) && (i === 0 || n > counts[i - 1]!))).toBe(true);
+    const probe = `timeout 5 bash -c '</dev/tcp/${ADDR.worker}/11211' && echo open || echo closed`;
+    expect((await fleet.ssh("app1", probe)).trim()).toBe("open");
+    expect((await fleet.ssh("lb", probe)).trim()).toBe("closed");
   }, 120_000);
 
   it("a Celery task runs on the worker host, and beat runs there once", async () => {

@@ -57,7 +57,7 @@ describe("parseConfig", () => {
     ["fails on an unknown top-level key", { databse: {} },
       "databse: unknown key. Fix: remove it (`pulumi config rm --path 'databse'`) or correct its spelling"],
     ["fails on an unknown role", { hosts: [{ name: "web", roles: ["webserver"] }] },
-      "hosts[0].roles[0]: Invalid option: expected one of \"loadBalancer\"|\"app\"|\"worker\"|\"beat\"|\"db\"|\"dbReplica\"|\"broker\"|\"logging\", got \"webserver\". Fix: `pulumi config set --path 'hosts[0].roles[0]' <value>`"],
+      "hosts[0].roles[0]: Invalid option: expected one of \"loadBalancer\"|\"app\"|\"worker\"|\"beat\"|\"db\"|\"dbReplica\"|\"broker\"|\"cache\"|\"logging\", got \"webserver\". Fix: `pulumi config set --path 'hosts[0].roles[0]' <value>`"],
     ["fails on a bad wsgi path", { app: { name: "shop", repo: "r", settingsModule: "s.settings", wsgiModule: "s.wsgi" } },
       "app.wsgiModule: must be `module.path:attribute`, got \"s.wsgi\". Fix: `pulumi config set --path 'app.wsgiModule' <value>`"],
     ["fails on an app name that is not an identifier", { app: { name: "My-Shop", repo: "r", settingsModule: "s.settings", wsgiModule: "s.wsgi:app" } },

@@ -72,3 +72,34 @@ describe("renderNftables", () => {
     expect(() => renderNftables({ openings: [{ port: 1, from: ["db.example"], why: "x" }] })).toThrow('firewall source "db.example" is not an IP address');
   });
 });
+
+describe("cache rules and openings", () => {
+  function withCache(kind: string, roles: Record<string, string[]>, broker = "rabbitmq") {
+    const raw: Record<string, string> = {
+      "django-fleet:hosts": JSON.stringify(Object.entries(roles).map(([name, r], i) => ({ name, address: `10.0.1.${i + 1}`, hostKey: KEY, roles: r }))),
+      "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+      "django-fleet:cache": JSON.stringify({ kind }),
+      "django-fleet:broker": JSON.stringify({ kind: broker }),
+      "django-fleet:sshPrivateKeyPath": "/k",
+    };
+    const cfg = parseConfig(raw);
+    return { cfg, t: buildTopology(cfg) };
+  }
+  const base = { web: ["loadBalancer", "app"], work: ["worker", "beat", "broker", "db"] };
+
+  it("opens memcached to the code hosts only", () => {
+    const { cfg, t } = withCache("memcached", { ...base, mc: ["cache"] });
+    expect(openingsFor(t.hosts.find((h) => h.name === "mc")!, t, cfg).map((o) => `${o.port} ${o.from.join(",")}`))
+      .toEqual(["22 ", "11211 10.0.1.1,10.0.1.2"]);
+  });
+  it("a Redis cache on the Redis broker's host opens no second port", () => {
+    const { cfg, t } = withCache("redis", { web: ["loadBalancer", "app"], work: ["worker", "beat", "broker", "db", "cache"] }, "redis");
+    expect(openingsFor(t.hosts.find((h) => h.name === "work")!, t, cfg).map((o) => o.port)).toEqual([22, 5432, 6379]);
+  });
+  it("fails when a cache kind is set and no host has the cache role", () => {
+    expect(() => withCache("memcached", base)).toThrow('hosts: cache.kind is "memcached", so exactly one host must have the role "cache"; found 0.');
+  });
+  it("fails when a host has the cache role and no cache kind is set", () => {
+    expect(() => withCache("none", { ...base, mc: ["cache"] })).toThrow('hosts: (mc) has the role "cache" but cache.kind is "none".');
+  });
+});

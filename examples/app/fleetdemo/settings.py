@@ -125,6 +125,20 @@ LOGGING = {
 }
 
 # Celery reads every CELERY_* setting (see fleetdemo/celery.py).
+def parse_cache_url(url):
+    """CACHE_URL -> Django CACHES["default"]: memcached://host:port, redis://..., or local memory."""
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    parts = urlsplit(url)
+    if parts.scheme == "memcached":
+        return {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": parts.netloc}
+    if parts.scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(f"CACHE_URL: unsupported scheme {parts.scheme!r}")
+
+
+CACHES = {"default": parse_cache_url(os.environ.get("CACHE_URL"))}
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Tasks write their results to the database themselves (notes.TaskRun),

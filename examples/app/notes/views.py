@@ -1,6 +1,8 @@
 import logging
 import socket
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -22,10 +24,19 @@ def index(request):
             add.delay(2, 3)
         except Exception:
             log.exception("could not enqueue add task")
+    # A counter in the shared cache: proves every app node reaches the same cache.
+    try:
+        cache.add("page-views", 0)
+        page_views = cache.incr("page-views")
+    except Exception:
+        log.exception("cache unavailable")
+        page_views = None
     return render(
         request,
         "notes/index.html",
         {
+            "page_views": page_views,
+            "cache_backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
             "notes": Note.objects.all(),
             "add": TaskRun.latest("add"),
             "beat": TaskRun.latest("beat"),
