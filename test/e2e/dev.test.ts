@@ -3,7 +3,9 @@
  * one freshly booted Debian 12 server holding every role. Nothing is mocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, stateText, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { engineEnv, ROOT, stateText, testStack, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { bootFleet, INVENTORY, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
@@ -103,6 +105,25 @@ describe("dev stack on one real server", () => {
     const workers = await fleet.ssh(HOST, "sleep 3; pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn)");
     expect(workers.trim()).toBe("3");
     expect(await waitForPage(siteUrl, (b) => b.includes('class="note"'))).toContain('class="note"');
+  }, 600_000);
+
+  it("an up killed part-way re-runs to the same result", async () => {
+    // Real work for the killed run: a new gunicorn config and the reload it implies.
+    await t.stack.setAllConfig(devConfig(4));
+    const env = { ...process.env, ...engineEnv(t.backendDir) };
+    const killed = spawn(join(ROOT, "scripts/pulumi"), ["up", "--stack", "e2e-dev", "--yes", "--non-interactive", "--skip-preview"], { cwd: ROOT, env, stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 6000));
+    // The wrapper execs pulumi, so this is the engine itself, killed without warning.
+    killed.kill("SIGKILL");
+    await new Promise((r) => killed.once("exit", r));
+    const rerun = spawnSync(join(ROOT, "scripts/pulumi"), ["up", "--stack", "e2e-dev", "--yes", "--non-interactive", "--skip-preview"], { cwd: ROOT, env, encoding: "utf8" });
+    output += rerun.stdout + rerun.stderr;
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(await changes(t, log)).toEqual([]);
+    const workers = await fleet.ssh(HOST, "sleep 3; pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn)");
+    expect(workers.trim()).toBe("4");
+    await t.stack.setAllConfig(devConfig(3));
+    await t.stack.up({ onOutput: log });
   }, 600_000);
 
   it("refresh finds a hand edit of the nginx site and a stopped worker; up repairs both", async () => {
