@@ -54,6 +54,12 @@ const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
   }))),
 })]));
 const hostOf = (name: string) => hosts.get(name)!;
+// Every host's firewall first: all later steps on a host wait for it (through host.ready),
+// and steps that reach another host wait for that host's, through their dependencies.
+for (const plan of topo.hosts) {
+  const h = hostOf(plan.name);
+  h.addReady(new Firewall(`${plan.name}-firewall`, { host: h, openings: openingsFor(plan, topo, cfg) }).service);
+}
 
 const dbArgs = {
   host: hostOf(topo.db.name), clients: topo.codeHosts, database: dbName, user: dbUser,
@@ -70,9 +76,7 @@ const replicas = topo.dbReplicas.map((plan, i) => cfg.database.engine === "maria
     host: hostOf(plan.name), primary: topo.db, clients: topo.codeHosts, database: dbName, user: dbUser,
     port: cfg.database.port, replicationPassword: replicationPassword!.value, after: db.replicationReady,
   }));
-for (const plan of topo.hosts) {
-  new Firewall(`${plan.name}-firewall`, { host: hostOf(plan.name), openings: openingsFor(plan, topo, cfg) });
-}
+
 const broker = new Broker("broker", {
   host: hostOf(topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts,
   appName: app.name, password: brokerPassword.value,

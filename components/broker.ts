@@ -60,8 +60,9 @@ export class Broker extends pulumi.ComponentResource {
         description: `RabbitMQ vhost and user ${args.appName}`,
         secrets: { BROKER_PASSWORD: args.password },
         create: script(
-          `rabbitmqctl -q list_vhosts | grep -qx ${user} || rabbitmqctl -q add_vhost ${user}`,
-          `if rabbitmqctl -q list_users | awk '{print $1}' | grep -qx ${user}; then`,
+          // grep without -q: an early exit would fail the pipeline under pipefail.
+          `rabbitmqctl -q list_vhosts | grep -x ${user} >/dev/null || rabbitmqctl -q add_vhost ${user}`,
+          `if rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null; then`,
           `  rabbitmqctl -q change_password ${user} "$BROKER_PASSWORD" >/dev/null`,
           "else",
           `  rabbitmqctl -q add_user ${user} "$BROKER_PASSWORD" >/dev/null`,
@@ -71,8 +72,8 @@ export class Broker extends pulumi.ComponentResource {
           "rabbitmqctl -q delete_user guest >/dev/null 2>&1 || true",
         ),
         check: script(
-          `rabbitmqctl -q list_users | awk '{print $1}' | grep -qx ${user}`,
-          `rabbitmqctl -q list_permissions -p ${user} | awk '{print $1}' | grep -qx ${user}`,
+          `rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null`,
+          `rabbitmqctl -q list_permissions -p ${user} | awk '{print $1}' | grep -x ${user} >/dev/null`,
         ),
         delete: script(`rabbitmqctl -q delete_user ${user} >/dev/null 2>&1 || true`),
       }, { parent: this, dependsOn: [service] });

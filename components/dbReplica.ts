@@ -56,17 +56,22 @@ export class DbReplica extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: h.ready });
 
     const isStandby = `[ -f ${cmd(`${data}/standby.signal`)} ]`;
+    const holdsApp = `[ "$(cd / && runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_database WHERE datname = '${args.database}'`)} 2>/dev/null || echo 0)" != 0 ]`;
     const seed = new RemoteScript(`${name}-basebackup`, {
       connection: h.connection,
       description: `seed replica from ${args.primary.name} (pg_basebackup)`,
       secrets: { REPLICATION_PASSWORD: args.replicationPassword },
       create: script(
         `if ${isStandby}; then exit 0; fi`,
+        // Never wipe a cluster that holds the app's database and is not a standby: it may be
+        // a promoted replica or a former primary, i.e. the only copy of the data.
+        `if ${holdsApp}; then echo ${cmd(`refusing to re-seed ${h.plan.name}: its cluster holds the database ${args.database} and is not a standby (a promoted replica or a former primary?). Move or drop that data by hand, then run up again.`)} >&2; exit 1; fi`,
         `systemctl stop ${unit}`,
         `find ${cmd(data)} -mindepth 1 -delete`,
         // -R writes primary_conninfo (with the password, in the 0600 postgresql.auto.conf
         // owned by postgres) and standby.signal; -S streams through our slot.
-        `runuser -u postgres -- env PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h ${cmd(args.primary.privateAddress)} -p ${port} -U ${REPLICATION_USER} -D ${cmd(data)} -R -S ${cmd(slotName(h.plan.name))} -X stream -c fast`,
+        // PGPASSWORD in the environment (runuser keeps it), never in an argument list.
+        `PGPASSWORD="$REPLICATION_PASSWORD" runuser -u postgres -- pg_basebackup -h ${cmd(args.primary.privateAddress)} -p ${port} -U ${REPLICATION_USER} -D ${cmd(data)} -R -S ${cmd(slotName(h.plan.name))} -X stream -c fast`,
         `systemctl start ${unit}`,
       ),
       check: script(`${isStandby}`, `[ "$(cd / && runuser -u postgres -- psql -XAtc 'SELECT pg_is_in_recovery()')" = t ]`),

@@ -39,6 +39,9 @@ export interface FirewallArgs {
 }
 
 export class Firewall extends pulumi.ComponentResource {
+  /** The loaded table: what traffic to this host must wait for. */
+  public readonly service: SystemdService;
+
   constructor(name: string, args: FirewallArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:Firewall", name, {}, opts);
     const h = args.host;
@@ -49,7 +52,7 @@ export class Firewall extends pulumi.ComponentResource {
     const unitFile = new RemoteFile(`${name}-unit`, {
       connection: h.connection, path: `/etc/systemd/system/${UNIT}`, content: FIREWALL_UNIT,
     }, { parent: this, dependsOn: h.ready });
-    new SystemdService(`${name}-service`, {
+    this.service = new SystemdService(`${name}-service`, {
       connection: h.connection, unit: UNIT,
       restartOn: { [UNIT]: shortHash(FIREWALL_UNIT) },
       reloadOn: { "firewall.nft": shortHash(rules) },

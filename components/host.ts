@@ -47,8 +47,22 @@ export class Host extends pulumi.ComponentResource {
   public readonly plan: HostPlan;
   /** Its SSH connection. */
   public readonly connection: pulumi.Output<Connection>;
-  /** Resources later steps on this host must wait for. */
-  public readonly ready: pulumi.Resource[];
+  private readonly readyList: pulumi.Resource[];
+
+  /**
+   * Resources later steps on this host must wait for: its packages, then its firewall
+   * (index.ts adds it), so nothing listens or connects before the rules are in place.
+   * A copy: Pulumi reads dependsOn arrays later, so a shared array that grows could make
+   * a resource depend on itself.
+   */
+  public get ready(): pulumi.Resource[] {
+    return [...this.readyList];
+  }
+
+  /** Makes every step created after this call on the host wait for `r` too. */
+  public addReady(r: pulumi.Resource): void {
+    this.readyList.push(r);
+  }
 
   constructor(name: string, args: HostArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:Host", name, {}, opts);
@@ -62,7 +76,7 @@ export class Host extends pulumi.ComponentResource {
       check: installedCheck(packages),
       triggers: { packages: packages.join(" ") },
     }, { parent: this });
-    this.ready = [install];
+    this.readyList = [install];
     this.registerOutputs({});
   }
 }

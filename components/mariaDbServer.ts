@@ -111,7 +111,12 @@ export class MariaDbServer extends pulumi.ComponentResource {
         connection: h.connection,
         description: `MariaDB replication user ${r}`,
         secrets: { REPLICATION_PASSWORD: args.replicationPassword ?? "" },
-        create: script(secretSql(accounts)),
+        create: script(
+          secretSql(accounts),
+          `for stale in $(${q(`SELECT host FROM mysql.user WHERE user = '${r}'`)}); do`,
+          `  case " ${replicas.map((p) => p.privateAddress).join(" ")} " in *" $stale "*) ;; *) ${q(`DROP USER '${r}'@'`)}"$stale'" ;; esac`,
+          "done",
+        ),
         check: script(`[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${r}'`)})" = ${replicas.length} ]`),
         delete: script(
           `for h in $(${q(`SELECT host FROM mysql.user WHERE user = '${r}'`)}); do`,
@@ -157,6 +162,11 @@ export class MariaDbReplica extends pulumi.ComponentResource {
       secrets: { REPLICATION_PASSWORD: args.replicationPassword },
       create: script(
         `if ${running}; then exit 0; fi`,
+        // Never overwrite the app's data on a server that holds it and does not follow a
+        // primary: it may be a promoted replica or a former primary.
+        `if [ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`)})" != 0 ] && [ -z "$(${q("SHOW SLAVE STATUS")})" ]; then`,
+        `  echo ${cmd(`refusing to seed ${h.plan.name}: it holds the database ${db} and follows no primary. Move or drop that data by hand, then run up again.`)} >&2; exit 1`,
+        "fi",
         q("STOP SLAVE; RESET SLAVE ALL"),
         // A consistent copy with the GTID position it corresponds to, then follow from there.
         `mariadb-dump --defaults-extra-file=${clientOptions(primary, args.port, MARIADB_REPLICATION_USER, "REPLICATION_PASSWORD")} --single-transaction --gtid --master-data=1 --databases ${cmd(db)} | mariadb`,

@@ -30,7 +30,9 @@ export function redisServer(name: string, parent: pulumi.Resource, host: Host, b
     description: "include django-fleet.conf from redis.conf",
     create: script(`grep -qx 'include ${CONF}' /etc/redis/redis.conf || echo 'include ${CONF}' >> /etc/redis/redis.conf`),
     check: script(`grep -qx 'include ${CONF}' /etc/redis/redis.conf`),
-  }, deps);
+    // Removed before the files it names (it depends on them), or Redis would not start again.
+    delete: script(`sed -i '\\#^include ${CONF}$#d' /etc/redis/redis.conf`),
+  }, { parent, dependsOn: [...host.ready, secretFile, confFile] });
   return new SystemdService(`${name}-service`, {
     connection: host.connection, unit: "redis-server.service", stopOnDelete: false,
     restartOn: {

@@ -21,7 +21,7 @@ function addrs(hosts: readonly HostPlan[], except: HostPlan): string[] {
 }
 
 export function openingsFor(host: HostPlan, topo: Topology, cfg: StackConfig): Opening[] {
-  const out: Opening[] = [{ port: 22, from: [], why: "ssh" }];
+  const out: Opening[] = [{ port: host.port, from: [], why: "ssh" }];
   const r = host.roles;
   const code = topo.codeHosts;
   // Port 0: already open for another role on this host (a Redis shared by broker and cache).

@@ -3,6 +3,7 @@
  * what, and how hosts reach each other. Pure. Cross-host rules are checked here, so a
  * fleet that cannot work is refused before anything happens on a server.
  */
+import { isIP } from "node:net";
 import { ConfigError } from "./load.ts";
 import type { HostConfig, Role, StackConfig } from "./schema.ts";
 
@@ -50,6 +51,10 @@ function resolveHost(h: HostConfig, i: number, inv: Inventory | undefined, probl
   const address = h.address ?? found?.address;
   const hostKey = h.hostKey ?? found?.hostKey;
   if (!address) problems.push(`hosts[${i}].address: missing for host "${h.name}". Fix: set it, or add "${h.name}" to the inventory file`);
+  const privateAddress = h.privateAddress ?? address;
+  if (privateAddress && !isIP(privateAddress)) {
+    problems.push(`hosts[${i}].privateAddress: must be an IP address (firewall and database access rules are written with it), got ${JSON.stringify(privateAddress)}. Fix: \`pulumi config set --path 'hosts[${i}].privateAddress' <ip>\``);
+  }
   if (!hostKey) problems.push(`hosts[${i}].hostKey: missing for host "${h.name}" (host keys are pinned). Fix: set it to the host's \`ssh-ed25519 AAAA...\` key, or add "${h.name}" to the inventory file`);
   return {
     name: h.name,

@@ -24,32 +24,47 @@ export interface ProviderOps {
   delete?(id: string, props: Record<string, unknown>): Promise<void>;
 }
 
-/** A dynamic provider whose methods load the operations module at `opsUrl` when called. */
+/**
+ * A dynamic provider whose methods load the operations module at `opsUrl` when called.
+ * The URL is absolute (this checkout); state outlives checkouts, so when it no longer
+ * exists (a fresh clone elsewhere running refresh or destroy) the module is found by its
+ * path relative to the project folder, where Pulumi starts the provider plugin.
+ */
 export function lazyProvider(opsUrl: string): pulumi.dynamic.ResourceProvider {
-  // Everything below is serialized by Pulumi: it may only capture `opsUrl`.
+  const relative = opsUrl.slice(opsUrl.lastIndexOf("/providers/") + 1);
+  // Everything below is serialized by Pulumi: it may only capture these two strings.
+  const load = async () => {
+    try {
+      return await import(opsUrl);
+    } catch (e) {
+      const here = `file://${process.cwd()}/${relative}`;
+      if (here === opsUrl) throw e;
+      return import(here);
+    }
+  };
   return {
     async check(olds: any, news: any) {
-      const ops = await import(opsUrl);
+      const ops = await load();
       return ops.check ? ops.check(olds, news) : { inputs: news };
     },
     async create(inputs: any) {
-      const ops = await import(opsUrl);
+      const ops = await load();
       return ops.create(inputs);
     },
     async diff(id: string, olds: any, news: any) {
-      const ops = await import(opsUrl);
+      const ops = await load();
       return ops.diff ? ops.diff(id, olds, news) : {};
     },
     async update(id: string, olds: any, news: any) {
-      const ops = await import(opsUrl);
+      const ops = await load();
       return ops.update(id, olds, news);
     },
     async read(id: string, props: any) {
-      const ops = await import(opsUrl);
+      const ops = await load();
       return ops.read ? ops.read(id, props) : { id, props };
     },
     async delete(id: string, props: any) {
-      const ops = await import(opsUrl);
+      const ops = await load();
       if (ops.delete) await ops.delete(id, props);
     },
   };

@@ -87,7 +87,8 @@ export async function diff(_id: string, olds: DatabaseState, news: DatabaseState
   if (olds.connection?.host !== news.connection?.host) replaces.push("connection");
   return {
     changes: replaces.length > 0 || olds.owner !== news.owner || olds.password !== news.password
-      || olds.database !== news.database || olds.schema !== news.schema,
+      || olds.database !== news.database || olds.schema !== news.schema
+      || JSON.stringify(olds.connection) !== JSON.stringify(news.connection),
     replaces,
     deleteBeforeReplace: false,
   };

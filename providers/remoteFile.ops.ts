@@ -66,6 +66,9 @@ export function plan(desired: FileState, observed: ObservedFile | undefined): st
     `p=${cmd(desired.path)}`,
     // An existing directory keeps its mode and owner (install -d would reset them).
     `d=${cmd(dirname(desired.path))}; [ -d "$d" ] || install -d -m 0755 "$d"`,
+    // The first time we take over a file a package installed, keep the original: delete
+    // puts it back (a package's config, such as pg_hba.conf, must not just vanish).
+    `if [ -e "$p" ] && [ ! -e "$p.fleet-orig" ]; then cp -p "$p" "$p.fleet-orig"; fi`,
     `tmp=$(mktemp "$p.fleet.XXXXXX")`,
     `trap 'rm -f "$tmp"' EXIT`,
     `cat > "$tmp" ${heredoc(desired.content)}`,
@@ -103,6 +106,9 @@ export async function diff(_id: string, olds: FileState, news: FileState) {
   if (olds.path !== news.path) replaces.push("path");
   if (olds.connection?.host !== news.connection?.host) replaces.push("connection");
   const changed = CONTENT_KEYS.filter((k) => olds[k] !== news[k]);
+  // A new key, user or pinned host key must reach the stored outputs, which refresh and
+  // delete use: an in-place update.
+  if (JSON.stringify(olds.connection) !== JSON.stringify(news.connection)) changed.push("schema");
   return {
     changes: replaces.length > 0 || changed.length > 0,
     replaces,
@@ -122,7 +128,15 @@ export async function read(id: string, props: FileState) {
   return { id, props: { ...props, ...observed } };
 }
 
+/** Removes the file, or puts back the package's original that the first write replaced. */
+export function deleteScript(path: string): string {
+  return script(
+    `p=${cmd(path)}`,
+    `if [ -e "$p.fleet-orig" ]; then mv -f "$p.fleet-orig" "$p"; else rm -f "$p"; fi`,
+  );
+}
+
 export async function delete_(_id: string, props: FileState) {
-  await run(props.connection, script(`rm -f ${cmd(props.path)}`), { step: `remove ${props.path}` });
+  await run(props.connection, deleteScript(props.path), { step: `remove ${props.path}` });
 }
 export { delete_ as delete };

@@ -58,13 +58,18 @@ function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = 
 
 export async function diff(_id: string, olds: ScriptState, news: ScriptState) {
   const replaces = olds.connection?.host !== news.connection?.host ? ["connection"] : [];
-  const changes = replaces.length > 0 || KEYS.some((k) => olds[k] !== news[k])
-    || !sameRecord(olds.triggers, news.triggers) || !sameRecord(olds.secrets, news.secrets);
+  const changes = replaces.length > 0 || stepChanged(olds, news)
+    || JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
   return { changes, replaces, deleteBeforeReplace: true };
 }
 
-export async function update(_id: string, _olds: ScriptState, news: ScriptState) {
-  await runStep(news, news.update ?? news.create, "update");
+/** Whether the step itself must run again (a new key for the same host is not a reason). */
+function stepChanged(olds: ScriptState, news: ScriptState): boolean {
+  return KEYS.some((k) => olds[k] !== news[k]) || !sameRecord(olds.triggers, news.triggers) || !sameRecord(olds.secrets, news.secrets);
+}
+
+export async function update(_id: string, olds: ScriptState, news: ScriptState) {
+  if (stepChanged(olds, news)) await runStep(news, news.update ?? news.create, "update");
   return { outs: news };
 }
 

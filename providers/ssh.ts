@@ -11,7 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync, existsSync, chmodSync } from "node:fs";
+import { mkdirSync, writeFileSync, existsSync, chmodSync, lstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -34,6 +34,8 @@ export interface RunResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly code: number;
+  /** The step ran past its time limit and was stopped (never retried). */
+  readonly timedOut?: boolean;
 }
 
 /** Raised when a remote script fails; the message names the host and the step. */
@@ -53,11 +55,19 @@ function sessionDir(c: Connection): string {
     .digest("hex")
     .slice(0, 16);
   // Short path: the control socket's path must fit in a unix socket name (108 bytes).
-  const base = join(tmpdir(), `dfssh-${process.getuid?.() ?? 0}`);
+  const uid = process.getuid?.() ?? 0;
+  const base = join(tmpdir(), `dfssh-${uid}`);
   const dir = join(base, id);
+  mkdirSync(base, { recursive: true, mode: 0o700 });
+  // The path is predictable: it must be a real folder of ours, or another local user
+  // could plant a known_hosts file or a control socket and receive our scripts.
+  const st = lstatSync(base);
+  if (!st.isDirectory() || st.isSymbolicLink() || st.uid !== uid) {
+    throw new Error(`${base} is not a folder owned by this user; remove it and run again`);
+  }
+  chmodSync(base, 0o700);
   if (!existsSync(join(dir, "known_hosts"))) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(base, 0o700);
     chmodSync(dir, 0o700);
     const key = c.privateKey.endsWith("\n") ? c.privateKey : c.privateKey + "\n";
     writeFileSync(join(dir, "id"), key, { mode: 0o600 });
@@ -127,6 +137,7 @@ function once(c: Connection, body: string, timeoutMs: number): Promise<RunResult
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8") + (signal ? `\n(ssh ended by ${signal}: timed out after ${timeoutMs} ms)` : ""),
         code: code ?? 255,
+        timedOut: signal !== null,
       });
     });
     child.stdin.on("error", () => undefined); // the remote side may close early on failure
@@ -154,7 +165,8 @@ export async function run(c: Connection, body: string, opts: RunOptions = {}): P
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
     result = await once(c, body, timeoutMs);
-    if (result.code !== 255) break;
+    // Only ssh's own failures are retried: a timed-out step may still be running remotely.
+    if (result.code !== 255 || result.timedOut) break;
   }
   if (result.code !== 0 && !opts.allowFailure) {
     const tail = result.stderr.trim().split("\n").slice(-15).join("\n");

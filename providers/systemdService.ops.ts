@@ -101,7 +101,8 @@ export async function diff(_id: string, olds: ServiceState, news: ServiceState) 
   const c = changes(olds, news);
   return {
     changes: replaces.length > 0 || c.restart || c.reload || olds.enabled !== news.enabled
-      || olds.active !== news.active || olds.schema !== news.schema,
+      || olds.active !== news.active || olds.schema !== news.schema
+      || JSON.stringify(olds.connection) !== JSON.stringify(news.connection),
     replaces,
     deleteBeforeReplace: true,
   };

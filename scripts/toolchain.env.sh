@@ -5,8 +5,11 @@ FLEET_CACHE="${DJANGO_FLEET_CACHE:-$HOME/.cache/django-fleet}"
 # Pinned versions: the CLI tag must match @pulumi/pulumi in package.json.
 PULUMI_VERSION="3.259.0"
 NODE_VERSION="22.23.3"
+# Used only where the machine has no Go >= 1.25 (scripts/setup fetches it from the module proxy).
+GO_TOOLCHAIN="1.26.8"
 NODE_MIN_MAJOR=22
-NODE_MIN_MINOR=12
+# 22.18 is the first 22.x that strips TypeScript types without a flag.
+NODE_MIN_MINOR=18
 FLEET_NODE_PREFIX="$FLEET_ROOT/.toolchain/node"
 # The Go-built binaries are keyed by everything that goes into them, so a changed pin
 # or a changed language host builds into a new folder and an old cache is never reused.

@@ -32,11 +32,12 @@ export function renderMariaDbConf(o: MariaDbConfOptions): string {
     "collation-server = utf8mb4_unicode_ci",
     // Row-based binlog with GTIDs: what a replica needs to follow and to resume.
     `server-id = ${serverId}`,
-    "log_bin = /var/log/mysql/mysql-bin",
+    // Relative names keep the logs in the data directory (/var/log/mysql may not exist).
+    "log_bin = mysql-bin",
     "binlog_format = ROW",
     `expire_logs_days = ${days}`,
     "log_slave_updates = ON",
     o.replica === true && "read_only = ON",
-    o.replica === true && "relay_log = /var/log/mysql/relay-bin",
+    o.replica === true && "relay_log = relay-bin",
   ]);
 }

@@ -103,3 +103,25 @@ describe("cache rules and openings", () => {
     expect(() => withCache("none", { ...base, mc: ["cache"] })).toThrow('hosts: (mc) has the role "cache" but cache.kind is "none".');
   });
 });
+
+describe("firewall addresses", () => {
+  it("fails when a private address is a name (rules need an IP)", () => {
+    const raw: Record<string, string> = {
+      "django-fleet:hosts": JSON.stringify([{ name: "a", address: "a.example", hostKey: KEY, roles: ["app", "worker", "beat", "db", "broker"] }]),
+      "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+      "django-fleet:sshPrivateKeyPath": "/k",
+    };
+    expect(() => buildTopology(parseConfig(raw))).toThrow(
+      'hosts[0].privateAddress: must be an IP address (firewall and database access rules are written with it), got "a.example".');
+  });
+  it("opens the host's own SSH port", () => {
+    const raw: Record<string, string> = {
+      "django-fleet:hosts": JSON.stringify([{ name: "a", address: "10.0.0.1", port: 2222, hostKey: KEY, roles: ["app", "worker", "beat", "db", "broker"] }]),
+      "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+      "django-fleet:sshPrivateKeyPath": "/k",
+    };
+    const cfg = parseConfig(raw);
+    const t = buildTopology(cfg);
+    expect(openingsFor(t.hosts[0]!, t, cfg)[0]).toEqual({ port: 2222, from: [], why: "ssh" });
+  });
+});

@@ -62,6 +62,7 @@ describe("remoteFile: plan", () => {
   const full = [
     "p=/etc/shop/app.conf",
     "d=/etc/shop; [ -d \"$d\" ] || install -d -m 0755 \"$d\"",
+    `if [ -e "$p" ] && [ ! -e "$p.fleet-orig" ]; then cp -p "$p" "$p.fleet-orig"; fi`,
     'tmp=$(mktemp "$p.fleet.XXXXXX")',
     `trap 'rm -f "$tmp"' EXIT`,
     `cat > "$tmp" <<'FLEET_EOF'`,
@@ -91,6 +92,7 @@ describe("remoteFile: plan", () => {
     expect(body).toBe([
       "p=/etc/shop/app.conf",
       "d=/etc/shop; [ -d \"$d\" ] || install -d -m 0755 \"$d\"",
+      `if [ -e "$p" ] && [ ! -e "$p.fleet-orig" ]; then cp -p "$p" "$p.fleet-orig"; fi`,
       'tmp=$(mktemp "$p.fleet.XXXXXX")',
       `trap 'rm -f "$tmp"' EXIT`,
       `cat > "$tmp" <<'FLEET_EOF'`,
@@ -122,8 +124,8 @@ describe("remoteFile: plan", () => {
     expect(await file.diff("id", desired, { ...desired })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
     expect(await file.diff("id", desired, { ...desired, content: "b\n" })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     expect(await file.diff("id", desired, { ...desired, path: "/etc/other" })).toEqual({ changes: true, replaces: ["path"], deleteBeforeReplace: false });
-    // A new private key is the same host: not a change.
-    expect(await file.diff("id", desired, { ...desired, connection: { ...conn, privateKey: "OTHER" } })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    // A new private key is the same host: an in-place update (refresh and delete use the stored connection).
+    expect(await file.diff("id", desired, { ...desired, connection: { ...conn, privateKey: "OTHER" } })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });
 
