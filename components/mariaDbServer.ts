@@ -155,7 +155,9 @@ export class MariaDbReplica extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [confFile] });
     const db = args.database.replace(/`/g, "");
     const primary = args.primary.privateAddress;
-    const running = `[ "$(${q("SHOW SLAVE STATUS\\G")} | grep -Ec 'Slave_(IO|SQL)_Running: Yes')" = 2 ]`;
+    // Vertical output keeps its field names only without --skip-column-names.
+    const status = `mariadb -e ${cmd("SHOW SLAVE STATUS\\G")}`;
+    const running = `[ "$(${status} | grep -Ec 'Slave_(IO|SQL)_Running: Yes')" = 2 ]`;
     new RemoteScript(`${name}-replication`, {
       connection: h.connection,
       description: `follow the MariaDB primary ${args.primary.name}`,
@@ -176,7 +178,7 @@ export class MariaDbReplica extends pulumi.ComponentResource {
           "START SLAVE;",
         ].join("\n")),
         `for _ in $(seq 1 30); do if ${running}; then exit 0; fi; sleep 1; done`,
-        `echo "the replica did not start following ${primary}:" >&2; ${q("SHOW SLAVE STATUS\\G")} | grep -E 'Running|Error' >&2; exit 1`,
+        `echo "the replica did not start following ${primary}:" >&2; ${status} | grep -E 'Running|Error' >&2; exit 1`,
       ),
       check: script(running),
       delete: script(q("STOP SLAVE")),

@@ -54,8 +54,20 @@ export function parseProbe(stdout: string): ObservedFile | undefined {
   };
 }
 
-/** The plan: the script that turns `observed` into `desired`, or "" when they match. */
-export function plan(desired: FileState, observed: ObservedFile | undefined): string {
+/**
+ * Where the package's original of a file we took over is kept: outside its folder, since
+ * folders such as nginx's sites-enabled load every file in them.
+ */
+export function originalPath(path: string): string {
+  return `/var/lib/django-fleet/originals${path}`;
+}
+
+/**
+ * The plan: the script that turns `observed` into `desired`, or "" when they match.
+ * `takeOver` (on create): a file already there came from a package or a person; keep it
+ * so delete can put it back.
+ */
+export function plan(desired: FileState, observed: ObservedFile | undefined, takeOver = false): string {
   if (observed && observed.content === desired.content && observed.mode === desired.mode
       && observed.owner === desired.owner && observed.group === desired.group) {
     return "";
@@ -66,9 +78,9 @@ export function plan(desired: FileState, observed: ObservedFile | undefined): st
     `p=${cmd(desired.path)}`,
     // An existing directory keeps its mode and owner (install -d would reset them).
     `d=${cmd(dirname(desired.path))}; [ -d "$d" ] || install -d -m 0755 "$d"`,
-    // The first time we take over a file a package installed, keep the original: delete
-    // puts it back (a package's config, such as pg_hba.conf, must not just vanish).
-    `if [ -e "$p" ] && [ ! -e "$p.fleet-orig" ]; then cp -p "$p" "$p.fleet-orig"; fi`,
+    // Taking over a file a package installed: keep the original, which delete puts back
+    // (a package's config, such as pg_hba.conf, must not just vanish).
+    takeOver && observed !== undefined && `o=${cmd(originalPath(desired.path))}; if [ ! -e "$o" ]; then install -d -m 0700 "$(dirname "$o")"; cp -p "$p" "$o"; fi`,
     `tmp=$(mktemp "$p.fleet.XXXXXX")`,
     `trap 'rm -f "$tmp"' EXIT`,
     `cat > "$tmp" ${heredoc(desired.content)}`,
@@ -81,9 +93,9 @@ export function plan(desired: FileState, observed: ObservedFile | undefined): st
   );
 }
 
-async function converge(s: FileState): Promise<void> {
+async function converge(s: FileState, takeOver: boolean): Promise<void> {
   const observed = parseProbe((await run(s.connection, probeScript(s.path), { step: `read ${s.path}` })).stdout);
-  const body = plan(s, observed);
+  const body = plan(s, observed, takeOver);
   if (body) await run(s.connection, body, { step: `write ${s.path}` });
 }
 
@@ -95,7 +107,7 @@ export async function check(_olds: unknown, news: FileState) {
 }
 
 export async function create(inputs: FileState) {
-  await converge(inputs);
+  await converge(inputs, true);
   return { id: `${inputs.connection.host}:${inputs.path}`, outs: inputs };
 }
 
@@ -117,7 +129,7 @@ export async function diff(_id: string, olds: FileState, news: FileState) {
 }
 
 export async function update(_id: string, _olds: FileState, news: FileState) {
-  await converge(news);
+  await converge(news, false);
   return { outs: news };
 }
 
@@ -131,8 +143,8 @@ export async function read(id: string, props: FileState) {
 /** Removes the file, or puts back the package's original that the first write replaced. */
 export function deleteScript(path: string): string {
   return script(
-    `p=${cmd(path)}`,
-    `if [ -e "$p.fleet-orig" ]; then mv -f "$p.fleet-orig" "$p"; else rm -f "$p"; fi`,
+    `p=${cmd(path)}; o=${cmd(originalPath(path))}`,
+    `if [ -e "$o" ]; then mv -f "$o" "$p"; else rm -f "$p"; fi`,
   );
 }
 

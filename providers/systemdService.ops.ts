@@ -60,14 +60,16 @@ export function changes(olds: ServiceState | undefined, news: ServiceState) {
 export function plan(desired: ServiceState, observed: ObservedService, change: { restart: boolean; reload: boolean }): string {
   const u = cmd(desired.unit);
   const steps: string[] = [];
+  // A start, restart or reload that fails shows the unit's journal: the cause, not just "failed".
+  const orJournal = (c: string) => `${c} || { journalctl -u ${u} -n 25 --no-pager -o cat >&2; exit 1; }`;
   if (change.restart) steps.push("systemctl daemon-reload");
   if (desired.enabled && !observed.enabled) steps.push(`systemctl enable ${u}`);
   if (!desired.enabled && observed.enabled) steps.push(`systemctl disable ${u}`);
   const started = desired.active && (!observed.active || change.restart);
   if (desired.active) {
-    if (!observed.active) steps.push(`systemctl start ${u}`);
-    else if (change.restart) steps.push(`systemctl restart ${u}`);
-    else if (change.reload) steps.push(`systemctl reload-or-restart ${u}`);
+    if (!observed.active) steps.push(orJournal(`systemctl start ${u}`));
+    else if (change.restart) steps.push(orJournal(`systemctl restart ${u}`));
+    else if (change.reload) steps.push(orJournal(`systemctl reload-or-restart ${u}`));
   } else if (observed.active) {
     steps.push(`systemctl stop ${u}`);
   }

@@ -62,7 +62,6 @@ describe("remoteFile: plan", () => {
   const full = [
     "p=/etc/shop/app.conf",
     "d=/etc/shop; [ -d \"$d\" ] || install -d -m 0755 \"$d\"",
-    `if [ -e "$p" ] && [ ! -e "$p.fleet-orig" ]; then cp -p "$p" "$p.fleet-orig"; fi`,
     'tmp=$(mktemp "$p.fleet.XXXXXX")',
     `trap 'rm -f "$tmp"' EXIT`,
     `cat > "$tmp" <<'FLEET_EOF'`,
@@ -92,8 +91,7 @@ describe("remoteFile: plan", () => {
     expect(body).toBe([
       "p=/etc/shop/app.conf",
       "d=/etc/shop; [ -d \"$d\" ] || install -d -m 0755 \"$d\"",
-      `if [ -e "$p" ] && [ ! -e "$p.fleet-orig" ]; then cp -p "$p" "$p.fleet-orig"; fi`,
-      'tmp=$(mktemp "$p.fleet.XXXXXX")',
+        'tmp=$(mktemp "$p.fleet.XXXXXX")',
       `trap 'rm -f "$tmp"' EXIT`,
       `cat > "$tmp" <<'FLEET_EOF'`,
       "no newline",
@@ -206,6 +204,7 @@ describe("systemdService: parseProbe", () => {
 });
 
 describe("systemdService: plan", () => {
+  const orJournal = (c: string) => `${c} || { journalctl -u ${unit} -n 25 --no-pager -o cat >&2; exit 1; }`;
   const unit = "shop-gunicorn.service";
   /** The tail of every plan for an active unit: watch it for 5 s (and its restarts, after a start). */
   const watch = (started: boolean) => [
@@ -218,18 +217,18 @@ describe("systemdService: plan", () => {
   type Case = [string, service.ServiceState, service.ObservedService, { restart: boolean; reload: boolean }, string[] | ""];
   const cases: Case[] = [
     ["nothing to do", up, { enabled: true, active: true }, none, ""],
-    ["stopped → start", up, { enabled: true, active: false }, none, [`systemctl start ${unit}`, ...watch(true)]],
+    ["stopped → start", up, { enabled: true, active: false }, none, [orJournal(`systemctl start ${unit}`), ...watch(true)]],
     ["changed restartOn → daemon-reload + restart", up, { enabled: true, active: true }, { restart: true, reload: false },
-      ["systemctl daemon-reload", `systemctl restart ${unit}`, ...watch(true)]],
+      ["systemctl daemon-reload", orJournal(`systemctl restart ${unit}`), ...watch(true)]],
     ["restart covers reload", up, { enabled: true, active: true }, { restart: true, reload: true },
-      ["systemctl daemon-reload", `systemctl restart ${unit}`, ...watch(true)]],
+      ["systemctl daemon-reload", orJournal(`systemctl restart ${unit}`), ...watch(true)]],
     ["changed reloadOn only → reload-or-restart", up, { enabled: true, active: true }, { restart: false, reload: true },
-      [`systemctl reload-or-restart ${unit}`, ...watch(false)]],
+      [orJournal(`systemctl reload-or-restart ${unit}`), ...watch(false)]],
     ["stopped with changes → just start (after daemon-reload)", up, { enabled: true, active: false }, { restart: true, reload: true },
-      ["systemctl daemon-reload", `systemctl start ${unit}`, ...watch(true)]],
+      ["systemctl daemon-reload", orJournal(`systemctl start ${unit}`), ...watch(true)]],
     ["disabled → enable", up, { enabled: false, active: true }, none, [`systemctl enable ${unit}`, ...watch(false)]],
     ["disabled and stopped → enable and start", up, { enabled: false, active: false }, none,
-      [`systemctl enable ${unit}`, `systemctl start ${unit}`, ...watch(true)]],
+      [`systemctl enable ${unit}`, orJournal(`systemctl start ${unit}`), ...watch(true)]],
     ["desired inactive & active → stop", { ...up, active: false }, { enabled: true, active: true }, none, [`systemctl stop ${unit}`]],
     ["desired inactive & active, reload change → stop only", { ...up, active: false }, { enabled: true, active: true }, { restart: false, reload: true },
       [`systemctl stop ${unit}`]],
@@ -244,7 +243,7 @@ describe("systemdService: plan", () => {
   }
 
   it("quotes an odd unit name", () => {
-    expect(service.plan({ ...up, unit: "a b.service" }, { enabled: true, active: false }, none).split("\n")[0]).toBe("systemctl start 'a b.service'");
+    expect(service.plan({ ...up, unit: "a b.service" }, { enabled: true, active: false }, none).split("\n")[0]).toBe("systemctl start 'a b.service' || { journalctl -u 'a b.service' -n 25 --no-pager -o cat >&2; exit 1; }");
   });
 
   describe("run locally against a fake systemctl", () => {
