@@ -71,13 +71,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const siteFile = new RemoteFile(`${name}-site`, {
       connection: h.connection, path: `/etc/nginx/sites-enabled/${app}.conf`, content: site,
     }, { parent: this, dependsOn: deps });
-    // Debian's default site would answer for "_" too; it goes, and comes back on destroy.
-    const noDefault = new RemoteScript(`${name}-no-default-site`, {
-      connection: h.connection,
-      description: "disable nginx's default site",
-      create: script("rm -f /etc/nginx/sites-enabled/default"),
-      check: script("[ ! -e /etc/nginx/sites-enabled/default ]"),
-      delete: script("[ -e /etc/nginx/sites-available/default ] && ln -sf /etc/nginx/sites-available/default /etc/nginx/sites-enabled/default || true"),
+    // Debian's default site would answer for "_" (and win as default_server). Its file is
+    // taken over with an empty one rather than its link removed: a declared file is
+    // re-checked by refresh and rewritten after a package reinstall, and delete puts
+    // Debian's original back.
+    const noDefault = new RemoteFile(`${name}-default-site`, {
+      connection: h.connection, path: "/etc/nginx/sites-available/default",
+      content: "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n",
     }, { parent: this, dependsOn: h.ready });
     new SystemdService(`${name}-nginx`, {
       connection: h.connection,

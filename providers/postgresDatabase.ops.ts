@@ -33,7 +33,12 @@ export function sqlLiteral(s: string): string {
 export function probeScript(s: Pick<DatabaseState, "database" | "owner">): string {
   const sql = `SELECT (SELECT count(*) FROM pg_roles WHERE rolname = ${sqlLiteral(s.owner)}) || ' ' || `
     + `(SELECT count(*) FROM pg_database WHERE datname = ${sqlLiteral(s.database)});`;
-  return script(`runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 ${heredoc(sql)}`);
+  // No PostgreSQL (a rebuilt server) reads as "neither exists", which `up` then repairs.
+  return script(
+    `if ! id postgres >/dev/null 2>&1; then echo "0 0"; exit 0; fi`,
+    "cd /",
+    `runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 ${heredoc(sql)}`,
+  );
 }
 
 export function parseProbe(stdout: string): ObservedDatabase {

@@ -44,10 +44,14 @@ function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = 
   return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 }
 
-/** What changed between the recorded and the desired inputs. */
+/**
+ * What changed between the recorded and the desired inputs. A unit the last refresh found
+ * stopped is restarted, not just started: whatever stopped it (a rebuilt server, a
+ * package reinstall) may have started it again since with the package's own config.
+ */
 export function changes(olds: ServiceState | undefined, news: ServiceState) {
   return {
-    restart: !olds || !sameRecord(olds.restartOn, news.restartOn),
+    restart: !olds || !sameRecord(olds.restartOn, news.restartOn) || (olds.active === false && news.active),
     reload: !olds || !sameRecord(olds.reloadOn, news.reloadOn),
   };
 }

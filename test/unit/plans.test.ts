@@ -373,6 +373,8 @@ describe("postgresDatabase", () => {
 
   it("probeScript counts the role and the database", () => {
     expect(db.probeScript({ database: "shop", owner: "shop_user" })).toBe([
+      'if ! id postgres >/dev/null 2>&1; then echo "0 0"; exit 0; fi',
+      "cd /",
       "runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 <<'FLEET_EOF'",
       "SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'shop_user') || ' ' || (SELECT count(*) FROM pg_database WHERE datname = 'shop');",
       "FLEET_EOF",
