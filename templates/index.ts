@@ -7,3 +7,6 @@ export * from "./envFile.ts";
 export * from "./rsyslog.ts";
 export * from "./postgres.ts";
 export * from "./redis.ts";
+export * from "./mariadb.ts";
+export * from "./memcached.ts";
+export * from "./nftables.ts";
