@@ -81,7 +81,7 @@ export async function check(_olds: unknown, news: DatabaseState) {
 
 export async function create(inputs: DatabaseState) {
   const body = plan(inputs, await observe(inputs), true);
-  if (body) await run(inputs.connection, body, { step: `create database ${inputs.database}` });
+  if (body) await run(inputs.connection, body, { step: `create database ${inputs.database}`, redact: [inputs.password] });
   return { id: `${inputs.connection.host}:${inputs.database}`, outs: inputs };
 }
 
@@ -101,7 +101,7 @@ export async function diff(_id: string, olds: DatabaseState, news: DatabaseState
 
 export async function update(_id: string, olds: DatabaseState, news: DatabaseState) {
   const body = plan(news, await observe(news), olds.password !== news.password || olds.owner !== news.owner);
-  if (body) await run(news.connection, body, { step: `update database ${news.database}` });
+  if (body) await run(news.connection, body, { step: `update database ${news.database}`, redact: [news.password] });
   return { outs: news };
 }
 

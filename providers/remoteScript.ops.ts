@@ -40,7 +40,9 @@ export function withSecrets(body: string, secrets: Record<string, string> = {}):
 }
 
 async function runStep(s: ScriptState, body: string, what: string): Promise<void> {
-  await run(s.connection, withSecrets(body, s.secrets), { step: `${what}: ${s.description ?? "script"}` });
+  await run(s.connection, withSecrets(body, s.secrets), {
+    step: `${what}: ${s.description ?? "script"}`, redact: Object.values(s.secrets ?? {}),
+  });
 }
 
 export async function create(inputs: ScriptState) {

@@ -152,6 +152,18 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Return a failed result instead of raising. @default false */
   readonly allowFailure?: boolean;
+  /**
+   * Secret values the step handles: replaced by [secret] in an error message (psql, for
+   * one, quotes the failing statement, password included). @default []
+   */
+  readonly redact?: readonly string[];
+}
+
+/** Replaces every occurrence of each secret (of 4 characters or more) with [secret]. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join("[secret]");
+  return out;
 }
 
 /**
@@ -169,7 +181,7 @@ export async function run(c: Connection, body: string, opts: RunOptions = {}): P
     if (result.code !== 255 || result.timedOut) break;
   }
   if (result.code !== 0 && !opts.allowFailure) {
-    const tail = result.stderr.trim().split("\n").slice(-15).join("\n");
+    const tail = redact(result.stderr.trim().split("\n").slice(-15).join("\n"), opts.redact);
     const what = opts.step ? `${opts.step} on ${c.host}` : `remote script on ${c.host}`;
     const why = result.code === 255 ? "ssh could not connect or was cut off" : `exit status ${result.code}`;
     throw new RemoteError(`${what} failed (${why}):\n${tail}`, result);

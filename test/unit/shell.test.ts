@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pickCommit, resolveCommit } from "../../lib/gitRemote.ts";
 import { cmd, heredoc, quote, script } from "../../lib/shell.ts";
+import { redact } from "../../providers/ssh.ts";
 
 /** What bash makes of `printf %s <word>`: the word's value, byte for byte. */
 function bashValue(word: string): string {
@@ -154,5 +155,19 @@ describe("resolveCommit against a real git repository", () => {
 
   it("refuses an unreadable repository", () => {
     expect(() => resolveCommit(join(dir, "missing"), "main")).toThrow(/^app\.repo: cannot read .*missing \(.*\)\. Fix: check the URL and that this machine can reach it$/);
+  });
+});
+
+describe("redact: secrets never reach an error message", () => {
+  it("fails when a secret quoted by psql survives", () => {
+    const stderr = "ERROR:  syntax error\nLINE 1: ALTER ROLE \"shop\" WITH LOGIN PASSWORD 'Xy7pQ2rT9vLm' foo;";
+    expect(redact(stderr, ["Xy7pQ2rT9vLm"])).toBe("ERROR:  syntax error\nLINE 1: ALTER ROLE \"shop\" WITH LOGIN PASSWORD '[secret]' foo;");
+  });
+  it("replaces every occurrence of every secret", () => {
+    expect(redact("a1b2 x a1b2 y c3d4", ["a1b2", "c3d4"])).toBe("[secret] x [secret] y [secret]");
+  });
+  it("leaves text alone without secrets, and ignores empty or tiny values", () => {
+    expect(redact("nothing here", [])).toBe("nothing here");
+    expect(redact("a b c", ["", "a"])).toBe("a b c");
   });
 });
