@@ -20,7 +20,7 @@ import type { Host } from "./host.ts";
 export const PG_VERSION = "15";
 
 export interface DbServerArgs {
-  /** The db host. */
+  /** The database primary's host. */
   readonly host: Host;
   /** Hosts whose apps and workers connect (app, worker, beat hosts). */
   readonly clients: readonly HostPlan[];
@@ -30,7 +30,7 @@ export interface DbServerArgs {
   readonly user: string;
   /** The role's password (secret). */
   readonly password: pulumi.Input<string>;
-  /** Port. @default 5432 */
+  /** Port. @default 5432 for PostgreSQL, 3306 for MariaDB */
   readonly port?: number;
   /** Protect the database resource against `pulumi destroy`. @default false */
   readonly protect?: boolean;

@@ -22,18 +22,21 @@ export interface HostArgs {
 /** The apt step: quiet, non-interactive, refreshes package lists only when stale. */
 /** Exits 0 when every package is installed (the step's check, and its fast path). */
 export function installedCheck(packages: readonly string[]): string {
-  return script(
+  return script(...countInstalled(packages), `[ "$have" -eq "\${#want[@]}" ]`);
+}
+
+/** Sets `want` (the packages) and `have` (how many of them are installed). */
+function countInstalled(packages: readonly string[]): string[] {
+  return [
     `want=(${cmd(...packages)})`,
     `have=$(dpkg-query -W -f='\${db:Status-Abbrev}\\n' "\${want[@]}" 2>/dev/null | grep -c '^ii' || true)`,
-    `[ "$have" -eq "\${#want[@]}" ]`,
-  );
+  ];
 }
 
 export function installScript(packages: readonly string[]): string {
   return script(
     "export DEBIAN_FRONTEND=noninteractive",
-    `want=(${cmd(...packages)})`,
-    `have=$(dpkg-query -W -f='\${db:Status-Abbrev}\\n' "\${want[@]}" 2>/dev/null | grep -c '^ii' || true)`,
+    ...countInstalled(packages),
     // Everything installed: nothing to do, and no apt lock taken.
     `if [ "$have" -eq "\${#want[@]}" ]; then exit 0; fi`,
     // Lists older than an hour (or none) are refreshed first.

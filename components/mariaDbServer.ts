@@ -11,6 +11,7 @@ import { renderMariaDbConf } from "../templates/mariadb.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
+import type { DbServerArgs } from "./dbServer.ts";
 import type { Host } from "./host.ts";
 
 const CONF = "/etc/mysql/mariadb.conf.d/60-django-fleet.cnf";
@@ -35,19 +36,8 @@ function clientOptions(host: string, port: number, user: string, passwordVar: st
   return `<(printf '[client]\\nhost=%s\\nport=%s\\nuser=%s\\npassword=%s\\n' ${cmd(host)} ${port} ${cmd(user)} "$${passwordVar}")`;
 }
 
-export interface MariaDbServerArgs {
-  readonly host: Host;
-  /** Hosts that connect (app, worker, beat): one account per address. */
-  readonly clients: readonly HostPlan[];
-  readonly database: string;
-  readonly user: string;
-  readonly password: pulumi.Input<string>;
-  readonly port: number;
-  readonly replicas?: readonly HostPlan[];
-  readonly replicationPassword?: pulumi.Input<string>;
-  /** Protect the database step against `pulumi destroy`. @default false */
-  readonly protect?: boolean;
-}
+/** The same arguments as PostgreSQL's primary (the port defaults to 3306 here). */
+export type MariaDbServerArgs = DbServerArgs;
 
 export class MariaDbServer extends pulumi.ComponentResource {
   public readonly address: string;
@@ -59,11 +49,12 @@ export class MariaDbServer extends pulumi.ComponentResource {
   constructor(name: string, args: MariaDbServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:MariaDbServer", name, {}, opts);
     const h = args.host;
+    const port = args.port ?? 3306;
     const replicas = args.replicas ?? [];
     const remote = args.clients.filter((c) => c.name !== h.plan.name);
     const conf = renderMariaDbConf({
       bindAddresses: remote.length || replicas.length ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"],
-      port: args.port, serverId: 1,
+      port, serverId: 1,
     });
     const confFile = new RemoteFile(`${name}-conf`, { connection: h.connection, path: CONF, content: conf }, { parent: this, dependsOn: h.ready });
     const service = new SystemdService(`${name}-service`, {
@@ -126,7 +117,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: [this.databaseResource] }));
     }
     this.address = h.plan.privateAddress;
-    this.port = args.port;
+    this.port = port;
     this.registerOutputs({});
   }
 }

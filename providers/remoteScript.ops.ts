@@ -5,6 +5,7 @@
  * still in place); `pulumi refresh` runs it, so a removed package or a deleted broker
  * user shows as drift and the next `up` runs the step again.
  */
+import { sameRecord } from "../lib/records.ts";
 import { heredoc, script } from "../lib/shell.ts";
 import { run, type Connection } from "./ssh.ts";
 
@@ -52,11 +53,6 @@ export async function create(inputs: ScriptState) {
 
 const KEYS = ["create", "update", "delete", "check", "inSync", "schema"] as const;
 
-function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
-  const ka = Object.keys(a).sort();
-  const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
-}
 
 export async function diff(_id: string, olds: ScriptState, news: ScriptState) {
   const replaces = olds.connection?.host !== news.connection?.host ? ["connection"] : [];

@@ -3,6 +3,7 @@
  * restart or reload its changed inputs call for. Refresh reads the real state, so a
  * service someone stopped shows as drift and the next `up` starts it again.
  */
+import { sameRecord } from "../lib/records.ts";
 import { cmd, script } from "../lib/shell.ts";
 import { run, type Connection } from "./ssh.ts";
 
@@ -40,9 +41,6 @@ export function parseProbe(stdout: string): ObservedService {
   return { enabled: enabledStates.includes(enabled ?? ""), active: active === "active" || active === "reloading" };
 }
 
-function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
-  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
-}
 
 /**
  * What changed between the recorded and the desired inputs. A unit the last refresh found

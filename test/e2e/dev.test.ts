@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { engineEnv, ROOT, stateText, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { engineEnv, ROOT, stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
-import { bootFleet, INVENTORY, waitForPage, type Fleet } from "../helpers/testhosts.ts";
+import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const HOST = "fleet-e2e";
 
@@ -32,20 +32,8 @@ describe("dev stack on one real server", () => {
   const log = (s: string) => { output += s; };
   let siteUrl = "";
 
-  beforeAll(async () => {
-    fleet = bootFleet([HOST]);
-    t = await testStack(ROOT, "e2e-dev");
-    await t.stack.setAllConfig(devConfig(2));
-  }, 600_000);
-
-  afterAll(async () => {
-    try {
-      await t?.stack.destroy({ onOutput: log }).catch(() => undefined);
-      await t?.cleanup();
-    } finally {
-      fleet?.down();
-    }
-  }, 600_000);
+  beforeAll(async () => ({ fleet, t } = await startRealStack([HOST], "e2e-dev", devConfig(2))), 600_000);
+  afterAll(() => stopRealStack(fleet, t, log), 600_000);
 
   it("up turns the bare server into a working Django site", async () => {
     const started = Date.now();

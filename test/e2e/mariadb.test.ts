@@ -3,9 +3,9 @@
  * to a replica, and Redis as the Celery broker, on two freshly booted Debian 12 servers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, stateText, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes } from "../helpers/steps.ts";
-import { bootFleet, INVENTORY, waitForPage, type Fleet } from "../helpers/testhosts.ts";
+import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const config = {
   "django-fleet:inventoryFile": { value: INVENTORY },
@@ -30,20 +30,8 @@ describe("MariaDB with a binlog replica, Redis broker, on two real servers", () 
   let output = "";
   const log = (s: string) => { output += s; };
 
-  beforeAll(async () => {
-    fleet = bootFleet(["maria1", "maria2"]);
-    t = await testStack(ROOT, "e2e-mariadb");
-    await t.stack.setAllConfig(config);
-  }, 600_000);
-
-  afterAll(async () => {
-    try {
-      await t?.stack.destroy({ onOutput: log }).catch(() => undefined);
-      await t?.cleanup();
-    } finally {
-      fleet?.down();
-    }
-  }, 600_000);
+  beforeAll(async () => ({ fleet, t } = await startRealStack(["maria1", "maria2"], "e2e-mariadb", config)), 600_000);
+  afterAll(() => stopRealStack(fleet, t, log), 600_000);
 
   it("up deploys the app on MariaDB", async () => {
     const started = Date.now();

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { engineEnv, ROOT, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { engineEnv, ROOT, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
-import { bootFleet, INVENTORY, type Fleet } from "../helpers/testhosts.ts";
+import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
 
 const NAMES = ["lb", "app1", "app2", "worker", "db", "replica"];
 const ADDR: Record<string, string> = Object.fromEntries(NAMES.map((n, i) => [n, `198.18.0.${10 + i}`]));
@@ -72,21 +72,11 @@ describe("prod stack on six real servers", () => {
   const log = (s: string) => { output += s; };
   const site = `https://${ADDR.lb}/`;
 
-  beforeAll(async () => {
-    fleet = bootFleet(NAMES);
-    t = await testStack(ROOT, "e2e-prod");
-    await t.stack.setAllConfig(prodConfig(SPLIT));
-  }, 900_000);
-
+  beforeAll(async () => ({ fleet, t } = await startRealStack(NAMES, "e2e-prod", prodConfig(SPLIT))), 900_000);
   afterAll(async () => {
-    try {
-      await consumer?.destroy().catch(() => undefined);
-      await consumer?.workspace.removeStack("e2e-consumer").catch(() => undefined);
-      await t?.stack.destroy({ onOutput: log }).catch(() => undefined);
-      await t?.cleanup();
-    } finally {
-      fleet?.down();
-    }
+    await consumer?.destroy().catch(() => undefined);
+    await consumer?.workspace.removeStack("e2e-consumer").catch(() => undefined);
+    await stopRealStack(fleet, t, log);
   }, 900_000);
 
   it("up builds the whole fleet", async () => {

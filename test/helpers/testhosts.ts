@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run, type Connection } from "../../providers/ssh.ts";
 import type { Inventory } from "../../config/topology.ts";
-import { ROOT } from "./pulumi.ts";
+import { ROOT, testStack, type TestStack } from "./pulumi.ts";
 
 export const INVENTORY = "/run/django-fleet-testhosts/hosts.json";
 
@@ -53,6 +53,24 @@ export function bootFleet(names: string[]): Fleet {
       rmSync(gitRoot, { recursive: true, force: true });
     },
   };
+}
+
+/** Boots exactly these hosts and a throwaway stack of the program set to `config`. */
+export async function startRealStack(names: string[], stackName: string, config: Record<string, { value: string }>): Promise<{ fleet: Fleet; t: TestStack }> {
+  const fleet = bootFleet(names);
+  const t = await testStack(ROOT, stackName);
+  await t.stack.setAllConfig(config);
+  return { fleet, t };
+}
+
+/** Destroys and removes the stack (best effort), then stops the hosts, whatever happened. */
+export async function stopRealStack(fleet: Fleet | undefined, t: TestStack | undefined, log: (s: string) => void): Promise<void> {
+  try {
+    await t?.stack.destroy({ onOutput: log }).catch(() => undefined);
+    await t?.cleanup();
+  } finally {
+    fleet?.down();
+  }
 }
 
 /** GETs a URL until `ok(body)` holds or the time is up; returns the last body. */
