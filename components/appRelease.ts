@@ -2,13 +2,18 @@
  * AppRelease: the app's code on one host, for every role that runs it (app, worker,
  * beat, and the load balancer, which serves the collected static files): the system
  * user and directory layout, the git checkout at the deployed commit, the virtualenv
- * with the app's requirements, the 0600 env file, and collectstatic.
+ * built the way the project declares its dependencies, the 0600 env file, where the
+ * project's settings put static and media files, and collectstatic into that place.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { PythonProject } from "../config/pythonProject.ts";
 import type { AppConfig } from "../config/schema.ts";
+import { SETTINGS_PROBE_PY, type DjangoPaths } from "../lib/djangoSettings.ts";
 import { shortHash } from "../lib/hash.ts";
+import { checkScript, installScript } from "../lib/pythonInstall.ts";
 import { cmd, script } from "../lib/shell.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
+import { RemoteProbe } from "../providers/remoteProbe.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import type { Host } from "./host.ts";
 import { appPaths } from "./paths.ts";
@@ -20,13 +25,33 @@ export { appPaths };
  * (systemd parses the env file the same way it does for gunicorn and Celery).
  */
 export function manageCommand(app: AppConfig, args: string): string {
+  return asService(app, `manage.py ${args}`);
+}
+
+/** Runs the app's Python with `pythonArgs` (already quoted) as the service would. */
+function asService(app: AppConfig, pythonArgs: string): string {
   const p = appPaths(app.name);
   return [
     "systemd-run --quiet --wait --pipe --collect",
     `-p User=${cmd(app.name)} -p Group=${cmd(app.name)}`,
     `-p EnvironmentFile=${cmd(p.envFile)} -p WorkingDirectory=${cmd(p.source)}`,
-    `${cmd(`${p.venv}/bin/python`)} manage.py ${args}`,
+    `${cmd(`${p.venv}/bin/python`)} ${pythonArgs}`,
   ].join(" ");
+}
+
+/** The settings probe: prints `FLEET_FACT=` with the project's static and media settings. */
+export function settingsProbe(app: AppConfig): string {
+  return script(asService(app, `-c ${cmd(SETTINGS_PROBE_PY)}`));
+}
+
+/** collectstatic into the project's STATIC_ROOT; nothing when staticfiles is not installed. */
+export function collectstaticScripts(app: AppConfig, s: DjangoPaths): { create: string; check: string } {
+  if (!s.staticfiles) return { create: script("true"), check: script("true") };
+  return {
+    create: script(manageCommand(app, "collectstatic --noinput -v 0")),
+    // Drift: the collected files are gone (a wiped folder, a rebuilt host).
+    check: script(`[ -n "$(ls -A -- ${cmd(s.staticRoot ?? "/nonexistent")} 2>/dev/null)" ]`),
+  };
 }
 
 export interface AppReleaseArgs {
@@ -38,6 +63,8 @@ export interface AppReleaseArgs {
   readonly commit: string;
   /** Rendered env file content (secret). */
   readonly envFileContent: pulumi.Output<string>;
+  /** How the project installs its dependencies (read from the repository at `commit`). */
+  readonly project: PythonProject;
 }
 
 export class AppRelease extends pulumi.ComponentResource {
@@ -47,6 +74,8 @@ export class AppRelease extends pulumi.ComponentResource {
   public readonly envHash: pulumi.Output<string>;
   /** Resources that must exist before the app runs on this host. */
   public readonly ready: pulumi.Resource[];
+  /** Where the project's settings put static and media files, read on this host. */
+  public readonly settings: pulumi.Output<DjangoPaths>;
 
   constructor(name: string, args: AppReleaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:AppRelease", name, {}, opts);
@@ -74,12 +103,14 @@ export class AppRelease extends pulumi.ComponentResource {
       description: `git checkout ${app.repo} at ${args.commit.slice(0, 12)}`,
       create: script(
         `cd ${cmd(p.root)}`,
-        `if [ ! -d source/.git ]; then ${asApp} git clone --quiet --no-checkout ${cmd(app.repo)} source; fi`,
+        `if [ ! -d source/.git ]; then ${asApp} git clone --quiet --no-checkout -- ${cmd(app.repo)} source; fi`,
         "cd source",
-        `${asApp} git remote set-url origin ${cmd(app.repo)}`,
+        `${asApp} git remote set-url -- origin ${cmd(app.repo)}`,
         `${asApp} git fetch --quiet --tags --force origin '+refs/heads/*:refs/remotes/origin/*'`,
-        `${asApp} git checkout --quiet --force --detach ${cmd(args.commit)}`,
-        `${asApp} git clean -q -fdx -e '*.pyc'`,
+        `${asApp} git checkout --quiet --force --detach ${cmd(args.commit)} --`,
+        // Untracked files go, ignored ones stay: a project that keeps MEDIA_ROOT or
+        // STATIC_ROOT inside its tree (and ignores it in git) keeps its uploads.
+        `${asApp} git clean -q -fd`,
       ),
       // Drift: another commit checked out, or files in the checkout edited by hand.
       check: script(
@@ -90,16 +121,14 @@ export class AppRelease extends pulumi.ComponentResource {
       triggers: { repo: app.repo, commit: args.commit },
     }, { parent: this, dependsOn: [layout] });
 
+    const project = args.project;
+    const installPaths = { user: app.name, home: p.root, source: p.source, venv: p.venv };
     const venv = new RemoteScript(`${name}-virtualenv`, {
       connection: h.connection,
-      description: `virtualenv with ${app.requirementsFile}`,
-      create: script(
-        `cd ${cmd(p.root)}`,
-        `[ -x venv/bin/python ] || ${asApp} python3 -m venv venv`,
-        `${asApp} env PIP_CACHE_DIR=/var/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 venv/bin/pip install --quiet --progress-bar off -r ${cmd(`source/${app.requirementsFile}`)}`,
-      ),
-      check: script(`${cmd(`${p.venv}/bin/python`)} -m pip check >/dev/null`),
-      triggers: { commit: args.commit, requirements: app.requirementsFile },
+      description: `virtualenv with ${project.method} (${project.reason})`,
+      create: installScript(project, installPaths, app.install),
+      check: checkScript(project, installPaths),
+      triggers: { commit: args.commit, method: project.method, ...(project.requirementsFile ? { requirements: project.requirementsFile } : {}) },
     }, { parent: this, dependsOn: [checkout] });
 
     const envFile = new RemoteFile(`${name}-env`, {
@@ -108,13 +137,23 @@ export class AppRelease extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [layout] });
     this.envHash = pulumi.unsecret(args.envFileContent.apply(shortHash));
 
+    // Read after every new release or env file: the settings may read the environment.
+    const probe = new RemoteProbe<DjangoPaths>(`${name}-settings`, {
+      connection: h.connection,
+      description: `${app.settingsModule} STATIC_ROOT, MEDIA_ROOT`,
+      probe: settingsProbe(app),
+      triggers: { commit: args.commit, env: this.envHash },
+    }, { parent: this, dependsOn: [venv, envFile] });
+    this.settings = probe.value;
+    const collect = probe.value.apply((s) => collectstaticScripts(app, s));
+
     const collectstatic = new RemoteScript(`${name}-collectstatic`, {
       connection: h.connection,
       description: "manage.py collectstatic",
-      create: script(manageCommand(app, "collectstatic --noinput -v 0")),
-      check: script(`[ -n "$(ls -A ${cmd(p.static)})" ]`),
+      create: collect.create,
+      check: collect.check,
       triggers: { commit: args.commit, env: this.envHash },
-    }, { parent: this, dependsOn: [venv, envFile] });
+    }, { parent: this, dependsOn: [venv, envFile, probe] });
 
     this.commit = args.commit;
     this.ready = [venv, envFile, collectstatic];

@@ -12,7 +12,7 @@ import { renderPgHba, renderPostgresConf } from "../templates/postgres.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
-import { PG_VERSION, REPLICATION_USER, slotName } from "./dbServer.ts";
+import { REPLICATION_USER, slotName } from "./dbServer.ts";
 import type { Host } from "./host.ts";
 
 export interface DbReplicaArgs {
@@ -41,9 +41,10 @@ export class DbReplica extends pulumi.ComponentResource {
     super("django-fleet:fleet:DbReplica", name, {}, opts);
     const h = args.host;
     const port = args.port ?? 5432;
-    const etc = `/etc/postgresql/${PG_VERSION}/main`;
-    const data = `/var/lib/postgresql/${PG_VERSION}/main`;
-    const unit = `postgresql@${PG_VERSION}-main.service`;
+    const pg = args.host.facts.release.postgresql;
+    const etc = `/etc/postgresql/${pg}/main`;
+    const data = `/var/lib/postgresql/${pg}/main`;
+    const unit = `postgresql@${pg}-main.service`;
     const remote = args.clients.filter((c) => c.name !== h.plan.name);
 
     const conf = renderPostgresConf({ listenAddresses: ["localhost", h.plan.privateAddress], port, hotStandby: true });

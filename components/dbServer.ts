@@ -16,9 +16,6 @@ import { RemoteFile } from "../providers/remoteFile.ts";
 import { SystemdService } from "../providers/systemdService.ts";
 import type { Host } from "./host.ts";
 
-/** Debian 12's PostgreSQL major version. */
-export const PG_VERSION = "15";
-
 export interface DbServerArgs {
   /** The database primary's host. */
   readonly host: Host;
@@ -64,7 +61,9 @@ export class DbServer extends pulumi.ComponentResource {
     const port = args.port ?? 5432;
     const remote = args.clients.filter((c) => c.name !== h.plan.name);
     const replicas = args.replicas ?? [];
-    const etc = `/etc/postgresql/${PG_VERSION}/main`;
+    // The cluster Debian's postgresql package made: its major version is the release's.
+    const pg = h.facts.release.postgresql;
+    const etc = `/etc/postgresql/${pg}/main`;
     const deps = { parent: this, dependsOn: h.ready };
 
     const conf = renderPostgresConf({
@@ -85,7 +84,7 @@ export class DbServer extends pulumi.ComponentResource {
     }, deps);
     const service = new SystemdService(`${name}-service`, {
       connection: h.connection,
-      unit: `postgresql@${PG_VERSION}-main.service`, stopOnDelete: false,
+      unit: `postgresql@${pg}-main.service`, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
     }, { parent: this, dependsOn: [confFile, hbaFile] });

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../config/topology.ts";
 import { packagesFor } from "../config/packages.ts";
 import type { StackConfig } from "../config/schema.ts";
+import type { HostFacts, Release } from "../config/releases.ts";
 import { cmd, script } from "../lib/shell.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import type { Connection } from "../providers/ssh.ts";
@@ -17,6 +18,22 @@ export interface HostArgs {
   readonly connection: pulumi.Output<Connection>;
   /** The stack config (for role-dependent packages). */
   readonly config: StackConfig;
+  /** What the host runs (read from it, or pinned by `hosts[].os`). */
+  readonly facts: HostFacts;
+}
+
+/**
+ * Fails, before anything is installed, on a host that does not run the release the
+ * program planned for (a pinned `hosts[].os` that is wrong, or a host rebuilt meanwhile).
+ */
+export function releaseGuard(release: Release): string {
+  return script(
+    ". /etc/os-release",
+    `if [ "\${ID:-}" != debian ] || [ "\${VERSION_ID:-}" != ${cmd(release.versionId)} ]; then`,
+    `  echo "this host runs \${PRETTY_NAME:-an unknown system}, but the stack was planned for "${cmd(release.title)}"; set hosts[].os to match (or remove it to read it from the host)" >&2`,
+    "  exit 3",
+    "fi",
+  );
 }
 
 /** The apt step: quiet, non-interactive, refreshes package lists only when stale. */
@@ -50,6 +67,8 @@ export class Host extends pulumi.ComponentResource {
   public readonly plan: HostPlan;
   /** Its SSH connection. */
   public readonly connection: pulumi.Output<Connection>;
+  /** Its Debian release and Python. */
+  public readonly facts: HostFacts;
   private readonly readyList: pulumi.Resource[];
 
   /**
@@ -71,13 +90,15 @@ export class Host extends pulumi.ComponentResource {
     super("django-fleet:fleet:Host", name, {}, opts);
     this.plan = args.plan;
     this.connection = args.connection;
+    this.facts = args.facts;
     const packages = packagesFor(args.plan.roles, args.config);
     const install = new RemoteScript(`${name}-packages`, {
       connection: args.connection,
       description: `install packages (${packages.length})`,
-      create: installScript(packages),
+      create: releaseGuard(args.facts.release) + installScript(packages),
       check: installedCheck(packages),
-      triggers: { packages: packages.join(" ") },
+      // The release is a fact kept in state: a host that now runs another one shows here.
+      triggers: { release: args.facts.release.title, packages: packages.join(" ") },
     }, { parent: this });
     this.readyList = [install];
     this.registerOutputs({});

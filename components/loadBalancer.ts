@@ -11,7 +11,7 @@ import { renderNginxSite, type NginxUpstream } from "../templates/nginxSite.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
-import { appPaths } from "./appRelease.ts";
+import { servedFolders, type DjangoPaths } from "../lib/djangoSettings.ts";
 import type { Host } from "./host.ts";
 
 export interface LoadBalancerArgs {
@@ -23,6 +23,8 @@ export interface LoadBalancerArgs {
   readonly upstreams: readonly NginxUpstream[];
   /** Resources that must exist first (collected static files, app services). */
   readonly after: pulumi.Resource[];
+  /** Where the project's settings put static and media files, read on this host. */
+  readonly settings: pulumi.Input<DjangoPaths>;
 }
 
 export class LoadBalancer extends pulumi.ComponentResource {
@@ -34,7 +36,6 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const { host: h, config: cfg } = args;
     const lb = cfg.loadBalancer;
     const app = cfg.app.name;
-    const p = appPaths(app);
     const deps: pulumi.Resource[] = [...h.ready];
     const triggers: Record<string, pulumi.Input<string>> = {};
 
@@ -60,13 +61,19 @@ export class LoadBalancer extends pulumi.ComponentResource {
       tls = { certificatePath: lb.certificatePath!, keyPath: lb.keyPath! };
     }
 
-    const site = renderNginxSite({
-      appName: app,
-      upstreams: args.upstreams,
-      serverName: lb.serverName,
-      tls,
-      staticRoot: p.static,
-      mediaRoot: p.media,
+    // Static and media are served from where the project's own settings put them.
+    const site = pulumi.output(args.settings).apply((s) => {
+      const served = servedFolders(s, cfg.app.static);
+      return renderNginxSite({
+        appName: app,
+        upstreams: args.upstreams,
+        serverName: lb.serverName,
+        tls,
+        staticRoot: served.static?.root,
+        staticUrl: served.static?.url,
+        mediaRoot: served.media?.root,
+        mediaUrl: served.media?.url,
+      });
     });
     const siteFile = new RemoteFile(`${name}-site`, {
       connection: h.connection, path: `/etc/nginx/sites-enabled/${app}.conf`, content: site,
@@ -82,7 +89,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     new SystemdService(`${name}-nginx`, {
       connection: h.connection,
       unit: "nginx.service", stopOnDelete: false,
-      reloadOn: { [`${app}.conf`]: shortHash(site), ...triggers },
+      reloadOn: { [`${app}.conf`]: site.apply(shortHash), ...triggers },
     }, { parent: this, dependsOn: [siteFile, noDefault, ...args.after] });
 
     const scheme = tls ? "https" : "http";

@@ -16,6 +16,19 @@ export interface EnvironmentInputs {
   /** How this host reaches the cache, and the cache's password (Redis); unset without a cache. */
   readonly cacheHost?: string;
   readonly cachePassword?: string;
+  /** This host's own addresses (health checks and direct requests use them). @default [] */
+  readonly ownAddresses?: readonly string[];
+}
+
+/**
+ * ALLOWED_HOSTS: "*" when nginx answers any name, else the load balancer's names plus the
+ * host's own addresses and loopback, so health checks that reach a node directly are
+ * answered too. Joined with app.listSeparator (",": django-environ's list format).
+ */
+export function allowedHosts(serverName: string, own: readonly string[], separator: string): string {
+  if (serverName === "_") return "*";
+  const names = [...serverName.split(/\s+/).filter((n) => n && n !== "_"), ...own, "localhost", "127.0.0.1"];
+  return [...new Set(names)].join(separator);
 }
 
 /** The cache's port: memcached 11211, Redis 6379. */
@@ -53,7 +66,7 @@ export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs): Record<s
   const serverName = cfg.loadBalancer.serverName;
   return {
     DJANGO_SETTINGS_MODULE: cfg.app.settingsModule,
-    [n.allowedHosts]: serverName === "_" ? "*" : serverName,
+    [n.allowedHosts]: allowedHosts(serverName, i.ownAddresses ?? [], cfg.app.listSeparator),
     [n.staticRoot]: p.static,
     [n.mediaRoot]: p.media,
     // User-supplied values win over the defaults above, but not over credentials below.

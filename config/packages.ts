@@ -8,12 +8,14 @@ import type { StackConfig } from "./schema.ts";
 /** Every host: logging, time sync, unattended security updates, TLS roots. */
 export const BASE_PACKAGES = ["ca-certificates", "rsyslog", "logrotate", "systemd-timesyncd", "unattended-upgrades", "curl", "nftables", "netbase"] as const;
 
-export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker" | "database" | "cache">): string[] {
+export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker" | "database" | "cache"> & { app?: Pick<StackConfig["app"], "packages"> }): string[] {
   const p = new Set<string>(BASE_PACKAGES);
   const code = roles.has("app") || roles.has("worker") || roles.has("beat") || roles.has("loadBalancer");
   if (code) ["git", "python3-venv", "python3-dev"].forEach((x) => p.add(x));
   // mysqlclient, Django's MariaDB driver, ships no Linux wheels: pip builds it.
   if (code && cfg.database.engine === "mariadb") ["build-essential", "pkg-config", "default-libmysqlclient-dev"].forEach((x) => p.add(x));
+  // What the app asks for (app.packages), e.g. libpq-dev to build psycopg[c].
+  if (code) (cfg.app?.packages ?? []).forEach((x) => p.add(x));
   if (roles.has("loadBalancer")) ["nginx", "openssl"].forEach((x) => p.add(x));
   if (roles.has("db") || roles.has("dbReplica")) p.add(cfg.database.engine === "mariadb" ? "mariadb-server" : "postgresql");
   if (roles.has("cache") && cfg.cache.kind !== "none") p.add(cfg.cache.kind === "redis" ? "redis-server" : "memcached");

@@ -4,6 +4,7 @@
  * keys are errors (a typo must not silently fall back to a default).
  */
 import { z } from "zod";
+import { RELEASE_IDS } from "./releases.ts";
 
 /** The roles a host can hold. One host may hold all of them (the dev stack). */
 export const ROLES = ["loadBalancer", "app", "worker", "beat", "db", "dbReplica", "broker", "cache", "logging"] as const;
@@ -28,6 +29,11 @@ export const hostSchema = z.strictObject({
   hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be `TYPE BASE64` as in known_hosts").optional(),
   /** What this host does. */
   roles: z.array(z.enum(ROLES)).min(1, "needs at least one role"),
+  /**
+   * The host's Debian release. Set it to preview without reaching the host; `up` still
+   * refuses a host that runs another release. @default read from the host's /etc/os-release
+   */
+  os: z.enum(RELEASE_IDS).optional(),
 });
 
 export const gunicornSchema = z.strictObject({
@@ -52,8 +58,32 @@ export const appSchema = z.strictObject({
   wsgiModule: z.string().regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, "must be `module.path:attribute`"),
   /** Celery app for `celery -A`. @default the package of `settingsModule` */
   celeryApp: z.string().regex(/^[A-Za-z_][\w.:]*$/).optional(),
-  /** Requirements file, relative to the repository root. @default "requirements.txt" */
-  requirementsFile: z.string().min(1).default("requirements.txt"),
+  /**
+   * pip requirements file, relative to the repository root; setting it chooses pip.
+   * @default requirements.txt, used when the repository has no uv.lock or poetry.lock
+   */
+  requirementsFile: z.string().regex(/^(?!-)(?!\/)(?!.*\.\.)[\w./-]+$/, "must be a relative path inside the repository").optional(),
+  /** How the Python dependencies are installed. */
+  install: z.strictObject({
+    /** `auto` (uv.lock: uv, poetry.lock: Poetry, else the requirements file with pip), or one of them. @default "auto" */
+    method: z.enum(["auto", "uv", "poetry", "pip"]).default("auto"),
+    /** Dependency groups installed besides the main dependencies (uv, Poetry); dev groups never are. @default [] */
+    groups: z.array(z.string().regex(/^[A-Za-z0-9][\w.-]*$/, "must be a dependency group name")).default([]),
+    /** Extras of the project to install (uv, Poetry). @default [] */
+    extras: z.array(z.string().regex(/^[A-Za-z0-9][\w.-]*$/, "must be an extra's name")).default([]),
+  }).prefault({}),
+  /**
+   * Extra Debian packages the app needs on every host that runs its code, e.g. `libpq-dev`
+   * and `build-essential` to build `psycopg[c]`. @default []
+   */
+  packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "must be a Debian package name (lower-case letters, digits, + - .)")).default([]),
+  /**
+   * Who serves `STATIC_URL`: `nginx` (from the project's STATIC_ROOT) or `app` (the project
+   * serves its own static files, e.g. WhiteNoise; nginx passes the requests on). @default "nginx"
+   */
+  static: z.enum(["nginx", "app"]).default("nginx"),
+  /** Separator of list values in the environment (DJANGO_ALLOWED_HOSTS). @default "," (django-environ's list format) */
+  listSeparator: z.string().regex(/^[,; :|]$/, "must be one of , ; : | or a space").default(","),
   /** Port gunicorn listens on; give each app on a host its own. @default 8000 */
   port: port.default(8000),
   /** Extra environment variables for the app (plain values; secrets belong in secret config). @default {} */

@@ -51,10 +51,20 @@ export interface NginxSiteOptions {
   readonly listenPort?: number;
   /** Serve HTTPS with this certificate; HTTP then only redirects. Omit for HTTP only. */
   readonly tls?: NginxTlsOptions;
-  /** Directory served at `/static/` (Django `STATIC_ROOT`). Omit to not serve `/static/`. */
+  /** Directory served at `staticUrl` (Django `STATIC_ROOT`). Omit to pass static requests to the app. */
   readonly staticRoot?: string;
-  /** Directory served at `/media/` (Django `MEDIA_ROOT`). Omit to not serve `/media/`. */
+  /**
+   * URL prefix of static files (Django `STATIC_URL`, with leading and trailing slash).
+   * @default "/static/"
+   */
+  readonly staticUrl?: string;
+  /** Directory served at `mediaUrl` (Django `MEDIA_ROOT`). Omit to not serve media. */
   readonly mediaRoot?: string;
+  /**
+   * URL prefix of media files (Django `MEDIA_URL`, with leading and trailing slash).
+   * @default "/media/"
+   */
+  readonly mediaUrl?: string;
   /**
    * `proxy_read_timeout`/`proxy_send_timeout` towards gunicorn, in seconds.
    * @default 60
@@ -109,7 +119,7 @@ export function renderNginxSite(o: NginxSiteOptions): string {
     ...(o.staticRoot === undefined
       ? []
       : [
-          `${INDENT}location /static/ {`,
+          `${INDENT}location ${urlPrefix("nginx staticUrl", withDefault(o.staticUrl, "/static/"))} {`,
           `${INDENT}${INDENT}alias ${dirWithSlash("nginx staticRoot", o.staticRoot)};`,
           // collectstatic output is fingerprinted by the app's storage, so long caching is safe.
           `${INDENT}${INDENT}expires 30d;`,
@@ -120,7 +130,7 @@ export function renderNginxSite(o: NginxSiteOptions): string {
     ...(o.mediaRoot === undefined
       ? []
       : [
-          `${INDENT}location /media/ {`,
+          `${INDENT}location ${urlPrefix("nginx mediaUrl", withDefault(o.mediaUrl, "/media/"))} {`,
           `${INDENT}${INDENT}alias ${dirWithSlash("nginx mediaRoot", o.mediaRoot)};`,
           // User uploads: browsers must not sniff them into HTML/JS.
           `${INDENT}${INDENT}add_header X-Content-Type-Options nosniff;`,
@@ -178,6 +188,11 @@ export function renderNginxSite(o: NginxSiteOptions): string {
   }
 
   return renderLines([managedHeader("#"), "", ...upstream, "", ...servers]);
+}
+
+/** A location prefix: `/static/`, `/assets/v2/`; nothing nginx would read as syntax. */
+function urlPrefix(what: string, url: string): string {
+  return assertMatches(what, url, /^\/(?:[A-Za-z0-9._~-]+\/)*$/, "a URL path starting and ending with /");
 }
 
 /** nginx `alias` for a `location /x/` needs the trailing slash, or paths are glued together. */

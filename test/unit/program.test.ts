@@ -69,6 +69,12 @@ const T = {
   service: "pulumi-nodejs:dynamic/fleet:SystemdService",
   database: "pulumi-nodejs:dynamic/fleet:PostgresDatabase",
   secret: "pulumi-nodejs:dynamic/fleet:RandomSecret",
+  probe: "pulumi-nodejs:dynamic/fleet:RemoteProbe",
+};
+
+const PROBED_SETTINGS = {
+  staticRoot: "/srv/fleetdemo/source/staticfiles", staticUrl: "/static/",
+  mediaRoot: "/srv/fleetdemo/source/media", mediaUrl: "/media/", staticfiles: true,
 };
 
 let runs = 0;
@@ -80,7 +86,9 @@ async function runProgram(config: Record<string, unknown>): Promise<Run> {
     newResource(args) {
       resources.push({ type: args.type, name: args.name, inputs: args.inputs });
       // What RandomSecret's provider would do on create; every other resource echoes its inputs.
-      const state = args.type === T.secret ? { ...args.inputs, value: `${args.name}-value` } : args.inputs;
+      // RemoteProbe's would read the project's settings: here, a project that hard-codes its folders.
+      const state = args.type === T.secret ? { ...args.inputs, value: `${args.name}-value` }
+        : args.type === T.probe ? { ...args.inputs, value: PROBED_SETTINGS } : args.inputs;
       return { id: `${args.name}_id`, state };
     },
     call(args) {
@@ -144,7 +152,9 @@ beforeAll(() => {
     env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" },
   }).trim();
   execFileSync("git", ["init", "-q", "-b", "main", repo]);
-  git("commit", "-q", "--allow-empty", "-m", "first");
+  writeFileSync(join(repo, "requirements.txt"), "Django==5.2.8\n");
+  git("add", "requirements.txt");
+  git("commit", "-q", "-m", "first");
   commit = git("rev-parse", "HEAD");
   keyPath = join(dir, "id_ed25519");
   writeFileSync(keyPath, PRIVATE_KEY, { mode: 0o600 });
@@ -168,7 +178,7 @@ function app(over: Record<string, unknown> = {}) {
 function devConfig(): Record<string, unknown> {
   return {
     inventoryFile: inventoryPath,
-    hosts: [{ name: "fleet-dev", roles: ALL_ROLES }],
+    hosts: [{ name: "fleet-dev", roles: ALL_ROLES, os: "debian12" }],
     app: app(),
     broker: { kind: "rabbitmq" },
     loadBalancer: { tls: "none" },
@@ -214,6 +224,7 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteFile logging-retention`,
       `${d}:RemoteFile logging-server-conf`,
       `${d}:RemoteFile logging-ship-fleet-dev`,
+      `${d}:RemoteProbe fleet-dev-fleetdemo-settings`,
       `${d}:RemoteScript broker-account`,
       `${d}:RemoteScript fleet-dev-fleetdemo-checkout`,
       `${d}:RemoteScript fleet-dev-fleetdemo-collectstatic`,
@@ -234,7 +245,7 @@ describe("dev stack: one host with every role", () => {
 
   it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
     const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
-    expect(remote).toHaveLength(31);
+    expect(remote).toHaveLength(32);
     for (const r of remote) {
       expect(isSecret(r.inputs.connection)).toBe(true);
       expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
@@ -357,7 +368,7 @@ describe("dev stack: one host with every role", () => {
 describe("split stack: every role on its own host, redis broker", () => {
   let run: Run;
   const h = (name: string, n: number, roles: string[]) =>
-    ({ name, address: `203.0.113.${n}`, privateAddress: `10.0.0.${n}`, hostKey: HOST_KEY, roles });
+    ({ name, address: `203.0.113.${n}`, privateAddress: `10.0.0.${n}`, hostKey: HOST_KEY, roles, os: "debian13" });
   const hostOf = (r: Registered) => (plain(r.inputs.connection) as { host: string }).host;
 
   beforeAll(async () => {
@@ -406,7 +417,7 @@ describe("split stack: every role on its own host, redis broker", () => {
       "203.0.113.14 fleetdemo-celery-beat.service",
       "203.0.113.14 rsyslog.service",
       "203.0.113.15 django-fleet-firewall.service",
-      "203.0.113.15 postgresql@15-main.service",
+      "203.0.113.15 postgresql@17-main.service",
       "203.0.113.15 rsyslog.service",
       "203.0.113.16 django-fleet-firewall.service",
       "203.0.113.16 redis-server.service",
@@ -512,7 +523,7 @@ describe("invalid config: refused before any resource is registered", () => {
   const cases: Array<[string, () => Record<string, unknown>, () => string[]]> = [
     ["a topology rule is broken (two beats)", () => ({
       ...devConfig(),
-      hosts: [{ name: "fleet-dev", roles: ALL_ROLES }, { name: "other", address: "10.0.0.2", hostKey: HOST_KEY, roles: ["worker", "beat"] }],
+      hosts: [{ name: "fleet-dev", roles: ALL_ROLES, os: "debian12" }, { name: "other", address: "10.0.0.2", hostKey: HOST_KEY, roles: ["worker", "beat"], os: "debian12" }],
     }), () => [
       'hosts: exactly one host must have the role "beat" (Celery beat must run once in the whole fleet, or periodic tasks run twice or never); found 2 (fleet-dev, other). Fix: add "beat" to the roles of exactly one host',
     ]],
@@ -520,7 +531,7 @@ describe("invalid config: refused before any resource is registered", () => {
       "databse: unknown key. Fix: remove it (`pulumi config rm --path 'databse'`) or correct its spelling",
     ]],
     ["the private key cannot be read", () => ({ ...devConfig(), inventoryFile: undefined, sshPrivateKeyPath: join(dir, "no-such-key"),
-      hosts: [{ name: "fleet-dev", address: "10.0.0.1", hostKey: HOST_KEY, roles: ALL_ROLES }] }), () => [
+      hosts: [{ name: "fleet-dev", address: "10.0.0.1", hostKey: HOST_KEY, roles: ALL_ROLES, os: "debian12" }] }), () => [
       `sshPrivateKeyPath: cannot read the SSH private key ${join(dir, "no-such-key")}. Fix: point it at a readable key file`,
     ]],
   ];

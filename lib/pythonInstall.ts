@@ -1,0 +1,105 @@
+/**
+ * The commands that build an app's virtualenv from its lock or requirements file, and the
+ * check that finds it broken. Pure builders: components/appRelease.ts runs them.
+ *
+ * uv and Poetry are installed by us, pinned, each in its own virtualenv under
+ * /opt/django-fleet (from PyPI, like everything else Python). uv never downloads a Python:
+ * it uses the host's python3, which the project's requires-python was checked against
+ * before anything ran.
+ */
+import type { PythonProject } from "../config/pythonProject.ts";
+import { cmd, script } from "./shell.ts";
+
+/** Pinned tool versions (PyPI). */
+export const UV_VERSION = "0.13.9";
+export const POETRY_VERSION = "2.5.1";
+
+export const TOOLS_DIR = "/opt/django-fleet";
+
+export interface InstallPaths {
+  /** App user (runs every install command). */
+  readonly user: string;
+  /** Its home, /srv/<app>. */
+  readonly home: string;
+  /** The checkout. */
+  readonly source: string;
+  /** The virtualenv. */
+  readonly venv: string;
+}
+
+export interface InstallOptions {
+  /** Dependency groups to install besides the main dependencies. @default [] */
+  readonly groups: readonly string[];
+  /** Extras of the project to install. @default [] */
+  readonly extras: readonly string[];
+}
+
+/** Path of a pinned tool's executable. */
+export function toolBin(tool: "uv" | "poetry"): string {
+  return `${TOOLS_DIR}/${tool}-${tool === "uv" ? UV_VERSION : POETRY_VERSION}/bin/${tool}`;
+}
+
+/** Installs a pinned tool into its own virtualenv, unless that exact version is there; a half-made one is redone. */
+function installTool(tool: "uv" | "poetry"): string[] {
+  const version = tool === "uv" ? UV_VERSION : POETRY_VERSION;
+  const dir = `${TOOLS_DIR}/${tool}-${version}`;
+  return [
+    `if ! ${cmd(`${dir}/bin/${tool}`)} --version 2>/dev/null | grep -qF -- ${cmd(version)}; then`,
+    `  rm -rf -- ${cmd(dir)}`,
+    `  python3 -m venv -- ${cmd(dir)}`,
+    `  PIP_CACHE_DIR=/var/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 ${cmd(`${dir}/bin/pip`)} install --quiet --progress-bar off -- ${cmd(`${tool}==${version}`)}`,
+    "fi",
+  ];
+}
+
+/** `runuser` as the app user with a clean, explicit environment. */
+function asApp(p: InstallPaths, env: Record<string, string>): string {
+  const vars = Object.entries({ HOME: p.home, PATH: "/usr/local/bin:/usr/bin:/bin", ...env }).map(([k, v]) => cmd(`${k}=${v}`));
+  return `runuser -u ${cmd(p.user)} -- env -i ${vars.join(" ")}`;
+}
+
+function uvEnv(p: InstallPaths): Record<string, string> {
+  return {
+    UV_CACHE_DIR: "/var/cache/uv", UV_PYTHON_DOWNLOADS: "never", UV_PYTHON: "/usr/bin/python3",
+    UV_PROJECT_ENVIRONMENT: p.venv, UV_LINK_MODE: "copy", UV_NO_PROGRESS: "1",
+  };
+}
+
+function uvSyncArgs(o: InstallOptions): string[] {
+  return ["sync", "--frozen", "--no-dev", ...o.groups.flatMap((g) => ["--group", g]), ...o.extras.flatMap((e) => ["--extra", e])];
+}
+
+/** The script that brings the virtualenv to exactly what the project declares. Idempotent. */
+export function installScript(project: PythonProject, p: InstallPaths, o: InstallOptions): string {
+  const shared = ["install -d -m 1777 /var/cache/pip /var/cache/uv /var/cache/pypoetry", `install -d -m 0755 ${TOOLS_DIR}`];
+  if (project.method === "uv") {
+    return script(
+      ...shared, ...installTool("uv"), `cd ${cmd(p.source)}`,
+      `${asApp(p, uvEnv(p))} ${cmd(toolBin("uv"), ...uvSyncArgs(o))}`,
+    );
+  }
+  if (project.method === "poetry") {
+    const only = ["main", ...o.groups].join(",");
+    return script(
+      ...shared, ...installTool("poetry"), `cd ${cmd(p.source)}`,
+      `[ -x ${cmd(`${p.venv}/bin/python`)} ] || runuser -u ${cmd(p.user)} -- python3 -m venv -- ${cmd(p.venv)}`,
+      // Poetry installs into the virtualenv named by VIRTUAL_ENV.
+      `${asApp(p, { VIRTUAL_ENV: p.venv, POETRY_CACHE_DIR: "/var/cache/pypoetry", POETRY_VIRTUALENVS_CREATE: "false", POETRY_NO_INTERACTION: "1" })} ${cmd(toolBin("poetry"), "sync", "--no-ansi", "--only", only, ...(o.extras.length ? ["--extras", o.extras.join(" ")] : []))}`,
+    );
+  }
+  return script(
+    ...shared, `cd ${cmd(p.source)}`,
+    `[ -x ${cmd(`${p.venv}/bin/python`)} ] || runuser -u ${cmd(p.user)} -- python3 -m venv -- ${cmd(p.venv)}`,
+    `${asApp(p, { PIP_CACHE_DIR: "/var/cache/pip", PIP_DISABLE_PIP_VERSION_CHECK: "1" })} ${cmd(`${p.venv}/bin/pip`, "install", "--quiet", "--progress-bar", "off", ...(project.requireHashes ? ["--require-hashes"] : []), "-r", project.requirementsFile!)}`,
+  );
+}
+
+/** Exits 0 while the virtualenv's installed packages are consistent (refresh finds a broken one). */
+export function checkScript(project: PythonProject, p: InstallPaths): string {
+  const python = `${p.venv}/bin/python`;
+  if (project.method === "uv") {
+    // uv keeps no pip in the environments it makes; it checks them itself.
+    return script(`${asApp(p, uvEnv(p))} ${cmd(toolBin("uv"), "pip", "check", "--quiet", "--python", python)} >/dev/null`);
+  }
+  return script(`${cmd(python)} -m pip check >/dev/null`);
+}
