@@ -4,7 +4,11 @@
  * registered, so bad input never changes a server.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig } from "./config/load.ts";
+import { ConfigError, parseConfig } from "./config/load.ts";
+import { detectPythonProject, filesToRead } from "./config/pythonProject.ts";
+import { factsProblems } from "./config/factsRules.ts";
+import { readHostFacts } from "./lib/hostFacts.ts";
+import { readRepoFiles } from "./lib/repoFiles.ts";
 import { readInventory, readPrivateKey } from "./config/files.ts";
 import { buildTopology } from "./config/topology.ts";
 import { appEnvironment, brokerUrl as brokerUrlFor, cacheUrl as cacheUrlFor, cacheUsesBrokerRedis } from "./config/environment.ts";
@@ -34,6 +38,16 @@ const topo = buildTopology(cfg, cfg.inventoryFile ? readInventory(cfg.inventoryF
 const privateKey = readPrivateKey(topo.privateKeyPath);
 const commit = resolveCommit(cfg.app.repo, cfg.app.ref);
 const app = cfg.app;
+// Facts read before anything is registered: each host's Debian release and Python, and
+// how the project at `commit` installs its dependencies and which Python it needs.
+const project = detectPythonProject(app, readRepoFiles(app.repo, commit, filesToRead(app)));
+if (typeof project === "string") throw new ConfigError([project]);
+const facts = await readHostFacts(topo.hosts.map((plan, index) => ({ plan, index, pinned: cfg.hosts[index]!.os })), privateKey);
+// The app's code everywhere it runs: app, worker and beat hosts, and the load balancer
+// (which serves the collected static files).
+const codeHostNames = new Set([...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
+const factProblems = factsProblems(topo, facts, project, commit, [...codeHostNames]);
+if (factProblems.length) throw new ConfigError(factProblems);
 const dbName = cfg.database.name ?? app.name;
 const dbUser = cfg.database.user ?? app.name;
 
@@ -49,6 +63,7 @@ const replicationPassword = topo.dbReplicas.length ? new RandomSecret("replicati
 const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
   plan,
   config: cfg,
+  facts: facts.get(plan.name)!,
   connection: pulumi.secret(pulumi.output(privateKey).apply((key) => ({
     host: plan.address, port: plan.port, user: plan.user, hostKey: plan.hostKey, privateKey: key,
   }))),
@@ -86,9 +101,6 @@ const cache = topo.cache && cfg.cache.kind !== "none" ? new Cache("cache", {
   password: cachePassword?.value, sharedWithBroker: cacheShared,
 }) : undefined;
 
-// The app's code everywhere it runs: app, worker and beat hosts, and the load balancer
-// (which serves the collected static files).
-const codeHostNames = new Set([...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
 const releases = new Map([...codeHostNames].map((name) => {
   const h = hostOf(name);
   const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword.value, cachePassword?.value ?? ""])
@@ -96,10 +108,10 @@ const releases = new Map([...codeHostNames].map((name) => {
       secretKey: key, dbPassword: dbPw, brokerPassword: brokerPw,
       dbHost: addressFrom(h.plan, topo.db), brokerHost: addressFrom(h.plan, topo.broker),
       cacheHost: topo.cache && addressFrom(h.plan, topo.cache), cachePassword: cachePw,
-      dbName, dbUser,
+      dbName, dbUser, ownAddresses: [h.plan.address, h.plan.privateAddress],
     }));
   return [name, new AppRelease(`${name}-${app.name}`, {
-    host: h, app, commit, envFileContent: pulumi.secret(env.apply(renderEnvFile)),
+    host: h, app, commit, envFileContent: pulumi.secret(env.apply(renderEnvFile)), project,
   })];
 }));
 
@@ -128,12 +140,13 @@ for (const plan of topo.hosts.filter((h) => h.roles.has("worker") || h.roles.has
 const lb = topo.loadBalancer && new LoadBalancer("lb", {
   host: hostOf(topo.loadBalancer.name), config: cfg,
   upstreams: appNodes.map((n) => n.upstream),
+  settings: releases.get(topo.loadBalancer.name)!.settings,
   after: [...releases.get(topo.loadBalancer.name)!.ready, ...appNodes.map((n) => n.service)],
 });
 
 const logging = topo.logging && new LoggingServer("logging", {
   host: hostOf(topo.logging.name), hosts: [...hosts.values()],
-  port: cfg.logging.port, retentionDays: cfg.logging.retentionDays,
+  port: cfg.logging.port, retentionDays: cfg.logging.retentionDays, config: cfg,
 });
 
 const outputs: FleetOutputs = {

@@ -2,9 +2,14 @@
  * LoggingServer: central logs. rsyslog on the logging host receives every host's log
  * lines over TCP and files them by host and program (/var/log/fleet/<host>/<program>.log)
  * with rotation; every host (the logging host too) forwards everything it logs there
- * through a disk-assisted queue, so lines survive a restart of either side.
+ * through a disk-assisted queue, so lines survive a restart of either side. Services that
+ * write log files of their own (PostgreSQL, nginx, RabbitMQ, Redis: config/serviceLogs.ts)
+ * are read with imfile on their host and shipped the same way, filed by host and program
+ * like the rest. rsyslog on Debian runs as root, so it can read those files.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/schema.ts";
+import { serviceLogsFor } from "../config/serviceLogs.ts";
 import { addressFrom } from "../config/topology.ts";
 import { shortHash } from "../lib/hash.ts";
 import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../templates/rsyslog.ts";
@@ -23,6 +28,11 @@ export interface LoggingServerArgs {
   readonly port?: number;
   /** Days of logs kept. @default 14 */
   readonly retentionDays?: number;
+  /**
+   * The stack's services, to ship each host's service log files too (by its roles).
+   * @default none: only the journal is shipped
+   */
+  readonly config?: Pick<StackConfig, "database" | "broker" | "cache">;
 }
 
 export class LoggingServer extends pulumi.ComponentResource {
@@ -45,7 +55,8 @@ export class LoggingServer extends pulumi.ComponentResource {
 
     for (const h of args.hosts) {
       const isServer = h.plan.name === server.plan.name;
-      const forward = renderRsyslogClient({ serverAddress: addressFrom(h.plan, server.plan), port });
+      const files = args.config === undefined ? [] : serviceLogsFor(h.plan.roles, args.config);
+      const forward = renderRsyslogClient({ serverAddress: addressFrom(h.plan, server.plan), port, files });
       const forwardFile = new RemoteFile(`${name}-ship-${h.plan.name}`, {
         connection: h.connection, path: "/etc/rsyslog.d/90-django-fleet-forward.conf", content: forward,
       }, { parent: this, dependsOn: h.ready });

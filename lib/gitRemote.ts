@@ -20,7 +20,7 @@ export function resolveCommit(repo: string, ref: string): string {
   if (/^[0-9a-f]{40}$/.test(ref)) return ref;
   let out: string;
   try {
-    out = execFileSync("git", ["ls-remote", repo, ref, `${ref}^{}`], {
+    out = execFileSync("git", ["ls-remote", "--", repo, ref, `${ref}^{}`], {
       encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"],
     });
   } catch (e) {

@@ -2,6 +2,8 @@ import { isIP } from "node:net";
 import {
   assertHost,
   assertInt,
+  assertMatches,
+  assertName,
   assertPath,
   assertPort,
   managedHeader,
@@ -43,6 +45,28 @@ export interface RsyslogClientOptions {
    * @default "/var/spool/rsyslog"
    */
   readonly queueDir?: string;
+  /**
+   * Log files the host's services write themselves (PostgreSQL, nginx, ...), read with
+   * imfile and forwarded like the journal's lines. None: the snippet only forwards the
+   * journal, exactly as before this option existed.
+   * @default []
+   */
+  readonly files?: readonly RsyslogFileInput[];
+}
+
+/** One file for {@link RsyslogClientOptions.files}. */
+export interface RsyslogFileInput {
+  /**
+   * The syslog tag, without the colon: it becomes the lines' `programname`, so the server
+   * files them as `<logDir>/<host>/<tag>.log`. Letters, digits, `_` and `-`, at most 31
+   * characters (RSYSLOG_ForwardFormat sends at most 32 of the tag, colon included).
+   */
+  readonly tag: string;
+  /**
+   * Absolute path of the file. `*` is allowed in the last segment only (imfile follows
+   * every match, and files that appear later, in inotify mode).
+   */
+  readonly file: string;
 }
 
 /** Options for {@link renderLogRetention}. */
@@ -108,9 +132,11 @@ export function renderRsyslogClient(o: RsyslogClientOptions): string {
   const server = assertHost("rsyslog client serverAddress", o.serverAddress);
   const port = assertPort("rsyslog client port", withDefault(o.port, DEFAULT_PORT));
   const queueDir = stripTrailingSlash(assertPath("rsyslog client queueDir", withDefault(o.queueDir, "/var/spool/rsyslog")));
+  const files = checkFileInputs(withDefault(o.files, []));
   return renderLines([
     managedHeader("#"),
     "",
+    ...fileInputLines(files),
     "# Forward every local message to the central log server; local files are kept as well.",
     "*.* action(",
     '    type="omfwd"',
@@ -131,7 +157,79 @@ export function renderRsyslogClient(o: RsyslogClientOptions): string {
     '    action.resumeRetryCount="-1"',
     '    action.resumeInterval="10"',
     ")",
+    ...(files.length === 0
+      ? []
+      : [
+          "",
+          // After the action above, so they are forwarded first.
+          "# Lines read from the service files are kept in those files: forwarded, not copied to /var/log/syslog.",
+          'if $inputname == "imfile" then stop',
+        ]),
   ]);
+}
+
+/**
+ * The imfile block of the client snippet: the module, then one input per file.
+ *
+ * - rsyslog on Debian runs as root (/etc/rsyslog.conf sets no `$PrivDropToUser`), so it
+ *   can read the services' 0640 log files without joining their groups.
+ * - The inputs are bound to no ruleset, so their lines go through the default ruleset,
+ *   where the forward action below them sends them on with the journal's. On the logging
+ *   host that action sends to the host itself, whose server ruleset files them.
+ * - No `stateFile`: imfile keeps one state file per monitored file (named by inode, in
+ *   the work directory), so each glob match and each rotated file keeps its own offset
+ *   (a fixed stateFile would be shared by every match of a glob). A rotated file is read
+ *   to its end, then the new one from its start; copytruncate rotation (PostgreSQL's)
+ *   needs `reopenOnTruncate`.
+ */
+function fileInputLines(files: readonly RsyslogFileInput[]): string[] {
+  if (files.length === 0) return [];
+  return [
+    "# Service log files: each line is tagged with its program and forwarded below.",
+    // inotify is the default on Linux; explicit, since globs need it (polling re-scans).
+    'module(load="imfile" mode="inotify")',
+    ...files.flatMap((f) => [
+      "input(",
+      '    type="imfile"',
+      `    File="${f.file}"`,
+      `    Tag="${f.tag}:"`,
+      '    reopenOnTruncate="on"',
+      // Offsets are saved every 100 lines (and on shutdown): a crash resends at most that.
+      '    persistStateInterval="100"',
+      ")",
+    ]),
+    "",
+  ];
+}
+
+/** Validates {@link RsyslogClientOptions.files}: safe tags and paths, no file read twice. */
+function checkFileInputs(files: readonly RsyslogFileInput[]): RsyslogFileInput[] {
+  const seen = new Set<string>();
+  return files.map((f, i) => {
+    const tag = assertName(`rsyslog client files[${i}].tag`, f.tag);
+    if (tag.length > 31) {
+      throw new Error(`rsyslog client files[${i}].tag ${JSON.stringify(tag)} is invalid: expected at most 31 characters`);
+    }
+    const file = checkLogFile(`rsyslog client files[${i}].file`, f.file);
+    if (seen.has(file)) {
+      throw new Error(`rsyslog client files[${i}].file ${JSON.stringify(file)} is listed twice; its lines would be sent twice`);
+    }
+    seen.add(file);
+    return { tag, file };
+  });
+}
+
+/** An absolute file path (no trailing slash) whose last segment may hold `*` wildcards. */
+function checkLogFile(what: string, value: string): string {
+  const slash = value.lastIndexOf("/");
+  const dir = value.slice(0, slash + 1);
+  const base = value.slice(slash + 1);
+  assertPath(what, slash < 0 ? value : dir);
+  assertMatches(what, base, /^[A-Za-z0-9._@+*-]+$/, "a file name of [A-Za-z0-9._@+*-] (a `*` in the last segment only)");
+  if (base === "." || base === "..") {
+    throw new Error(`${what} ${JSON.stringify(value)} is invalid: expected a file, not a directory`);
+  }
+  return value;
 }
 
 /** Renders the central server's logrotate config for the per-host log files. */

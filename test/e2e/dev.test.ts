@@ -1,6 +1,6 @@
 /**
  * End to end, the dev topology: the real engine runs the real program (index.ts) against
- * one freshly booted Debian 12 server holding every role. Nothing is mocked.
+ * one freshly booted Debian 13 server holding every role. Nothing is mocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
@@ -161,7 +161,7 @@ describe("dev stack on one real server", () => {
     const res = await t.stack.destroy({ onOutput: log });
     expect(res.summary.result).toBe("succeeded");
     expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-gunicorn || true")).trim()).not.toBe("active");
-    expect((await fleet.ssh(HOST, "systemctl is-active postgresql@15-main")).trim()).toBe("active");
+    expect((await fleet.ssh(HOST, "systemctl is-active postgresql@17-main")).trim()).toBe("active");
     const dbs = await fleet.ssh(HOST, "cd /; runuser -u postgres -- psql -XAtc \"SELECT datname FROM pg_database WHERE datname = 'fleetdemo'\"");
     expect(dbs.trim()).toBe("fleetdemo");
   }, 600_000);

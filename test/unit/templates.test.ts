@@ -342,6 +342,18 @@ describe("rsyslog and log retention", () => {
     [
       ["rsyslog-client-defaults", { serverAddress: "10.0.0.5" }],
       ["rsyslog-client-custom", { serverAddress: "logs.internal", port: 6514, queueDir: "/var/lib/fleet-rsyslog" }],
+      [
+        "rsyslog-client-files",
+        {
+          serverAddress: "10.0.0.5",
+          files: [
+            { tag: "postgresql", file: "/var/log/postgresql/postgresql-*-main.log" },
+            { tag: "nginx-access", file: "/var/log/nginx/access.log" },
+            { tag: "nginx-error", file: "/var/log/nginx/error.log" },
+          ],
+        },
+      ],
+      ["rsyslog-client-files-custom", { serverAddress: "logs.internal", port: 6514, files: [{ tag: "rabbitmq", file: "/var/log/rabbitmq/rabbit@*.log" }] }],
     ],
     renderRsyslogClient,
   );
@@ -377,6 +389,63 @@ describe("rsyslog and log retention", () => {
     expect(out).toContain('queue.filename="fleet_forward"');
     expect(out).toContain('queue.saveOnShutdown="on"');
     expect(out).toContain('action.resumeRetryCount="-1"');
+  });
+
+  it("client without files renders exactly as before the files option", () => {
+    for (const o of [{ serverAddress: "10.0.0.5" }, { serverAddress: "logs.internal", port: 6514, queueDir: "/var/lib/fleet-rsyslog" }]) {
+      const out = renderRsyslogClient(o);
+      expect(renderRsyslogClient({ ...o, files: [] })).toBe(out);
+      expect(out).not.toContain("imfile");
+      expect(out).not.toContain("stop");
+    }
+  });
+
+  it("client reads service files with imfile, tags them with the program, and forwards them", () => {
+    const out = renderRsyslogClient({
+      serverAddress: "10.0.0.5",
+      files: [
+        { tag: "postgresql", file: "/var/log/postgresql/postgresql-*-main.log" },
+        { tag: "redis", file: "/var/log/redis/redis-server*.log" },
+      ],
+    });
+    expect(out.match(/module\(load="imfile"/g)).toHaveLength(1);
+    expect(out.match(/type="imfile"/g)).toHaveLength(2);
+    // The tag's text before the colon is the programname the server names the file by.
+    expect(out).toContain('    File="/var/log/postgresql/postgresql-*-main.log"\n    Tag="postgresql:"\n');
+    expect(out).toContain('    File="/var/log/redis/redis-server*.log"\n    Tag="redis:"\n');
+    expect(out.match(/reopenOnTruncate="on"/g)).toHaveLength(2);
+    // Per-file state is automatic; a fixed stateFile would be shared by a glob's matches.
+    expect(out).not.toContain("stateFile");
+    // Inputs stay in the default ruleset, where the forward action is; imfile lines stop
+    // only after it (so they are forwarded but not copied into /var/log/syslog).
+    expect(out).not.toContain("ruleset");
+    const forward = out.indexOf("*.* action(");
+    const stop = out.indexOf('if $inputname == "imfile" then stop');
+    expect(forward).toBeGreaterThan(out.lastIndexOf('type="imfile"'));
+    expect(stop).toBeGreaterThan(forward);
+    expect(out.trimEnd().endsWith('if $inputname == "imfile" then stop')).toBe(true);
+  });
+
+  it("client refuses unsafe tags and paths, and a file listed twice", () => {
+    const bad = (tag: string, file: string) => () => renderRsyslogClient({ serverAddress: "10.0.0.5", files: [{ tag, file }] });
+    expect(bad("postgresql:", "/var/log/x.log")).toThrow(/files\[0\]\.tag/);
+    expect(bad("pg sql", "/var/log/x.log")).toThrow(/files\[0\]\.tag/);
+    expect(bad("", "/var/log/x.log")).toThrow(/files\[0\]\.tag/);
+    expect(bad("a".repeat(32), "/var/log/x.log")).toThrow(/at most 31 characters/);
+    expect(() => bad("a".repeat(31), "/var/log/x.log")()).not.toThrow();
+    expect(bad("x", "var/log/x.log")).toThrow(/files\[0\]\.file/);
+    expect(bad("x", "/var/log/")).toThrow(/files\[0\]\.file/);
+    expect(bad("x", "/var/log/../x.log")).toThrow(/\.\./);
+    expect(bad("x", "/var/log/*/x.log")).toThrow(/files\[0\]\.file/);
+    expect(bad("x", '/var/log/x".log')).toThrow(/files\[0\]\.file/);
+    expect(bad("x", "/var/log/x.log\n)")).toThrow(/files\[0\]\.file/);
+    expect(bad("x", "/var/log/..")).toThrow(/files\[0\]\.file/);
+    expect(() =>
+      renderRsyslogClient({
+        serverAddress: "10.0.0.5",
+        files: [{ tag: "a", file: "/var/log/x.log" }, { tag: "b", file: "/var/log/x.log" }],
+      }),
+    ).toThrow(/files\[1\]\.file .* listed twice/);
   });
 
   it("logrotate rotates per-host files daily with copytruncate", () => {
