@@ -29,7 +29,8 @@ export async function readHostFacts(requests: readonly FactsRequest[], privateKe
     const where = `hosts[${index}] (${plan.name}, ${plan.address})`;
     try {
       const r = await run({ host: plan.address, port: plan.port, user: plan.user, hostKey: plan.hostKey, privateKey }, FACTS_SCRIPT, {
-        step: "read /etc/os-release", timeoutMs: 60_000,
+        // One retry: a config pointing at the wrong host must fail in seconds.
+        step: "read /etc/os-release", timeoutMs: 60_000, attempts: 2,
       });
       const facts = parseHostFacts(r.stdout);
       if (typeof facts === "string") {

@@ -150,6 +150,8 @@ export interface RunOptions {
   readonly step?: string;
   /** Give up after this long. @default 1_800_000 (30 minutes: package installs can be slow) */
   readonly timeoutMs?: number;
+  /** Tries when ssh itself fails (exit 255): a host still booting gets a few. @default 4 */
+  readonly attempts?: number;
   /** Return a failed result instead of raising. @default false */
   readonly allowFailure?: boolean;
   /**
@@ -174,7 +176,7 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 export async function run(c: Connection, body: string, opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 1_800_000;
   let result: RunResult = { stdout: "", stderr: "", code: 255 };
-  for (let attempt = 0; attempt < 4; attempt++) {
+  for (let attempt = 0; attempt < (opts.attempts ?? 4); attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
     result = await once(c, body, timeoutMs);
     // Only ssh's own failures are retried: a timed-out step may still be running remotely.

@@ -1,0 +1,106 @@
+/**
+ * End to end, a project deployed as it is: examples/uvapp (pyproject.toml + uv.lock,
+ * Python >= 3.12, STATIC_ROOT hard-coded under its base dir, psycopg[c] built against
+ * libpq-dev, DJANGO_ALLOWED_HOSTS read as a comma list) on one freshly booted Debian 13
+ * server holding every role, with Redis as the broker. Nothing is mocked.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestStack } from "../helpers/pulumi.ts";
+import { changes, stepRecorder } from "../helpers/steps.ts";
+import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
+
+const HOST = "uv13";
+const SITE = "http://198.18.0.10/";
+
+function config(): Record<string, { value: string }> {
+  const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
+  return {
+    "django-fleet:inventoryFile": c(INVENTORY),
+    "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] }]),
+    "django-fleet:app": c({
+      name: "shop", repo: "git://198.18.0.1/fleetuv.git", ref: "main",
+      settingsModule: "config.settings", wsgiModule: "config.wsgi:application", celeryApp: "config",
+      // psycopg[c] compiles against libpq.
+      packages: ["libpq-dev", "build-essential"],
+    }),
+    "django-fleet:broker": c({ kind: "redis" }),
+    // Two names: the project splits DJANGO_ALLOWED_HOSTS on commas.
+    "django-fleet:loadBalancer": c({ serverName: "shop.example 198.18.0.10" }),
+  };
+}
+
+describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
+  let fleet: Fleet;
+  let t: TestStack;
+  let output = "";
+  const log = (s: string) => { output += s; };
+
+  beforeAll(async () => ({ fleet, t } = await startRealStack([HOST], "e2e-uvapp", config())), 600_000);
+  afterAll(() => stopRealStack(fleet, t, log), 600_000);
+
+  it("up installs the locked dependencies with uv and serves the site", async () => {
+    const started = Date.now();
+    const res = await t.stack.up({ onOutput: log });
+    console.log(`uvapp first up on a bare Debian 13 server: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(res.summary.result).toBe("succeeded");
+    expect(res.outputs.siteUrl!.value).toBe(SITE);
+    expect(output).toContain("virtualenv with uv (uv.lock found)");
+  }, 900_000);
+
+  it("the server runs Debian 13's Python and PostgreSQL, and the venv holds exactly the lock's main dependencies", async () => {
+    expect(await fleet.ssh(HOST, ". /etc/os-release; echo $VERSION_ID")).toBe("13\n");
+    expect((await fleet.ssh(HOST, "/srv/shop/venv/bin/python -c 'import sys; print(sys.version_info[:2] >= (3, 12))'")).trim()).toBe("True");
+    expect((await fleet.ssh(HOST, "systemctl is-active postgresql@17-main")).trim()).toBe("active");
+    // psycopg's C implementation was built and is the one in use.
+    expect((await fleet.ssh(HOST, "/srv/shop/venv/bin/python -c 'import psycopg; print(psycopg.pq.__impl__)'")).trim()).toBe("c");
+    // The dev group (pytest) is not installed.
+    expect((await fleet.ssh(HOST, "/srv/shop/venv/bin/python -c 'import pytest' 2>&1 || true"))).toContain("ModuleNotFoundError");
+  }, 120_000);
+
+  it("the page shows rows and a Celery task; static files come from the project's own STATIC_ROOT through nginx", async () => {
+    const body = await waitForPage(SITE, (b) => b.includes(`<p id="task">add=5 on ${HOST}</p>`));
+    expect(body).toContain('class="item"');
+    expect(body).toContain(`<p id="task">add=5 on ${HOST}</p>`);
+    const css = body.match(/href="(\/static\/[^"]+\.css)"/)?.[1];
+    expect(css).toBeDefined();
+    const res = await fetch(new URL(css!, SITE));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("server")).toMatch(/^nginx/);
+    const site = await fleet.ssh(HOST, "cat /etc/nginx/sites-enabled/shop.conf");
+    expect(site).toContain("alias /srv/shop/source/staticfiles/;");
+    expect(site).toContain("alias /srv/shop/source/media/;");
+  }, 180_000);
+
+  it("the admin login page renders with its own CSS, for both server names", async () => {
+    const login = await fetch(new URL("/admin/login/", SITE));
+    expect(login.status).toBe(200);
+    expect(await login.text()).toContain("Django administration");
+    expect((await fetch(new URL("/static/admin/css/base.css", SITE))).status).toBe(200);
+    // The second name of the comma-separated ALLOWED_HOSTS is accepted too; an unknown one is not.
+    const asName = await fleet.ssh(HOST, "curl -s -o /dev/null -w '%{http_code}' -H 'Host: shop.example' http://127.0.0.1/admin/login/");
+    expect(asName).toBe("200");
+    expect(await fleet.ssh(HOST, "grep ^DJANGO_ALLOWED_HOSTS= /srv/shop/env")).toBe('DJANGO_ALLOWED_HOSTS="shop.example,198.18.0.10,localhost,127.0.0.1"\n');
+  }, 120_000);
+
+  it("PostgreSQL's and nginx's own logs reach the logging host", async () => {
+    await fetch(SITE);
+    const files = await fleet.ssh(HOST, "sleep 3; ls /var/log/fleet/uv13/");
+    expect(files).toContain("postgresql.log");
+    expect(files).toContain("nginx-access.log");
+  }, 60_000);
+
+  it("preview --refresh right after up expects no changes", async () => {
+    const rec = stepRecorder();
+    await t.stack.preview({ refresh: true, expectNoChanges: true, onEvent: rec.onEvent, onOutput: log });
+    expect(rec.steps).toEqual([]);
+  }, 300_000);
+
+  it("collected files removed by hand are drift that up repairs", async () => {
+    await fleet.ssh(HOST, "rm -rf /srv/shop/source/staticfiles/*");
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual(["update uv13-shop-collectstatic"]);
+    await t.stack.up({ onOutput: log });
+    expect((await fetch(new URL("/static/admin/css/base.css", SITE))).status).toBe(200);
+    expect(await changes(t, log)).toEqual([]);
+  }, 300_000);
+});
