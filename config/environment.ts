@@ -1,6 +1,7 @@
 /**
  * The app's environment variables (what goes into its 0600 env file). Pure.
  */
+import { isIP } from "node:net";
 import type { StackConfig } from "./schema.ts";
 import { appPaths } from "../components/paths.ts";
 
@@ -27,7 +28,9 @@ export interface EnvironmentInputs {
  */
 export function allowedHosts(serverName: string, own: readonly string[], separator: string): string {
   if (serverName === "_") return "*";
-  const names = [...serverName.split(/\s+/).filter((n) => n && n !== "_"), ...own, "localhost", "127.0.0.1"];
+  const names = [...serverName.split(/\s+/).filter((n) => n && n !== "_"), ...own, "localhost", "127.0.0.1"]
+    // nginx's `*.shop.example` is Django's `.shop.example`; Django compares IPv6 hosts in brackets.
+    .map((n) => n.startsWith("*.") ? n.slice(1) : isIP(n) === 6 ? `[${n}]` : n);
   return [...new Set(names)].join(separator);
 }
 

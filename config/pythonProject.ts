@@ -51,7 +51,7 @@ export function tomlString(text: string, table: string, key: string): string | u
   return undefined;
 }
 
-/** Poetry's `^3.12` / `~3.12` as a PEP 440 specifier. */
+/** Poetry's constraint syntax (`^3.12`, `~3.12`, `3.12.*`, a bare `3.12.4`) as a PEP 440 specifier. */
 function fromPoetry(spec: string): string {
   return spec.split(",").map((part) => {
     const s = part.trim();
@@ -59,6 +59,8 @@ function fromPoetry(spec: string): string {
     if (caret) return `>=${s.slice(1)},<${Number(caret[1]) + 1}`;
     const tilde = /^~(\d+)\.(\d+)/.exec(s);
     if (tilde && !s.startsWith("~=")) return `>=${s.slice(1)},<${tilde[1]}.${Number(tilde[2]) + 1}`;
+    // A bare version (or wildcard) is an exact match in Poetry.
+    if (/^\d+(\.\d+)*(\.\*)?$/.test(s)) return `==${s}`;
     return s;
   }).join(",");
 }
@@ -112,7 +114,10 @@ export function detectPythonProject(app: Pick<AppConfig, "install" | "requiremen
   if (has("uv.lock") && has("pyproject.toml")) return { ...base, method: "uv", reason: "uv.lock found" };
   if (has("poetry.lock") && has("pyproject.toml")) return { ...base, method: "poetry", reason: "poetry.lock found" };
   if (requirements !== undefined) return pip(`${reqFile} found`);
-  const what = has("pyproject.toml") ? "pyproject.toml without a lock file (uv.lock or poetry.lock)" : "no pyproject.toml, uv.lock, poetry.lock or requirements.txt";
+  const lock = ["uv.lock", "poetry.lock"].find(has);
+  const what = has("pyproject.toml") ? "pyproject.toml without a lock file (uv.lock or poetry.lock)"
+    : lock ? `${lock} but no pyproject.toml next to it, and no requirements.txt`
+    : "no pyproject.toml, uv.lock, poetry.lock or requirements.txt";
   return `app.install: the repository has ${what} at its root, so there is no pinned set of dependencies to install. Fix: commit a lock file (\`uv lock\`), or set app.requirementsFile to your requirements file`;
 }
 
@@ -138,6 +143,7 @@ function compare(a: Version, b: Version): number {
  */
 export function satisfies(version: string, specifiers: string): boolean | string {
   const v = parseVersion(version);
+  let all = true;
   for (const raw of specifiers.split(",")) {
     const s = raw.trim();
     if (!s) continue;
@@ -158,7 +164,8 @@ export function satisfies(version: string, specifiers: string): boolean | string
         if (t.length < 2) return `~= needs at least two version parts, got ${JSON.stringify(s)}`;
         ok = compare(v, t) >= 0 && prefix(t.length - 1);
     }
-    if (!ok) return false;
+    // Keep reading: an unreadable part later on is still reported.
+    all &&= ok;
   }
-  return true;
+  return all;
 }

@@ -82,14 +82,14 @@ export function installScript(project: PythonProject, p: InstallPaths, o: Instal
     const only = ["main", ...o.groups].join(",");
     return script(
       ...shared, ...installTool("poetry"), `cd ${cmd(p.source)}`,
-      `[ -x ${cmd(`${p.venv}/bin/python`)} ] || runuser -u ${cmd(p.user)} -- python3 -m venv -- ${cmd(p.venv)}`,
+      `[ -x ${cmd(`${p.venv}/bin/python`)} ] || ${asApp(p, {})} python3 -m venv -- ${cmd(p.venv)}`,
       // Poetry installs into the virtualenv named by VIRTUAL_ENV.
       `${asApp(p, { VIRTUAL_ENV: p.venv, POETRY_CACHE_DIR: "/var/cache/pypoetry", POETRY_VIRTUALENVS_CREATE: "false", POETRY_NO_INTERACTION: "1" })} ${cmd(toolBin("poetry"), "sync", "--no-ansi", "--only", only, ...(o.extras.length ? ["--extras", o.extras.join(" ")] : []))}`,
     );
   }
   return script(
     ...shared, `cd ${cmd(p.source)}`,
-    `[ -x ${cmd(`${p.venv}/bin/python`)} ] || runuser -u ${cmd(p.user)} -- python3 -m venv -- ${cmd(p.venv)}`,
+    `[ -x ${cmd(`${p.venv}/bin/python`)} ] || ${asApp(p, {})} python3 -m venv -- ${cmd(p.venv)}`,
     `${asApp(p, { PIP_CACHE_DIR: "/var/cache/pip", PIP_DISABLE_PIP_VERSION_CHECK: "1" })} ${cmd(`${p.venv}/bin/pip`, "install", "--quiet", "--progress-bar", "off", ...(project.requireHashes ? ["--require-hashes"] : []), "-r", project.requirementsFile!)}`,
   );
 }

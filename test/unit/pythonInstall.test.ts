@@ -1,0 +1,255 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { PythonProject } from "../../config/pythonProject.ts";
+import { appPaths } from "../../components/paths.ts";
+import {
+  checkScript,
+  installScript,
+  POETRY_VERSION,
+  toolBin,
+  TOOLS_DIR,
+  UV_VERSION,
+  type InstallOptions,
+  type InstallPaths,
+} from "../../lib/pythonInstall.ts";
+
+// Golden files: test/unit/golden/install-<method>.txt. Regenerate with
+//   UPDATE_GOLDEN=1 vitest run test/unit/pythonInstall.test.ts
+// and review the diff before committing.
+const GOLDEN_DIR = fileURLToPath(new URL("./golden/", import.meta.url));
+const UPDATE = process.env.UPDATE_GOLDEN === "1";
+
+function expectGolden(name: string, out: string): void {
+  const file = join(GOLDEN_DIR, `${name}.txt`);
+  if (UPDATE) {
+    mkdirSync(GOLDEN_DIR, { recursive: true });
+    writeFileSync(file, out);
+  }
+  if (!existsSync(file)) {
+    throw new Error(
+      `golden file test/unit/golden/${name}.txt is missing; create it with ` +
+        "`UPDATE_GOLDEN=1 vitest run test/unit/pythonInstall.test.ts` and review it",
+    );
+  }
+  expect(out).toBe(readFileSync(file, "utf8"));
+}
+
+/** bash's verdict on a script's syntax: "" when it parses, else its error. */
+function bashSyntaxErrors(body: string): string {
+  const r = spawnSync("bash", ["-n"], { input: body, encoding: "utf8" });
+  return r.status === 0 ? "" : r.stderr || `exit ${r.status}`;
+}
+
+/**
+ * The argv a script line hands to `runuser` (or `cd`), as bash parses it: the line runs
+ * with both replaced by functions that print their arguments, so nothing is executed.
+ */
+function argvOf(line: string): string[] {
+  const out = execFileSync("bash", ["-c", `runuser() { printf '%s\\0' "$@"; }\ncd() { printf '%s\\0' "$@"; }\n${line}`], { encoding: "utf8" });
+  return out.split("\0").slice(0, -1);
+}
+
+function lines(s: string): string[] {
+  return s.trimEnd().split("\n");
+}
+
+const shop = appPaths("shop");
+const PATHS: InstallPaths = { user: "shop", home: shop.root, source: shop.source, venv: shop.venv };
+const NONE: InstallOptions = { groups: [], extras: [] };
+const OPTIONS: InstallOptions = { groups: ["prod"], extras: ["postgres", "redis"] };
+
+const UV: PythonProject = { method: "uv", reason: "uv.lock found", requireHashes: false };
+const POETRY: PythonProject = { method: "poetry", reason: "poetry.lock found", requireHashes: false };
+const PIP: PythonProject = { method: "pip", reason: "requirements.txt found", requirementsFile: "requirements.txt", requireHashes: false };
+const PIP_HASHED: PythonProject = { ...PIP, requireHashes: true };
+
+// Values with spaces, quotes and shell syntax, where a user can put them.
+const ODD_PATHS: InstallPaths = {
+  user: "shop",
+  home: "/srv/my shop",
+  source: "/srv/my shop/it's source",
+  venv: "/nonexistent/my shop/venv $HOME",
+};
+const ODD_OPTIONS: InstallOptions = { groups: ["web", "a b", "it's"], extras: ["postgres", "x;rm -rf /"] };
+const ODD_PIP: PythonProject = { ...PIP_HASHED, requirementsFile: "reqs/it's prod.txt" };
+
+describe("installScript golden files", () => {
+  it("uv", () => expectGolden("install-uv", installScript(UV, PATHS, OPTIONS)));
+  it("poetry", () => expectGolden("install-poetry", installScript(POETRY, PATHS, OPTIONS)));
+  it("pip with hashes", () => expectGolden("install-pip", installScript(PIP_HASHED, PATHS, NONE)));
+});
+
+describe("installScript: uv", () => {
+  const s = installScript(UV, PATHS, OPTIONS);
+
+  it("pins uv, in its own virtualenv, reinstalled only when the version differs", () => {
+    expect(UV_VERSION).toBe("0.13.9");
+    expect(toolBin("uv")).toBe(`/opt/django-fleet/uv-${UV_VERSION}/bin/uv`);
+    expect(lines(s).slice(0, 7)).toEqual([
+      "install -d -m 1777 /var/cache/pip /var/cache/uv /var/cache/pypoetry",
+      `install -d -m 0755 ${TOOLS_DIR}`,
+      `if ! /opt/django-fleet/uv-${UV_VERSION}/bin/uv --version 2>/dev/null | grep -qF -- ${UV_VERSION}; then`,
+      `  rm -rf -- /opt/django-fleet/uv-${UV_VERSION}`,
+      `  python3 -m venv -- /opt/django-fleet/uv-${UV_VERSION}`,
+      `  PIP_CACHE_DIR=/var/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/uv-${UV_VERSION}/bin/pip install --quiet --progress-bar off -- uv==${UV_VERSION}`,
+      "fi",
+    ]);
+  });
+
+  it("syncs from the lock file as the app user, with the host's python3 and no downloads", () => {
+    expect(argvOf(lines(s).at(-1)!)).toEqual([
+      "-u", "shop", "--", "env", "-i",
+      "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
+      "UV_CACHE_DIR=/var/cache/uv", "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON=/usr/bin/python3",
+      "UV_PROJECT_ENVIRONMENT=/srv/shop/venv", "UV_LINK_MODE=copy", "UV_NO_PROGRESS=1",
+      `/opt/django-fleet/uv-${UV_VERSION}/bin/uv`, "sync", "--frozen", "--no-dev",
+      "--group", "prod", "--extra", "postgres", "--extra", "redis",
+    ]);
+  });
+
+  it("runs the sync in the checkout", () => {
+    expect(lines(s).at(-2)).toBe("cd /srv/shop/source");
+  });
+
+  it("without groups or extras syncs only the main dependencies", () => {
+    expect(lines(installScript(UV, PATHS, NONE)).at(-1)).toMatch(/ \/opt\/django-fleet\/uv-0\.13\.9\/bin\/uv sync --frozen --no-dev$/);
+  });
+
+  it("never installs Poetry nor makes a virtualenv with pip", () => {
+    expect(s).not.toContain("poetry==");
+    expect(s).not.toContain("/srv/shop/venv/bin/pip");
+    expect(s).not.toContain("-m venv -- /srv/shop/venv");
+  });
+
+  it("quotes every user value", () => {
+    const odd = installScript(UV, ODD_PATHS, ODD_OPTIONS);
+    expect(lines(odd).at(-2)).toBe("cd '/srv/my shop/it'\\''s source'");
+    expect(argvOf(lines(odd).at(-2)!)).toEqual(["/srv/my shop/it's source"]);
+    expect(lines(odd).at(-1)).toContain("--group web --group 'a b' --group 'it'\\''s' --extra postgres --extra 'x;rm -rf /'");
+    expect(lines(odd).at(-1)).toContain("'HOME=/srv/my shop'");
+    expect(lines(odd).at(-1)).toContain("'UV_PROJECT_ENVIRONMENT=/nonexistent/my shop/venv $HOME'");
+    expect(argvOf(lines(odd).at(-1)!)).toEqual([
+      "-u", "shop", "--", "env", "-i",
+      "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin",
+      "UV_CACHE_DIR=/var/cache/uv", "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON=/usr/bin/python3",
+      "UV_PROJECT_ENVIRONMENT=/nonexistent/my shop/venv $HOME", "UV_LINK_MODE=copy", "UV_NO_PROGRESS=1",
+      `/opt/django-fleet/uv-${UV_VERSION}/bin/uv`, "sync", "--frozen", "--no-dev",
+      "--group", "web", "--group", "a b", "--group", "it's", "--extra", "postgres", "--extra", "x;rm -rf /",
+    ]);
+  });
+});
+
+describe("installScript: poetry", () => {
+  const s = installScript(POETRY, PATHS, OPTIONS);
+
+  it("pins Poetry in its own virtualenv", () => {
+    expect(POETRY_VERSION).toBe("2.5.1");
+    expect(s).toContain(`  PIP_CACHE_DIR=/var/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/poetry-${POETRY_VERSION}/bin/pip install --quiet --progress-bar off -- poetry==${POETRY_VERSION}\n`);
+    expect(s).not.toContain("uv==");
+  });
+
+  it("makes the app's virtualenv as the app user when it has no python", () => {
+    expect(argvOf(installScript(POETRY, ODD_PATHS, OPTIONS).split("\n").at(-3)!))
+      .toEqual(["-u", "shop", "--", "env", "-i", "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin", "python3", "-m", "venv", "--", "/nonexistent/my shop/venv $HOME"]);
+  });
+
+  it("syncs main plus the groups, with the extras, into that virtualenv", () => {
+    expect(argvOf(lines(s).at(-1)!)).toEqual([
+      "-u", "shop", "--", "env", "-i",
+      "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
+      "VIRTUAL_ENV=/srv/shop/venv", "POETRY_CACHE_DIR=/var/cache/pypoetry", "POETRY_VIRTUALENVS_CREATE=false", "POETRY_NO_INTERACTION=1",
+      `/opt/django-fleet/poetry-${POETRY_VERSION}/bin/poetry`, "sync", "--no-ansi", "--only", "main,prod", "--extras", "postgres redis",
+    ]);
+  });
+
+  it("without groups or extras installs only main", () => {
+    expect(lines(installScript(POETRY, PATHS, NONE)).at(-1)).toMatch(/\/bin\/poetry sync --no-ansi --only main$/);
+  });
+
+  it("quotes every user value", () => {
+    const odd = installScript(POETRY, ODD_PATHS, ODD_OPTIONS);
+    expect(argvOf(lines(odd).at(-1)!).slice(-6)).toEqual(["sync", "--no-ansi", "--only", "main,web,a b,it's", "--extras", "postgres x;rm -rf /"]);
+  });
+});
+
+describe("installScript: pip", () => {
+  it("installs the requirements file as the app user, without --require-hashes when it has no hashes", () => {
+    expect(argvOf(lines(installScript(PIP, PATHS, NONE)).at(-1)!)).toEqual([
+      "-u", "shop", "--", "env", "-i",
+      "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
+      "PIP_CACHE_DIR=/var/cache/pip", "PIP_DISABLE_PIP_VERSION_CHECK=1",
+      "/srv/shop/venv/bin/pip", "install", "--quiet", "--progress-bar", "off", "-r", "requirements.txt",
+    ]);
+  });
+
+  it("adds --require-hashes when the file pins hashes", () => {
+    expect(argvOf(lines(installScript(PIP_HASHED, PATHS, NONE)).at(-1)!).slice(-8))
+      .toEqual(["/srv/shop/venv/bin/pip", "install", "--quiet", "--progress-bar", "off", "--require-hashes", "-r", "requirements.txt"]);
+    expect(installScript(PIP_HASHED, PATHS, NONE)).toContain(" --require-hashes -r requirements.txt\n");
+    expect(installScript(PIP, PATHS, NONE)).not.toContain("--require-hashes");
+  });
+
+  it("installs no tool and ignores groups and extras", () => {
+    const s = installScript(PIP, PATHS, OPTIONS);
+    expect(s).toBe(installScript(PIP, PATHS, NONE));
+    expect(s).not.toContain(TOOLS_DIR + "/");
+  });
+
+  it("makes the virtualenv as the app user when it has no python", () => {
+    expect(lines(installScript(PIP, PATHS, NONE)).at(-2)).toBe("[ -x /srv/shop/venv/bin/python ] || runuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin python3 -m venv -- /srv/shop/venv");
+  });
+
+  it("quotes every user value", () => {
+    const odd = installScript(ODD_PIP, ODD_PATHS, NONE);
+    expect(lines(odd).at(-1)).toMatch(/ -r 'reqs\/it'\\''s prod\.txt'$/);
+    expect(argvOf(lines(odd).at(-1)!)).toEqual([
+      "-u", "shop", "--", "env", "-i",
+      "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin",
+      "PIP_CACHE_DIR=/var/cache/pip", "PIP_DISABLE_PIP_VERSION_CHECK=1",
+      "/nonexistent/my shop/venv $HOME/bin/pip", "install", "--quiet", "--progress-bar", "off", "--require-hashes", "-r", "reqs/it's prod.txt",
+    ]);
+    expect(argvOf(lines(odd).at(-2)!)).toEqual(["-u", "shop", "--", "env", "-i", "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin", "python3", "-m", "venv", "--", "/nonexistent/my shop/venv $HOME"]);
+  });
+});
+
+describe("checkScript", () => {
+  it("uv checks the environment with uv pip check, as the app user", () => {
+    const s = checkScript(UV, PATHS);
+    expect(s).toBe(
+      "runuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin UV_CACHE_DIR=/var/cache/uv UV_PYTHON_DOWNLOADS=never " +
+        "UV_PYTHON=/usr/bin/python3 UV_PROJECT_ENVIRONMENT=/srv/shop/venv UV_LINK_MODE=copy UV_NO_PROGRESS=1 " +
+        `/opt/django-fleet/uv-${UV_VERSION}/bin/uv pip check --quiet --python /srv/shop/venv/bin/python >/dev/null\n`,
+    );
+  });
+  it("Poetry checks with the virtualenv's pip", () => {
+    expect(checkScript(POETRY, PATHS)).toBe("/srv/shop/venv/bin/python -m pip check >/dev/null\n");
+  });
+  it("pip checks with the virtualenv's pip", () => {
+    expect(checkScript(PIP, PATHS)).toBe("/srv/shop/venv/bin/python -m pip check >/dev/null\n");
+  });
+  it("quotes the virtualenv path", () => {
+    expect(checkScript(PIP, ODD_PATHS)).toBe("'/nonexistent/my shop/venv $HOME/bin/python' -m pip check >/dev/null\n");
+    expect(argvOf(checkScript(UV, ODD_PATHS).replace(/ >\/dev\/null\n$/, "")).slice(-5)).toEqual(["pip", "check", "--quiet", "--python", "/nonexistent/my shop/venv $HOME/bin/python"]);
+  });
+});
+
+describe("every script is valid bash", () => {
+  const projects: Array<[string, PythonProject]> = [["uv", UV], ["poetry", POETRY], ["pip", PIP], ["pip with hashes", PIP_HASHED], ["pip, odd file name", ODD_PIP]];
+  for (const [name, project] of projects) {
+    for (const [which, paths, options] of [["plain", PATHS, NONE], ["with groups and extras", PATHS, OPTIONS], ["odd values", ODD_PATHS, ODD_OPTIONS]] as const) {
+      it(`${name} install script, ${which}`, () => {
+        expect(bashSyntaxErrors(installScript(project, paths, options))).toBe("");
+      });
+    }
+    it(`${name} check script`, () => {
+      expect(bashSyntaxErrors(checkScript(project, PATHS))).toBe("");
+      expect(bashSyntaxErrors(checkScript(project, ODD_PATHS))).toBe("");
+    });
+  }
+  it("the syntax check can fail", () => {
+    expect(bashSyntaxErrors("if true; then\n")).not.toBe("");
+  });
+});
