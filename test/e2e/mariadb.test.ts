@@ -1,10 +1,12 @@
 /**
  * End to end, the second engine and the second broker: MariaDB with binlog replication
- * to a replica, and Redis as the Celery broker, on two freshly booted Debian 12 servers.
+ * to a replica, and Redis as the Celery broker, on two freshly booted Debian 12 servers
+ * (the older supported release: its PostgreSQL-free paths and Python 3.11). First, a
+ * project that needs Python >= 3.12 is refused there before anything changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stateText, type TestStack } from "../helpers/pulumi.ts";
-import { changes } from "../helpers/steps.ts";
+import { changes, stepRecorder } from "../helpers/steps.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const config = {
@@ -30,8 +32,25 @@ describe("MariaDB with a binlog replica, Redis broker, on two real servers", () 
   let output = "";
   const log = (s: string) => { output += s; };
 
-  beforeAll(async () => ({ fleet, t } = await startRealStack(["maria1", "maria2"], "e2e-mariadb", config)), 600_000);
+  beforeAll(async () => ({ fleet, t } = await startRealStack(["maria1@bookworm", "maria2@bookworm"], "e2e-mariadb", config)), 600_000);
   afterAll(() => stopRealStack(fleet, t, log), 600_000);
+
+  it("a project that requires Python >= 3.12 is refused on Debian 12 before any change", async () => {
+    await t.stack.setConfig("django-fleet:app", { value: JSON.stringify({
+      name: "shop", repo: "git://198.18.0.1/fleetuv.git", ref: "main",
+      settingsModule: "config.settings", wsgiModule: "config.wsgi:application",
+    }) });
+    const rec = stepRecorder();
+    const started = Date.now();
+    const err = await t.stack.up({ onEvent: rec.onEvent, onOutput: log }).then(() => "", (e: Error) => e.message);
+    console.log(`requires-python refusal: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(err).toContain('requires Python ">=3.12" (pyproject.toml [project] requires-python), but host "maria1" runs Debian 12 (bookworm) with Python 3.11.2; nothing was installed');
+    expect(err).toContain("Fix: run the app on hosts with Debian 13 (trixie), Python 3.13.5");
+    expect(rec.steps).toEqual([]);
+    // Nothing reached the servers: no app user, no packages beyond the base system.
+    expect(await fleet.ssh("maria1", "id shop >/dev/null 2>&1 && echo user || echo none; ls /srv; dpkg -l mariadb-server 2>/dev/null | grep -c ^ii || true")).toBe("none\n0\n");
+    await t.stack.setAllConfig(config);
+  }, 300_000);
 
   it("up deploys the app on MariaDB", async () => {
     const started = Date.now();

@@ -12,38 +12,90 @@ import { ROOT, testStack, type TestStack } from "./pulumi.ts";
 
 export const INVENTORY = "/run/django-fleet-testhosts/hosts.json";
 
+/** Debian suites scripts/testhosts can boot: trixie (13, its default) and bookworm (12). */
+export type TestSuite = "trixie" | "bookworm";
+export const TEST_SUITES: readonly TestSuite[] = ["trixie", "bookworm"];
+
+export interface BootOptions {
+  /**
+   * Suite of every host named without `@suite` (`bootFleet(["app13", "old@bookworm"])`
+   * mixes suites). Unset: DJANGO_FLEET_TESTHOSTS_SUITE if set, else trixie.
+   */
+  readonly suite?: TestSuite;
+}
+
+/** "old@bookworm" -> "old": the host's name in the inventory, hostname and /etc/hosts. */
+export function hostName(spec: string): string {
+  const at = spec.indexOf("@");
+  return at < 0 ? spec : spec.slice(0, at);
+}
+
+/** scripts/testhosts's `up` arguments for these hosts. */
+export function upArgs(names: readonly string[], options: BootOptions = {}): string[] {
+  for (const n of names) {
+    const suite = n.includes("@") ? n.slice(n.indexOf("@") + 1) : undefined;
+    if (suite !== undefined && !TEST_SUITES.includes(suite as TestSuite)) throw new Error(`test host ${n}: unknown suite "${suite}" (known: ${TEST_SUITES.join(", ")})`);
+  }
+  if (options.suite !== undefined && !TEST_SUITES.includes(options.suite)) throw new Error(`unknown test suite "${options.suite}" (known: ${TEST_SUITES.join(", ")})`);
+  return ["up", ...(options.suite ? ["--suite", options.suite] : []), ...names];
+}
+
+/** hosts.json as scripts/testhosts writes it: the inventory plus each host's suite. */
+export interface TestInventory extends Inventory {
+  readonly hosts: ReadonlyArray<Inventory["hosts"][number] & { suite?: TestSuite }>;
+}
+
 function sh(script: string, args: string[]): string {
   return execFileSync(join(ROOT, "scripts", script), args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 900_000 });
 }
 
 export interface Fleet {
-  readonly inventory: Inventory;
+  readonly inventory: TestInventory;
   readonly gitRoot: string;
   /** The commit scripts/publish-example made of examples/app. */
   readonly commit: string;
+  /** `name` may carry the `@suite` it was booted with. */
   connection(name: string): Connection;
+  /** The Debian suite host `name` runs. */
+  suite(name: string): TestSuite;
   /** Runs a bash script on a host as root; returns stdout. */
   ssh(name: string, script: string): Promise<string>;
   down(): void;
 }
 
-/** Boots exactly these hosts (taking over the test bridge) and serves examples/app. */
-export function bootFleet(names: string[]): Fleet {
+/**
+ * Boots exactly these hosts (taking over the test bridge) and serves examples/app.
+ * A name may end in `@trixie` or `@bookworm` to pick that host's suite; `options.suite`
+ * picks it for the others (default trixie). Inventory names never carry the suffix.
+ */
+export function bootFleet(names: string[], options: BootOptions = {}): Fleet {
+  const args = upArgs(names, options);
   sh("gitserve", ["down"]);
   sh("testhosts", ["down"]);
-  sh("testhosts", ["up", ...names]);
+  sh("testhosts", args);
   const gitRoot = mkdtempSync(join(tmpdir(), "fleet-git-"));
   const commit = sh("publish-example", [gitRoot]).trim();
+  // The second example (examples/uvapp) is served beside it, as fleetuv.git.
+  sh("publish-example", [gitRoot, "uvapp"]);
   sh("gitserve", ["up", gitRoot]);
-  const inventory = JSON.parse(readFileSync(INVENTORY, "utf8")) as Inventory;
+  const inventory = JSON.parse(readFileSync(INVENTORY, "utf8")) as TestInventory;
   const key = readFileSync(inventory.privateKeyPath!, "utf8");
-  const connection = (name: string): Connection => {
-    const h = inventory.hosts.find((x) => x.name === name);
+  const host = (name: string) => {
+    const h = inventory.hosts.find((x) => x.name === hostName(name));
     if (!h) throw new Error(`no test host ${name}`);
+    return h;
+  };
+  const connection = (name: string): Connection => {
+    const h = host(name);
     return { host: h.address, user: "root", hostKey: h.hostKey, privateKey: key };
   };
   return {
     inventory, gitRoot, commit, connection,
+    suite(name) {
+      const s = host(name).suite;
+      if (!s) throw new Error(`${INVENTORY} records no suite for ${name} (scripts/testhosts too old?)`);
+      return s;
+    },
     async ssh(name, script) {
       return (await run(connection(name), script, { step: "test command" })).stdout;
     },
@@ -55,9 +107,9 @@ export function bootFleet(names: string[]): Fleet {
   };
 }
 
-/** Boots exactly these hosts and a throwaway stack of the program set to `config`. */
-export async function startRealStack(names: string[], stackName: string, config: Record<string, { value: string }>): Promise<{ fleet: Fleet; t: TestStack }> {
-  const fleet = bootFleet(names);
+/** Boots exactly these hosts (see bootFleet) and a throwaway stack of the program set to `config`. */
+export async function startRealStack(names: string[], stackName: string, config: Record<string, { value: string }>, options: BootOptions = {}): Promise<{ fleet: Fleet; t: TestStack }> {
+  const fleet = bootFleet(names, options);
   const t = await testStack(ROOT, stackName);
   await t.stack.setAllConfig(config);
   return { fleet, t };
