@@ -285,6 +285,29 @@ describe("dev stack: one host with every role", () => {
     expect(lines).toContain('bind = "127.0.0.1:8000"');
   });
 
+  it("nginx serves static and media from the folders the project's settings name", () => {
+    const site = text(run.one(T.file, "lb-site").inputs.content);
+    expect(site).toContain("    location /static/ {\n        alias /srv/fleetdemo/source/staticfiles/;");
+    expect(site).toContain("    location /media/ {\n        alias /srv/fleetdemo/source/media/;");
+    const probe = run.one(T.probe, "fleet-dev-fleetdemo-settings");
+    expect(text(probe.inputs.probe)).toContain("systemd-run --quiet --wait --pipe --collect -p User=fleetdemo");
+    expect(plain(probe.inputs.triggers)).toMatchObject({ commit });
+    const collect = run.one(T.script, "fleet-dev-fleetdemo-collectstatic");
+    expect(text(collect.inputs.check)).toContain("ls -A -- /srv/fleetdemo/source/staticfiles");
+  });
+
+  it("the packages step is guarded by the host's release, which is a trigger shown in previews", () => {
+    const pkgs = run.one(T.script, "fleet-dev-packages");
+    expect(plain(pkgs.inputs.triggers)).toMatchObject({ release: "Debian 12 (bookworm)" });
+    expect(text(pkgs.inputs.create)).toMatch(/^\. \/etc\/os-release\nif \[ "\$\{ID:-\}" != debian \] \|\| \[ "\$\{VERSION_ID:-\}" != 12 \]; then/);
+  });
+
+  it("the virtualenv step uses pip for a repository with only requirements.txt", () => {
+    const venv = run.one(T.script, "fleet-dev-fleetdemo-virtualenv");
+    expect(text(venv.inputs.create)).toContain("/srv/fleetdemo/venv/bin/pip install --quiet --progress-bar off -r requirements.txt");
+    expect(plain(venv.inputs.triggers)).toEqual({ commit, method: "pip", requirements: "requirements.txt" });
+  });
+
   it("the nginx upstream is 127.0.0.1:8000 on a single host", () => {
     const site = text(run.one(T.file, "lb-site").inputs.content);
     expect(run.one(T.file, "lb-site").inputs.path).toBe("/etc/nginx/sites-enabled/fleetdemo.conf");
@@ -533,6 +556,15 @@ describe("invalid config: refused before any resource is registered", () => {
     ["the private key cannot be read", () => ({ ...devConfig(), inventoryFile: undefined, sshPrivateKeyPath: join(dir, "no-such-key"),
       hosts: [{ name: "fleet-dev", address: "10.0.0.1", hostKey: HOST_KEY, roles: ALL_ROLES, os: "debian12" }] }), () => [
       `sshPrivateKeyPath: cannot read the SSH private key ${join(dir, "no-such-key")}. Fix: point it at a readable key file`,
+    ]],
+    ["an app package name that is not a Debian package name", () => ({ ...devConfig(), app: app({ packages: ["libpq-dev; rm -rf /"] }) }), () => [
+      'app.packages[0]: must be a Debian package name (lower-case letters, digits, + - .), got "libpq-dev; rm -rf /". Fix: `pulumi config set --path \'app.packages[0]\' <value>`',
+    ]],
+    ["a host pinned to a release django-fleet does not support", () => ({ ...devConfig(), hosts: [{ name: "fleet-dev", roles: ALL_ROLES, os: "debian11" }] }), () => [
+      'hosts[0].os: Invalid option: expected one of "debian12"|"debian13", got "debian11". Fix: `pulumi config set --path \'hosts[0].os\' <value>`',
+    ]],
+    ["the requirements file named is not in the repository", () => ({ ...devConfig(), app: app({ requirementsFile: "requirements/prod.txt" }) }), () => [
+      'app.requirementsFile: "requirements/prod.txt" is not in the repository. Fix: `pulumi config set --path app.requirementsFile <path>` (relative to the repository root)',
     ]],
   ];
   for (const [name, config, problems] of cases) {
