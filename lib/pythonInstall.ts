@@ -62,6 +62,9 @@ function uvEnv(p: InstallPaths): Record<string, string> {
   return {
     UV_CACHE_DIR: "/var/cache/uv", UV_PYTHON_DOWNLOADS: "never", UV_PYTHON: "/usr/bin/python3",
     UV_PROJECT_ENVIRONMENT: p.venv, UV_LINK_MODE: "copy", UV_NO_PROGRESS: "1",
+    // The host's CA store, as pip uses it: a server behind a TLS-inspecting proxy trusts
+    // that proxy there, not in uv's built-in roots.
+    UV_SYSTEM_CERTS: "1",
   };
 }
 
@@ -84,7 +87,7 @@ export function installScript(project: PythonProject, p: InstallPaths, o: Instal
       ...shared, ...installTool("poetry"), `cd ${cmd(p.source)}`,
       `[ -x ${cmd(`${p.venv}/bin/python`)} ] || ${asApp(p, {})} python3 -m venv -- ${cmd(p.venv)}`,
       // Poetry installs into the virtualenv named by VIRTUAL_ENV.
-      `${asApp(p, { VIRTUAL_ENV: p.venv, POETRY_CACHE_DIR: "/var/cache/pypoetry", POETRY_VIRTUALENVS_CREATE: "false", POETRY_NO_INTERACTION: "1" })} ${cmd(toolBin("poetry"), "sync", "--no-ansi", "--only", only, ...(o.extras.length ? ["--extras", o.extras.join(" ")] : []))}`,
+      `${asApp(p, { VIRTUAL_ENV: p.venv, POETRY_CACHE_DIR: "/var/cache/pypoetry", POETRY_VIRTUALENVS_CREATE: "false", POETRY_NO_INTERACTION: "1", REQUESTS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt" })} ${cmd(toolBin("poetry"), "sync", "--no-ansi", "--only", only, ...(o.extras.length ? ["--extras", o.extras.join(" ")] : []))}`,
     );
   }
   return script(

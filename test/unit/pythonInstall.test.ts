@@ -104,7 +104,7 @@ describe("installScript: uv", () => {
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
       "UV_CACHE_DIR=/var/cache/uv", "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON=/usr/bin/python3",
-      "UV_PROJECT_ENVIRONMENT=/srv/shop/venv", "UV_LINK_MODE=copy", "UV_NO_PROGRESS=1",
+      "UV_PROJECT_ENVIRONMENT=/srv/shop/venv", "UV_LINK_MODE=copy", "UV_NO_PROGRESS=1", "UV_SYSTEM_CERTS=1",
       `/opt/django-fleet/uv-${UV_VERSION}/bin/uv`, "sync", "--frozen", "--no-dev",
       "--group", "prod", "--extra", "postgres", "--extra", "redis",
     ]);
@@ -135,7 +135,7 @@ describe("installScript: uv", () => {
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin",
       "UV_CACHE_DIR=/var/cache/uv", "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON=/usr/bin/python3",
-      "UV_PROJECT_ENVIRONMENT=/nonexistent/my shop/venv $HOME", "UV_LINK_MODE=copy", "UV_NO_PROGRESS=1",
+      "UV_PROJECT_ENVIRONMENT=/nonexistent/my shop/venv $HOME", "UV_LINK_MODE=copy", "UV_NO_PROGRESS=1", "UV_SYSTEM_CERTS=1",
       `/opt/django-fleet/uv-${UV_VERSION}/bin/uv`, "sync", "--frozen", "--no-dev",
       "--group", "web", "--group", "a b", "--group", "it's", "--extra", "postgres", "--extra", "x;rm -rf /",
     ]);
@@ -160,7 +160,7 @@ describe("installScript: poetry", () => {
     expect(argvOf(lines(s).at(-1)!)).toEqual([
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
-      "VIRTUAL_ENV=/srv/shop/venv", "POETRY_CACHE_DIR=/var/cache/pypoetry", "POETRY_VIRTUALENVS_CREATE=false", "POETRY_NO_INTERACTION=1",
+      "VIRTUAL_ENV=/srv/shop/venv", "POETRY_CACHE_DIR=/var/cache/pypoetry", "POETRY_VIRTUALENVS_CREATE=false", "POETRY_NO_INTERACTION=1", "REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt",
       `/opt/django-fleet/poetry-${POETRY_VERSION}/bin/poetry`, "sync", "--no-ansi", "--only", "main,prod", "--extras", "postgres redis",
     ]);
   });
@@ -220,7 +220,7 @@ describe("checkScript", () => {
     const s = checkScript(UV, PATHS);
     expect(s).toBe(
       "runuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin UV_CACHE_DIR=/var/cache/uv UV_PYTHON_DOWNLOADS=never " +
-        "UV_PYTHON=/usr/bin/python3 UV_PROJECT_ENVIRONMENT=/srv/shop/venv UV_LINK_MODE=copy UV_NO_PROGRESS=1 " +
+        "UV_PYTHON=/usr/bin/python3 UV_PROJECT_ENVIRONMENT=/srv/shop/venv UV_LINK_MODE=copy UV_NO_PROGRESS=1 UV_SYSTEM_CERTS=1 " +
         `/opt/django-fleet/uv-${UV_VERSION}/bin/uv pip check --quiet --python /srv/shop/venv/bin/python >/dev/null\n`,
     );
   });
