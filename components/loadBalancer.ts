@@ -42,7 +42,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     let tls: { certificatePath: string; keyPath: string } | undefined;
     if (lb.tls === "selfSigned") {
       tls = { certificatePath: `/etc/nginx/ssl/${app}.crt`, keyPath: `/etc/nginx/ssl/${app}.key` };
-      const cn = lb.serverName === "_" ? h.plan.address : lb.serverName;
+      const cn = lb.serverName.split(/\s+/).find((n) => n && n !== "_" && !n.includes("*")) ?? h.plan.address;
       const san = /^[\d.]+$/.test(cn) ? `IP:${cn}` : `DNS:${cn}`;
       const cert = new RemoteScript(`${name}-selfsigned-cert`, {
         connection: h.connection,
@@ -93,7 +93,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [siteFile, noDefault, ...args.after] });
 
     const scheme = tls ? "https" : "http";
-    const hostName = lb.serverName === "_" ? h.plan.address : lb.serverName;
+    // The first of the server names is the site's own.
+    const first = lb.serverName.split(/\s+/).find((n) => n && n !== "_" && !n.includes("*"));
+    const hostName = first ?? h.plan.address;
     this.url = `${scheme}://${hostName}/`;
     this.registerOutputs({ url: this.url });
   }

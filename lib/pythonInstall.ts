@@ -102,7 +102,8 @@ export function checkScript(project: PythonProject, p: InstallPaths): string {
   const python = `${p.venv}/bin/python`;
   if (project.method === "uv") {
     // uv keeps no pip in the environments it makes; it checks them itself.
-    return script(`${asApp(p, uvEnv(p))} ${cmd(toolBin("uv"), "pip", "check", "--quiet", "--python", python)} >/dev/null`);
+    // From the project folder: uv reads uv.toml in the working directory (root's is unreadable).
+    return script(`cd ${cmd(p.source)}`, `${asApp(p, uvEnv(p))} ${cmd(toolBin("uv"), "pip", "check", "--quiet", "--python", python)} >/dev/null`);
   }
   return script(`${cmd(python)} -m pip check >/dev/null`);
 }

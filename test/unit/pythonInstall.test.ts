@@ -219,7 +219,7 @@ describe("checkScript", () => {
   it("uv checks the environment with uv pip check, as the app user", () => {
     const s = checkScript(UV, PATHS);
     expect(s).toBe(
-      "runuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin UV_CACHE_DIR=/var/cache/uv UV_PYTHON_DOWNLOADS=never " +
+      "cd /srv/shop/source\nrunuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin UV_CACHE_DIR=/var/cache/uv UV_PYTHON_DOWNLOADS=never " +
         "UV_PYTHON=/usr/bin/python3 UV_PROJECT_ENVIRONMENT=/srv/shop/venv UV_LINK_MODE=copy UV_NO_PROGRESS=1 UV_SYSTEM_CERTS=1 " +
         `/opt/django-fleet/uv-${UV_VERSION}/bin/uv pip check --quiet --python /srv/shop/venv/bin/python >/dev/null\n`,
     );
