@@ -27,7 +27,13 @@ export function readInventory(path: string): Inventory {
   } catch {
     throw new ConfigError([`inventoryFile: cannot read ${path}. Fix: correct the path (for local test servers, run \`scripts/testhosts up\` first)`]);
   }
-  const parsed = inventorySchema.safeParse(JSON.parse(raw));
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new ConfigError([`inventoryFile: ${path} is not JSON (${e instanceof Error ? e.message : String(e)}). Fix: see README "Using your own servers" for the format, or point inventoryFile at the file scripts/testhosts writes`]);
+  }
+  const parsed = inventorySchema.safeParse(json);
   if (!parsed.success) {
     throw new ConfigError([`inventoryFile: ${path} is not an inventory (${parsed.error.issues[0]?.message}). Fix: see README "Inventory"`]);
   }
@@ -35,9 +41,15 @@ export function readInventory(path: string): Inventory {
 }
 
 export function readPrivateKey(path: string): string {
+  let key: string;
   try {
-    return readFileSync(expand(path), "utf8");
+    key = readFileSync(expand(path), "utf8");
   } catch {
     throw new ConfigError([`sshPrivateKeyPath: cannot read the SSH private key ${path}. Fix: point it at a readable key file`]);
   }
+  // A public key (the .pub beside it) fails much later as "ssh could not connect".
+  if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/m.test(key)) {
+    throw new ConfigError([`sshPrivateKeyPath: ${path} is not a private key (no "-----BEGIN ... PRIVATE KEY-----" line${/^(ssh-|ecdsa-)/.test(key) ? "; it is a public key" : ""}). Fix: point it at the private half, e.g. ~/.ssh/id_ed25519 rather than ~/.ssh/id_ed25519.pub`]);
+  }
+  return key;
 }

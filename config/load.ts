@@ -8,17 +8,38 @@ import { stackSchema, type StackConfig } from "./schema.ts";
 
 export const NAMESPACE = "django-fleet";
 
-/** Raised for invalid config, before any resource is registered. */
+/**
+ * Raised for invalid config, before any resource is registered. Pulumi prints a RunError
+ * as its message alone: no stack trace, and no `util.inspect` of the error (which on
+ * Node 22 loops over @pulumi/pulumi's frames for a minute and 3 GB before giving up).
+ */
 export class ConfigError extends Error {
-  readonly problems: string[];
+  declare readonly problems: string[];
+  /** The marker `pulumi.RunError.isInstance` looks for (this file stays free of @pulumi/pulumi). */
+  declare readonly __pulumiRunError: boolean;
   constructor(problems: string[]) {
     super(
       `django-fleet: the stack config is invalid; nothing was changed on any server.\n`
       + problems.map((p) => `  - ${p}`).join("\n"),
     );
     this.name = "ConfigError";
-    this.problems = problems;
+    // Not enumerable: the message already lists every problem once.
+    Object.defineProperty(this, "problems", { value: problems, enumerable: false });
+    Object.defineProperty(this, "__pulumiRunError", { value: true, enumerable: false });
+    this.stack = this.message;
   }
+}
+
+/** Edit distance, for namespace typos (`django-flet:protectData`). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** Top-level keys that hold plain strings even when they look like JSON. */
@@ -44,28 +65,37 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => {
       const key = dotted([...issue.path, k]);
-      return `${key}: unknown key. Fix: remove it (\`pulumi config rm --path '${key}'\`) or correct its spelling`;
+      return `${key}: unknown key. Fix: remove it (\`npm run pulumi -- config rm --path '${key}'\`) or correct its spelling`;
     });
   }
   const key = dotted(issue.path) || "(stack)";
   const value = at(input, issue.path);
   const missing = value === undefined;
   const what = missing ? "is required" : issue.message.replace(/^Invalid input: /, "");
-  const fix = `\`pulumi config set --path '${key}' <value>\``;
+  const fix = `\`npm run pulumi -- config set --path '${key}' <value>\``;
   return [`${key}: ${what}${missing ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
 }
 
 /** Parses the raw config map. Only keys in our namespace are read. */
 export function parseConfig(raw: Record<string, string>): StackConfig {
   const input: Record<string, unknown> = {};
+  const typos: string[] = [];
   for (const [k, v] of Object.entries(raw)) {
     const [ns, ...rest] = k.split(":");
-    if (ns !== NAMESPACE) continue;
+    if (ns !== NAMESPACE) {
+      // Pulumi ignores other namespaces silently; a near miss of ours is almost surely a typo
+      // (`django-flet:protectData: true` would leave prod unprotected).
+      if (ns && distance(ns.toLowerCase(), NAMESPACE) <= 3) {
+        typos.push(`${k}: the namespace "${ns}" is not "${NAMESPACE}", so this key would be ignored. Fix: \`npm run pulumi -- config rm '${k}'\` and set it as ${NAMESPACE}:${rest.join(":")}`);
+      }
+      continue;
+    }
     const key = rest.filter((p) => p !== "config").join(":");
     if (STRING_KEYS.has(key)) { input[key] = v; continue; }
     try { input[key] = JSON.parse(v); } catch { input[key] = v; }
   }
   const result = stackSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(result.error.issues.flatMap((i) => describe(i, input)));
+  const problems = [...typos, ...(result.success ? [] : result.error.issues.flatMap((i) => describe(i, input)))];
+  if (problems.length || !result.success) throw new ConfigError(problems);
   return result.data;
 }

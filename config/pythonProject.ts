@@ -97,7 +97,7 @@ export function detectPythonProject(app: Pick<AppConfig, "install" | "requiremen
   const requirements = snap.contents.get(reqFile);
   const base = { requireHashes: false, requiresPython: requiresPython(snap) };
   const pip = (reason: string): PythonProject | string => requirements === undefined
-    ? `app.requirementsFile: ${JSON.stringify(reqFile)} is not in the repository. Fix: \`pulumi config set --path app.requirementsFile <path>\` (relative to the repository root)`
+    ? `app.requirementsFile: ${JSON.stringify(reqFile)} is not in the repository. Fix: \`npm run pulumi -- config set --path app.requirementsFile <path>\` (relative to the repository root)`
     : { ...base, method: "pip", reason, requirementsFile: reqFile, requireHashes: hasHashes(requirements) };
   const method = app.install.method;
   if (method === "uv") {

@@ -11,6 +11,33 @@ export const ROLES = ["loadBalancer", "app", "worker", "beat", "db", "dbReplica"
 export type Role = (typeof ROLES)[number];
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes, starting with a letter");
+
+/** An IPv4/IPv6 address or a DNS name: never something ssh or git could read as an option. */
+const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+const hostAddress = z.string().regex(HOST_RE, "must be an IP address or a DNS name");
+
+/** An absolute path of plain segments (what nginx and the shell take without quoting surprises). */
+const absolutePath = z.string().regex(/^\/(?:[A-Za-z0-9._@+-]+\/?)*$/, "must be an absolute path of letters, digits and ._@+- segments");
+
+/** System accounts an app must never run as (its name is the app's user). */
+export const RESERVED_USERS = new Set([
+  "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy", "www-data", "backup",
+  "list", "irc", "gnats", "nobody", "nogroup", "systemd-network", "systemd-resolve", "systemd-timesync", "messagebus",
+  "sshd", "postgres", "mysql", "redis", "rabbitmq", "memcache", "nginx", "syslog", "admin", "sudo", "adm", "staff", "users",
+  "polkitd", "tss", "uuidd", "_apt", "debian",
+]);
+
+/** Whether `key` (`TYPE BASE64`) is a well-formed SSH public key of that type (its blob names the same type). */
+export function validHostKey(key: string): boolean {
+  const [type, b64] = key.trim().split(/\s+/);
+  if (!type || !b64) return false;
+  const blob = Buffer.from(b64, "base64");
+  if (blob.toString("base64").replace(/=+$/, "") !== b64.replace(/=+$/, "") || blob.length < 4) return false;
+  const len = blob.readUInt32BE(0);
+  if (blob.subarray(4, 4 + len).toString("latin1") !== type) return false;
+  // ed25519: type, then a 32-byte key: 4 + 11 + 4 + 32 bytes.
+  return type !== "ssh-ed25519" || blob.length === 51;
+}
 const ident = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be lower-case letters, digits and underscores");
 const port = z.number().int().min(1).max(65535);
 
@@ -18,15 +45,16 @@ export const hostSchema = z.strictObject({
   /** Name of the host, unique in the stack; also its key in the inventory file. */
   name,
   /** Address to reach it over SSH. @default the inventory file's address for `name` */
-  address: z.string().min(1).optional(),
+  address: hostAddress.optional(),
   /** Address other hosts use to reach it (a private network). @default `address` */
-  privateAddress: z.string().min(1).optional(),
+  privateAddress: hostAddress.optional(),
   /** SSH port. @default the inventory's port, else 22 */
   port: port.optional(),
   /** SSH user: root, or a user with passwordless sudo. @default the inventory's user, else "root" */
-  user: z.string().min(1).optional(),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name").optional(),
   /** The host's SSH public key (`ssh-ed25519 AAAA...`), pinned. @default the inventory's */
-  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be `TYPE BASE64` as in known_hosts").optional(),
+  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be `TYPE BASE64` as in known_hosts")
+    .refine(validHostKey, "is not a valid SSH public key (copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub)").optional(),
   /** What this host does. */
   roles: z.array(z.enum(ROLES)).min(1, "needs at least one role"),
   /**
@@ -45,13 +73,16 @@ export const gunicornSchema = z.strictObject({
   maxRequests: z.number().int().min(0).default(1000),
 });
 
+const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+
 export const appSchema = z.strictObject({
   /** Short name of the app: the system user, `/srv/<name>`, unit names. */
-  name: ident,
-  /** Git URL the hosts clone the app from. */
-  repo: z.string().min(1),
+  name: ident.refine((n) => !RESERVED_USERS.has(n), "is a system account; the app runs as a user of this name, so pick the app's own (e.g. shop)"),
+  /** Git URL the hosts clone the app from: `https://`, `ssh://`, `git://`, `file://`, `user@host:path` or an absolute path. */
+  repo: z.string().regex(/^(?:(?:https?|git|ssh|file):\/\/[^\s-][^\s]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9_.-]*:[^\s]+|\/[^\s]*)$/,
+    "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path"),
   /** Branch, tag or commit to deploy. @default "main" */
-  ref: z.string().min(1).default("main"),
+  ref: z.string().regex(/^(?![-/.])(?!.*\.\.)(?!.*\/\/)(?!.*[./]$)[A-Za-z0-9._/+-]+$/, "must be a branch, tag or commit name").default("main"),
   /** Django settings module. */
   settingsModule: z.string().regex(/^[A-Za-z_][\w.]*$/, "must be a dotted Python module path"),
   /** WSGI application, `module:attribute`. */
@@ -87,19 +118,33 @@ export const appSchema = z.strictObject({
   /** Port gunicorn listens on; give each app on a host its own. @default 8000 */
   port: port.default(8000),
   /** Extra environment variables for the app (plain values; secrets belong in secret config). @default {} */
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"), z.string()).default({}),
+  env: z.record(envVar, z.string()).default({}),
   /** Names of the variables the app reads its settings from. */
   envNames: z.strictObject({
-    /** @default "DJANGO_SECRET_KEY" */ secretKey: z.string().default("DJANGO_SECRET_KEY"),
-    /** @default "DATABASE_URL" */ databaseUrl: z.string().default("DATABASE_URL"),
-    /** @default "CELERY_BROKER_URL" */ brokerUrl: z.string().default("CELERY_BROKER_URL"),
-    /** @default "DJANGO_ALLOWED_HOSTS" */ allowedHosts: z.string().default("DJANGO_ALLOWED_HOSTS"),
-    /** @default "DJANGO_STATIC_ROOT" */ staticRoot: z.string().default("DJANGO_STATIC_ROOT"),
-    /** @default "DJANGO_MEDIA_ROOT" */ mediaRoot: z.string().default("DJANGO_MEDIA_ROOT"),
-    /** @default "CACHE_URL" (set only when a cache is configured) */ cacheUrl: z.string().default("CACHE_URL"),
-  }).prefault({}),
+    /** @default "DJANGO_SECRET_KEY" */ secretKey: envVar.default("DJANGO_SECRET_KEY"),
+    /** @default "DATABASE_URL" */ databaseUrl: envVar.default("DATABASE_URL"),
+    /** @default "CELERY_BROKER_URL" */ brokerUrl: envVar.default("CELERY_BROKER_URL"),
+    /** @default "DJANGO_ALLOWED_HOSTS" */ allowedHosts: envVar.default("DJANGO_ALLOWED_HOSTS"),
+    /** @default "DJANGO_STATIC_ROOT" */ staticRoot: envVar.default("DJANGO_STATIC_ROOT"),
+    /** @default "DJANGO_MEDIA_ROOT" */ mediaRoot: envVar.default("DJANGO_MEDIA_ROOT"),
+    /** @default "CACHE_URL" (set only when a cache is configured) */ cacheUrl: envVar.default("CACHE_URL"),
+  }).prefault({}).superRefine((names, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [k, v] of Object.entries(names)) {
+      const other = seen.get(v);
+      if (other) ctx.addIssue({ code: "custom", path: [k], message: `is ${JSON.stringify(v)}, the same variable as envNames.${other}; give each its own name` });
+      else seen.set(v, k);
+    }
+    if (seen.has("DJANGO_SETTINGS_MODULE")) ctx.addIssue({ code: "custom", path: [seen.get("DJANGO_SETTINGS_MODULE")!], message: "is DJANGO_SETTINGS_MODULE, which django-fleet sets from settingsModule" });
+  }),
   /** gunicorn settings. */
   gunicorn: gunicornSchema.prefault({}),
+}).superRefine((app, ctx) => {
+  // Credentials are written after app.env and would silently win over it.
+  const n = app.envNames;
+  for (const [key, v] of [["secretKey", n.secretKey], ["databaseUrl", n.databaseUrl], ["brokerUrl", n.brokerUrl], ["cacheUrl", n.cacheUrl], ["settingsModule", "DJANGO_SETTINGS_MODULE"]] as const) {
+    if (v in app.env) ctx.addIssue({ code: "custom", path: ["env", v], message: `is set by django-fleet (${key === "settingsModule" ? "from app.settingsModule" : `envNames.${key}`}), so this value would be ignored; remove it, or rename envNames.${key}` });
+  }
 });
 
 export const databaseSchema = z.strictObject({
@@ -131,14 +176,15 @@ export const celerySchema = z.strictObject({
 });
 
 export const loadBalancerSchema = z.strictObject({
-  /** nginx server_name. @default "_" (any name) */
-  serverName: z.string().min(1).default("_"),
+  /** nginx server_name: host names (or addresses) separated by spaces. @default "_" (any name) */
+  serverName: z.string().regex(/^(?:_|(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)(?: (?:_|(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?))*$/,
+    "must be host names separated by single spaces (e.g. \"shop.example www.shop.example\"), or _").default("_"),
   /** TLS: "none" (HTTP only), "selfSigned" (dev), or "provided" with certificate paths on the host. @default "none" */
   tls: z.enum(["none", "selfSigned", "provided"]).default("none"),
   /** With tls "provided": certificate chain path on the load balancer host. */
-  certificatePath: z.string().optional(),
+  certificatePath: absolutePath.optional(),
   /** With tls "provided": private key path on the load balancer host. */
-  keyPath: z.string().optional(),
+  keyPath: absolutePath.optional(),
 });
 
 export const loggingSchema = z.strictObject({
@@ -150,9 +196,9 @@ export const loggingSchema = z.strictObject({
 
 export const stackSchema = z.strictObject({
   /** A JSON inventory ({privateKeyPath, hosts: [{name, address, hostKey, user}]}) that fills in host addresses and keys. @default none */
-  inventoryFile: z.string().optional(),
+  inventoryFile: z.string().min(1).optional(),
   /** Path of the SSH private key on the machine running Pulumi. @default the inventory's privateKeyPath */
-  sshPrivateKeyPath: z.string().optional(),
+  sshPrivateKeyPath: z.string().min(1).optional(),
   /** The servers and their roles. */
   hosts: z.array(hostSchema).min(1, "needs at least one host"),
   /** The Django app. */

@@ -6,6 +6,23 @@
 import { isIP } from "node:net";
 import { ConfigError } from "./load.ts";
 import type { HostConfig, Role, StackConfig } from "./schema.ts";
+import { validHostKey } from "./schema.ts";
+
+/** The ports each role listens on, with the config key that sets them (for clash errors). */
+function listeners(h: HostPlan, cfg: StackConfig): Array<[number, string]> {
+  const out: Array<[number, string]> = [[h.port, "hosts[].port (ssh)"]];
+  const r = h.roles;
+  if (r.has("loadBalancer")) out.push([80, "nginx (http)"], ...(cfg.loadBalancer.tls !== "none" ? [[443, "nginx (https)"] as [number, string]] : []));
+  if (r.has("app")) out.push([cfg.app.port, "app.port"]);
+  if (r.has("db") || r.has("dbReplica")) out.push([cfg.database.port, "database.port"]);
+  if (r.has("broker")) out.push([cfg.broker.kind === "rabbitmq" ? 5672 : 6379, `broker (${cfg.broker.kind})`]);
+  // A Redis cache on the Redis broker's host shares that server.
+  if (r.has("cache") && cfg.cache.kind !== "none" && !(cfg.cache.kind === "redis" && cfg.broker.kind === "redis" && r.has("broker"))) {
+    out.push([cfg.cache.kind === "memcached" ? 11211 : 6379, `cache (${cfg.cache.kind})`]);
+  }
+  if (r.has("logging")) out.push([cfg.logging.port, "logging.port"]);
+  return out;
+}
 
 /** The inventory file format (scripts/testhosts writes one; so can a user). */
 export interface Inventory {
@@ -46,14 +63,18 @@ export function addressFrom(from: HostPlan, to: HostPlan): string {
   return from.name === to.name ? "127.0.0.1" : to.privateAddress;
 }
 
+const HOST_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
 function resolveHost(h: HostConfig, i: number, inv: Inventory | undefined, problems: string[]): HostPlan {
   const found = inv?.hosts.find((x) => x.name === h.name);
   const address = h.address ?? found?.address;
   const hostKey = h.hostKey ?? found?.hostKey;
   if (!address) problems.push(`hosts[${i}].address: missing for host "${h.name}". Fix: set it, or add "${h.name}" to the inventory file`);
+  else if (!HOST_NAME.test(address)) problems.push(`hosts[${i}].address: must be an IP address or a DNS name, got ${JSON.stringify(address)} (from ${h.address ? "the config" : "the inventory file"}). Fix: correct it`);
+  if (hostKey && !validHostKey(hostKey)) problems.push(`hosts[${i}].hostKey: ${JSON.stringify(hostKey.slice(0, 40))}... (from ${h.hostKey ? "the config" : "the inventory file"}) is not a valid SSH public key. Fix: use the whole line of /etc/ssh/ssh_host_ed25519_key.pub on the host`);
   const privateAddress = h.privateAddress ?? address;
   if (privateAddress && !isIP(privateAddress)) {
-    problems.push(`hosts[${i}].privateAddress: must be an IP address (firewall and database access rules are written with it), got ${JSON.stringify(privateAddress)}. Fix: \`pulumi config set --path 'hosts[${i}].privateAddress' <ip>\``);
+    problems.push(`hosts[${i}].privateAddress: must be an IP address (firewall and database access rules are written with it), got ${JSON.stringify(privateAddress)}. Fix: \`npm run pulumi -- config set --path 'hosts[${i}].privateAddress' <ip>\``);
   }
   if (!hostKey) problems.push(`hosts[${i}].hostKey: missing for host "${h.name}" (host keys are pinned). Fix: set it to the host's \`ssh-ed25519 AAAA...\` key, or add "${h.name}" to the inventory file`);
   return {
@@ -83,6 +104,19 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     seen.add(h.name);
   });
   const hosts = cfg.hosts.map((h, i) => resolveHost(h, i, inventory, problems));
+  const byAddress = new Map<string, string>();
+  hosts.forEach((h, i) => {
+    if (!h.address) return;
+    const other = byAddress.get(h.address);
+    if (other) problems.push(`hosts[${i}].address: ${JSON.stringify(h.address)} is also the address of host "${other}"; one server is one host (give it all the roles). Fix: correct the address, or merge the two hosts`);
+    else byAddress.set(h.address, h.name);
+    const seen = new Map<number, string>();
+    for (const [port, what] of listeners(h, cfg)) {
+      const first = seen.get(port);
+      if (first) problems.push(`${what === "app.port" ? "app.port" : `hosts[${i}]`}: on host "${h.name}", ${what} would listen on port ${port}, which ${first} uses already. Fix: choose another port, or move one of the roles to another host`);
+      else seen.set(port, what);
+    }
+  });
 
   const exactlyOne = (role: Role, why: string): HostPlan | undefined => {
     const hs = holders(hosts, role);
@@ -106,7 +140,7 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
   }
   const caches = holders(hosts, "cache");
   if (cfg.cache.kind === "none" && caches.length) {
-    problems.push(`hosts: ${names(caches).trim()} ha${caches.length > 1 ? "ve" : "s"} the role "cache" but cache.kind is "none". Fix: \`pulumi config set --path cache.kind memcached\` (or redis), or remove the role`);
+    problems.push(`hosts: ${names(caches).trim()} ha${caches.length > 1 ? "ve" : "s"} the role "cache" but cache.kind is "none". Fix: \`npm run pulumi -- config set --path cache.kind memcached\` (or redis), or remove the role`);
   } else if (cfg.cache.kind !== "none" && caches.length !== 1) {
     problems.push(`hosts: cache.kind is "${cfg.cache.kind}", so exactly one host must have the role "cache"; found ${caches.length}${names(caches)}. Fix: add "cache" to the roles of exactly one host`);
   }
@@ -115,7 +149,7 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     problems.push(`loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"`);
   }
   const privateKeyPath = cfg.sshPrivateKeyPath ?? inventory?.privateKeyPath;
-  if (!privateKeyPath) problems.push(`sshPrivateKeyPath: missing. Fix: \`pulumi config set sshPrivateKeyPath ~/.ssh/id_ed25519\`, or use an inventory file that names privateKeyPath`);
+  if (!privateKeyPath) problems.push(`sshPrivateKeyPath: missing. Fix: \`npm run pulumi -- config set sshPrivateKeyPath ~/.ssh/id_ed25519\`, or use an inventory file that names privateKeyPath`);
 
   if (problems.length) throw new ConfigError(problems);
   return {

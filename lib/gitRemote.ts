@@ -3,6 +3,7 @@
  * branch that moved shows in the preview as a new release (and only then re-deploys).
  */
 import { execFileSync } from "node:child_process";
+import { ConfigError } from "../config/load.ts";
 
 /** Parses `git ls-remote` output: the commit for `ref`, preferring a peeled tag. Pure. */
 export function pickCommit(lsRemote: string, ref: string): string | undefined {
@@ -25,9 +26,9 @@ export function resolveCommit(repo: string, ref: string): string {
     });
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n").slice(0, 3).join(" ") : String(e);
-    throw new Error(`app.repo: cannot read ${repo} (${why}). Fix: check the URL and that this machine can reach it`);
+    throw new ConfigError([`app.repo: cannot read ${repo} (${why}). Fix: check the URL and that this machine can reach it`]);
   }
   const commit = pickCommit(out, ref);
-  if (!commit) throw new Error(`app.ref: "${ref}" is not a branch, tag or commit in ${repo}. Fix: \`pulumi config set --path app.ref <branch-or-tag>\``);
+  if (!commit) throw new ConfigError([`app.ref: "${ref}" is not a branch, tag or commit in ${repo}. Fix: \`npm run pulumi -- config set --path app.ref <branch-or-tag>\``]);
   return commit;
 }

@@ -40,7 +40,7 @@ export async function readHostFacts(requests: readonly FactsRequest[], privateKe
       return [plan.name, facts];
     } catch (e) {
       const why = (e instanceof Error ? e.message : String(e)).split("\n").slice(0, 4).join(" ");
-      problems.push(`${where}: cannot read its Debian release over SSH (${why}). Fix: check hosts[${index}].address, hostKey and sshPrivateKeyPath, or pin the release with \`pulumi config set --path 'hosts[${index}].os' debian13\` to preview offline`);
+      problems.push(`${where}: cannot read its Debian release over SSH (${why}). Fix: check hosts[${index}].address, hostKey and sshPrivateKeyPath, or pin the release with \`npm run pulumi -- config set --path 'hosts[${index}].os' debian13\` to preview offline`);
       return [plan.name, undefined];
     }
   }));

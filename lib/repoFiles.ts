@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { ConfigError } from "../config/load.ts";
 import type { RepoSnapshot } from "../config/pythonProject.ts";
 
 function git(dir: string, args: string[], timeout = 120_000): string {
@@ -46,20 +47,22 @@ function fetchCommit(dir: string, repo: string, commit: string): void {
   try {
     git(dir, ["fetch", "--quiet", "--no-tags", "--depth=1", "--", repo, commit]);
   } catch {
-    git(dir, ["fetch", "--quiet", "--force", "--", repo, "+refs/heads/*:refs/fleet/heads/*", "+refs/tags/*:refs/fleet/tags/*"]);
+    try {
+      git(dir, ["fetch", "--quiet", "--force", "--", repo, "+refs/heads/*:refs/fleet/heads/*", "+refs/tags/*:refs/fleet/tags/*"]);
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split("\n").filter((l) => l && !l.startsWith("Command failed")).slice(0, 2).join(" ") : String(e);
+      throw new ConfigError([`app.repo: cannot fetch ${repo} (${why}). Fix: check app.repo, and that this machine can reach the repository`]);
+    }
   }
-  if (!hasCommit(dir, commit)) throw new Error(`commit ${commit} is not in ${repo}`);
+  if (!hasCommit(dir, commit)) {
+    throw new ConfigError([`app.ref: commit ${commit} is not in any branch or tag of ${repo}. Fix: push it, or \`npm run pulumi -- config set --path app.ref <branch, tag or commit>\``]);
+  }
 }
 
 /** The root file names and the contents of `paths` (those that exist) at `commit`. */
 export function readRepoFiles(repo: string, commit: string, paths: readonly string[]): RepoSnapshot {
   const dir = cacheDir(repo);
-  try {
-    fetchCommit(dir, repo, commit);
-  } catch (e) {
-    const why = e instanceof Error ? e.message.split("\n").slice(0, 3).join(" ") : String(e);
-    throw new Error(`app.repo: cannot fetch commit ${commit.slice(0, 12)} of ${repo} (${why}). Fix: check app.repo and app.ref, and that this machine can reach the repository`);
-  }
+  fetchCommit(dir, repo, commit);
   const rootFiles = new Set(git(dir, ["ls-tree", "--name-only", commit]).split("\n").filter(Boolean));
   const contents = new Map<string, string>();
   for (const p of paths) {

@@ -100,6 +100,8 @@ export function sshArgs(c: Connection, dir: string): string[] {
     "-o", "LogLevel=ERROR",
     "-p", String(c.port ?? 22),
     "-l", c.user ?? "root",
+    // The address is never read as an option (`-oProxyCommand=...`), whatever it holds.
+    "--",
     c.host,
   ];
 }

@@ -4,7 +4,7 @@ import { ConfigError, parseConfig } from "../../config/load.ts";
 /** A valid dev config as Pulumi hands it to the program (objects as JSON strings). */
 function raw(over: Record<string, unknown> = {}): Record<string, string> {
   const base: Record<string, unknown> = {
-    hosts: [{ name: "web", address: "10.0.0.1", hostKey: "ssh-ed25519 AAAA", roles: ["app", "db", "broker", "worker", "beat"] }],
+    hosts: [{ name: "web", address: "10.0.0.1", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC", roles: ["app", "db", "broker", "worker", "beat"] }],
     app: { name: "shop", repo: "git://x/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" },
     sshPrivateKeyPath: "/root/.ssh/id",
     ...over,
@@ -47,25 +47,25 @@ describe("parseConfig", () => {
 
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ["fails when app is missing", { app: undefined },
-      "app: is required. Fix: `pulumi config set --path 'app' <value>`"],
-    ["fails when gunicorn workers is not a number", { app: { name: "shop", repo: "r", settingsModule: "s.settings", wsgiModule: "s.wsgi:app", gunicorn: { workers: "four" } } },
-      "app.gunicorn.workers: expected number, received string, got \"four\". Fix: `pulumi config set --path 'app.gunicorn.workers' <value>`"],
-    ["fails when gunicorn workers is zero", { app: { name: "shop", repo: "r", settingsModule: "s.settings", wsgiModule: "s.wsgi:app", gunicorn: { workers: 0 } } },
-      "app.gunicorn.workers: Too small: expected number to be >=1, got 0. Fix: `pulumi config set --path 'app.gunicorn.workers' <value>`"],
-    ["fails on an unknown key (a typo)", { app: { name: "shop", repo: "r", settingsModule: "s.settings", wsgiModule: "s.wsgi:app", gunicron: {} } },
-      "app.gunicron: unknown key. Fix: remove it (`pulumi config rm --path 'app.gunicron'`) or correct its spelling"],
+      "app: is required. Fix: `npm run pulumi -- config set --path 'app' <value>`"],
+    ["fails when gunicorn workers is not a number", { app: { name: "shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi:app", gunicorn: { workers: "four" } } },
+      "app.gunicorn.workers: expected number, received string, got \"four\". Fix: `npm run pulumi -- config set --path 'app.gunicorn.workers' <value>`"],
+    ["fails when gunicorn workers is zero", { app: { name: "shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi:app", gunicorn: { workers: 0 } } },
+      "app.gunicorn.workers: Too small: expected number to be >=1, got 0. Fix: `npm run pulumi -- config set --path 'app.gunicorn.workers' <value>`"],
+    ["fails on an unknown key (a typo)", { app: { name: "shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi:app", gunicron: {} } },
+      "app.gunicron: unknown key. Fix: remove it (`npm run pulumi -- config rm --path 'app.gunicron'`) or correct its spelling"],
     ["fails on an unknown top-level key", { databse: {} },
-      "databse: unknown key. Fix: remove it (`pulumi config rm --path 'databse'`) or correct its spelling"],
+      "databse: unknown key. Fix: remove it (`npm run pulumi -- config rm --path 'databse'`) or correct its spelling"],
     ["fails on an unknown role", { hosts: [{ name: "web", roles: ["webserver"] }] },
-      "hosts[0].roles[0]: Invalid option: expected one of \"loadBalancer\"|\"app\"|\"worker\"|\"beat\"|\"db\"|\"dbReplica\"|\"broker\"|\"cache\"|\"logging\", got \"webserver\". Fix: `pulumi config set --path 'hosts[0].roles[0]' <value>`"],
-    ["fails on a bad wsgi path", { app: { name: "shop", repo: "r", settingsModule: "s.settings", wsgiModule: "s.wsgi" } },
-      "app.wsgiModule: must be `module.path:attribute`, got \"s.wsgi\". Fix: `pulumi config set --path 'app.wsgiModule' <value>`"],
-    ["fails on an app name that is not an identifier", { app: { name: "My-Shop", repo: "r", settingsModule: "s.settings", wsgiModule: "s.wsgi:app" } },
-      "app.name: must be lower-case letters, digits and underscores, got \"My-Shop\". Fix: `pulumi config set --path 'app.name' <value>`"],
+      "hosts[0].roles[0]: Invalid option: expected one of \"loadBalancer\"|\"app\"|\"worker\"|\"beat\"|\"db\"|\"dbReplica\"|\"broker\"|\"cache\"|\"logging\", got \"webserver\". Fix: `npm run pulumi -- config set --path 'hosts[0].roles[0]' <value>`"],
+    ["fails on a bad wsgi path", { app: { name: "shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi" } },
+      "app.wsgiModule: must be `module.path:attribute`, got \"s.wsgi\". Fix: `npm run pulumi -- config set --path 'app.wsgiModule' <value>`"],
+    ["fails on an app name that is not an identifier", { app: { name: "My-Shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi:app" } },
+      "app.name: must be lower-case letters, digits and underscores, got \"My-Shop\". Fix: `npm run pulumi -- config set --path 'app.name' <value>`"],
     ["fails on a broker kind we do not support", { broker: { kind: "sqs" } },
-      "broker.kind: Invalid option: expected one of \"rabbitmq\"|\"redis\", got \"sqs\". Fix: `pulumi config set --path 'broker.kind' <value>`"],
+      "broker.kind: Invalid option: expected one of \"rabbitmq\"|\"redis\", got \"sqs\". Fix: `npm run pulumi -- config set --path 'broker.kind' <value>`"],
     ["fails on a malformed host key", { hosts: [{ name: "web", hostKey: "AAAA", roles: ["app"] }] },
-      "hosts[0].hostKey: must be `TYPE BASE64` as in known_hosts, got \"AAAA\". Fix: `pulumi config set --path 'hosts[0].hostKey' <value>`"],
+      "hosts[0].hostKey: must be `TYPE BASE64` as in known_hosts, got \"AAAA\". Fix: `npm run pulumi -- config set --path 'hosts[0].hostKey' <value>`"],
   ];
   for (const [name, over, message] of cases) {
     it(name, () => {

@@ -36,7 +36,7 @@ describe("allowedHosts", () => {
 /** A valid config as Pulumi hands it to the program (objects as JSON strings), as in config.test.ts. */
 function config(over: Record<string, unknown> = {}, appOver: Record<string, unknown> = {}): StackConfig {
   const base: Record<string, unknown> = {
-    hosts: [{ name: "web", address: "10.0.0.1", hostKey: "ssh-ed25519 AAAA", roles: ["app", "db", "broker", "worker", "beat"] }],
+    hosts: [{ name: "web", address: "10.0.0.1", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC", roles: ["app", "db", "broker", "worker", "beat"] }],
     app: { name: "shop", repo: "git://x/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application", ...appOver },
     sshPrivateKeyPath: "/root/.ssh/id",
     ...over,
@@ -98,10 +98,8 @@ describe("appEnvironment", () => {
     expect(appEnvironment(cfg, inputs).DJANGO_ALLOWED_HOSTS).toBe("shop.example");
   });
 
-  it("does not let app.env override a credential", () => {
-    const cfg = config({}, { env: { DJANGO_SECRET_KEY: "from-config", DATABASE_URL: "sqlite://" } });
-    const env = appEnvironment(cfg, inputs);
-    expect(env.DJANGO_SECRET_KEY).toBe("s3cr3t");
-    expect(env.DATABASE_URL).toBe("postgres://shop:p%40ss%2Fword@127.0.0.1:5432/shop");
+  it("refuses app.env values for credentials (they would be silently ignored)", () => {
+    expect(() => config({}, { env: { DJANGO_SECRET_KEY: "from-config", DATABASE_URL: "sqlite://" } })).toThrow(
+      /app\.env\.DJANGO_SECRET_KEY: is set by django-fleet \(envNames\.secretKey\), so this value would be ignored/);
   });
 });

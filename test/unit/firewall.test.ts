@@ -6,7 +6,7 @@ import { openingsFor } from "../../config/firewall.ts";
 import { buildTopology } from "../../config/topology.ts";
 import { renderNftables } from "../../templates/nftables.ts";
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA";
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
 const ROLES: Record<string, string[]> = {
   lb: ["loadBalancer", "logging"], app1: ["app"], app2: ["app"], worker: ["worker", "beat", "broker"], db: ["db"], replica: ["dbReplica"],
 };
@@ -15,7 +15,7 @@ const ADDR = Object.fromEntries(Object.keys(ROLES).map((n, i) => [n, `10.0.0.${1
 function topo(tls: string, broker = "rabbitmq") {
   const raw: Record<string, string> = {
     "django-fleet:hosts": JSON.stringify(Object.entries(ROLES).map(([name, roles]) => ({ name, address: ADDR[name], hostKey: KEY, roles }))),
-    "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+    "django-fleet:app": JSON.stringify({ name: "shop", repo: "https://git.example/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
     "django-fleet:loadBalancer": JSON.stringify({ tls }),
     "django-fleet:broker": JSON.stringify({ kind: broker }),
     "django-fleet:sshPrivateKeyPath": "/k",
@@ -77,7 +77,7 @@ describe("cache rules and openings", () => {
   function withCache(kind: string, roles: Record<string, string[]>, broker = "rabbitmq") {
     const raw: Record<string, string> = {
       "django-fleet:hosts": JSON.stringify(Object.entries(roles).map(([name, r], i) => ({ name, address: `10.0.1.${i + 1}`, hostKey: KEY, roles: r }))),
-      "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+      "django-fleet:app": JSON.stringify({ name: "shop", repo: "https://git.example/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
       "django-fleet:cache": JSON.stringify({ kind }),
       "django-fleet:broker": JSON.stringify({ kind: broker }),
       "django-fleet:sshPrivateKeyPath": "/k",
@@ -108,7 +108,7 @@ describe("firewall addresses", () => {
   it("fails when a private address is a name (rules need an IP)", () => {
     const raw: Record<string, string> = {
       "django-fleet:hosts": JSON.stringify([{ name: "a", address: "a.example", hostKey: KEY, roles: ["app", "worker", "beat", "db", "broker"] }]),
-      "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+      "django-fleet:app": JSON.stringify({ name: "shop", repo: "https://git.example/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
       "django-fleet:sshPrivateKeyPath": "/k",
     };
     expect(() => buildTopology(parseConfig(raw))).toThrow(
@@ -117,7 +117,7 @@ describe("firewall addresses", () => {
   it("opens the host's own SSH port", () => {
     const raw: Record<string, string> = {
       "django-fleet:hosts": JSON.stringify([{ name: "a", address: "10.0.0.1", port: 2222, hostKey: KEY, roles: ["app", "worker", "beat", "db", "broker"] }]),
-      "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+      "django-fleet:app": JSON.stringify({ name: "shop", repo: "https://git.example/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
       "django-fleet:sshPrivateKeyPath": "/k",
     };
     const cfg = parseConfig(raw);

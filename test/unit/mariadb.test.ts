@@ -16,7 +16,7 @@ function golden(name: string, out: string) {
 function cfg(database: Record<string, unknown>) {
   return parseConfig({
     "django-fleet:hosts": JSON.stringify([{ name: "a", roles: ["app"] }]),
-    "django-fleet:app": JSON.stringify({ name: "shop", repo: "r", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
+    "django-fleet:app": JSON.stringify({ name: "shop", repo: "https://git.example/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" }),
     "django-fleet:database": JSON.stringify(database),
   });
 }

@@ -19,7 +19,7 @@ const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (u
 
 const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFleet";
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n";
 const ALL_ROLES = ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"];
 
@@ -551,20 +551,20 @@ describe("invalid config: refused before any resource is registered", () => {
       'hosts: exactly one host must have the role "beat" (Celery beat must run once in the whole fleet, or periodic tasks run twice or never); found 2 (fleet-dev, other). Fix: add "beat" to the roles of exactly one host',
     ]],
     ["a key is misspelled", () => ({ ...devConfig(), databse: { name: "x" } }), () => [
-      "databse: unknown key. Fix: remove it (`pulumi config rm --path 'databse'`) or correct its spelling",
+      "databse: unknown key. Fix: remove it (`npm run pulumi -- config rm --path 'databse'`) or correct its spelling",
     ]],
     ["the private key cannot be read", () => ({ ...devConfig(), inventoryFile: undefined, sshPrivateKeyPath: join(dir, "no-such-key"),
       hosts: [{ name: "fleet-dev", address: "10.0.0.1", hostKey: HOST_KEY, roles: ALL_ROLES, os: "debian12" }] }), () => [
       `sshPrivateKeyPath: cannot read the SSH private key ${join(dir, "no-such-key")}. Fix: point it at a readable key file`,
     ]],
     ["an app package name that is not a Debian package name", () => ({ ...devConfig(), app: app({ packages: ["libpq-dev; rm -rf /"] }) }), () => [
-      'app.packages[0]: must be a Debian package name (lower-case letters, digits, + - .), got "libpq-dev; rm -rf /". Fix: `pulumi config set --path \'app.packages[0]\' <value>`',
+      'app.packages[0]: must be a Debian package name (lower-case letters, digits, + - .), got "libpq-dev; rm -rf /". Fix: `npm run pulumi -- config set --path \'app.packages[0]\' <value>`',
     ]],
     ["a host pinned to a release django-fleet does not support", () => ({ ...devConfig(), hosts: [{ name: "fleet-dev", roles: ALL_ROLES, os: "debian11" }] }), () => [
-      'hosts[0].os: Invalid option: expected one of "debian12"|"debian13", got "debian11". Fix: `pulumi config set --path \'hosts[0].os\' <value>`',
+      'hosts[0].os: Invalid option: expected one of "debian12"|"debian13", got "debian11". Fix: `npm run pulumi -- config set --path \'hosts[0].os\' <value>`',
     ]],
     ["the requirements file named is not in the repository", () => ({ ...devConfig(), app: app({ requirementsFile: "requirements/prod.txt" }) }), () => [
-      'app.requirementsFile: "requirements/prod.txt" is not in the repository. Fix: `pulumi config set --path app.requirementsFile <path>` (relative to the repository root)',
+      'app.requirementsFile: "requirements/prod.txt" is not in the repository. Fix: `npm run pulumi -- config set --path app.requirementsFile <path>` (relative to the repository root)',
     ]],
   ];
   for (const [name, config, problems] of cases) {

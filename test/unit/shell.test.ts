@@ -150,11 +150,11 @@ describe("resolveCommit against a real git repository", () => {
 
   it("refuses an unknown ref with the config key and the fix", () => {
     expect(() => resolveCommit(dir, "nope")).toThrow(
-      `app.ref: "nope" is not a branch, tag or commit in ${dir}. Fix: \`pulumi config set --path app.ref <branch-or-tag>\``);
+      `app.ref: "nope" is not a branch, tag or commit in ${dir}. Fix: \`npm run pulumi -- config set --path app.ref <branch-or-tag>\``);
   });
 
   it("refuses an unreadable repository", () => {
-    expect(() => resolveCommit(join(dir, "missing"), "main")).toThrow(/^app\.repo: cannot read .*missing \(.*\)\. Fix: check the URL and that this machine can reach it$/);
+    expect(() => resolveCommit(join(dir, "missing"), "main")).toThrow(/\n  - app\.repo: cannot read .*missing \(.*\)\. Fix: check the URL and that this machine can reach it$/);
   });
 });
 

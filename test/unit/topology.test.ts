@@ -3,8 +3,8 @@ import { ConfigError, parseConfig } from "../../config/load.ts";
 import type { Role } from "../../config/schema.ts";
 import { addressFrom, buildTopology, type HostPlan, type Inventory } from "../../config/topology.ts";
 
-const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA";
-const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB";
+const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
+const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIId0paVhpFe2+CKpnTtFPRRMLjAF3AcffsCe2MR/JRzK";
 const ALL_ROLES: Role[] = ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"];
 
 /** Raw Pulumi config (objects as JSON strings), as config.test.ts builds it; parsed so defaults apply. */
@@ -171,7 +171,7 @@ describe("buildTopology: cross-host rules", () => {
     ["tls provided with only the certificate", { loadBalancer: { tls: "provided", certificatePath: "/etc/ssl/site.pem" } },
       'loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"'],
     ["missing sshPrivateKeyPath", { sshPrivateKeyPath: undefined },
-      "sshPrivateKeyPath: missing. Fix: `pulumi config set sshPrivateKeyPath ~/.ssh/id_ed25519`, or use an inventory file that names privateKeyPath"],
+      "sshPrivateKeyPath: missing. Fix: `npm run pulumi -- config set sshPrivateKeyPath ~/.ssh/id_ed25519`, or use an inventory file that names privateKeyPath"],
   ];
   for (const [name, over, message] of cases) {
     it(`refuses: ${name}`, () => {
@@ -201,7 +201,7 @@ describe("buildTopology: cross-host rules", () => {
       'hosts: no host has the role "app". Fix: add "app" to the roles of at least one host',
       'hosts: no host has the role "worker", so Celery tasks would never run. Fix: add "worker" to the roles of at least one host',
       'hosts: at most one host may have the role "logging"; found 2 (a, a)',
-      "sshPrivateKeyPath: missing. Fix: `pulumi config set sshPrivateKeyPath ~/.ssh/id_ed25519`, or use an inventory file that names privateKeyPath",
+      "sshPrivateKeyPath: missing. Fix: `npm run pulumi -- config set sshPrivateKeyPath ~/.ssh/id_ed25519`, or use an inventory file that names privateKeyPath",
     ]);
     expect(e.message.split("\n")[0]).toBe("django-fleet: the stack config is invalid; nothing was changed on any server.");
     expect(e.message).toContain("\n  - hosts[1].name: \"a\" is used twice.");
