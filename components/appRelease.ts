@@ -88,7 +88,13 @@ export class AppRelease extends pulumi.ComponentResource {
       connection: h.connection,
       description: `user and directories for ${app.name}`,
       create: script(
-        `id -u ${user} >/dev/null 2>&1 || useradd --system --user-group --home-dir ${cmd(p.root)} --shell /usr/sbin/nologin ${user}`,
+        // An account that exists with another home is not ours: never run the app as it.
+        `if id -u ${user} >/dev/null 2>&1; then`,
+        `  home=$(getent passwd ${user} | cut -d: -f6)`,
+        `  if [ "$home" != ${cmd(p.root)} ]; then echo "the account "${user}" exists already (home $home) and was not made by django-fleet; choose another app.name" >&2; exit 3; fi`,
+        `else`,
+        `  useradd --system --user-group --home-dir ${cmd(p.root)} --shell /usr/sbin/nologin -- ${user}`,
+        "fi",
         `install -d -o ${user} -g ${user} -m 0755 ${cmd(p.root)} ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)} ${cmd(p.state)}`,
         `install -d -o root -g root -m 0700 ${cmd(p.ssl)}`,
         // One pip cache per host for all apps, so a re-created virtualenv reinstalls fast.

@@ -29,9 +29,11 @@ export interface TestStack {
   cleanup(): Promise<void>;
 }
 
-export async function testStack(workDir: string, stackName: string): Promise<TestStack> {
+/** `pathFirst`: a folder put first on the engine's PATH (a recording `ssh`, say). */
+export async function testStack(workDir: string, stackName: string, pathFirst?: string): Promise<TestStack> {
   const backendDir = mkdtempSync(join(tmpdir(), "fleet-state-"));
   const envVars = engineEnv(backendDir);
+  if (pathFirst) envVars.PATH = `${pathFirst}:${envVars.PATH}`;
   // The CLI the Automation API starts is found on PATH, so set it for this process too.
   process.env.PATH = envVars.PATH;
   const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars });
