@@ -5,11 +5,13 @@
  * server holding every role, with Redis as the broker. Nothing is mocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestStack } from "../helpers/pulumi.ts";
+import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const HOST = "uv13";
+// A secret app variable, set the way README shows (`config set --secret --path app.env.X`).
+const TOKEN = `tok-${process.pid}-5e1b9c2f7a`;
 const SITE = "http://198.18.0.10/";
 
 function config(): Record<string, { value: string }> {
@@ -35,7 +37,10 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
   let output = "";
   const log = (s: string) => { output += s; };
 
-  beforeAll(async () => ({ fleet, t } = await startRealStack([HOST], "e2e-uvapp", config())), 600_000);
+  beforeAll(async () => {
+    ({ fleet, t } = await startRealStack([HOST], "e2e-uvapp", config()));
+    await t.stack.setConfig("django-fleet:app.env.SHOP_API_TOKEN", { value: TOKEN, secret: true }, true);
+  }, 600_000);
   afterAll(() => stopRealStack(fleet, t, log), 600_000);
 
   it("up installs the locked dependencies with uv and serves the site", async () => {
@@ -88,6 +93,12 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
     const files = await fleet.ssh(HOST, "sleep 3; ls /var/log/fleet/uv13/");
     expect(files).toContain("postgresql.log");
     expect(files).toContain("nginx-access.log");
+  }, 60_000);
+
+  it("a secret app variable reaches the 0600 env file and nothing else", async () => {
+    expect(await fleet.ssh(HOST, "grep ^SHOP_API_TOKEN= /srv/shop/env")).toBe(`SHOP_API_TOKEN="${TOKEN}"\n`);
+    expect(stateText(t.backendDir)).not.toContain(TOKEN);
+    expect(output).not.toContain(TOKEN);
   }, 60_000);
 
   it("preview --refresh right after up expects no changes", async () => {
