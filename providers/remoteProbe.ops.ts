@@ -12,6 +12,8 @@ export interface ProbeState {
   readonly triggers?: Record<string, string>;
   readonly description?: string;
   readonly value?: unknown;
+  /** A refresh could not read the fact (a rebuilt, bare host): the next `up` reads it again. */
+  readonly stale?: boolean;
   readonly schema?: number;
 }
 
@@ -26,8 +28,12 @@ export function parseFact(stdout: string): unknown {
 
 async function probe(s: ProbeState): Promise<unknown> {
   const r = await run(s.connection, s.probe, { step: `read ${s.description ?? "fact"}` });
+  return parsed(s, r.stdout);
+}
+
+function parsed(s: ProbeState, stdout: string): unknown {
   try {
-    return parseFact(r.stdout);
+    return parseFact(stdout);
   } catch (e) {
     throw new Error(`read ${s.description ?? "fact"} on ${s.connection.host}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -35,12 +41,12 @@ async function probe(s: ProbeState): Promise<unknown> {
 
 export async function create(inputs: ProbeState) {
   const value = await probe(inputs);
-  return { id: `${inputs.connection.host}:${inputs.description ?? "fact"}`, outs: { ...inputs, value } };
+  return { id: `${inputs.connection.host}:${inputs.description ?? "fact"}`, outs: { ...inputs, value, stale: false } };
 }
 
 /** Read again when the script or a trigger changed; a new key or address alone is not a reason. */
 function mustRead(olds: ProbeState, news: ProbeState): boolean {
-  return olds.probe !== news.probe || olds.schema !== news.schema || !sameRecord(olds.triggers, news.triggers);
+  return olds.stale === true || olds.probe !== news.probe || olds.schema !== news.schema || !sameRecord(olds.triggers, news.triggers);
 }
 
 export async function diff(_id: string, olds: ProbeState, news: ProbeState) {
@@ -51,10 +57,21 @@ export async function diff(_id: string, olds: ProbeState, news: ProbeState) {
 }
 
 export async function update(_id: string, olds: ProbeState, news: ProbeState) {
-  return { outs: { ...news, value: mustRead(olds, news) ? await probe(news) : olds.value } };
+  return { outs: { ...news, value: mustRead(olds, news) ? await probe(news) : olds.value, stale: false } };
 }
 
-/** Refresh reads the fact again. */
+/**
+ * Refresh reads the fact again. A host where the probe cannot run (rebuilt bare: no
+ * virtualenv yet) keeps the last value, marked stale, so refresh succeeds and the next
+ * `up` rebuilds what the probe needs and reads it then.
+ */
 export async function read(id: string, props: ProbeState) {
-  return { id, props: { ...props, value: await probe(props) } };
+  const r = await run(props.connection, props.probe, { step: `read ${props.description ?? "fact"}`, allowFailure: true });
+  if (r.code === 255) throw new Error(`read ${props.description ?? "fact"} on ${props.connection.host}: ssh could not connect`);
+  if (r.code !== 0) return { id, props: { ...props, stale: true } };
+  try {
+    return { id, props: { ...props, value: parseFact(r.stdout), stale: false } };
+  } catch {
+    return { id, props: { ...props, stale: true } };
+  }
 }

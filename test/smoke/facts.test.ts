@@ -12,6 +12,7 @@ import { parseOsRelease, releaseOf } from "../../config/releases.ts";
 import type { HostPlan } from "../../config/topology.ts";
 import { readHostFacts } from "../../lib/hostFacts.ts";
 import { readRepoFiles } from "../../lib/repoFiles.ts";
+import * as probe from "../../providers/remoteProbe.ops.ts";
 import { startSshd, type LoopbackSshd } from "../helpers/sshd.ts";
 
 const plan = (over: Partial<HostPlan>): HostPlan => ({
@@ -31,6 +32,24 @@ describe("host facts over SSH", () => {
     if (typeof expected === "string") throw new Error(`this machine is not a supported Debian: ${expected}`);
     const python = execFileSync("python3", ["-c", "import platform; print(platform.python_version())"], { encoding: "utf8" }).trim();
     expect(facts.get("h")).toEqual({ release: expected, python });
+  }, 60_000);
+
+  it("RemoteProbe: reads a fact, keeps it stale when the probe cannot run on refresh, and reads it again on up", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "fleet-probe-")), "fact.json");
+    writeFileSync(file, '{"root":"/a"}');
+    const state = { connection: sshd.connection, probe: `echo noise; v=$(cat ${file}); echo "FLEET_FACT=$v"\n`, triggers: { commit: "1" }, description: "test fact" };
+    const created = await probe.create(state);
+    expect(created.outs.value).toEqual({ root: "/a" });
+    // Same inputs: nothing to do, and the value is stable for dependants.
+    expect(await probe.diff(created.id, created.outs, state)).toMatchObject({ changes: false, stables: ["value"] });
+    // The host lost what the probe needs (a rebuilt server): refresh keeps the value, marked stale.
+    rmSync(file);
+    const read = await probe.read(created.id, created.outs);
+    expect(read.props).toMatchObject({ value: { root: "/a" }, stale: true });
+    const d = await probe.diff(created.id, read.props, state);
+    expect(d).toMatchObject({ changes: true, stables: [] });
+    writeFileSync(file, '{"root":"/b"}');
+    expect((await probe.update(created.id, read.props, state)).outs).toMatchObject({ value: { root: "/b" }, stale: false });
   }, 60_000);
 
   it("does not contact a host whose release is pinned", async () => {
