@@ -12,7 +12,8 @@ export function stepRecorder() {
     steps,
     onEvent(e: EngineEvent) {
       const m = e.resourcePreEvent?.metadata;
-      if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack" && !m.type.startsWith("pulumi:providers:")) {
+      // A refresh reads; it is not a change (preview --refresh reports one per resource).
+      if (m && m.op !== "same" && m.op !== "refresh" && m.type !== "pulumi:pulumi:Stack" && !m.type.startsWith("pulumi:providers:")) {
         steps.push(`${m.op} ${m.urn.split("::").pop()}`);
       }
     },
