@@ -19,12 +19,6 @@ function config(): Record<string, { value: string }> {
   return {
     "django-fleet:inventoryFile": c(INVENTORY),
     "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] }]),
-    "django-fleet:app": c({
-      name: "shop", repo: "git://198.18.0.1/fleetuv.git", ref: "main",
-      settingsModule: "config.settings", wsgiModule: "config.wsgi:application", celeryApp: "config",
-      // psycopg[c] compiles against libpq.
-      packages: ["libpq-dev", "build-essential"],
-    }),
     "django-fleet:broker": c({ kind: "redis" }),
     // Two names: the project splits DJANGO_ALLOWED_HOSTS on commas.
     "django-fleet:loadBalancer": c({ serverName: "shop.example 198.18.0.10" }),
@@ -39,7 +33,17 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
 
   beforeAll(async () => {
     ({ fleet, t } = await startRealStack([HOST], "e2e-uvapp", config()));
-    await t.stack.setConfig("django-fleet:app.env.SHOP_API_TOKEN", { value: TOKEN, secret: true }, true);
+    // The app set key by key (`config set --path`), as a user does, so a secret can sit in it.
+    await t.stack.setAllConfig({
+      "django-fleet:app.name": { value: "shop" },
+      "django-fleet:app.repo": { value: "git://198.18.0.1/fleetuv.git" },
+      "django-fleet:app.settingsModule": { value: "config.settings" },
+      "django-fleet:app.wsgiModule": { value: "config.wsgi:application" },
+      // psycopg[c] compiles against libpq.
+      "django-fleet:app.packages[0]": { value: "libpq-dev" },
+      "django-fleet:app.packages[1]": { value: "build-essential" },
+      "django-fleet:app.env.SHOP_API_TOKEN": { value: TOKEN, secret: true },
+    }, true);
   }, 600_000);
   afterAll(() => stopRealStack(fleet, t, log), 600_000);
 
