@@ -9,10 +9,12 @@ import { ConfigError } from "./load.ts";
 import type { Inventory } from "./topology.ts";
 
 const inventorySchema = z.object({
-  privateKeyPath: z.string().optional(),
+  privateKeyPath: z.string().min(1).optional(),
   hosts: z.array(z.object({
     name: z.string(), address: z.string(), hostKey: z.string(),
-    user: z.string().optional(), port: z.number().optional(),
+    // Checked as strictly as the config's own keys: these reach ssh too.
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name").optional(),
+    port: z.number().int().min(1).max(65535).optional(),
   })),
 });
 
@@ -35,7 +37,10 @@ export function readInventory(path: string): Inventory {
   }
   const parsed = inventorySchema.safeParse(json);
   if (!parsed.success) {
-    throw new ConfigError([`inventoryFile: ${path} is not an inventory (${parsed.error.issues[0]?.message}). Fix: see README "Inventory"`]);
+    throw new ConfigError(parsed.error.issues.map((i) => {
+      const where = i.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("").replace(/^\./, "");
+      return `inventoryFile: ${path}: ${where || "(file)"}: ${i.message}. Fix: see README "Using your own servers" for the format`;
+    }));
   }
   return parsed.data;
 }

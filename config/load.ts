@@ -70,7 +70,8 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string[] {
   }
   const key = dotted(issue.path) || "(stack)";
   const value = at(input, issue.path);
-  const missing = value === undefined;
+  // A rule about a default the user never set still has something to say.
+  const missing = value === undefined && issue.code !== "custom";
   const what = missing ? "is required" : issue.message.replace(/^Invalid input: /, "");
   const fix = `\`npm run pulumi -- config set --path '${key}' <value>\``;
   return [`${key}: ${what}${missing ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
@@ -94,8 +95,18 @@ export function parseConfig(raw: Record<string, string>): StackConfig {
     if (STRING_KEYS.has(key)) { input[key] = v; continue; }
     try { input[key] = JSON.parse(v); } catch { input[key] = v; }
   }
+  // JSON.parse makes "__proto__" an own key, which validators skip: refuse it outright.
+  const protoKeys: string[] = [];
+  const walk = (v: unknown, path: PropertyKey[]) => {
+    if (v === null || typeof v !== "object") return;
+    for (const k of Object.keys(v)) {
+      if (k === "__proto__") protoKeys.push(`${dotted([...path, k])}: is not allowed as a key. Fix: remove it (\`npm run pulumi -- config rm --path '${dotted(path)}'\` and set the others again)`);
+      else walk((v as Record<string, unknown>)[k], [...path, Array.isArray(v) ? Number(k) : k]);
+    }
+  };
+  walk(input, []);
   const result = stackSchema.safeParse(input);
-  const problems = [...typos, ...(result.success ? [] : result.error.issues.flatMap((i) => describe(i, input)))];
-  if (problems.length || !result.success) throw new ConfigError(problems);
+  const problems = [...typos, ...protoKeys, ...(result.success ? [] : result.error.issues.flatMap((i) => describe(i, input)))];
+  if (problems.length || !result.success) throw new ConfigError([...new Set(problems)]);
   return result.data;
 }

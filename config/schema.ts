@@ -17,7 +17,14 @@ const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-
 const hostAddress = z.string().regex(HOST_RE, "must be an IP address or a DNS name");
 
 /** An absolute path of plain segments (what nginx and the shell take without quoting surprises). */
-const absolutePath = z.string().regex(/^\/(?:[A-Za-z0-9._@+-]+\/?)*$/, "must be an absolute path of letters, digits and ._@+- segments");
+const absolutePath = z.string().regex(/^\/(?:[A-Za-z0-9._@+-]+\/)*[A-Za-z0-9._@+-]*$/, "must be an absolute path of letters, digits and ._@+- segments")
+  .refine((p) => !p.split("/").some((seg) => seg === ".." || seg === "."), "must not contain . or .. segments");
+
+/** One nginx server name: `shop.example`, `*.shop.example`, an IPv4 address, or `_`. */
+const SERVER_NAME = /^(?:_|(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
+
+/** A dotted Python module path. */
+const MODULE = "[A-Za-z_]\\w*(?:\\.[A-Za-z_]\\w*)*";
 
 /** System accounts an app must never run as (its name is the app's user). */
 export const RESERVED_USERS = new Set([
@@ -53,8 +60,10 @@ export const hostSchema = z.strictObject({
   /** SSH user: root, or a user with passwordless sudo. @default the inventory's user, else "root" */
   user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name").optional(),
   /** The host's SSH public key (`ssh-ed25519 AAAA...`), pinned. @default the inventory's */
-  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, "must be `TYPE BASE64` as in known_hosts")
-    .refine(validHostKey, "is not a valid SSH public key (copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub)").optional(),
+  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+(?: [^\n]*)?$/, "must be `TYPE BASE64` as in known_hosts")
+    .refine(validHostKey, "is not a valid SSH public key (copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub)")
+    // The comment after the key (root@host) is not part of it.
+    .transform((k) => k.split(" ").slice(0, 2).join(" ")).optional(),
   /** What this host does. */
   roles: z.array(z.enum(ROLES)).min(1, "needs at least one role"),
   /**
@@ -70,25 +79,32 @@ export const gunicornSchema = z.strictObject({
   /** Seconds before a silent worker is killed and restarted. @default 30 */
   timeoutSeconds: z.number().int().min(1).max(3600).default(30),
   /** Requests a worker serves before it is recycled (0: never). @default 1000 */
-  maxRequests: z.number().int().min(0).default(1000),
+  maxRequests: z.number().int().min(0).max(10_000_000).default(1000),
 });
+
+/** The variables django-fleet writes, by default. */
+const ENV_DEFAULTS = {
+  secretKey: "DJANGO_SECRET_KEY", databaseUrl: "DATABASE_URL", brokerUrl: "CELERY_BROKER_URL", allowedHosts: "DJANGO_ALLOWED_HOSTS",
+  staticRoot: "DJANGO_STATIC_ROOT", mediaRoot: "DJANGO_MEDIA_ROOT", cacheUrl: "CACHE_URL",
+} as const;
 
 const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
 
 export const appSchema = z.strictObject({
   /** Short name of the app: the system user, `/srv/<name>`, unit names. */
-  name: ident.refine((n) => !RESERVED_USERS.has(n), "is a system account; the app runs as a user of this name, so pick the app's own (e.g. shop)"),
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "must be lower-case letters, digits and underscores, starting with a letter (it names a user and units)")
+    .refine((n) => !RESERVED_USERS.has(n), "is a system account; the app runs as a user of this name, so pick the app's own (e.g. shop)"),
   /** Git URL the hosts clone the app from: `https://`, `ssh://`, `git://`, `file://`, `user@host:path` or an absolute path. */
   repo: z.string().regex(/^(?:(?:https?|git|ssh|file):\/\/[^\s-][^\s]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9_.-]*:[^\s]+|\/[^\s]*)$/,
     "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path"),
   /** Branch, tag or commit to deploy. @default "main" */
   ref: z.string().regex(/^(?![-/.])(?!.*\.\.)(?!.*\/\/)(?!.*[./]$)[A-Za-z0-9._/+-]+$/, "must be a branch, tag or commit name").default("main"),
   /** Django settings module. */
-  settingsModule: z.string().regex(/^[A-Za-z_][\w.]*$/, "must be a dotted Python module path"),
+  settingsModule: z.string().regex(new RegExp(`^${MODULE}$`), "must be a dotted Python module path"),
   /** WSGI application, `module:attribute`. */
-  wsgiModule: z.string().regex(/^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/, "must be `module.path:attribute`"),
+  wsgiModule: z.string().regex(new RegExp(`^${MODULE}:[A-Za-z_]\\w*$`), "must be `module.path:attribute`"),
   /** Celery app for `celery -A`. @default the package of `settingsModule` */
-  celeryApp: z.string().regex(/^[A-Za-z_][\w.:]*$/).optional(),
+  celeryApp: z.string().regex(new RegExp(`^${MODULE}(?::[A-Za-z_]\\w*)?$`), "must be a dotted module path, optionally with `:attribute`").optional(),
   /**
    * pip requirements file, relative to the repository root; setting it chooses pip.
    * @default requirements.txt, used when the repository has no uv.lock or poetry.lock
@@ -118,7 +134,8 @@ export const appSchema = z.strictObject({
   /** Port gunicorn listens on; give each app on a host its own. @default 8000 */
   port: port.default(8000),
   /** Extra environment variables for the app (plain values; secrets belong in secret config). @default {} */
-  env: z.record(envVar, z.string()).default({}),
+  env: z.record(envVar.refine((k) => k !== "__proto__", "is not allowed as a variable name"),
+    z.string().refine((v) => !/[\0\uFEFF]|\p{Surrogate}/u.test(v), "holds NUL, U+FEFF or a lone surrogate, which an environment file cannot hold")).default({}),
   /** Names of the variables the app reads its settings from. */
   envNames: z.strictObject({
     /** @default "DJANGO_SECRET_KEY" */ secretKey: envVar.default("DJANGO_SECRET_KEY"),
@@ -132,8 +149,12 @@ export const appSchema = z.strictObject({
     const seen = new Map<string, string>();
     for (const [k, v] of Object.entries(names)) {
       const other = seen.get(v);
-      if (other) ctx.addIssue({ code: "custom", path: [k], message: `is ${JSON.stringify(v)}, the same variable as envNames.${other}; give each its own name` });
-      else seen.set(v, k);
+      // Reported on the name the user changed (the one that is not its own default).
+      const own = (key: string) => names[key as keyof typeof names] !== ENV_DEFAULTS[key as keyof typeof ENV_DEFAULTS];
+      if (other) {
+        const [at, and] = own(other) && !own(k) ? [other, k] : [k, other];
+        ctx.addIssue({ code: "custom", path: [at], message: `names ${JSON.stringify(v)}, which envNames.${and} names too; give each its own variable` });
+      } else seen.set(v, k);
     }
     if (seen.has("DJANGO_SETTINGS_MODULE")) ctx.addIssue({ code: "custom", path: [seen.get("DJANGO_SETTINGS_MODULE")!], message: "is DJANGO_SETTINGS_MODULE, which django-fleet sets from settingsModule" });
   }),
@@ -177,7 +198,7 @@ export const celerySchema = z.strictObject({
 
 export const loadBalancerSchema = z.strictObject({
   /** nginx server_name: host names (or addresses) separated by spaces. @default "_" (any name) */
-  serverName: z.string().regex(/^(?:_|(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)(?: (?:_|(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?))*$/,
+  serverName: z.string().max(4096).refine((v) => v.split(" ").every((n) => SERVER_NAME.test(n)),
     "must be host names separated by single spaces (e.g. \"shop.example www.shop.example\"), or _").default("_"),
   /** TLS: "none" (HTTP only), "selfSigned" (dev), or "provided" with certificate paths on the host. @default "none" */
   tls: z.enum(["none", "selfSigned", "provided"]).default("none"),

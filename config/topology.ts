@@ -8,6 +8,9 @@ import { ConfigError } from "./load.ts";
 import type { HostConfig, Role, StackConfig } from "./schema.ts";
 import { validHostKey } from "./schema.ts";
 
+/** Ports the config sets (a clash is reported under the key that can move). */
+const CONFIGURABLE = new Set(["app.port", "database.port", "logging.port"]);
+
 /** The ports each role listens on, with the config key that sets them (for clash errors). */
 function listeners(h: HostPlan, cfg: StackConfig): Array<[number, string]> {
   const out: Array<[number, string]> = [[h.port, "hosts[].port (ssh)"]];
@@ -15,7 +18,11 @@ function listeners(h: HostPlan, cfg: StackConfig): Array<[number, string]> {
   if (r.has("loadBalancer")) out.push([80, "nginx (http)"], ...(cfg.loadBalancer.tls !== "none" ? [[443, "nginx (https)"] as [number, string]] : []));
   if (r.has("app")) out.push([cfg.app.port, "app.port"]);
   if (r.has("db") || r.has("dbReplica")) out.push([cfg.database.port, "database.port"]);
-  if (r.has("broker")) out.push([cfg.broker.kind === "rabbitmq" ? 5672 : 6379, `broker (${cfg.broker.kind})`]);
+  // RabbitMQ also listens for its CLI tools and cluster (25672) and runs epmd (4369).
+  if (r.has("broker")) {
+    if (cfg.broker.kind === "rabbitmq") out.push([5672, "broker (rabbitmq)"], [25672, "broker (rabbitmq distribution)"], [4369, "broker (rabbitmq epmd)"]);
+    else out.push([6379, "broker (redis)"]);
+  }
   // A Redis cache on the Redis broker's host shares that server.
   if (r.has("cache") && cfg.cache.kind !== "none" && !(cfg.cache.kind === "redis" && cfg.broker.kind === "redis" && r.has("broker"))) {
     out.push([cfg.cache.kind === "memcached" ? 11211 : 6379, `cache (${cfg.cache.kind})`]);
@@ -113,7 +120,9 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     const seen = new Map<number, string>();
     for (const [port, what] of listeners(h, cfg)) {
       const first = seen.get(port);
-      if (first) problems.push(`${what === "app.port" ? "app.port" : `hosts[${i}]`}: on host "${h.name}", ${what} would listen on port ${port}, which ${first} uses already. Fix: choose another port, or move one of the roles to another host`);
+      // Named by the key the user can change, when one of the two is a config key.
+      const key = CONFIGURABLE.has(what) ? what : CONFIGURABLE.has(first ?? "") ? first : `hosts[${i}]`;
+      if (first) problems.push(`${key}: on host "${h.name}", ${what} would listen on port ${port}, which ${first} uses already. Fix: choose another port, or move one of the roles to another host`);
       else seen.set(port, what);
     }
   });

@@ -59,7 +59,8 @@ export function assertPort(what: string, value: number): number {
 }
 
 /** An absolute path without whitespace, quotes or config metacharacters. */
-const SAFE_PATH = /^\/(?:[A-Za-z0-9._@+-]+\/?)*$/;
+// Each segment must end at a slash or the end: no nested quantifiers, so no backtracking blow-up.
+const SAFE_PATH = /^\/(?:[A-Za-z0-9._@+-]+\/)*[A-Za-z0-9._@+-]*$/;
 
 /**
  * Throws unless `value` is an absolute path that is safe to write unquoted in any of the

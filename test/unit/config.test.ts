@@ -61,7 +61,7 @@ describe("parseConfig", () => {
     ["fails on a bad wsgi path", { app: { name: "shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi" } },
       "app.wsgiModule: must be `module.path:attribute`, got \"s.wsgi\". Fix: `npm run pulumi -- config set --path 'app.wsgiModule' <value>`"],
     ["fails on an app name that is not an identifier", { app: { name: "My-Shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi:app" } },
-      "app.name: must be lower-case letters, digits and underscores, got \"My-Shop\". Fix: `npm run pulumi -- config set --path 'app.name' <value>`"],
+      "app.name: must be lower-case letters, digits and underscores, starting with a letter (it names a user and units), got \"My-Shop\". Fix: `npm run pulumi -- config set --path 'app.name' <value>`"],
     ["fails on a broker kind we do not support", { broker: { kind: "sqs" } },
       "broker.kind: Invalid option: expected one of \"rabbitmq\"|\"redis\", got \"sqs\". Fix: `npm run pulumi -- config set --path 'broker.kind' <value>`"],
     ["fails on a malformed host key", { hosts: [{ name: "web", hostKey: "AAAA", roles: ["app"] }] },
