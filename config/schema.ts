@@ -193,7 +193,7 @@ export const celerySchema = z.strictObject({
   /** Worker processes per worker host. @default 2 */
   concurrency: z.number().int().min(1).max(64).default(2),
   /** Queues the workers consume. @default ["celery"] */
-  queues: z.array(z.string().regex(/^[\w.-]+$/)).min(1).default(["celery"]),
+  queues: z.array(z.string().regex(/^[\w.-]+$/, "must be a queue name of letters, digits, _ . and -")).min(1).default(["celery"]),
 });
 
 export const loadBalancerSchema = z.strictObject({

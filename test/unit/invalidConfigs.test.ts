@@ -241,7 +241,7 @@ const CASES: readonly Case[] = [
   ["celery.queues empty", { set: { celery: { queues: [] } } },
     [bad("celery.queues", "Too small: expected array to have >=1 items", "[]")]],
   ["celery.queues with a space", { set: { celery: { queues: ["high priority"] } } },
-    [bad("celery.queues[0]", "Invalid string: must match pattern /^[\\w.-]+$/", '"high priority"')]],
+    [bad("celery.queues[0]", "must be a queue name of letters, digits, _ . and -", '"high priority"')]],
   ["loadBalancer.tls letsencrypt", { set: { loadBalancer: { tls: "letsencrypt" } } },
     [bad("loadBalancer.tls", 'Invalid option: expected one of "none"|"selfSigned"|"provided"', '"letsencrypt"')]],
   ["logging.retentionDays 0", { set: { logging: { retentionDays: 0 } } },
