@@ -113,10 +113,11 @@ export class AppRelease extends pulumi.ComponentResource {
         "cd source",
         `${asApp} git remote set-url -- origin ${cmd(app.repo)}`,
         `${asApp} git fetch --quiet --tags --force origin '+refs/heads/*:refs/remotes/origin/*'`,
+        // A commit in no branch or tag (a pull request's head) is fetched by its id.
+        `${asApp} git cat-file -e ${cmd(`${args.commit}^{commit}`)} 2>/dev/null || ${asApp} git fetch --quiet origin ${cmd(args.commit)}`,
         `${asApp} git checkout --quiet --force --detach ${cmd(args.commit)} --`,
-        // Untracked files go, ignored ones stay: a project that keeps MEDIA_ROOT or
-        // STATIC_ROOT inside its tree (and ignores it in git) keeps its uploads.
-        `${asApp} git clean -q -fd`,
+        // No `git clean`: files the app wrote inside its tree (MEDIA_ROOT = BASE_DIR / "media",
+        // ignored in git or not) are data; the checkout itself removes files a commit dropped.
       ),
       // Drift: another commit checked out, or files in the checkout edited by hand.
       check: script(

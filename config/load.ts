@@ -74,7 +74,9 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string[] {
   const missing = value === undefined && issue.code !== "custom";
   const what = missing ? "is required" : issue.message.replace(/^Invalid input: /, "");
   const fix = `\`npm run pulumi -- config set --path '${key}' <value>\``;
-  return [`${key}: ${what}${missing ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
+  // app.env values may be secrets (config set --secret --path): never echoed.
+  const hidden = issue.path[0] === "app" && issue.path[1] === "env";
+  return [`${key}: ${what}${missing || hidden ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
 }
 
 /** Parses the raw config map. Only keys in our namespace are read. */

@@ -51,18 +51,24 @@ export function tomlString(text: string, table: string, key: string): string | u
   return undefined;
 }
 
-/** Poetry's constraint syntax (`^3.12`, `~3.12`, `3.12.*`, a bare `3.12.4`) as a PEP 440 specifier. */
+/** One Poetry constraint (`^3.12`, `~3.12`, `~3`, `3.12.*`, a bare `3.12.4`, `>=3.10`) as PEP 440. */
+function poetryTerm(s: string): string {
+  const caret = /^\^(\d+)(?:\.(\d+))?/.exec(s);
+  if (caret) return `>=${s.slice(1)},<${Number(caret[1]) + 1}`;
+  const tilde = /^~(\d+)(?:\.(\d+))?/.exec(s);
+  if (tilde && !s.startsWith("~=")) {
+    return tilde[2] === undefined ? `>=${tilde[1]},<${Number(tilde[1]) + 1}` : `>=${s.slice(1)},<${tilde[1]}.${Number(tilde[2]) + 1}`;
+  }
+  // A bare version (or wildcard) is an exact match in Poetry.
+  if (/^\d+(\.\d+)*(\.\*)?$/.test(s)) return `==${s}`;
+  return s;
+}
+
+/** Poetry's constraint syntax as PEP 440 specifier sets; `||` alternatives are kept as ` || `. */
 function fromPoetry(spec: string): string {
-  return spec.split(",").map((part) => {
-    const s = part.trim();
-    const caret = /^\^(\d+)(?:\.(\d+))?/.exec(s);
-    if (caret) return `>=${s.slice(1)},<${Number(caret[1]) + 1}`;
-    const tilde = /^~(\d+)\.(\d+)/.exec(s);
-    if (tilde && !s.startsWith("~=")) return `>=${s.slice(1)},<${tilde[1]}.${Number(tilde[2]) + 1}`;
-    // A bare version (or wildcard) is an exact match in Poetry.
-    if (/^\d+(\.\d+)*(\.\*)?$/.test(s)) return `==${s}`;
-    return s;
-  }).join(",");
+  return spec.split("||").map((alt) => alt.trim()
+    // ">= 3.10" is one term; terms are separated by commas or spaces.
+    .replace(/([<>=!~^]=?)\s+/g, "$1").split(/[\s,]+/).filter(Boolean).map(poetryTerm).join(",")).join(" || ");
 }
 
 /** The Python the project accepts: requires-python, Poetry's python dependency, or .python-version. */
@@ -76,7 +82,8 @@ export function requiresPython(snap: RepoSnapshot): PythonProject["requiresPytho
   }
   const pin = snap.contents.get(".python-version")?.split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"));
   if (pin && /^\d+\.\d+(\.\d+)?$/.test(pin)) {
-    return { spec: pin.split(".").length === 2 ? `==${pin}.*` : `==${pin}`, source: ".python-version" };
+    // A developer's pin (pyenv's 3.11.9): the minor version is what matters on a server.
+    return { spec: `==${pin.split(".").slice(0, 2).join(".")}.*`, source: ".python-version" };
   }
   return undefined;
 }
@@ -142,6 +149,12 @@ function compare(a: Version, b: Version): number {
  * text for a specifier it cannot read.
  */
 export function satisfies(version: string, specifiers: string): boolean | string {
+  // Poetry's alternatives (kept by requiresPython as " || "): any one may hold.
+  if (specifiers.includes("||")) {
+    const results = specifiers.split("||").map((alt) => satisfies(version, alt));
+    const unreadable = results.find((r) => typeof r === "string");
+    return unreadable ?? results.some((r) => r === true);
+  }
   const v = parseVersion(version);
   let all = true;
   for (const raw of specifiers.split(",")) {

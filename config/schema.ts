@@ -60,7 +60,7 @@ export const hostSchema = z.strictObject({
   /** SSH user: root, or a user with passwordless sudo. @default the inventory's user, else "root" */
   user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name").optional(),
   /** The host's SSH public key (`ssh-ed25519 AAAA...`), pinned. @default the inventory's */
-  hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+(?: [^\n]*)?$/, "must be `TYPE BASE64` as in known_hosts")
+  hostKey: z.string().transform((k) => k.trim()).pipe(z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+(?: [^\n]*)?$/, "must be `TYPE BASE64` as in known_hosts"))
     .refine(validHostKey, "is not a valid SSH public key (copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub)")
     // The comment after the key (root@host) is not part of it.
     .transform((k) => k.split(" ").slice(0, 2).join(" ")).optional(),

@@ -11,6 +11,11 @@ import { validHostKey } from "./schema.ts";
 /** Ports the config sets (a clash is reported under the key that can move). */
 const CONFIGURABLE = new Set(["app.port", "database.port", "logging.port"]);
 
+/** A config key's default port. */
+function defaultPort(key: string, cfg: StackConfig): number {
+  return key === "app.port" ? 8000 : key === "logging.port" ? 10514 : cfg.database.engine === "mariadb" ? 3306 : 5432;
+}
+
 /** The ports each role listens on, with the config key that sets them (for clash errors). */
 function listeners(h: HostPlan, cfg: StackConfig): Array<[number, string]> {
   const out: Array<[number, string]> = [[h.port, "hosts[].port (ssh)"]];
@@ -80,8 +85,15 @@ function resolveHost(h: HostConfig, i: number, inv: Inventory | undefined, probl
   else if (!HOST_NAME.test(address)) problems.push(`hosts[${i}].address: must be an IP address or a DNS name, got ${JSON.stringify(address)} (from ${h.address ? "the config" : "the inventory file"}). Fix: correct it`);
   if (hostKey && !validHostKey(hostKey)) problems.push(`hosts[${i}].hostKey: ${JSON.stringify(hostKey.slice(0, 40))}... (from ${h.hostKey ? "the config" : "the inventory file"}) is not a valid SSH public key. Fix: use the whole line of /etc/ssh/ssh_host_ed25519_key.pub on the host`);
   const privateAddress = h.privateAddress ?? address;
-  if (privateAddress && !isIP(privateAddress)) {
-    problems.push(`hosts[${i}].privateAddress: must be an IP address (firewall and database access rules are written with it), got ${JSON.stringify(privateAddress)}. Fix: \`npm run pulumi -- config set --path 'hosts[${i}].privateAddress' <ip>\``);
+  if (privateAddress && isIP(privateAddress) !== 4) {
+    // Named by the key the user set: a DNS-name address needs a privateAddress beside it.
+    const key = h.privateAddress ? "privateAddress" : "address";
+    const why = isIP(privateAddress) === 6 ? "IPv6 addresses are not supported yet (URLs and rules are written for IPv4)"
+      : "must be an IPv4 address (firewall and database access rules are written with it)";
+    problems.push(`hosts[${i}].${key}: ${why}, got ${JSON.stringify(privateAddress)}. Fix: \`npm run pulumi -- config set --path 'hosts[${i}].privateAddress' <ipv4>\`${key === "address" ? " (an address given as a DNS name needs a privateAddress)" : ""}`);
+  }
+  if (address && isIP(address) === 6) {
+    problems.push(`hosts[${i}].address: IPv6 addresses are not supported yet (URLs are written for IPv4), got ${JSON.stringify(address)}. Fix: use the host's IPv4 address or a DNS name`);
   }
   if (!hostKey) problems.push(`hosts[${i}].hostKey: missing for host "${h.name}" (host keys are pinned). Fix: set it to the host's \`ssh-ed25519 AAAA...\` key, or add "${h.name}" to the inventory file`);
   return {
@@ -120,8 +132,9 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     const seen = new Map<number, string>();
     for (const [port, what] of listeners(h, cfg)) {
       const first = seen.get(port);
-      // Named by the key the user can change, when one of the two is a config key.
-      const key = CONFIGURABLE.has(what) ? what : CONFIGURABLE.has(first ?? "") ? first : `hosts[${i}]`;
+      // Named by the key the user changed (a config key not at its default), else the other config key.
+      const changed = (k: string | undefined) => k !== undefined && CONFIGURABLE.has(k) && port !== defaultPort(k, cfg);
+      const key = changed(what) ? what : changed(first) ? first : CONFIGURABLE.has(what) ? what : CONFIGURABLE.has(first ?? "") ? first : `hosts[${i}]`;
       if (first) problems.push(`${key}: on host "${h.name}", ${what} would listen on port ${port}, which ${first} uses already. Fix: choose another port, or move one of the roles to another host`);
       else seen.set(port, what);
     }

@@ -42,8 +42,8 @@ export function servedPrefix(url: string | null): string | undefined {
   if (!url || /^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith("//")) return undefined;
   const withLead = url.startsWith("/") ? url : `/${url}`;
   const prefix = withLead.endsWith("/") ? withLead : `${withLead}/`;
-  // "/" would shadow the app itself.
-  return prefix === "/" ? undefined : prefix;
+  // "/" would shadow the app itself; anything nginx could read as syntax is left to the app.
+  return prefix === "/" || !/^\/(?:[A-Za-z0-9._~-]+\/)*$/.test(prefix) ? undefined : prefix;
 }
 
 /** What the load balancer serves itself: URL prefix -> folder. */

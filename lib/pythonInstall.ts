@@ -47,7 +47,8 @@ function installTool(tool: "uv" | "poetry"): string[] {
     `if ! ${cmd(`${dir}/bin/${tool}`)} --version 2>/dev/null | grep -qF -- ${cmd(version)}; then`,
     `  rm -rf -- ${cmd(dir)}`,
     `  python3 -m venv -- ${cmd(dir)}`,
-    `  PIP_CACHE_DIR=/var/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 ${cmd(`${dir}/bin/pip`)} install --quiet --progress-bar off -- ${cmd(`${tool}==${version}`)}`,
+    // Root installs without the shared cache: app users can write there.
+    `  PIP_DISABLE_PIP_VERSION_CHECK=1 ${cmd(`${dir}/bin/pip`)} install --quiet --no-cache-dir --progress-bar off -- ${cmd(`${tool}==${version}`)}`,
     "fi",
   ];
 }
@@ -72,13 +73,32 @@ function uvSyncArgs(o: InstallOptions): string[] {
   return ["sync", "--frozen", "--no-dev", ...o.groups.flatMap((g) => ["--group", g]), ...o.extras.flatMap((e) => ["--extra", e])];
 }
 
+/** An empty file per tool that made the virtualenv; one made by another tool (uv keeps no pip) is rebuilt. */
+export function methodMarker(venv: string, method: PythonProject["method"]): string {
+  return `${venv}/.django-fleet-made-by-${method}`;
+}
+
+/** Removes a virtualenv another tool made (no marker at all: an older one, made with pip). */
+function sameMethodVenv(project: PythonProject, p: InstallPaths): string {
+  const v = cmd(p.venv);
+  if (project.method === "pip") {
+    return `if [ -e ${cmd(methodMarker(p.venv, "uv"))} ] || [ -e ${cmd(methodMarker(p.venv, "poetry"))} ]; then rm -rf -- ${v}; fi`;
+  }
+  return `if [ -d ${v} ] && [ ! -e ${cmd(methodMarker(p.venv, project.method))} ]; then rm -rf -- ${v}; fi`;
+}
+
+function recordMethod(project: PythonProject, p: InstallPaths): string {
+  return `install -m 0644 /dev/null ${cmd(methodMarker(p.venv, project.method))}`;
+}
+
 /** The script that brings the virtualenv to exactly what the project declares. Idempotent. */
 export function installScript(project: PythonProject, p: InstallPaths, o: InstallOptions): string {
-  const shared = ["install -d -m 1777 /var/cache/pip /var/cache/uv /var/cache/pypoetry", `install -d -m 0755 ${TOOLS_DIR}`];
+  const shared = ["install -d -m 1777 /var/cache/pip /var/cache/uv /var/cache/pypoetry", `install -d -m 0755 ${TOOLS_DIR}`, sameMethodVenv(project, p)];
   if (project.method === "uv") {
     return script(
       ...shared, ...installTool("uv"), `cd ${cmd(p.source)}`,
       `${asApp(p, uvEnv(p))} ${cmd(toolBin("uv"), ...uvSyncArgs(o))}`,
+      recordMethod(project, p),
     );
   }
   if (project.method === "poetry") {
@@ -87,13 +107,15 @@ export function installScript(project: PythonProject, p: InstallPaths, o: Instal
       ...shared, ...installTool("poetry"), `cd ${cmd(p.source)}`,
       `[ -x ${cmd(`${p.venv}/bin/python`)} ] || ${asApp(p, {})} python3 -m venv -- ${cmd(p.venv)}`,
       // Poetry installs into the virtualenv named by VIRTUAL_ENV.
-      `${asApp(p, { VIRTUAL_ENV: p.venv, POETRY_CACHE_DIR: "/var/cache/pypoetry", POETRY_VIRTUALENVS_CREATE: "false", POETRY_NO_INTERACTION: "1", REQUESTS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt" })} ${cmd(toolBin("poetry"), "sync", "--no-ansi", "--only", only, ...(o.extras.length ? ["--extras", o.extras.join(" ")] : []))}`,
+      `${asApp(p, { VIRTUAL_ENV: p.venv, POETRY_CACHE_DIR: "/var/cache/pypoetry", POETRY_VIRTUALENVS_CREATE: "false", POETRY_NO_INTERACTION: "1", REQUESTS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt" })} ${cmd(toolBin("poetry"), "sync", "--no-ansi", "--no-root", "--only", only, ...(o.extras.length ? ["--extras", o.extras.join(" ")] : []))}`,
+      recordMethod(project, p),
     );
   }
   return script(
     ...shared, `cd ${cmd(p.source)}`,
     `[ -x ${cmd(`${p.venv}/bin/python`)} ] || ${asApp(p, {})} python3 -m venv -- ${cmd(p.venv)}`,
     `${asApp(p, { PIP_CACHE_DIR: "/var/cache/pip", PIP_DISABLE_PIP_VERSION_CHECK: "1" })} ${cmd(`${p.venv}/bin/pip`, "install", "--quiet", "--progress-bar", "off", ...(project.requireHashes ? ["--require-hashes"] : []), "-r", project.requirementsFile!)}`,
+    recordMethod(project, p),
   );
 }
 

@@ -112,7 +112,7 @@ describe("firewall addresses", () => {
       "django-fleet:sshPrivateKeyPath": "/k",
     };
     expect(() => buildTopology(parseConfig(raw))).toThrow(
-      'hosts[0].privateAddress: must be an IP address (firewall and database access rules are written with it), got "a.example".');
+      'hosts[0].address: must be an IPv4 address (firewall and database access rules are written with it), got "a.example".');
   });
   it("opens the host's own SSH port", () => {
     const raw: Record<string, string> = {

@@ -146,6 +146,8 @@ function problems(i: Input): string[] {
 /** `key: what, got VALUE. Fix: config set` (a schema problem; `got` is the JSON shown, cut at 60). */
 const bad = (key: string, what: string, got: string) =>
   `${key}: ${what}, got ${got}. Fix: \`npm run pulumi -- config set --path '${key}' <value>\``;
+/** A problem under app.env: the value is never echoed (it may be a secret). */
+const badEnv = (key: string, what: string) => `${key}: ${what}. Fix: \`npm run pulumi -- config set --path '${key}' <value>\``;
 /** A required key that is missing. */
 const required = (key: string) => `${key}: is required. Fix: \`npm run pulumi -- config set --path '${key}' <value>\``;
 /** A key the schema does not know (a typo). */
@@ -171,10 +173,11 @@ const HOST_KEY_SHAPE = "must be `TYPE BASE64` as in known_hosts";
 const HOST_KEY_INVALID = "is not a valid SSH public key (copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub)";
 /** How a long value is shown: its JSON cut to 57 characters, then `...`. */
 const cut = (value: string) => `"${value.slice(0, 56)}...`;
-const privateAddress = (i: number, got: string) =>
-  `hosts[${i}].privateAddress: must be an IP address (firewall and database access rules are written with it), got ${got}. Fix: \`npm run pulumi -- config set --path 'hosts[${i}].privateAddress' <ip>\``;
+const privateAddress = (i: number, got: string, key: "privateAddress" | "address" = "privateAddress") =>
+  `hosts[${i}].${key}: must be an IPv4 address (firewall and database access rules are written with it), got ${got}. Fix: \`npm run pulumi -- config set --path 'hosts[${i}].privateAddress' <ipv4>\``
+  + (key === "address" ? " (an address given as a DNS name needs a privateAddress)" : "");
 const setBy = (name: string, by: string, key: string) =>
-  `app.env.${name}: is set by django-fleet (${by}), so this value would be ignored; remove it, or rename envNames.${key}, got "x". Fix: \`npm run pulumi -- config set --path 'app.env.${name}' <value>\``;
+  `app.env.${name}: is set by django-fleet (${by}), so this value would be ignored; remove it, or rename envNames.${key}. Fix: \`npm run pulumi -- config set --path 'app.env.${name}' <value>\``;
 
 // ---------------------------------------------------------------------------------------
 // The table
@@ -282,7 +285,7 @@ const CASES: readonly Case[] = [
   ["privateAddress that looks like an option", { host: { privateAddress: "-oProxyCommand=x" } },
     [bad("hosts[0].privateAddress", ADDRESS, '"-oProxyCommand=x"')]],
   ["privateAddress a DNS name", { host: { privateAddress: "db.internal" } }, [privateAddress(0, '"db.internal"')]],
-  ["address a DNS name and no privateAddress", { host: { address: "web.example" } }, [privateAddress(0, '"web.example"')]],
+  ["address a DNS name and no privateAddress", { host: { address: "web.example" } }, [privateAddress(0, '"web.example"', "address")]],
   ["user upper-case", { host: { user: "Root" } }, [bad("hosts[0].user", "must be a Unix user name", '"Root"')]],
   ["user that looks like an option", { host: { user: "-oProxyCommand=x" } }, [bad("hosts[0].user", "must be a Unix user name", '"-oProxyCommand=x"')]],
   ["user with a space", { host: { user: "deploy user" } }, [bad("hosts[0].user", "must be a Unix user name", '"deploy user"')]],
@@ -328,7 +331,7 @@ const CASES: readonly Case[] = [
   ["app.name empty", { app: { name: "" } }, [bad("app.name", "must be lower-case letters, digits and underscores, starting with a letter (it names a user and units)", '""')]],
 
   // --- port clashes on one host -----------------------------------------------------------
-  ["app.port 5432 on the db host", { app: { port: 5432 } }, [clash("database.port", "database.port", 5432, "app.port")]],
+  ["app.port 5432 on the db host", { app: { port: 5432 } }, [clash("app.port", "database.port", 5432, "app.port")]],
   ["app.port 22 (ssh)", { app: { port: 22 } }, [clash("app.port", "app.port", 22, "hosts[].port (ssh)")]],
   ["app.port 80 on the load balancer", { app: { port: 80 } }, [clash("app.port", "app.port", 80, "nginx (http)")]],
   ["app.port 443 with TLS", { app: { port: 443 }, set: { loadBalancer: { tls: "selfSigned" } } },
@@ -354,9 +357,9 @@ const CASES: readonly Case[] = [
   ["envNames naming DJANGO_SETTINGS_MODULE", { app: { envNames: { brokerUrl: "DJANGO_SETTINGS_MODULE" } } },
     [bad("app.envNames.brokerUrl", "is DJANGO_SETTINGS_MODULE, which django-fleet sets from settingsModule", '"DJANGO_SETTINGS_MODULE"')]],
   ["app.env with an invalid name", { app: { env: { "bad-name": "x" } } },
-    [bad("app.env.bad-name", "Invalid key in record", '"x"')]],
+    [badEnv("app.env.bad-name", "Invalid key in record")]],
   ["app.env with a value that is not text", { app: { env: { WORKERS: 4 } } },
-    [bad("app.env.WORKERS", "expected string, received number", "4")]],
+    [badEnv("app.env.WORKERS", "expected string, received number")]],
   ["app.env setting the secret key", { app: { env: { DJANGO_SECRET_KEY: "x" } } }, [setBy("DJANGO_SECRET_KEY", "envNames.secretKey", "secretKey")]],
   ["app.env setting the database URL", { app: { env: { DATABASE_URL: "x" } } }, [setBy("DATABASE_URL", "envNames.databaseUrl", "databaseUrl")]],
   ["app.env setting the broker URL", { app: { env: { CELERY_BROKER_URL: "x" } } }, [setBy("CELERY_BROKER_URL", "envNames.brokerUrl", "brokerUrl")]],
@@ -450,7 +453,7 @@ const CASES: readonly Case[] = [
     [`inventoryFile: ${inv("port-string.json")}: hosts[0].port: Invalid input: expected number, received string. Fix: see README "Using your own servers" for the format`]],
   ["inventory address that looks like an option", { host: { address: undefined, hostKey: undefined }, set: { inventoryFile: inv("option-address.json") } },
     ['hosts[0].address: must be an IP address or a DNS name, got "-oProxyCommand=touch /tmp/x" (from the inventory file). Fix: correct it',
-      privateAddress(0, '"-oProxyCommand=touch /tmp/x"')]],
+      privateAddress(0, '"-oProxyCommand=touch /tmp/x"', "address")]],
   ["inventory hostKey that is not a key", { host: { address: undefined, hostKey: undefined }, set: { inventoryFile: inv("bad-key.json") } },
     ['hosts[0].hostKey: "ssh-ed25519 AAAA"... (from the inventory file) is not a valid SSH public key. Fix: use the whole line of /etc/ssh/ssh_host_ed25519_key.pub on the host']],
   ["host missing from the inventory", { host: { address: undefined, hostKey: undefined }, set: { inventoryFile: inv("other-host.json") } },

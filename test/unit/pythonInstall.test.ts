@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -52,8 +53,10 @@ function argvOf(line: string): string[] {
   return out.split("\0").slice(0, -1);
 }
 
+/** The script's lines, without the last one that records the method (tested on its own). */
 function lines(s: string): string[] {
-  return s.trimEnd().split("\n");
+  const all = s.trimEnd().split("\n");
+  return all.at(-1)!.startsWith("install -m 0644 /dev/null ") ? all.slice(0, -1) : all;
 }
 
 const shop = appPaths("shop");
@@ -82,19 +85,49 @@ describe("installScript golden files", () => {
   it("pip with hashes", () => expectGolden("install-pip", installScript(PIP_HASHED, PATHS, NONE)));
 });
 
+describe("the virtualenv records the tool that made it", () => {
+  const rebuild: Record<string, string> = {
+    uv: "if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-uv ]; then rm -rf -- /srv/shop/venv; fi",
+    poetry: "if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-poetry ]; then rm -rf -- /srv/shop/venv; fi",
+    pip: "if [ -e /srv/shop/venv/.django-fleet-made-by-uv ] || [ -e /srv/shop/venv/.django-fleet-made-by-poetry ]; then rm -rf -- /srv/shop/venv; fi",
+  };
+  for (const [project, method] of [[UV, "uv"], [POETRY, "poetry"], [PIP, "pip"]] as const) {
+    it(`${method}: removes a virtualenv another tool made, and records ${method} last`, () => {
+      const all = installScript(project, PATHS, NONE).trimEnd().split("\n");
+      expect(all[2]).toBe(rebuild[method]);
+      expect(all.at(-1)).toBe(`install -m 0644 /dev/null /srv/shop/venv/.django-fleet-made-by-${method}`);
+    });
+  }
+
+  it("run for real: a uv-made virtualenv is removed before pip builds, a pip-made one kept", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fleet-venv-"));
+    const venv = join(dir, "venv");
+    const paths = { ...PATHS, venv };
+    const first = (project: typeof PIP) => installScript(project, paths, NONE).split("\n")[2]!;
+    execFileSync("bash", ["-c", `mkdir -p '${venv}' && touch '${venv}/.django-fleet-made-by-uv'\n${first(PIP)}`]);
+    expect(existsSync(venv)).toBe(false);
+    execFileSync("bash", ["-c", `mkdir -p '${venv}/bin'\n${first(PIP)}`]);
+    expect(existsSync(join(venv, "bin"))).toBe(true);
+    execFileSync("bash", ["-c", first(UV)]);
+    expect(existsSync(venv)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe("installScript: uv", () => {
   const s = installScript(UV, PATHS, OPTIONS);
 
   it("pins uv, in its own virtualenv, reinstalled only when the version differs", () => {
     expect(UV_VERSION).toBe("0.13.9");
     expect(toolBin("uv")).toBe(`/opt/django-fleet/uv-${UV_VERSION}/bin/uv`);
-    expect(lines(s).slice(0, 7)).toEqual([
+    expect(lines(s).slice(0, 8)).toEqual([
       "install -d -m 1777 /var/cache/pip /var/cache/uv /var/cache/pypoetry",
       `install -d -m 0755 ${TOOLS_DIR}`,
+      "if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-uv ]; then rm -rf -- /srv/shop/venv; fi",
       `if ! /opt/django-fleet/uv-${UV_VERSION}/bin/uv --version 2>/dev/null | grep -qF -- ${UV_VERSION}; then`,
       `  rm -rf -- /opt/django-fleet/uv-${UV_VERSION}`,
       `  python3 -m venv -- /opt/django-fleet/uv-${UV_VERSION}`,
-      `  PIP_CACHE_DIR=/var/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/uv-${UV_VERSION}/bin/pip install --quiet --progress-bar off -- uv==${UV_VERSION}`,
+      `  PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/uv-${UV_VERSION}/bin/pip install --quiet --no-cache-dir --progress-bar off -- uv==${UV_VERSION}`,
       "fi",
     ]);
   });
@@ -147,12 +180,12 @@ describe("installScript: poetry", () => {
 
   it("pins Poetry in its own virtualenv", () => {
     expect(POETRY_VERSION).toBe("2.5.1");
-    expect(s).toContain(`  PIP_CACHE_DIR=/var/cache/pip PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/poetry-${POETRY_VERSION}/bin/pip install --quiet --progress-bar off -- poetry==${POETRY_VERSION}\n`);
+    expect(s).toContain(`  PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/poetry-${POETRY_VERSION}/bin/pip install --quiet --no-cache-dir --progress-bar off -- poetry==${POETRY_VERSION}\n`);
     expect(s).not.toContain("uv==");
   });
 
   it("makes the app's virtualenv as the app user when it has no python", () => {
-    expect(argvOf(installScript(POETRY, ODD_PATHS, OPTIONS).split("\n").at(-3)!))
+    expect(argvOf(lines(installScript(POETRY, ODD_PATHS, OPTIONS)).at(-2)!))
       .toEqual(["-u", "shop", "--", "env", "-i", "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin", "python3", "-m", "venv", "--", "/nonexistent/my shop/venv $HOME"]);
   });
 
@@ -161,17 +194,17 @@ describe("installScript: poetry", () => {
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
       "VIRTUAL_ENV=/srv/shop/venv", "POETRY_CACHE_DIR=/var/cache/pypoetry", "POETRY_VIRTUALENVS_CREATE=false", "POETRY_NO_INTERACTION=1", "REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt",
-      `/opt/django-fleet/poetry-${POETRY_VERSION}/bin/poetry`, "sync", "--no-ansi", "--only", "main,prod", "--extras", "postgres redis",
+      `/opt/django-fleet/poetry-${POETRY_VERSION}/bin/poetry`, "sync", "--no-ansi", "--no-root", "--only", "main,prod", "--extras", "postgres redis",
     ]);
   });
 
   it("without groups or extras installs only main", () => {
-    expect(lines(installScript(POETRY, PATHS, NONE)).at(-1)).toMatch(/\/bin\/poetry sync --no-ansi --only main$/);
+    expect(lines(installScript(POETRY, PATHS, NONE)).at(-1)).toMatch(/\/bin\/poetry sync --no-ansi --no-root --only main$/);
   });
 
   it("quotes every user value", () => {
     const odd = installScript(POETRY, ODD_PATHS, ODD_OPTIONS);
-    expect(argvOf(lines(odd).at(-1)!).slice(-6)).toEqual(["sync", "--no-ansi", "--only", "main,web,a b,it's", "--extras", "postgres x;rm -rf /"]);
+    expect(argvOf(lines(odd).at(-1)!).slice(-7)).toEqual(["sync", "--no-ansi", "--no-root", "--only", "main,web,a b,it's", "--extras", "postgres x;rm -rf /"]);
   });
 });
 
