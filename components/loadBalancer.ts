@@ -14,6 +14,11 @@ import { SystemdService } from "../providers/systemdService.ts";
 import { servedFolders, type DjangoPaths } from "../lib/djangoSettings.ts";
 import type { Host } from "./host.ts";
 
+/** The site's own name: the first server name that is neither `_` nor a wildcard. */
+function siteName(serverName: string): string | undefined {
+  return serverName.split(/\s+/).find((n) => n && n !== "_" && !n.includes("*"));
+}
+
 export interface LoadBalancerArgs {
   /** The load balancer host. */
   readonly host: Host;
@@ -42,7 +47,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     let tls: { certificatePath: string; keyPath: string } | undefined;
     if (lb.tls === "selfSigned") {
       tls = { certificatePath: `/etc/nginx/ssl/${app}.crt`, keyPath: `/etc/nginx/ssl/${app}.key` };
-      const cn = lb.serverName.split(/\s+/).find((n) => n && n !== "_" && !n.includes("*")) ?? h.plan.address;
+      const cn = siteName(lb.serverName) ?? h.plan.address;
       const san = /^[\d.]+$/.test(cn) ? `IP:${cn}` : `DNS:${cn}`;
       const cert = new RemoteScript(`${name}-selfsigned-cert`, {
         connection: h.connection,
@@ -93,9 +98,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [siteFile, noDefault, ...args.after] });
 
     const scheme = tls ? "https" : "http";
-    // The first of the server names is the site's own.
-    const first = lb.serverName.split(/\s+/).find((n) => n && n !== "_" && !n.includes("*"));
-    const hostName = first ?? h.plan.address;
+    const hostName = siteName(lb.serverName) ?? h.plan.address;
     this.url = `${scheme}://${hostName}/`;
     this.registerOutputs({ url: this.url });
   }

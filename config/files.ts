@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { z } from "zod";
 import { ConfigError } from "./load.ts";
+import { unixUser } from "./schema.ts";
 import type { Inventory } from "./topology.ts";
 
 const inventorySchema = z.object({
@@ -13,7 +14,7 @@ const inventorySchema = z.object({
   hosts: z.array(z.object({
     name: z.string(), address: z.string(), hostKey: z.string(),
     // Checked as strictly as the config's own keys: these reach ssh too.
-    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name").optional(),
+    user: unixUser.optional(),
     port: z.number().int().min(1).max(65535).optional(),
   })),
 });

@@ -13,8 +13,11 @@ export type Role = (typeof ROLES)[number];
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes, starting with a letter");
 
 /** An IPv4/IPv6 address or a DNS name: never something ssh or git could read as an option. */
-const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+export const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 const hostAddress = z.string().regex(HOST_RE, "must be an IP address or a DNS name");
+
+/** A Unix user name (never read as an option: no leading dash). */
+export const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name");
 
 /** An absolute path of plain segments (what nginx and the shell take without quoting surprises). */
 const absolutePath = z.string().regex(/^\/(?:[A-Za-z0-9._@+-]+\/)*[A-Za-z0-9._@+-]*$/, "must be an absolute path of letters, digits and ._@+- segments")
@@ -58,7 +61,7 @@ export const hostSchema = z.strictObject({
   /** SSH port. @default the inventory's port, else 22 */
   port: port.optional(),
   /** SSH user: root, or a user with passwordless sudo. @default the inventory's user, else "root" */
-  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name").optional(),
+  user: unixUser.optional(),
   /** The host's SSH public key (`ssh-ed25519 AAAA...`), pinned. @default the inventory's */
   hostKey: z.string().transform((k) => k.trim()).pipe(z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+(?: [^\n]*)?$/, "must be `TYPE BASE64` as in known_hosts"))
     .refine(validHostKey, "is not a valid SSH public key (copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub)")

@@ -6,7 +6,7 @@
 import { isIP } from "node:net";
 import { ConfigError } from "./load.ts";
 import type { HostConfig, Role, StackConfig } from "./schema.ts";
-import { validHostKey } from "./schema.ts";
+import { HOST_RE, validHostKey } from "./schema.ts";
 
 /** Ports the config sets (a clash is reported under the key that can move). */
 const CONFIGURABLE = new Set(["app.port", "database.port", "logging.port"]);
@@ -75,14 +75,12 @@ export function addressFrom(from: HostPlan, to: HostPlan): string {
   return from.name === to.name ? "127.0.0.1" : to.privateAddress;
 }
 
-const HOST_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
-
 function resolveHost(h: HostConfig, i: number, inv: Inventory | undefined, problems: string[]): HostPlan {
   const found = inv?.hosts.find((x) => x.name === h.name);
   const address = h.address ?? found?.address;
   const hostKey = h.hostKey ?? found?.hostKey;
   if (!address) problems.push(`hosts[${i}].address: missing for host "${h.name}". Fix: set it, or add "${h.name}" to the inventory file`);
-  else if (!HOST_NAME.test(address)) problems.push(`hosts[${i}].address: must be an IP address or a DNS name, got ${JSON.stringify(address)} (from ${h.address ? "the config" : "the inventory file"}). Fix: correct it`);
+  else if (!HOST_RE.test(address)) problems.push(`hosts[${i}].address: must be an IP address or a DNS name, got ${JSON.stringify(address)} (from ${h.address ? "the config" : "the inventory file"}). Fix: correct it`);
   if (hostKey && !validHostKey(hostKey)) problems.push(`hosts[${i}].hostKey: ${JSON.stringify(hostKey.slice(0, 40))}... (from ${h.hostKey ? "the config" : "the inventory file"}) is not a valid SSH public key. Fix: use the whole line of /etc/ssh/ssh_host_ed25519_key.pub on the host`);
   const privateAddress = h.privateAddress ?? address;
   if (privateAddress && isIP(privateAddress) !== 4) {

@@ -1,8 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { PythonProject } from "../../config/pythonProject.ts";
 import { appPaths } from "../../components/paths.ts";
@@ -16,27 +15,8 @@ import {
   type InstallOptions,
   type InstallPaths,
 } from "../../lib/pythonInstall.ts";
+import { expectGolden } from "../helpers/golden.ts";
 
-// Golden files: test/unit/golden/install-<method>.txt. Regenerate with
-//   UPDATE_GOLDEN=1 vitest run test/unit/pythonInstall.test.ts
-// and review the diff before committing.
-const GOLDEN_DIR = fileURLToPath(new URL("./golden/", import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === "1";
-
-function expectGolden(name: string, out: string): void {
-  const file = join(GOLDEN_DIR, `${name}.txt`);
-  if (UPDATE) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, out);
-  }
-  if (!existsSync(file)) {
-    throw new Error(
-      `golden file test/unit/golden/${name}.txt is missing; create it with ` +
-        "`UPDATE_GOLDEN=1 vitest run test/unit/pythonInstall.test.ts` and review it",
-    );
-  }
-  expect(out).toBe(readFileSync(file, "utf8"));
-}
 
 /** bash's verdict on a script's syntax: "" when it parses, else its error. */
 function bashSyntaxErrors(body: string): string {

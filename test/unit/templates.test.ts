@@ -1,6 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   MANAGED_NOTICE,
@@ -18,28 +15,8 @@ import {
   renderRsyslogServer,
 } from "../../templates/index.ts";
 import type { AppServiceOptions, GunicornConfOptions, NginxSiteOptions } from "../../templates/index.ts";
+import { expectGolden } from "../helpers/golden.ts";
 
-// Golden files: test/unit/golden/<name>.txt. Regenerate with
-//   UPDATE_GOLDEN=1 vitest run test/unit/templates.test.ts
-// and review the diff before committing.
-const GOLDEN_DIR = fileURLToPath(new URL("./golden/", import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === "1";
-
-function expectGolden(name: string, out: string): void {
-  const file = join(GOLDEN_DIR, `${name}.txt`);
-  if (UPDATE) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, out);
-  }
-  if (!existsSync(file)) {
-    throw new Error(
-      `golden file test/unit/golden/${name}.txt is missing; create it with ` +
-        "`UPDATE_GOLDEN=1 vitest run test/unit/templates.test.ts` and review it",
-    );
-  }
-  // Read back even after writing, so the comparison is always against the file on disk.
-  expect(out).toBe(readFileSync(file, "utf8"));
-}
 
 /** Properties every rendered file has, whatever the format. */
 function expectWellFormed(out: string, commentMarker: string = "#"): void {
