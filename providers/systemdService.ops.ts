@@ -63,7 +63,9 @@ export function plan(desired: ServiceState, observed: ObservedService, change: {
   const u = cmd(desired.unit);
   const steps: string[] = [];
   // A start, restart or reload that fails shows the unit's journal: the cause, not just "failed".
-  const orJournal = (c: string) => `${c} || { journalctl -u ${u} -n 25 --no-pager -o cat >&2; exit 1; }`;
+  // One retry after a pause: systemd in a container has been seen to fail a reload once
+  // with "Failed to spawn executor: No such file or directory" and succeed right after.
+  const orJournal = (c: string) => `${c} || { sleep 2; ${c}; } || { journalctl -u ${u} -n 25 --no-pager -o cat >&2; exit 1; }`;
   if (change.restart) steps.push("systemctl daemon-reload");
   if (desired.enabled && !observed.enabled) steps.push(`systemctl enable ${u}`);
   if (!desired.enabled && observed.enabled) steps.push(`systemctl disable ${u}`);

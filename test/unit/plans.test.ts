@@ -204,7 +204,7 @@ describe("systemdService: parseProbe", () => {
 });
 
 describe("systemdService: plan", () => {
-  const orJournal = (c: string) => `${c} || { journalctl -u ${unit} -n 25 --no-pager -o cat >&2; exit 1; }`;
+  const orJournal = (c: string) => `${c} || { sleep 2; ${c}; } || { journalctl -u ${unit} -n 25 --no-pager -o cat >&2; exit 1; }`;
   const unit = "shop-gunicorn.service";
   /** The tail of every plan for an active unit: watch it for 5 s (and its restarts, after a start). */
   const watch = (started: boolean) => [
@@ -243,7 +243,7 @@ describe("systemdService: plan", () => {
   }
 
   it("quotes an odd unit name", () => {
-    expect(service.plan({ ...up, unit: "a b.service" }, { enabled: true, active: false }, none).split("\n")[0]).toBe("systemctl start 'a b.service' || { journalctl -u 'a b.service' -n 25 --no-pager -o cat >&2; exit 1; }");
+    expect(service.plan({ ...up, unit: "a b.service" }, { enabled: true, active: false }, none).split("\n")[0]).toBe("systemctl start 'a b.service' || { sleep 2; systemctl start 'a b.service'; } || { journalctl -u 'a b.service' -n 25 --no-pager -o cat >&2; exit 1; }");
   });
 
   describe("run locally against a fake systemctl", () => {
