@@ -31,6 +31,10 @@ import { LoggingServer } from "./components/loggingServer.ts";
 import { RemoteScript } from "./providers/remoteScript.ts";
 import { script } from "./lib/shell.ts";
 import { addressFrom } from "./config/topology.ts";
+import { backupStore, HOST_CA_FILE, mediaStore, plainCredentialProblems } from "./config/objectStore.ts";
+import { RemoteFile } from "./providers/remoteFile.ts";
+import { ARCHIVE_COMMAND, PgBackup } from "./components/pgBackup.ts";
+import { existsSync, readFileSync } from "node:fs";
 import type { FleetOutputs } from "./outputs.ts";
 
 const cfg = parseConfig(pulumi.runtime.allConfig());
@@ -48,6 +52,20 @@ const facts = await readHostFacts(topo.hosts.map((plan, index) => ({ plan, index
 const codeHostNames = new Set([...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
 const factProblems = factsProblems(topo, facts, project, commit, [...codeHostNames]);
 if (factProblems.length) throw new ConfigError(factProblems);
+const stack = pulumi.getStack();
+const backupTarget = backupStore(cfg, stack);
+const mediaTarget = mediaStore(cfg, stack);
+// Pulumi marks a top-level key secret when a value under it was set with --secret.
+const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret ?? (() => false);
+const storeProblems = [
+  ...plainCredentialProblems(cfg, isSecret),
+  ...([["backup", backupTarget], ["media", cfg.media.target && mediaTarget]] as const).flatMap(([key, t]) =>
+    t && t.caFile && !existsSync(t.caFile) ? [`${key}.target.caFile: ${JSON.stringify(t.caFile)} does not exist on this machine. Fix: give the path of the object store's CA certificate (PEM)`] : []),
+];
+if (storeProblems.length) throw new ConfigError(storeProblems);
+if (!backupTarget && cfg.protectData) {
+  pulumi.log.warn("backup.target is not set: nothing backs up this stack's database. Set backup.target (see README \"Backups\").");
+}
 const dbName = cfg.database.name ?? app.name;
 const dbUser = cfg.database.user ?? app.name;
 
@@ -69,6 +87,19 @@ const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
   }))),
 })]));
 const hostOf = (name: string) => hosts.get(name)!;
+// A private object store's CA, where its clients run: the database host (backups) and
+// the hosts running the app's code (media). One bundle per host, both CAs if they differ.
+const caOn = new Map<string, Set<string>>();
+const needCa = (host: string, file: string | undefined) => { if (file) caOn.set(host, (caOn.get(host) ?? new Set()).add(file)); };
+needCa(topo.db.name, backupTarget?.caFile);
+for (const name of codeHostNames) needCa(name, mediaTarget?.caFile);
+for (const [name, files] of caOn) {
+  const h = hostOf(name);
+  h.addReady(new RemoteFile(`${name}-object-store-ca`, {
+    connection: h.connection, path: HOST_CA_FILE, mode: "0644",
+    content: [...files].map((f) => readFileSync(f, "utf8").trimEnd() + "\n").join(""),
+  }, { dependsOn: h.ready }));
+}
 // Every host's firewall first: all later steps on a host wait for it (through host.ready),
 // and steps that reach another host wait for that host's, through their dependencies.
 for (const plan of topo.hosts) {
@@ -76,12 +107,27 @@ for (const plan of topo.hosts) {
   h.addReady(new Firewall(`${plan.name}-firewall`, { host: h, openings: openingsFor(plan, topo, cfg) }).service);
 }
 
+// Backups: pgBackRest on a PostgreSQL primary (MariaDB: restic, in MariaDbServer).
+const backupCipher = backupTarget ? new RandomSecret("backup-cipher-pass", { length: 64 }) : undefined;
+const pgBackup = backupTarget && cfg.database.engine === "postgresql" ? new PgBackup("db-backup", {
+  host: hostOf(topo.db.name), store: backupTarget, port: cfg.database.port, database: dbName,
+  cipherPass: backupCipher!.value, schedule: cfg.backup.schedule, drillSchedule: cfg.backup.drillSchedule,
+  retention: cfg.backup.retention,
+}) : undefined;
+
 const dbArgs = {
   host: hostOf(topo.db.name), clients: topo.codeHosts, database: dbName, user: dbUser,
   password: dbPassword.value, port: cfg.database.port, protect: cfg.protectData,
   replicas: topo.dbReplicas, replicationPassword: replicationPassword?.value,
+  archive: pgBackup && { command: ARCHIVE_COMMAND, after: pgBackup.beforeArchiving },
 };
-const db = cfg.database.engine === "mariadb" ? new MariaDbServer("db", dbArgs) : new DbServer("db", dbArgs);
+const db = cfg.database.engine === "mariadb"
+  ? new MariaDbServer("db", {
+    ...dbArgs,
+    backup: backupTarget && { store: backupTarget, password: backupCipher!.value, schedule: cfg.backup.schedule, retention: cfg.backup.retention },
+  })
+  : new DbServer("db", dbArgs);
+pgBackup?.firstBackup([db.databaseResource]);
 const replicas = topo.dbReplicas.map((plan, i) => cfg.database.engine === "mariadb"
   ? new MariaDbReplica(`${plan.name}-replica`, {
     host: hostOf(plan.name), primary: topo.db, database: dbName, port: cfg.database.port, serverId: i + 2,
@@ -108,7 +154,7 @@ const releases = new Map([...codeHostNames].map((name) => {
       secretKey: key, dbPassword: dbPw, brokerPassword: brokerPw,
       dbHost: addressFrom(h.plan, topo.db), brokerHost: addressFrom(h.plan, topo.broker),
       cacheHost: topo.cache && addressFrom(h.plan, topo.cache), cachePassword: cachePw,
-      dbName, dbUser, ownAddresses: [h.plan.address, h.plan.privateAddress],
+      dbName, dbUser, ownAddresses: [h.plan.address, h.plan.privateAddress], media: mediaTarget,
     }));
   return [name, new AppRelease(`${name}-${app.name}`, {
     host: h, app, commit, envFileContent: pulumi.secret(env.apply(renderEnvFile)), project,
@@ -162,6 +208,12 @@ const outputs: FleetOutputs = {
     ? pulumi.secret(pulumi.output(cachePassword?.value ?? "").apply((pw) => cacheUrlFor(cfg, topo.cache!.privateAddress, pw)!))
     : null,
   deployedCommit: commit,
+  backup: backupTarget ? {
+    endpoint: backupTarget.endpoint, bucket: backupTarget.bucket, region: backupTarget.region, prefix: backupTarget.prefix,
+    tool: cfg.database.engine === "postgresql" ? "pgbackrest" : "restic", schedule: cfg.backup.schedule, retention: cfg.backup.retention,
+  } : null,
+  backupEncryptionKey: backupCipher ? pulumi.secret(backupCipher.value) : null,
+  lastRestoreDrill: pgBackup ? pgBackup.lastDrill : null,
 };
 
 export const siteUrl = outputs.siteUrl;
@@ -174,3 +226,6 @@ export const brokerUrl = outputs.brokerUrl;
 export const loggingEndpoint = outputs.loggingEndpoint;
 export const cacheUrl = outputs.cacheUrl;
 export const deployedCommit = outputs.deployedCommit;
+export const backup = outputs.backup;
+export const backupEncryptionKey = outputs.backupEncryptionKey;
+export const lastRestoreDrill = outputs.lastRestoreDrill;

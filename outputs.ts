@@ -23,6 +23,22 @@ export interface DatabaseOutput {
   readonly user: string;
 }
 
+/** Where backups go and what is kept (never the credentials). */
+export interface BackupOutput {
+  /** `https://host[:port]` of the object store. */
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** Key prefix in the bucket. */
+  readonly prefix: string;
+  /** The tool that writes them: `pgbackrest` or `restic`. */
+  readonly tool: string;
+  /** systemd OnCalendar of the backup. */
+  readonly schedule: string;
+  /** Newest of each of the last N days, weeks, months. */
+  readonly retention: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+}
+
 /** Every stack output, by export name. */
 export interface FleetOutputs {
   /** `siteUrl`: the URL that serves the app (through the load balancer when there is one). */
@@ -45,4 +61,10 @@ export interface FleetOutputs {
   readonly cacheUrl: Output<string> | null;
   /** `deployedCommit`: the commit of the app that is deployed. */
   readonly deployedCommit: string;
+  /** `backup`: the backup target, schedule and retention, or null without backups. */
+  readonly backup: BackupOutput | null;
+  /** `backupEncryptionKey` (secret): the repository's encryption key; without it no backup can be read. Null without backups. */
+  readonly backupEncryptionKey: Output<string> | null;
+  /** `lastRestoreDrill`: the restore drill's last result as read by the last refresh (`ok`, `finishedAt`, `backupAgeSeconds`, `tables`), or null. */
+  readonly lastRestoreDrill: Output<unknown> | null;
 }

@@ -58,15 +58,20 @@ export class DbReplica extends pulumi.ComponentResource {
 
     const isStandby = `[ -f ${cmd(`${data}/standby.signal`)} ]`;
     const holdsApp = `[ "$(cd / && runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_database WHERE datname = '${args.database}'`)} 2>/dev/null || echo 0)" != 0 ]`;
+    // A standby that streams is left alone. One that does not stream within a while (its
+    // primary was restored from backup to an earlier point, or lost its slot) is re-seeded.
+    const streams = (seconds: number) => `streams() { for _ in $(seq 1 ${seconds}); do [ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'" 2>/dev/null)" = 1 ] && return 0; sleep 1; done; return 1; }`;
     const seed = new RemoteScript(`${name}-basebackup`, {
       connection: h.connection,
       description: `seed replica from ${args.primary.name} (pg_basebackup)`,
       secrets: { REPLICATION_PASSWORD: args.replicationPassword },
       create: script(
-        `if ${isStandby}; then exit 0; fi`,
+        streams(30),
+        `if ${isStandby} && streams; then exit 0; fi`,
+        `if ${isStandby}; then echo ${cmd(`${h.plan.name} is a standby that does not stream from ${args.primary.name}: re-seeding it`)}; fi`,
         // Never wipe a cluster that holds the app's database and is not a standby: it may be
         // a promoted replica or a former primary, i.e. the only copy of the data.
-        `if ${holdsApp}; then echo ${cmd(`refusing to re-seed ${h.plan.name}: its cluster holds the database ${args.database} and is not a standby (a promoted replica or a former primary?). Move or drop that data by hand, then run up again.`)} >&2; exit 1; fi`,
+        `if ! ${isStandby} && ${holdsApp}; then echo ${cmd(`refusing to re-seed ${h.plan.name}: its cluster holds the database ${args.database} and is not a standby (a promoted replica or a former primary?). Move or drop that data by hand, then run up again.`)} >&2; exit 1; fi`,
         `systemctl stop ${unit}`,
         `find ${cmd(data)} -mindepth 1 -delete`,
         // -R writes primary_conninfo (with the password, in the 0600 postgresql.auto.conf
@@ -75,7 +80,7 @@ export class DbReplica extends pulumi.ComponentResource {
         `PGPASSWORD="$REPLICATION_PASSWORD" runuser -u postgres -- pg_basebackup -h ${cmd(args.primary.privateAddress)} -p ${port} -U ${REPLICATION_USER} -D ${cmd(data)} -R -S ${cmd(slotName(h.plan.name))} -X stream -c fast`,
         `systemctl start ${unit}`,
       ),
-      check: script(`${isStandby}`, `[ "$(cd / && runuser -u postgres -- psql -XAtc 'SELECT pg_is_in_recovery()')" = t ]`),
+      check: script(`${isStandby}`, `[ "$(cd / && runuser -u postgres -- psql -XAtc 'SELECT pg_is_in_recovery()')" = t ]`, streams(10), "streams"),
       delete: script(`systemctl stop ${unit}`),
       triggers: { primary: args.primary.privateAddress },
     }, { parent: this, dependsOn: [confFile, hbaFile, ...args.after] });

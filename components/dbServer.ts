@@ -35,6 +35,8 @@ export interface DbServerArgs {
   readonly replicas?: readonly HostPlan[];
   /** Password of the replication role (secret); needed with replicas. */
   readonly replicationPassword?: pulumi.Input<string>;
+  /** WAL archiving (backups): the archive_command, and what must be in place before it is turned on. @default off */
+  readonly archive?: { readonly command: string; readonly after: pulumi.Resource[] };
 }
 
 /** The replication role's name. */
@@ -54,6 +56,8 @@ export class DbServer extends pulumi.ComponentResource {
   public readonly databaseResource: PostgresDatabase;
   /** The replication role and slots replicas must wait for. */
   public readonly replicationReady: pulumi.Resource[];
+  /** PostgreSQL running with this config. */
+  public readonly service: SystemdService;
 
   constructor(name: string, args: DbServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:DbServer", name, {}, opts);
@@ -69,11 +73,12 @@ export class DbServer extends pulumi.ComponentResource {
     const conf = renderPostgresConf({
       listenAddresses: remote.length || replicas.length ? ["localhost", h.plan.privateAddress] : ["localhost"],
       port,
+      ...(args.archive ? { archive: { command: args.archive.command } } : {}),
     });
     const confFile = new RemoteFile(`${name}-conf`, {
       connection: h.connection, path: `${etc}/conf.d/django-fleet.conf`, content: conf,
       owner: "postgres", group: "postgres",
-    }, deps);
+    }, { parent: this, dependsOn: [...h.ready, ...(args.archive?.after ?? [])] });
     const hba = renderPgHba({
       rules: remote.map((c) => ({ database: args.database, user: args.user, address: c.privateAddress })),
       replication: replicas.map((r) => ({ user: REPLICATION_USER, address: r.privateAddress })),
@@ -82,7 +87,7 @@ export class DbServer extends pulumi.ComponentResource {
       connection: h.connection, path: `${etc}/pg_hba.conf`, content: hba,
       owner: "postgres", group: "postgres", mode: "0640",
     }, deps);
-    const service = new SystemdService(`${name}-service`, {
+    const service = this.service = new SystemdService(`${name}-service`, {
       connection: h.connection,
       unit: `postgresql@${pg}-main.service`, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },

@@ -76,8 +76,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
         tls,
         staticRoot: served.static?.root,
         staticUrl: served.static?.url,
-        mediaRoot: served.media?.root,
-        mediaUrl: served.media?.url,
+        // Uploads in S3 are served by their storage's URLs, never from this host's disk.
+        mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
+        mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
       });
     });
     const siteFile = new RemoteFile(`${name}-site`, {

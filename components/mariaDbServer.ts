@@ -13,6 +13,7 @@ import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
 import type { DbServerArgs } from "./dbServer.ts";
 import type { Host } from "./host.ts";
+import { MariaDbBackup, type MariaDbBackupArgs } from "./mariaDbBackup.ts";
 
 const CONF = "/etc/mysql/mariadb.conf.d/60-django-fleet.cnf";
 const UNIT = "mariadb.service";
@@ -36,8 +37,11 @@ function clientOptions(host: string, port: number, user: string, passwordVar: st
   return `<(printf '[client]\\nhost=%s\\nport=%s\\nuser=%s\\npassword=%s\\n' ${cmd(host)} ${port} ${cmd(user)} "$${passwordVar}")`;
 }
 
-/** The same arguments as PostgreSQL's primary (the port defaults to 3306 here). */
-export type MariaDbServerArgs = DbServerArgs;
+/** The same arguments as PostgreSQL's primary (the port defaults to 3306 here), plus backups. */
+export type MariaDbServerArgs = DbServerArgs & {
+  /** Backups with restic. @default none */
+  readonly backup?: Omit<MariaDbBackupArgs, "host" | "after" | "database">;
+};
 
 export class MariaDbServer extends pulumi.ComponentResource {
   public readonly address: string;
@@ -70,6 +74,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
       `ALTER USER '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
     ].join("\n")).join("\n");
     const grants = hosts.map((a) => `GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${u}'@'${a}';`).join(" ");
+    const backup = args.backup && new MariaDbBackup(`${name}-backup`, { ...args.backup, host: h, database: db, after: [service] }, { parent: this });
     this.databaseResource = new RemoteScript(`${name}-database`, {
       connection: h.connection,
       description: `MariaDB database ${db} and user ${u}`,
@@ -87,7 +92,8 @@ export class MariaDbServer extends pulumi.ComponentResource {
         `[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${u}'`)})" = ${hosts.length} ]`,
       ),
       // No delete script: the database and its data stay (see the module comment).
-    }, { parent: this, dependsOn: [service], protect: args.protect, retainOnDelete: true });
+    }, { parent: this, dependsOn: [service, ...(backup ? [backup.restored] : [])], protect: args.protect, retainOnDelete: true });
+    if (backup) backup.firstBackup([this.databaseResource]);
 
     this.replicationReady = [];
     if (replicas.length) {

@@ -4,6 +4,7 @@
 import { isIP } from "node:net";
 import type { StackConfig } from "./schema.ts";
 import { appPaths } from "../components/paths.ts";
+import { HOST_CA_FILE, type ObjectStore } from "./objectStore.ts";
 
 export interface EnvironmentInputs {
   readonly secretKey: string;
@@ -19,6 +20,25 @@ export interface EnvironmentInputs {
   readonly cachePassword?: string;
   /** This host's own addresses (health checks and direct requests use them). @default [] */
   readonly ownAddresses?: readonly string[];
+  /** The object store for uploads (media.storage "s3"). @default none: local MEDIA_ROOT */
+  readonly media?: ObjectStore;
+}
+
+/** django-storages' S3 settings, under the app's names for them. */
+export function mediaEnvironment(cfg: StackConfig, store: ObjectStore): Record<string, string> {
+  const n = cfg.app.envNames;
+  return {
+    [n.mediaStorage]: "s3",
+    [n.mediaBucket]: store.bucket,
+    [n.mediaEndpoint]: store.endpoint,
+    [n.mediaRegion]: store.region,
+    [n.mediaAddressingStyle]: store.pathStyle ? "path" : "virtual",
+    [n.mediaLocation]: cfg.media.location,
+    ...(cfg.media.customDomain ? { [n.mediaCustomDomain]: cfg.media.customDomain } : {}),
+    ...(store.caFile ? { [n.mediaCaBundle]: HOST_CA_FILE } : {}),
+    [n.mediaAccessKeyId]: store.accessKeyId,
+    [n.mediaSecretAccessKey]: store.secretAccessKey,
+  };
 }
 
 /**
@@ -79,5 +99,6 @@ export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs): Record<s
     [n.brokerUrl]: brokerUrl(cfg, i.brokerPassword, i.brokerHost),
     ...(i.cacheHost !== undefined && cfg.cache.kind !== "none"
       ? { [n.cacheUrl]: cacheUrl(cfg, i.cacheHost, i.cachePassword ?? "")! } : {}),
+    ...(i.media ? mediaEnvironment(cfg, i.media) : {}),
   };
 }

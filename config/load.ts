@@ -75,7 +75,9 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string[] {
   const what = missing ? "is required" : issue.message.replace(/^Invalid input: /, "");
   const fix = `\`npm run pulumi -- config set --path '${key}' <value>\``;
   // app.env values may be secrets (config set --secret --path): never echoed.
-  const hidden = issue.path[0] === "app" && issue.path[1] === "env";
+  // So are object-store credentials.
+  const hidden = (issue.path[0] === "app" && issue.path[1] === "env")
+    || issue.path.some((k) => k === "accessKeyId" || k === "secretAccessKey");
   return [`${key}: ${what}${missing || hidden ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
 }
 

@@ -89,6 +89,10 @@ export const gunicornSchema = z.strictObject({
 const ENV_DEFAULTS = {
   secretKey: "DJANGO_SECRET_KEY", databaseUrl: "DATABASE_URL", brokerUrl: "CELERY_BROKER_URL", allowedHosts: "DJANGO_ALLOWED_HOSTS",
   staticRoot: "DJANGO_STATIC_ROOT", mediaRoot: "DJANGO_MEDIA_ROOT", cacheUrl: "CACHE_URL",
+  mediaStorage: "DJANGO_MEDIA_STORAGE", mediaBucket: "AWS_STORAGE_BUCKET_NAME", mediaEndpoint: "AWS_S3_ENDPOINT_URL",
+  mediaRegion: "AWS_S3_REGION_NAME", mediaAccessKeyId: "AWS_ACCESS_KEY_ID", mediaSecretAccessKey: "AWS_SECRET_ACCESS_KEY",
+  mediaAddressingStyle: "AWS_S3_ADDRESSING_STYLE", mediaLocation: "AWS_LOCATION", mediaCustomDomain: "AWS_S3_CUSTOM_DOMAIN",
+  mediaCaBundle: "AWS_CA_BUNDLE",
 } as const;
 
 const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
@@ -148,6 +152,18 @@ export const appSchema = z.strictObject({
     /** @default "DJANGO_STATIC_ROOT" */ staticRoot: envVar.default("DJANGO_STATIC_ROOT"),
     /** @default "DJANGO_MEDIA_ROOT" */ mediaRoot: envVar.default("DJANGO_MEDIA_ROOT"),
     /** @default "CACHE_URL" (set only when a cache is configured) */ cacheUrl: envVar.default("CACHE_URL"),
+    // The media variables are set only with media.storage "s3"; their defaults are what
+    // django-storages' S3 settings are called.
+    /** @default "DJANGO_MEDIA_STORAGE" ("s3") */ mediaStorage: envVar.default("DJANGO_MEDIA_STORAGE"),
+    /** @default "AWS_STORAGE_BUCKET_NAME" */ mediaBucket: envVar.default("AWS_STORAGE_BUCKET_NAME"),
+    /** @default "AWS_S3_ENDPOINT_URL" */ mediaEndpoint: envVar.default("AWS_S3_ENDPOINT_URL"),
+    /** @default "AWS_S3_REGION_NAME" */ mediaRegion: envVar.default("AWS_S3_REGION_NAME"),
+    /** @default "AWS_ACCESS_KEY_ID" */ mediaAccessKeyId: envVar.default("AWS_ACCESS_KEY_ID"),
+    /** @default "AWS_SECRET_ACCESS_KEY" */ mediaSecretAccessKey: envVar.default("AWS_SECRET_ACCESS_KEY"),
+    /** @default "AWS_S3_ADDRESSING_STYLE" ("path" or "virtual") */ mediaAddressingStyle: envVar.default("AWS_S3_ADDRESSING_STYLE"),
+    /** @default "AWS_LOCATION" */ mediaLocation: envVar.default("AWS_LOCATION"),
+    /** @default "AWS_S3_CUSTOM_DOMAIN" (set only with media.customDomain) */ mediaCustomDomain: envVar.default("AWS_S3_CUSTOM_DOMAIN"),
+    /** @default "AWS_CA_BUNDLE" (set only with a target caFile; boto3 reads it itself) */ mediaCaBundle: envVar.default("AWS_CA_BUNDLE"),
   }).prefault({}).superRefine((names, ctx) => {
     const seen = new Map<string, string>();
     for (const [k, v] of Object.entries(names)) {
@@ -166,7 +182,7 @@ export const appSchema = z.strictObject({
 }).superRefine((app, ctx) => {
   // Credentials are written after app.env and would silently win over it.
   const n = app.envNames;
-  for (const [key, v] of [["secretKey", n.secretKey], ["databaseUrl", n.databaseUrl], ["brokerUrl", n.brokerUrl], ["cacheUrl", n.cacheUrl], ["settingsModule", "DJANGO_SETTINGS_MODULE"]] as const) {
+  for (const [key, v] of [["secretKey", n.secretKey], ["databaseUrl", n.databaseUrl], ["brokerUrl", n.brokerUrl], ["cacheUrl", n.cacheUrl], ["mediaAccessKeyId", n.mediaAccessKeyId], ["mediaSecretAccessKey", n.mediaSecretAccessKey], ["settingsModule", "DJANGO_SETTINGS_MODULE"]] as const) {
     if (v in app.env) ctx.addIssue({ code: "custom", path: ["env", v], message: `is set by django-fleet (${key === "settingsModule" ? "from app.settingsModule" : `envNames.${key}`}), so this value would be ignored; remove it, or rename envNames.${key}` });
   }
 });
@@ -218,6 +234,58 @@ export const loggingSchema = z.strictObject({
   port: port.default(10514),
 });
 
+/** An S3 bucket name (the DNS-compatible rules every S3 service accepts). */
+const BUCKET_RE = /^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** An S3-compatible object store: where backups (and shared media) go. */
+export const objectStoreSchema = z.strictObject({
+  /** HTTPS endpoint, e.g. `https://s3.eu-central-1.amazonaws.com` or `https://minio.internal:9000`. */
+  endpoint: z.string().regex(/^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/, "must be an https:// URL of a host (and port), with no path: pgBackRest talks TLS only"),
+  /** Bucket; it must exist. */
+  bucket: z.string().regex(BUCKET_RE, "must be an S3 bucket name (3-63 lower-case letters, digits, dots and dashes)"),
+  /** Region the bucket is in (any value for most self-hosted servers). @default "us-east-1" */
+  region: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a region name like eu-central-1").default("us-east-1"),
+  /** Path-style URLs (`endpoint/bucket/key`), which MinIO, Garage and versitygw need. @default false (virtual-hosted, as AWS) */
+  pathStyle: z.boolean().default(false),
+  /** Key prefix inside the bucket, so several stacks can share one bucket. @default "django-fleet/<stack>" */
+  prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/, "must be slash-separated segments of letters, digits, . _ and -").optional(),
+  /** Access key id; keep it secret config (`config set --secret --path`). */
+  accessKeyId: z.string().regex(/^[\x21-\x7e]{1,256}$/, "must be printable ASCII without spaces"),
+  /** Secret access key; must be secret config. */
+  secretAccessKey: z.string().regex(/^[\x21-\x7e]{1,256}$/, "must be printable ASCII without spaces"),
+  /** A PEM CA bundle on this machine for a server with a private CA; copied to the hosts. @default the system's CAs */
+  caFile: z.string().min(1).optional(),
+});
+
+/** A systemd OnCalendar expression: conservative characters, never read as an option. */
+const onCalendar = z.string().max(200).regex(/^[A-Za-z0-9*][A-Za-z0-9*,:/.~ -]*$/, "must be a systemd OnCalendar expression, e.g. \"*-*-* 03:00:00\" or daily");
+
+export const backupSchema = z.strictObject({
+  /** Where backups go. No target, no backups (a warning says so on a stack with protectData). @default none */
+  target: objectStoreSchema.optional(),
+  /** When the scheduled backup runs (systemd OnCalendar, host time, UTC on our hosts). @default "*-*-* 03:00:00" */
+  schedule: onCalendar.default("*-*-* 03:00:00"),
+  /** How many backups are kept: the newest of each of the last N days, weeks and months. */
+  retention: z.strictObject({
+    /** @default 7 */ daily: z.number().int().min(0).max(1000).default(7),
+    /** @default 4 */ weekly: z.number().int().min(0).max(1000).default(4),
+    /** @default 6 */ monthly: z.number().int().min(0).max(1000).default(6),
+  }).prefault({}).refine((r) => r.daily + r.weekly + r.monthly > 0, "keeps nothing: set daily, weekly or monthly above 0"),
+  /** When the restore drill proves the latest backup restores (PostgreSQL). @default "Sun *-*-* 04:30:00" */
+  drillSchedule: onCalendar.default("Sun *-*-* 04:30:00"),
+});
+
+export const mediaSchema = z.strictObject({
+  /** Where uploads live: `local` (MEDIA_ROOT on the host; one app host only) or `s3` (shared by every app host). @default "local" */
+  storage: z.enum(["local", "s3"]).default("local"),
+  /** The object store for `s3`; give it its own bucket and keys (the app holds them). @default backup.target */
+  target: objectStoreSchema.optional(),
+  /** Key prefix of uploads in the bucket (django-storages' location). @default "media" */
+  location: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/, "must be slash-separated segments of letters, digits, . _ and -").default("media"),
+  /** A domain (CDN) that serves the bucket; media URLs use it. @default none (URLs signed by the app) */
+  customDomain: z.string().regex(HOST_RE, "must be a host name").optional(),
+});
+
 export const stackSchema = z.strictObject({
   /** A JSON inventory ({privateKeyPath, hosts: [{name, address, hostKey, user}]}) that fills in host addresses and keys. @default none */
   inventoryFile: z.string().min(1).optional(),
@@ -239,6 +307,10 @@ export const stackSchema = z.strictObject({
   loadBalancer: loadBalancerSchema.prefault({}),
   /** Central logging. */
   logging: loggingSchema.prefault({}),
+  /** Backups of the database (and local media) to an S3-compatible object store. */
+  backup: backupSchema.prefault({}),
+  /** Where user uploads are stored. */
+  media: mediaSchema.prefault({}),
   /** Protect the database resources against `pulumi destroy` (prod). @default false */
   protectData: z.boolean().default(false),
 });
@@ -246,3 +318,4 @@ export const stackSchema = z.strictObject({
 export type StackConfig = z.infer<typeof stackSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
 export type AppConfig = z.infer<typeof appSchema>;
+export type ObjectStoreConfig = z.infer<typeof objectStoreSchema>;

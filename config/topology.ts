@@ -168,6 +168,13 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
   if (lb.tls === "provided" && (!lb.certificatePath || !lb.keyPath)) {
     problems.push(`loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"`);
   }
+  const media = cfg.media;
+  if (media.storage === "local" && apps.length > 1) {
+    problems.push(`hosts: ${apps.length} hosts have the role "app"${names(apps)} and media.storage is "local": an upload would land on the node that took the request, and the other nodes and the load balancer could not serve it (and it is lost with that node). Fix: \`npm run pulumi -- config set --path media.storage s3\` with media.target (or backup.target) naming a bucket, or run one app host`);
+  }
+  if (media.storage === "s3" && !media.target && !cfg.backup.target) {
+    problems.push(`media.storage: "s3" names no object store. Fix: set media.target (endpoint, bucket, accessKeyId, secretAccessKey; keys with \`config set --secret --path\`), or backup.target to share it`);
+  }
   const privateKeyPath = cfg.sshPrivateKeyPath ?? inventory?.privateKeyPath;
   if (!privateKeyPath) problems.push(`sshPrivateKeyPath: missing. Fix: \`npm run pulumi -- config set sshPrivateKeyPath ~/.ssh/id_ed25519\`, or use an inventory file that names privateKeyPath`);
 

@@ -64,6 +64,24 @@ export interface PostgresConfOptions {
    * @default true
    */
   readonly hotStandby?: boolean;
+  /**
+   * WAL archiving (continuous backup): `archive_mode = on`, the command PostgreSQL runs for
+   * each finished WAL segment, and how often a segment is forced out on a quiet server.
+   * @default off (no archive lines at all)
+   */
+  readonly archive?: PostgresArchiveOptions;
+}
+
+/** WAL archiving settings for {@link PostgresConfOptions.archive}. */
+export interface PostgresArchiveOptions {
+  /** `archive_command`, e.g. `pgbackrest --stanza=django-fleet archive-push %p`. */
+  readonly command: string;
+  /**
+   * `archive_timeout` in seconds: a segment is switched (and archived) at least this often,
+   * which bounds how much committed work a lost server can take with it. 0 turns it off.
+   * @default 60
+   */
+  readonly timeoutSeconds?: number;
 }
 
 /** A bare SQL identifier; anything needing quotes in pg_hba.conf is refused. */
@@ -141,7 +159,30 @@ export function renderPostgresConf(o: PostgresConfOptions): string {
     `wal_level = ${walLevel}`,
     `max_wal_senders = ${maxWalSenders}`,
     `hot_standby = ${withDefault(o.hotStandby, true) ? "on" : "off"}`,
+    ...(o.archive === undefined ? [] : renderArchive(o.archive)),
   ]);
+}
+
+/**
+ * The archive lines. The command sits in a single-quoted postgresql.conf string, where
+ * `'` ends the string and `\` starts an escape: both are refused, like line breaks, rather
+ * than escaped, so the command PostgreSQL runs is exactly the text given.
+ */
+function renderArchive(a: PostgresArchiveOptions): string[] {
+  const command = assertMatches(
+    "postgres archive.command",
+    a.command,
+    /^[^'\\\x00-\x1f\x7f]+$/,
+    "a non-empty command without single quotes, backslashes or line breaks",
+  );
+  // archive_timeout's maximum is INT_MAX / 2 seconds.
+  const timeout = assertInt("postgres archive.timeoutSeconds", withDefault(a.timeoutSeconds, 60), 0, 1073741823);
+  return [
+    // Needs a restart, not a reload; the unit's restart trigger covers the whole file.
+    "archive_mode = on",
+    `archive_command = '${command}'`,
+    `archive_timeout = ${timeout}`,
+  ];
 }
 
 /** A bare IP becomes a single-host CIDR; a CIDR is checked and kept. */

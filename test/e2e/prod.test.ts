@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { engineEnv, ROOT, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
+import { startObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
 
 const NAMES = ["lb", "app1", "app2", "worker", "db", "replica"];
@@ -33,9 +34,16 @@ const RESHAPED: HostDef[] = [
   { name: "replica", roles: ["dbReplica"] },
 ];
 
-function prodConfig(hosts: HostDef[]): Record<string, { value: string }> {
+/** The object store for uploads (two app nodes need shared media), set by beforeAll. */
+let s3: ObjectStore | undefined;
+
+function prodConfig(hosts: HostDef[]): Record<string, { value: string; secret?: boolean }> {
   const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
   return {
+    "django-fleet:media": {
+      ...c({ storage: "s3", target: { endpoint: s3!.endpoint, bucket: "fleet-media", pathStyle: true, caFile: s3!.caFile, accessKeyId: s3!.accessKeyId, secretAccessKey: s3!.secretAccessKey } }),
+      secret: true,
+    },
     "django-fleet:inventoryFile": c(INVENTORY),
     "django-fleet:hosts": c(hosts),
     "django-fleet:app": c({
@@ -72,11 +80,17 @@ describe("prod stack on six real servers", () => {
   const log = (s: string) => { output += s; };
   const site = `https://${ADDR.lb}/`;
 
-  beforeAll(async () => ({ fleet, t } = await startRealStack(NAMES, "e2e-prod", prodConfig(SPLIT))), 900_000);
+  beforeAll(async () => {
+    ({ fleet, t } = await startRealStack(NAMES, "e2e-prod", {}));
+    s3 = await startObjectStore();
+    await s3.createBucket("fleet-media");
+    await t.stack.setAllConfig(prodConfig(SPLIT));
+  }, 1_200_000);
   afterAll(async () => {
     await consumer?.destroy().catch(() => undefined);
     await consumer?.workspace.removeStack("e2e-consumer").catch(() => undefined);
     await stopRealStack(fleet, t, log);
+    await s3?.stop({ wipe: true });
   }, 900_000);
 
   it("up builds the whole fleet", async () => {

@@ -60,6 +60,8 @@ export interface Fleet {
   suite(name: string): TestSuite;
   /** Runs a bash script on a host as root; returns stdout. */
   ssh(name: string, script: string): Promise<string>;
+  /** Kills host `name`, wipes its disk and boots it bare (same address and host keys). */
+  rebuild(name: string): void;
   down(): void;
 }
 
@@ -98,6 +100,9 @@ export function bootFleet(names: string[], options: BootOptions = {}): Fleet {
     },
     async ssh(name, script) {
       return (await run(connection(name), script, { step: "test command" })).stdout;
+    },
+    rebuild(name: string) {
+      sh("testhosts", ["rebuild", hostName(name)]);
     },
     down() {
       sh("gitserve", ["down"]);

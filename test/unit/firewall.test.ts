@@ -19,6 +19,7 @@ function topo(tls: string, broker = "rabbitmq") {
     "django-fleet:loadBalancer": JSON.stringify({ tls }),
     "django-fleet:broker": JSON.stringify({ kind: broker }),
     "django-fleet:sshPrivateKeyPath": "/k",
+    "django-fleet:media": JSON.stringify({ storage: "s3", target: { endpoint: "https://s3.example.net", bucket: "shop-media", accessKeyId: "AKID", secretAccessKey: "SECRET" } }),
   };
   const cfg = parseConfig(raw);
   return { cfg, t: buildTopology(cfg) };

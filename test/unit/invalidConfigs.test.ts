@@ -184,6 +184,9 @@ const setBy = (name: string, by: string, key: string) =>
 
 type Case = readonly [name: string, input: Input, expected: readonly string[]];
 
+/** An object store as a user names it. */
+const S3 = { endpoint: "https://s3.example.net", bucket: "fleet-backups", accessKeyId: "AKID", secretAccessKey: "SECRETKEY" };
+
 const CASES: readonly Case[] = [
   // --- required keys and types --------------------------------------------------------
   ["hosts missing", { set: { hosts: undefined } }, [required("hosts")]],
@@ -304,10 +307,32 @@ const CASES: readonly Case[] = [
     [bad("hosts[0].hostKey", HOST_KEY_SHAPE, '"ssh-dss AAAAB3NzaC1kc3MAAACBAP"'), bad("hosts[0].hostKey", HOST_KEY_INVALID, '"ssh-dss AAAAB3NzaC1kc3MAAACBAP"')]],
   ["hostKey not base64", { host: { hostKey: "ssh-ed25519 not-base64!" } },
     [bad("hosts[0].hostKey", HOST_KEY_SHAPE, '"ssh-ed25519 not-base64!"'), bad("hosts[0].hostKey", HOST_KEY_INVALID, '"ssh-ed25519 not-base64!"')]],
-  ["duplicate host names", { set: { hosts: [BASE_HOST, { ...BASE_HOST, address: "10.0.0.11", roles: ["app"] }] } },
+  ["duplicate host names", { set: { hosts: [BASE_HOST, { ...BASE_HOST, address: "10.0.0.11", roles: ["worker"] }] } },
     ['hosts[1].name: "fleet-dev" is used twice. Fix: give every host its own name']],
-  ["duplicate addresses", { set: { hosts: [BASE_HOST, { ...BASE_HOST, name: "fleet-app", roles: ["app"] }] } },
+  ["duplicate addresses", { set: { hosts: [BASE_HOST, { ...BASE_HOST, name: "fleet-app", roles: ["worker"] }] } },
     ['hosts[1].address: "10.0.0.10" is also the address of host "fleet-dev"; one server is one host (give it all the roles). Fix: correct the address, or merge the two hosts']],
+
+  // --- backup, media ----------------------------------------------------------------------
+  ["backup target without a bucket", { set: { backup: { target: { endpoint: "https://s3.example.net", accessKeyId: "AKID", secretAccessKey: "SECRETKEY" } } } },
+    [required("backup.target.bucket")]],
+  ["backup target over plain http", { set: { backup: { target: { ...S3, endpoint: "http://s3.example.net" } } } },
+    [bad("backup.target.endpoint", "must be an https:// URL of a host (and port), with no path: pgBackRest talks TLS only", '"http://s3.example.net"')]],
+  ["backup target endpoint with a path", { set: { backup: { target: { ...S3, endpoint: "https://s3.example.net/bucket" } } } },
+    [bad("backup.target.endpoint", "must be an https:// URL of a host (and port), with no path: pgBackRest talks TLS only", '"https://s3.example.net/bucket"')]],
+  ["backup bucket with upper-case letters", { set: { backup: { target: { ...S3, bucket: "Fleet_Backups" } } } },
+    [bad("backup.target.bucket", "must be an S3 bucket name (3-63 lower-case letters, digits, dots and dashes)", '"Fleet_Backups"')]],
+  ["backup secret key with a space: never echoed", { set: { backup: { target: { ...S3, secretAccessKey: "two words" } } } },
+    [badEnv("backup.target.secretAccessKey", "must be printable ASCII without spaces")]],
+  ["retention below zero", { set: { backup: { retention: { daily: -1 } } } },
+    [bad("backup.retention.daily", "Too small: expected number to be >=0", "-1")]],
+  ["retention that keeps nothing", { set: { backup: { retention: { daily: 0, weekly: 0, monthly: 0 } } } },
+    [bad("backup.retention", "keeps nothing: set daily, weekly or monthly above 0", '{"daily":0,"weekly":0,"monthly":0}')]],
+  ["backup schedule read as an option", { set: { backup: { schedule: "--now" } } },
+    [bad("backup.schedule", 'must be a systemd OnCalendar expression, e.g. "*-*-* 03:00:00" or daily', '"--now"')]],
+  ["media in S3 with no store named", { set: { media: { storage: "s3" } } },
+    ['media.storage: "s3" names no object store. Fix: set media.target (endpoint, bucket, accessKeyId, secretAccessKey; keys with `config set --secret --path`), or backup.target to share it']],
+  ["local media with two app hosts", { set: { hosts: [BASE_HOST, { ...BASE_HOST, name: "app2", address: "10.0.0.11", roles: ["app"] }] } },
+    ['hosts: 2 hosts have the role "app" (fleet-dev, app2) and media.storage is "local": an upload would land on the node that took the request, and the other nodes and the load balancer could not serve it (and it is lost with that node). Fix: `npm run pulumi -- config set --path media.storage s3` with media.target (or backup.target) naming a bucket, or run one app host']],
 
   // --- app.repo, app.ref, app.name --------------------------------------------------------
   ["repo that git would read as an option", { app: { repo: "--upload-pack=touch /tmp/x;" } },

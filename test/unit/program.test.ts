@@ -80,6 +80,9 @@ const PROBED_SETTINGS = {
 let runs = 0;
 
 /** Sets the config, runs index.ts under mocks and waits until registrations stop. */
+/** An object store as a user would name it (two app hosts need shared media). */
+const S3_TARGET = { endpoint: "https://s3.example.net", bucket: "fleet-media", accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3-secret-example" };
+
 async function runProgram(config: Record<string, unknown>): Promise<Run> {
   const resources: Registered[] = [];
   await pulumi.runtime.setMocks({
@@ -113,7 +116,9 @@ async function runProgram(config: Record<string, unknown>): Promise<Run> {
   };
 
   pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) =>
-    [`django-fleet:${k}`, typeof v === "string" ? v : JSON.stringify(v)])), []);
+    [`django-fleet:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+  // Object-store keys are set with --secret (config refuses them in plain text).
+  Object.keys(config).filter((k) => k === "backup" || k === "media").map((k) => `django-fleet:${k}`));
 
   let module: Record<string, unknown> | undefined;
   let error: unknown;
@@ -409,6 +414,7 @@ describe("split stack: every role on its own host, redis broker", () => {
       ],
       app: app({ gunicorn: { workers: 4 } }),
       broker: { kind: "redis" },
+      media: { storage: "s3", target: S3_TARGET },
       protectData: true,
     });
   });

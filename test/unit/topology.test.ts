@@ -13,6 +13,8 @@ function config(over: Record<string, unknown> = {}) {
     hosts: [{ name: "fleet-dev", address: "10.0.0.10", hostKey: KEY_A, roles: ALL_ROLES }],
     app: { name: "shop", repo: "git://x/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application" },
     sshPrivateKeyPath: "/root/.ssh/id",
+    // Shared media: the split fleets have two app hosts.
+    media: { storage: "s3", target: { endpoint: "https://s3.example.net", bucket: "shop-media", accessKeyId: "AKID", secretAccessKey: "SECRET" } },
     ...over,
   };
   const raw = Object.fromEntries(Object.entries(base).filter(([, v]) => v !== undefined).map(([k, v]) =>
@@ -150,6 +152,10 @@ describe("buildTopology: cross-host rules", () => {
       'hosts: exactly one host must have the role "beat" (Celery beat must run once in the whole fleet, or periodic tasks run twice or never); found 0. Fix: add "beat" to the roles of exactly one host'],
     ["two beats", { hosts: [host("a", ALL_ROLES, 1), host("b", ["worker", "beat"], 2)] },
       'hosts: exactly one host must have the role "beat" (Celery beat must run once in the whole fleet, or periodic tasks run twice or never); found 2 (a, b). Fix: add "beat" to the roles of exactly one host'],
+    ["local media with two app hosts", { hosts: [host("a", ALL_ROLES, 1), host("b", ["app"], 2)], media: { storage: "local" } },
+      'hosts: 2 hosts have the role "app" (a, b) and media.storage is "local": an upload would land on the node that took the request, and the other nodes and the load balancer could not serve it (and it is lost with that node). Fix: `npm run pulumi -- config set --path media.storage s3` with media.target (or backup.target) naming a bucket, or run one app host'],
+    ["s3 media without any target", { media: { storage: "s3" } },
+      'media.storage: "s3" names no object store. Fix: set media.target (endpoint, bucket, accessKeyId, secretAccessKey; keys with `config set --secret --path`), or backup.target to share it'],
     ["no app", { hosts: [host("a", rest(["app"]), 1)] },
       'hosts: no host has the role "app". Fix: add "app" to the roles of at least one host'],
     ["no worker", { hosts: [host("a", rest(["worker"]), 1)] },

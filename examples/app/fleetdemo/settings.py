@@ -108,6 +108,74 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "static-ro
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 
+
+def s3_media_storage():
+    """STORAGES["default"] for django-storages' S3 backend, from AWS_* variables.
+
+    Used when DJANGO_MEDIA_STORAGE=s3 so every app node reads and writes the
+    same uploads. Objects stay private (no ACL, signed URLs); the app serves
+    them itself through /files/, so the bucket needs no public policy.
+    """
+
+    def required(name):
+        value = os.environ.get(name, "").strip()
+        if not value:
+            raise ImproperlyConfigured(f"{name} must be set when DJANGO_MEDIA_STORAGE=s3")
+        return value
+
+    def optional(name, default=None):
+        return os.environ.get(name, "").strip() or default
+
+    addressing_style = optional("AWS_S3_ADDRESSING_STYLE", "path").lower()
+    if addressing_style not in ("path", "virtual"):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ADDRESSING_STYLE must be 'path' or 'virtual', not {addressing_style!r}"
+        )
+    options = {
+        "bucket_name": required("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": required("AWS_S3_ENDPOINT_URL"),
+        # None lets botocore choose (AWS_DEFAULT_REGION, else us-east-1).
+        "region_name": optional("AWS_S3_REGION_NAME"),
+        "access_key": required("AWS_ACCESS_KEY_ID"),
+        "secret_key": required("AWS_SECRET_ACCESS_KEY"),
+        "addressing_style": addressing_style,
+        # Key prefix inside the bucket ("/" for the bucket root).
+        "location": optional("AWS_LOCATION", "media").strip("/"),
+        "custom_domain": optional("AWS_S3_CUSTOM_DOMAIN"),
+        "default_acl": None,
+        "querystring_auth": True,
+        # SigV4 for signed URLs too (botocore may still pick SigV2 for
+        # presigning), which S3-compatible servers without SigV2 need.
+        "signature_version": "s3v4",
+        # Like FileSystemStorage: a second upload with the same name gets a
+        # suffix instead of replacing the first.
+        "file_overwrite": False,
+    }
+    # boto3 reads AWS_CA_BUNDLE by itself; passing it on makes the choice explicit.
+    ca_bundle = optional("AWS_CA_BUNDLE")
+    if ca_bundle:
+        options["verify"] = ca_bundle
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+# "local" (the default) keeps uploads in MEDIA_ROOT on each node; "s3" shares them.
+MEDIA_STORAGE = os.environ.get("DJANGO_MEDIA_STORAGE", "").strip().lower() or "local"
+if MEDIA_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(
+        f"DJANGO_MEDIA_STORAGE must be 'local' or 's3', not {MEDIA_STORAGE!r}"
+    )
+STORAGES = {
+    "default": (
+        s3_media_storage()
+        if MEDIA_STORAGE == "s3"
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
+    # Django's own default, unchanged: collectstatic writes plain files to STATIC_ROOT.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Largest file POST /upload/ accepts (notes.views.upload).
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+
 # Behind nginx: trust its Host and scheme headers so URLs and
 # request.is_secure() reflect what the client used.
 USE_X_FORWARDED_HOST = True

@@ -1,0 +1,25 @@
+/**
+ * A oneshot service started by a systemd timer (backups, restore drills): the two unit
+ * files, then the timer enabled and running. Persistent timers catch up on a run missed
+ * while the host was off; the service logs to the journal, and so to the logging host.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { shortHash } from "../lib/hash.ts";
+import { renderBackupService, renderBackupTimer } from "../templates/backup.ts";
+import { RemoteFile } from "../providers/remoteFile.ts";
+import { SystemdService } from "../providers/systemdService.ts";
+import type { Host } from "./host.ts";
+
+export function timedJob(parent: pulumi.Resource, name: string, h: Host, unit: string, user: string, execStart: string,
+  description: string, onCalendar: string, after: pulumi.Resource[]): pulumi.Resource {
+  const service = renderBackupService({ description, user, execStart, syslogIdentifier: unit });
+  const timer = renderBackupTimer({ description, onCalendar });
+  const files = [
+    new RemoteFile(`${name}-service-unit`, { connection: h.connection, path: `/etc/systemd/system/${unit}.service`, content: service }, { parent, dependsOn: h.ready }),
+    new RemoteFile(`${name}-timer-unit`, { connection: h.connection, path: `/etc/systemd/system/${unit}.timer`, content: timer }, { parent, dependsOn: h.ready }),
+  ];
+  return new SystemdService(`${name}-timer`, {
+    connection: h.connection, unit: `${unit}.timer`,
+    restartOn: { service: shortHash(service), timer: shortHash(timer) },
+  }, { parent, dependsOn: [...files, ...after] });
+}
