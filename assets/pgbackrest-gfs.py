@@ -95,7 +95,7 @@ def read_info(args):
         if done.returncode != 0:
             raise PlanError("`%s` failed (exit %d): %s" % (" ".join(command), done.returncode, done.stderr.strip()))
         text = done.stdout
-        source = "pgbackrest info"
+        source = "the output of `%s`" % " ".join(command)
     try:
         return json.loads(text)
     except ValueError as e:

@@ -9,9 +9,9 @@
  * Scripts always run as `bash -euo pipefail -s` with their body on stdin, so secrets in a
  * script (in heredocs) never appear on any command line, here or on the server.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync, existsSync, chmodSync, lstatSync } from "node:fs";
+import { mkdirSync, writeFileSync, existsSync, chmodSync, lstatSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -76,6 +76,16 @@ function sessionDir(c: Connection): string {
     writeFileSync(join(dir, "known_hosts"), `${name} ${c.hostKey.trim()}\n`, { mode: 0o600 });
   }
   return dir;
+}
+
+/**
+ * Ends the pooled connection to a host (a host that was rebuilt or rebooted: its old
+ * connection would hang until ServerAlive gives up). Best effort; the next run dials anew.
+ */
+export function dropPooledConnection(c: Connection): void {
+  const dir = sessionDir(c);
+  spawnSync("ssh", ["-o", `ControlPath=${join(dir, "cm")}`, "-O", "exit", "--", c.host], { stdio: "ignore", timeout: 5000 });
+  rmSync(join(dir, "cm"), { force: true });
 }
 
 /** The ssh arguments for a connection (exported for tests). */

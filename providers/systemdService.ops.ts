@@ -83,7 +83,8 @@ export function plan(desired: ServiceState, observed: ObservedService, change: {
     // release) is restarted by systemd and would otherwise look fine at a single glance.
     steps.push(
       // NRestarts counts automatic restarts since the last start we asked for.
-      `for _ in 1 2 3 4 5; do sleep 1; if ! systemctl is-active --quiet ${u}${started ? ` || [ "$(systemctl show -p NRestarts --value ${u})" != 0 ]` : ""}; then`,
+      // (Services only: a timer or socket has no NRestarts.)
+      `for _ in 1 2 3 4 5; do sleep 1; if ! systemctl is-active --quiet ${u}${started && desired.unit.endsWith(".service") ? ` || [ "$(systemctl show -p NRestarts --value ${u})" != 0 ]` : ""}; then`,
       `  echo "${desired.unit} did not stay running:" >&2; journalctl -u ${u} -n 25 --no-pager -o cat >&2; exit 1`,
       "fi; done",
     );

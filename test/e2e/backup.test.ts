@@ -52,6 +52,8 @@ describe("backups, shared media and restores on five real servers", () => {
   const log = (s: string) => { output += s; };
   const site = `http://${ADDR.lb}/`;
   const onDb = (script: string) => fleet.ssh("db", script);
+  /** Starts a oneshot unit and waits for it; its journal is the error when it fails. */
+  const runUnit = (unit: string) => onDb(`systemctl start ${unit} || { journalctl -u ${unit} -n 60 --no-pager -o cat >&2; exit 1; }`);
   const rows = async () => (await onDb(sql("SELECT string_agg(text, ',' ORDER BY id) FROM notes_note WHERE text LIKE 'bk-%'"))).trim();
   /** Forces the current WAL segment out and waits until pgBackRest has archived it. */
   const archiveNow = async () => {
@@ -108,7 +110,7 @@ describe("backups, shared media and restores on five real servers", () => {
 
   it("the db host's disk is lost; up --refresh restores it from the backup and the archive, and the replica streams again", async () => {
     await onDb(sql("INSERT INTO notes_note (text, created) VALUES ('bk-a1', now()), ('bk-a2', now())"));
-    await onDb("systemctl start django-fleet-backup.service");
+    await runUnit("django-fleet-backup.service");
     await onDb(sql("INSERT INTO notes_note (text, created) VALUES ('bk-b1', now())"));
     await archiveNow();
     const before = await rows();
@@ -137,7 +139,7 @@ describe("backups, shared media and restores on five real servers", () => {
   it("retention: a second backup on the same day expires the first (daily keeps the newest of each day)", async () => {
     const fulls = async () => JSON.parse(await onDb("runuser -u postgres -- pgbackrest --stanza=django-fleet --output=json info"))[0].backup.map((b: { label: string }) => b.label) as string[];
     const before = await fulls();
-    await onDb("systemctl start django-fleet-backup.service");
+    await runUnit("django-fleet-backup.service");
     const after = await fulls();
     expect(after).toHaveLength(1);
     expect(before).not.toContain(after[0]);
@@ -166,7 +168,7 @@ describe("backups, shared media and restores on five real servers", () => {
   }, 1_500_000);
 
   it("the restore drill restores the latest backup beside production and reports rows per table", async () => {
-    await onDb("systemctl start django-fleet-restore-drill.service");
+    await runUnit("django-fleet-restore-drill.service");
     const res = await t.stack.up({ refresh: true, onOutput: log });
     const drill = res.outputs.lastRestoreDrill!.value as { ok: boolean; backupAgeSeconds: number; tables: Record<string, number>; durationSeconds?: number };
     console.log(`restore drill: ${JSON.stringify(drill)}`);

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run, type Connection } from "../../providers/ssh.ts";
+import { dropPooledConnection, run, type Connection } from "../../providers/ssh.ts";
 import type { Inventory } from "../../config/topology.ts";
 import { ROOT, testStack, type TestStack } from "./pulumi.ts";
 
@@ -102,7 +102,9 @@ export function bootFleet(names: string[], options: BootOptions = {}): Fleet {
       return (await run(connection(name), script, { step: "test command" })).stdout;
     },
     rebuild(name: string) {
+      dropPooledConnection(connection(name));
       sh("testhosts", ["rebuild", hostName(name)]);
+      dropPooledConnection(connection(name));
     },
     down() {
       sh("gitserve", ["down"]);

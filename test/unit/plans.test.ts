@@ -235,6 +235,14 @@ describe("systemdService: plan", () => {
     ["desired off entirely → disable and stop", { ...up, enabled: false, active: false }, { enabled: true, active: true }, none,
       [`systemctl disable ${unit}`, `systemctl stop ${unit}`]],
     ["desired inactive & already inactive → nothing", { ...up, active: false }, { enabled: true, active: false }, none, ""],
+    // A timer has no NRestarts: only whether it stays active is watched.
+    ["a timer started → watched without NRestarts", { ...up, unit: "backup.timer" }, { enabled: false, active: false }, none, [
+      "systemctl enable backup.timer",
+      "systemctl start backup.timer || { sleep 2; systemctl start backup.timer; } || { journalctl -u backup.timer -n 25 --no-pager -o cat >&2; exit 1; }",
+      "for _ in 1 2 3 4 5; do sleep 1; if ! systemctl is-active --quiet backup.timer; then",
+      `  echo "backup.timer did not stay running:" >&2; journalctl -u backup.timer -n 25 --no-pager -o cat >&2; exit 1`,
+      "fi; done",
+    ]],
   ];
   for (const [name, desired, observed, change, expected] of cases) {
     it(name, () => {

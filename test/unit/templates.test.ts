@@ -460,6 +460,7 @@ describe("postgres", () => {
         "postgres-conf-custom",
         { listenAddresses: ["*"], port: 5433, maxConnections: 300, walLevel: "logical" as const, maxWalSenders: 4, hotStandby: false },
       ],
+      ["postgres-conf-archive", { listenAddresses: ["localhost", "10.0.0.5"], archive: { command: "pgbackrest --stanza=django-fleet archive-push %p" } }],
     ],
     renderPostgresConf,
   );
@@ -488,6 +489,28 @@ describe("postgres", () => {
     }
     expect(() => renderPostgresConf({ listenAddresses: [], walLevel: "minimal" })).toThrow(/minimal/);
     expect(renderPostgresConf({ listenAddresses: [], walLevel: "minimal", maxWalSenders: 0 })).toContain("listen_addresses = ''\n");
+  });
+
+  it("postgres.conf archives WAL only when asked, after the existing lines", () => {
+    const plain = { listenAddresses: ["localhost", "10.0.0.5"] };
+    const out = renderPostgresConf({ ...plain, archive: { command: "pgbackrest --stanza=django-fleet archive-push %p" } });
+    expect(out).toBe(
+      renderPostgresConf(plain) +
+        "archive_mode = on\narchive_command = 'pgbackrest --stanza=django-fleet archive-push %p'\narchive_timeout = 60\n",
+    );
+    expect(renderPostgresConf({ ...plain, archive: { command: "/usr/local/bin/archive %p %f", timeoutSeconds: 0 } })).toContain("\narchive_timeout = 0\n");
+    expect(renderPostgresConf({ ...plain, archive: undefined })).not.toContain("archive");
+  });
+
+  it("postgres.conf refuses an archive command that could leave its quotes", () => {
+    const bad = (command: string, timeoutSeconds?: number) => () =>
+      renderPostgresConf({ listenAddresses: [], archive: { command, ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }) } });
+    expect(bad("cp %p /x'; archive_mode = 'off")).toThrow(/archive\.command/);
+    expect(bad("cp %p /x\narchive_mode = off")).toThrow(/archive\.command/);
+    expect(bad("cp %p /x\\")).toThrow(/archive\.command/);
+    expect(bad("")).toThrow(/archive\.command/);
+    expect(bad("cp %p /x", -1)).toThrow(/archive\.timeoutSeconds/);
+    expect(bad("cp %p /x", 1.5)).toThrow(/archive\.timeoutSeconds/);
   });
 });
 
