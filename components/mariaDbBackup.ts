@@ -88,7 +88,8 @@ export class MariaDbBackup extends pulumi.ComponentResource {
         `  if ! out=$(${restic} init 2>&1); then printf '%s\\n' "$out" >&2; echo ${cmd("restic cannot use the backup target; MariaDB was not changed. Fix: check backup.target (endpoint, bucket, region, pathStyle, accessKeyId, secretAccessKey, caFile)")} >&2; exit 1; fi`,
         "fi",
         `if ${hasDb}; then exit 0; fi`,
-        `if [ "$(${restic} snapshots --json --host ${SNAPSHOT_HOST} --tag django-fleet | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))')" = 0 ]; then echo "no backup in the repository yet: a new database"; exit 0; fi`,
+        `n=$(${restic} snapshots --json --host ${SNAPSHOT_HOST} --tag django-fleet | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))')`,
+        `if [ "$n" = 0 ]; then echo "no backup in the repository yet: a new database"; exit 0; fi`,
         `echo ${cmd(`${h.plan.name}: the database ${args.database} is missing and the repository has a backup; loading the latest`)}`,
         `start=$(date +%s)`,
         `${restic} dump --host ${SNAPSHOT_HOST} --tag django-fleet latest /${MARIADB_DUMP_FILENAME} | mariadb`,
@@ -105,12 +106,13 @@ export class MariaDbBackup extends pulumi.ComponentResource {
   public firstBackup(after: pulumi.Resource[]): RemoteScript {
     const s = this.args.store;
     const restic = "restic \"${opts[@]}\"";
-    const count = `$(${restic} snapshots --json --host ${SNAPSHOT_HOST} --tag django-fleet | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))')`;
+    // Assigned first: a repository that cannot be read fails the step, never reads as "no backup".
+    const count = `n=$(${restic} snapshots --json --host ${SNAPSHOT_HOST} --tag django-fleet | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))')`;
     return new RemoteScript(`${this.name}-first`, {
       connection: this.args.host.connection,
       description: "a first backup",
-      create: script(resticEnv(s.pathStyle), `if [ "${count}" = 0 ]; then systemctl start ${BACKUP_UNIT}.service; fi`),
-      check: script(resticEnv(s.pathStyle), `[ "${count}" != 0 ]`),
+      create: script(resticEnv(s.pathStyle), count, `if [ "$n" = 0 ]; then systemctl start ${BACKUP_UNIT}.service; fi`),
+      check: script(resticEnv(s.pathStyle), count, `[ "$n" != 0 ]`),
     }, { parent: this, dependsOn: [...after, this.timer] });
   }
 }

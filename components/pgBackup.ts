@@ -150,7 +150,8 @@ export class PgBackup extends pulumi.ComponentResource {
         `[ "$(cd / && ${asPg("psql -XAtc 'SELECT pg_is_in_recovery()'")})" = f ] || { echo "the restored cluster did not finish recovery in 10 minutes" >&2; exit 1; }`,
         `echo "restored and promoted in $(( $(date +%s) - start )) s"`,
       ),
-      check: script(`[ "$(${appDbs})" != 0 ]`),
+      // An assignment, so a cluster that does not answer (or no PostgreSQL at all) fails the check.
+      check: script(`n=$(${appDbs})`, `[ "$n" != 0 ]`),
       triggers: { repository: repoKey },
     }, { parent: this, dependsOn: [candidate] });
 

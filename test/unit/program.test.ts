@@ -83,7 +83,10 @@ let runs = 0;
 /** An object store as a user would name it (two app hosts need shared media). */
 const S3_TARGET = { endpoint: "https://s3.example.net", bucket: "fleet-media", accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3-secret-example" };
 
-async function runProgram(config: Record<string, unknown>): Promise<Run> {
+/** The program with object-store keys set in plain text (not with --secret). */
+const runProgramPlain = (config: Record<string, unknown>) => runProgram(config, { plainKeys: true });
+
+async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: boolean } = {}): Promise<Run> {
   const resources: Registered[] = [];
   await pulumi.runtime.setMocks({
     newResource(args) {
@@ -118,7 +121,7 @@ async function runProgram(config: Record<string, unknown>): Promise<Run> {
   pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) =>
     [`django-fleet:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
   // Object-store keys are set with --secret (config refuses them in plain text).
-  Object.keys(config).filter((k) => k === "backup" || k === "media").map((k) => `django-fleet:${k}`));
+  opts.plainKeys ? [] : Object.keys(config).filter((k) => k === "backup" || k === "media").map((k) => `django-fleet:${k}`));
 
   let module: Record<string, unknown> | undefined;
   let error: unknown;
@@ -582,4 +585,66 @@ describe("invalid config: refused before any resource is registered", () => {
       expect(run.resources).toEqual([]);
     });
   }
+});
+
+describe("backups on: pgBackRest on the primary, the target proven before PostgreSQL archives", () => {
+  let run: Run;
+  const target = { ...S3_TARGET, bucket: "fleet-backups", pathStyle: true };
+  beforeAll(async () => {
+    run = await runProgram({ ...devConfig(), backup: { target, retention: { daily: 3, weekly: 2, monthly: 1 } } });
+  });
+
+  it("loads without error and exports the target, never the keys", async () => {
+    expect(run.error).toBeUndefined();
+    expect(await valueOf(run.module!.backup)).toEqual({
+      endpoint: "https://s3.example.net", bucket: "fleet-backups", region: "us-east-1", prefix: "django-fleet/test",
+      tool: "pgbackrest", schedule: "*-*-* 03:00:00", retention: { daily: 3, weekly: 2, monthly: 1 },
+    });
+  });
+
+  it("installs pgBackRest with the database's packages", () => {
+    expect(text(run.one(T.script, "fleet-dev-packages").inputs.create)).toMatch(/\bpgbackrest\b/);
+  });
+
+  it("the repository config, with keys and cipher pass, is the only new secret file, readable by postgres alone", () => {
+    const conf = run.one(T.file, "db-backup-conf");
+    expect(isSecret(conf.inputs.content)).toBe(true);
+    expect(plain(conf.inputs)).toMatchObject({ path: "/etc/pgbackrest/pgbackrest.conf.next", owner: "root", group: "postgres", mode: "0640" });
+    expect(text(conf.inputs.content)).toContain("repo1-s3-key-secret=s3-secret-example");
+    const secretFiles = run.all(T.file).filter((r) => isSecret(r.inputs.content)).map((r) => r.name).sort();
+    expect(secretFiles).toEqual(["db-backup-conf", "fleet-dev-fleetdemo-env"]);
+  });
+
+  it("no script, unit or other file holds the secret key", () => {
+    const texts = [...run.all(T.script).flatMap((r) => [r.inputs.create, r.inputs.check, r.inputs.delete]),
+      ...run.all(T.file).filter((r) => r.name !== "db-backup-conf" && r.name !== "fleet-dev-fleetdemo-env").map((r) => r.inputs.content)]
+      .filter((v) => v !== undefined).map((v) => JSON.stringify(plain(v)));
+    expect(texts.filter((t) => t.includes("s3-secret-example"))).toEqual([]);
+  });
+
+  it("PostgreSQL archives only after the stanza is made, and the bare-cluster restore runs before the database step", () => {
+    const pgConf = run.one(T.file, "db-conf");
+    expect(text(pgConf.inputs.content)).toContain("archive_mode = on");
+    expect(text(pgConf.inputs.content)).toContain("archive_command = 'pgbackrest --stanza=django-fleet archive-push %p'");
+    expect(pgConf.options?.dependencies.some((u) => u.endsWith("::db-backup-stanza"))).toBe(true);
+    const stanza = run.one(T.script, "db-backup-stanza");
+    expect(stanza.options?.dependencies.some((u) => u.endsWith("::db-backup-restore-if-bare"))).toBe(true);
+    expect(text(stanza.inputs.create)).toContain("install -m 0640 -o root -g postgres /etc/pgbackrest/pgbackrest.conf.next /etc/pgbackrest/pgbackrest.conf");
+    const first = run.one(T.script, "db-backup-first");
+    expect(first.options?.dependencies.some((u) => u.endsWith("::db-database"))).toBe(true);
+  });
+
+  it("the backup and the drill run on persistent timers", () => {
+    const timer = run.one(T.file, "db-backup-timer-unit");
+    expect(text(timer.inputs.content)).toContain("OnCalendar=*-*-* 03:00:00");
+    expect(text(timer.inputs.content)).toContain("Persistent=true");
+    expect(text(run.one(T.file, "db-backup-drill-timer-unit").inputs.content)).toContain("OnCalendar=Sun *-*-* 04:30:00");
+    expect(run.all(T.service).map((r) => plain(r.inputs.unit))).toEqual(expect.arrayContaining(["django-fleet-backup.timer", "django-fleet-restore-drill.timer"]));
+  });
+
+  it("keys in plain config are refused before anything is registered", async () => {
+    const plainRun = await runProgramPlain({ ...devConfig(), backup: { target } });
+    expect(String(plainRun.error)).toContain("backup.target.secretAccessKey: is stored in plain text");
+    expect(plainRun.resources).toEqual([]);
+  });
 });
