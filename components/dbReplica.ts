@@ -78,6 +78,9 @@ export class DbReplica extends pulumi.ComponentResource {
         // owned by postgres) and standby.signal; -S streams through our slot.
         // PGPASSWORD in the environment (runuser keeps it), never in an argument list.
         `PGPASSWORD="$REPLICATION_PASSWORD" runuser -u postgres -- pg_basebackup -h ${cmd(args.primary.privateAddress)} -p ${port} -U ${REPLICATION_USER} -D ${cmd(data)} -R -S ${cmd(slotName(h.plan.name))} -X stream -c fast`,
+        // A primary restored by pgBackRest may carry its restore settings in
+        // postgresql.auto.conf; a replica has no pgbackrest and follows by streaming.
+        `sed -i -E '/^(restore_command|recovery_target[a-z_]*) *=/d' ${cmd(`${data}/postgresql.auto.conf`)}`,
         `systemctl start ${unit}`,
       ),
       check: script(`${isStandby}`, `[ "$(cd / && runuser -u postgres -- psql -XAtc 'SELECT pg_is_in_recovery()')" = t ]`, streams(10), "streams"),
