@@ -171,7 +171,7 @@ export class PgBackup extends pulumi.ComponentResource {
       create: script(
         `if ! out=$(${pgbr("--log-level-console=warn stanza-create")} 2>&1); then`,
         `  printf '%s\n' "$out" >&2`,
-        `  echo ${cmd("pgBackRest cannot use the backup target; PostgreSQL and its archiving were not changed. Fix: check backup.target (endpoint, bucket, region, pathStyle, accessKeyId, secretAccessKey, caFile)")} >&2`,
+        `  echo ${cmd("pgBackRest cannot use the backup target; PostgreSQL and its archiving were not changed. Fix: check backup.target (endpoint, bucket, region, pathStyle, accessKeyId, secretAccessKey, caFile); if the repository there was made by another stack (another encryption key), give this stack its own backup.target.prefix")} >&2`,
         "  exit 1",
         "fi",
         `install -m 0640 -o root -g postgres ${CANDIDATE_CONF} ${LIVE_CONF}`,

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { engineEnv, ROOT, stateText, type TestStack } from "../helpers/pulumi.ts";
-import { startObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
+import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { startRealStack, stopRealStack, waitForPage, INVENTORY, type Fleet } from "../helpers/testhosts.ts";
 
 const NAMES = ["lb", "app1", "app2", "db", "replica"];
@@ -68,7 +68,7 @@ describe("backups, shared media and restores on five real servers", () => {
 
   beforeAll(async () => {
     ({ fleet, t } = await startRealStack(NAMES, STACK, {}));
-    s3 = await startObjectStore();
+    s3 = await freshObjectStore();
     await s3.createBucket(BACKUPS);
     await s3.createBucket(MEDIA);
     await t.stack.setAllConfig(config(s3));

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
-import { startObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
+import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const RETENTION = { daily: 3, weekly: 2, monthly: 3 };
@@ -40,7 +40,7 @@ describe("MariaDB with a binlog replica, Redis broker, on two real servers", () 
   let s3: ObjectStore;
   beforeAll(async () => {
     ({ fleet, t } = await startRealStack(["maria1@bookworm", "maria2@bookworm"], "e2e-mariadb", config));
-    s3 = await startObjectStore();
+    s3 = await freshObjectStore();
     await s3.createBucket("fleet-backups");
     backupConfig = { "django-fleet:backup": { secret: true, value: JSON.stringify({
       target: { endpoint: s3.endpoint, bucket: "fleet-backups", pathStyle: true, caFile: s3.caFile, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },

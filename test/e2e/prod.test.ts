@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { engineEnv, ROOT, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
-import { startObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
+import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
 
 const NAMES = ["lb", "app1", "app2", "worker", "db", "replica"];
@@ -82,7 +82,7 @@ describe("prod stack on six real servers", () => {
 
   beforeAll(async () => {
     ({ fleet, t } = await startRealStack(NAMES, "e2e-prod", {}));
-    s3 = await startObjectStore();
+    s3 = await freshObjectStore();
     await s3.createBucket("fleet-media");
     await t.stack.setAllConfig(prodConfig(SPLIT));
   }, 1_200_000);

@@ -117,3 +117,12 @@ export async function startObjectStore(opts: ObjectStoreOptions = {}): Promise<O
     },
   };
 }
+
+/**
+ * A store with no objects: whatever an earlier, interrupted run left (repositories
+ * encrypted with another stack's key, say) is wiped first.
+ */
+export async function freshObjectStore(opts: ObjectStoreOptions = {}): Promise<ObjectStore> {
+  await (await startObjectStore(opts)).stop({ wipe: true });
+  return startObjectStore(opts);
+}
