@@ -44,7 +44,8 @@ export const DRILL_UNIT = "django-fleet-restore-drill";
  */
 export const FORGET_RESTORE_SETTINGS = ["restore_command", "recovery_target", "recovery_target_time", "recovery_target_action",
   "recovery_target_xid", "recovery_target_lsn", "recovery_target_name", "recovery_target_inclusive", "recovery_target_timeline"]
-  .map((g) => `ALTER SYSTEM RESET ${g};`).join(" ");
+  // One -c each: ALTER SYSTEM cannot run inside the transaction a multi-statement -c is.
+  .map((g) => `-c ${cmd(`ALTER SYSTEM RESET ${g}`)}`).join(" ");
 
 /** Retention counts. */
 export interface Retention {
@@ -157,7 +158,7 @@ export class PgBackup extends pulumi.ComponentResource {
         // Recovery replays the archive, then promotes; the app may connect only after.
         `for _ in $(seq 1 600); do [ "$(cd / && ${asPg("psql -XAtc 'SELECT pg_is_in_recovery()'")} 2>/dev/null)" = f ] && break; sleep 1; done`,
         `[ "$(cd / && ${asPg("psql -XAtc 'SELECT pg_is_in_recovery()'")})" = f ] || { echo "the restored cluster did not finish recovery in 10 minutes" >&2; exit 1; }`,
-        `cd / && ${asPg(`psql -Xq -v ON_ERROR_STOP=1 -c ${cmd(FORGET_RESTORE_SETTINGS)} -c 'SELECT pg_reload_conf()'`)} >/dev/null`,
+        `cd / && ${asPg(`psql -Xq -v ON_ERROR_STOP=1 ${FORGET_RESTORE_SETTINGS} -c 'SELECT pg_reload_conf()'`)} >/dev/null`,
         `echo "restored and promoted in $(( $(date +%s) - start )) s"`,
       ),
       // An assignment, so a cluster that does not answer (or no PostgreSQL at all) fails the check.

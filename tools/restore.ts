@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     `systemctl start ${unit}`,
     `for _ in $(seq 1 600); do [ "$(${inRecovery} 2>/dev/null)" = f ] && break; sleep 1; done`,
     `[ "$(${inRecovery})" = f ] || { echo "recovery did not finish in 10 minutes; see journalctl -u ${unit}" >&2; exit 1; }`,
-    `cd / && runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 -c ${cmd(FORGET_RESTORE_SETTINGS)} -c 'SELECT pg_reload_conf()' >/dev/null`,
+    `cd / && runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 ${FORGET_RESTORE_SETTINGS} -c 'SELECT pg_reload_conf()' >/dev/null`,
   ), { step: "point-in-time restore" });
   process.stdout.write(out.stdout.split("\n").filter((l) => /restore command (begin|end)|INFO: restore/.test(l)).slice(-3).map((l) => `    ${l}\n`).join(""));
   say(`primary restored and promoted in ${((Date.now() - started) / 1000).toFixed(1)} s; converging the stack (replicas re-seeded)`);
