@@ -150,7 +150,9 @@ export class PgBackup extends pulumi.ComponentResource {
         `if [ "$n" != 0 ]; then exit 0; fi`,
         backupCount,
         `if [ "$backups" = 0 ]; then echo "no backup in the repository yet: keeping the new, empty cluster"; exit 0; fi`,
-        `echo ${cmd(`${h.plan.name}: the cluster is bare and the repository has backups; restoring the latest, with all archived WAL`)}`,
+        // Told in the journal too (and so on the logging host): a restore is an event to find later.
+        `say() { echo "$1"; logger -t django-fleet-restore -- "$1"; }`,
+        `say ${cmd(`${h.plan.name}: the cluster is bare and the repository has backups; restoring the latest, with all archived WAL`)}`,
         `start=$(date +%s)`,
         `systemctl stop ${unit}`,
         pgbr("--delta --log-level-console=info restore"),
@@ -159,7 +161,7 @@ export class PgBackup extends pulumi.ComponentResource {
         `for _ in $(seq 1 600); do [ "$(cd / && ${asPg("psql -XAtc 'SELECT pg_is_in_recovery()'")} 2>/dev/null)" = f ] && break; sleep 1; done`,
         `[ "$(cd / && ${asPg("psql -XAtc 'SELECT pg_is_in_recovery()'")})" = f ] || { echo "the restored cluster did not finish recovery in 10 minutes" >&2; exit 1; }`,
         `cd / && ${asPg(`psql -Xq -v ON_ERROR_STOP=1 ${FORGET_RESTORE_SETTINGS} -c 'SELECT pg_reload_conf()'`)} >/dev/null`,
-        `echo "restored and promoted in $(( $(date +%s) - start )) s"`,
+        `say "restored and promoted in $(( $(date +%s) - start )) s"`,
       ),
       // An assignment, so a cluster that does not answer (or no PostgreSQL at all) fails the check.
       check: script(`n=$(${appDbs})`, `[ "$n" != 0 ]`),

@@ -121,7 +121,9 @@ describe("backups, shared media and restores on five real servers", () => {
     expect((await onDb("test -d /var/lib/postgresql && echo yes || echo no")).trim()).toBe("no");
     const res = await t.stack.up({ refresh: true, onOutput: log });
     expect(res.summary.result).toBe("succeeded");
-    expect(output).toContain("the cluster is bare and the repository has backups");
+    const told = await onDb("journalctl -t django-fleet-restore -o cat --no-pager");
+    expect(told).toContain("the cluster is bare and the repository has backups");
+    console.log(`restore step: ${/restored and promoted in \d+ s/.exec(told)?.[0]}`);
     await waitForPage(site, (b) => b.includes("<li"));
     console.log(`bare database host to serving site: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(await rows()).toBe(before);
@@ -141,6 +143,9 @@ describe("backups, shared media and restores on five real servers", () => {
     const before = await fulls();
     await runUnit("django-fleet-backup.service");
     const after = await fulls();
+    const info = JSON.parse(await onDb("runuser -u postgres -- pgbackrest --stanza=django-fleet --output=json info"))[0].backup[0] as {
+      timestamp: { start: number; stop: number }; info: { size: number; repository: { size: number } } };
+    console.log(`full backup: ${info.timestamp.stop - info.timestamp.start} s, database ${(info.info.size / 1e6).toFixed(1)} MB, in the repository ${(info.info.repository.size / 1e6).toFixed(1)} MB (compressed, encrypted)`);
     expect(after).toHaveLength(1);
     expect(before).not.toContain(after[0]);
     const journal = await onDb("journalctl -u django-fleet-backup.service -o cat --no-pager | tail -n 40");

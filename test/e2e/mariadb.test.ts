@@ -111,7 +111,7 @@ describe("MariaDB with a binlog replica, Redis broker, on two real servers", () 
     const res = await t.stack.up({ refresh: true, onOutput: log });
     expect(res.summary.result).toBe("succeeded");
     console.log(`mariadb database restored from restic by up --refresh: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    expect(output).toContain("the repository has a backup; loading the latest");
+    expect(await fleet.ssh("maria1", "journalctl -t django-fleet-restore -o cat --no-pager")).toContain("the repository has a backup; loading the latest");
     expect(await count()).toBe(before);
     expect((await fleet.ssh("maria1", "mariadb -N -e \"SELECT COUNT(*) FROM fleetdemo.notes_note WHERE text = 'before-the-loss'\"")).trim()).toBe("1");
     await waitForPage("http://198.18.0.10/", (b) => b.includes("before-the-loss"));
