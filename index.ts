@@ -42,16 +42,7 @@ const topo = buildTopology(cfg, cfg.inventoryFile ? readInventory(cfg.inventoryF
 const privateKey = readPrivateKey(topo.privateKeyPath);
 const commit = resolveCommit(cfg.app.repo, cfg.app.ref);
 const app = cfg.app;
-// Facts read before anything is registered: each host's Debian release and Python, and
-// how the project at `commit` installs its dependencies and which Python it needs.
-const project = detectPythonProject(app, readRepoFiles(app.repo, commit, filesToRead(app)));
-if (typeof project === "string") throw new ConfigError([project]);
-const facts = await readHostFacts(topo.hosts.map((plan, index) => ({ plan, index, pinned: cfg.hosts[index]!.os })), privateKey);
-// The app's code everywhere it runs: app, worker and beat hosts, and the load balancer
-// (which serves the collected static files).
-const codeHostNames = new Set([...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
-const factProblems = factsProblems(topo, facts, project, commit, [...codeHostNames]);
-if (factProblems.length) throw new ConfigError(factProblems);
+// Object stores: keys only as secrets, a CA file that exists; checked before any host is read.
 const stack = pulumi.getStack();
 const backupTarget = backupStore(cfg, stack);
 const mediaTarget = mediaStore(cfg, stack);
@@ -64,8 +55,18 @@ const storeProblems = [
 ];
 if (storeProblems.length) throw new ConfigError(storeProblems);
 if (!backupTarget && cfg.protectData) {
-  pulumi.log.warn("backup.target is not set: nothing backs up this stack's database. Set backup.target (see README \"Backups\").");
+  pulumi.log.warn("backup.target is not set: nothing backs up this stack's database. Set backup.target (README: \"Backups, restores and shared media\").");
 }
+// Facts read before anything is registered: each host's Debian release and Python, and
+// how the project at `commit` installs its dependencies and which Python it needs.
+const project = detectPythonProject(app, readRepoFiles(app.repo, commit, filesToRead(app)));
+if (typeof project === "string") throw new ConfigError([project]);
+const facts = await readHostFacts(topo.hosts.map((plan, index) => ({ plan, index, pinned: cfg.hosts[index]!.os })), privateKey);
+// The app's code everywhere it runs: app, worker and beat hosts, and the load balancer
+// (which serves the collected static files).
+const codeHostNames = new Set([...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
+const factProblems = factsProblems(topo, facts, project, commit, [...codeHostNames]);
+if (factProblems.length) throw new ConfigError(factProblems);
 const dbName = cfg.database.name ?? app.name;
 const dbUser = cfg.database.user ?? app.name;
 
