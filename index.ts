@@ -34,6 +34,8 @@ import { addressFrom } from "./config/topology.ts";
 import { backupStore, HOST_CA_FILE, mediaStore, plainCredentialProblems } from "./config/objectStore.ts";
 import { RemoteFile } from "./providers/remoteFile.ts";
 import { ARCHIVE_COMMAND, PgBackup } from "./components/pgBackup.ts";
+import { MediaBackup } from "./components/mediaBackup.ts";
+import { appPaths } from "./components/paths.ts";
 import { existsSync, readFileSync } from "node:fs";
 import type { FleetOutputs } from "./outputs.ts";
 
@@ -172,8 +174,15 @@ const migrate = new RemoteScript(`${app.name}-migrate`, {
   triggers: { commit, env: releases.get(first.name)!.envHash },
 }, { dependsOn: [...releases.get(first.name)!.ready, db.databaseResource] });
 
+// Uploads on the one app host's disk (media.storage local) are backed up with the database.
+const mediaBackup = backupTarget && cfg.media.storage === "local" && topo.apps.length === 1 ? new MediaBackup("media-backup", {
+  host: hostOf(first.name), store: backupTarget, password: backupCipher!.value, owner: app.name,
+  mediaRoot: releases.get(first.name)!.settings.apply((s) => s.mediaRoot ?? appPaths(app.name).media),
+  schedule: cfg.backup.schedule, retention: cfg.backup.retention, after: releases.get(first.name)!.ready,
+}) : undefined;
+
 const appNodes = topo.apps.map((plan) => new AppNode(`${plan.name}-${app.name}`, {
-  host: hostOf(plan.name), app, release: releases.get(plan.name)!, after: [migrate, ...(cache?.ready ?? [])],
+  host: hostOf(plan.name), app, release: releases.get(plan.name)!, after: [migrate, ...(cache?.ready ?? []), ...(mediaBackup ? [mediaBackup.restored] : [])],
   bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
 }));
 

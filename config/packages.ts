@@ -8,7 +8,7 @@ import type { StackConfig } from "./schema.ts";
 /** Every host: logging, time sync, unattended security updates, TLS roots. */
 export const BASE_PACKAGES = ["ca-certificates", "rsyslog", "logrotate", "systemd-timesyncd", "unattended-upgrades", "curl", "nftables", "netbase"] as const;
 
-export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker" | "database" | "cache"> & { app?: Pick<StackConfig["app"], "packages">; backup?: Pick<StackConfig["backup"], "target"> }): string[] {
+export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker" | "database" | "cache"> & { app?: Pick<StackConfig["app"], "packages">; backup?: Pick<StackConfig["backup"], "target">; media?: Pick<StackConfig["media"], "storage"> }): string[] {
   const p = new Set<string>(BASE_PACKAGES);
   const code = roles.has("app") || roles.has("worker") || roles.has("beat") || roles.has("loadBalancer");
   if (code) ["git", "python3-venv", "python3-dev"].forEach((x) => p.add(x));
@@ -19,6 +19,8 @@ export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "br
   if (roles.has("loadBalancer")) ["nginx", "openssl"].forEach((x) => p.add(x));
   if (roles.has("db") || roles.has("dbReplica")) p.add(cfg.database.engine === "mariadb" ? "mariadb-server" : "postgresql");
   // Backups: pgBackRest (its retention planner is Python), or restic for MariaDB dumps.
+  // Uploads kept on the app host's disk are backed up with restic.
+  if (roles.has("app") && cfg.backup?.target && cfg.media?.storage === "local") ["restic", "python3"].forEach((x) => p.add(x));
   if (roles.has("db") && cfg.backup?.target) (cfg.database.engine === "mariadb" ? ["restic", "python3"] : ["pgbackrest", "python3"]).forEach((x) => p.add(x));
   if (roles.has("cache") && cfg.cache.kind !== "none") p.add(cfg.cache.kind === "redis" ? "redis-server" : "memcached");
   if (roles.has("broker")) p.add(cfg.broker.kind === "rabbitmq" ? "rabbitmq-server" : "redis-server");

@@ -352,6 +352,53 @@ export function renderMariaDbBackupScript(o: MariaDbBackupScriptOptions): string
   ]);
 }
 
+/** Options for {@link renderMediaBackupScript}. */
+export interface MediaBackupScriptOptions {
+  /** The env file {@link renderResticEnv} renders (0600 root). */
+  readonly envFile: string;
+  /** Host name recorded in every snapshot (`--host`), fixed so a rebuilt server keeps its history. */
+  readonly host: string;
+  /** What is kept after each backup. */
+  readonly retention: BackupRetention;
+  /** Path-style bucket lookup (`-o s3.bucket-lookup=path`). */
+  readonly pathStyle: boolean;
+  /** The uploads folder (Django's MEDIA_ROOT), absolute. */
+  readonly mediaRoot: string;
+}
+
+/**
+ * Renders the uploads backup of a single-host stack that keeps media on disk, run as
+ * root: restic backs the folder up (incremental, deduplicated), then applies retention.
+ * A folder that does not exist yet (no upload so far) is not an error.
+ */
+export function renderMediaBackupScript(o: MediaBackupScriptOptions): string {
+  const envFile = assertPath("media backup envFile", o.envFile);
+  const mediaRoot = assertPath("media backup mediaRoot", o.mediaRoot);
+  const host = assertMatches("media backup host", o.host, /^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-'");
+  const r = checkRetention("media backup", o.retention);
+  const select = ["--tag", "django-fleet-media", "--host", host];
+  return renderLines([
+    ...scriptHead([
+      `Backs up the uploads in ${mediaRoot} with restic to the S3 target, then applies retention.`,
+      "Runs as root: the env file is 0600 root.",
+    ]),
+    "set -a",
+    `. ${quote(envFile)}`,
+    "set +a",
+    o.pathStyle ? "restic_opts=(-o s3.bucket-lookup=path)" : "restic_opts=()",
+    `if [ -n "\${RESTIC_CACERT:-}" ]; then restic_opts+=(--cacert "$RESTIC_CACERT"); fi`,
+    `r() { restic "\${restic_opts[@]}" "$@"; }`,
+    "started=$(date +%s)",
+    `if ! r cat config >/dev/null 2>&1; then echo ${quote("no readable repository yet: restic init")}; r init; fi`,
+    `if [ ! -d ${quote(mediaRoot)} ]; then echo ${quote(`${mediaRoot} does not exist yet (no upload so far): nothing to back up`)}; exit 0; fi`,
+    `echo ${quote(`==> uploads in ${mediaRoot} into restic (snapshot host ${host})`)}`,
+    `r ${cmd("backup", ...select, "--", mediaRoot)}`,
+    `echo "==> done in $(( $(date +%s) - started )) s"`,
+    `echo ${quote(`==> retention: the newest snapshot of each of the last ${r.daily} days, ${r.weekly} ISO weeks and ${r.monthly} months`)}`,
+    `r ${cmd("forget", ...select, "--keep-daily", r.daily, "--keep-weekly", r.weekly, "--keep-monthly", r.monthly, "--prune")}`,
+  ]);
+}
+
 /**
  * The drill's result writer (python3, stdlib only): `ok LABEL STOP_EPOCH TABLES_JSON` or
  * `fail ERROR_TEXT`, after the result file and the drill's start time. Written to a

@@ -10,6 +10,7 @@ import {
   renderBackupService,
   renderBackupTimer,
   renderMariaDbBackupScript,
+  renderMediaBackupScript,
   renderPgBackupScript,
   renderPgRestoreDrillScript,
   renderResticEnv,
@@ -18,6 +19,7 @@ import type {
   BackupServiceOptions,
   BackupTimerOptions,
   MariaDbBackupScriptOptions,
+  MediaBackupScriptOptions,
   PgRestoreDrillScriptOptions,
   ResticEnvOptions,
 } from "../../templates/backup.ts";
@@ -512,4 +514,24 @@ describe("secrets", () => {
     expect(env).toContain("RESTIC_PASSWORD=\"restic-TEST_pw'Lm4\"");
     expect(env).not.toContain(SECRETS.cipherPass);
   });
+});
+
+describe("renderMediaBackupScript", () => {
+  const media: MediaBackupScriptOptions = {
+    envFile: "/etc/django-fleet/restic-media.env", host: "django-fleet-media", pathStyle: true,
+    retention: { daily: 7, weekly: 4, monthly: 6 }, mediaRoot: "/srv/shop/public/media",
+  };
+  goldenTable<MediaBackupScriptOptions>([["media-backup-script", media]], renderMediaBackupScript, "script");
+
+  it("backs the folder up after --, then forgets with the same selection; no folder yet is no error", () => {
+    const out = renderMediaBackupScript(media);
+    expect(out).toContain("\nr backup --tag django-fleet-media --host django-fleet-media -- /srv/shop/public/media\n");
+    expect(out).toContain("\nr forget --tag django-fleet-media --host django-fleet-media --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --prune\n");
+    expect(out).toContain("does not exist yet (no upload so far): nothing to back up");
+  });
+
+  it.each([["a relative folder", { mediaRoot: "media" }, /mediaRoot/], ["a host with a space", { host: "a b" }, /host/]] as const)(
+    "refuses %s", (_name, patch, error) => {
+      expect(() => renderMediaBackupScript({ ...media, ...patch })).toThrow(error);
+    });
 });

@@ -612,12 +612,14 @@ describe("backups on: pgBackRest on the primary, the target proven before Postgr
     expect(plain(conf.inputs)).toMatchObject({ path: "/etc/pgbackrest/pgbackrest.conf.next", owner: "root", group: "postgres", mode: "0640" });
     expect(text(conf.inputs.content)).toContain("repo1-s3-key-secret=s3-secret-example");
     const secretFiles = run.all(T.file).filter((r) => isSecret(r.inputs.content)).map((r) => r.name).sort();
-    expect(secretFiles).toEqual(["db-backup-conf", "fleet-dev-fleetdemo-env"]);
+    // And restic's env file for the uploads on disk (a single host with local media).
+    expect(secretFiles).toEqual(["db-backup-conf", "fleet-dev-fleetdemo-env", "media-backup-env"]);
+    expect(plain(run.one(T.file, "media-backup-env").inputs)).toMatchObject({ path: "/etc/django-fleet/restic-media.env", mode: "0600" });
   });
 
   it("no script, unit or other file holds the secret key", () => {
     const texts = [...run.all(T.script).flatMap((r) => [r.inputs.create, r.inputs.check, r.inputs.delete]),
-      ...run.all(T.file).filter((r) => r.name !== "db-backup-conf" && r.name !== "fleet-dev-fleetdemo-env").map((r) => r.inputs.content)]
+      ...run.all(T.file).filter((r) => !["db-backup-conf", "fleet-dev-fleetdemo-env", "media-backup-env"].includes(r.name)).map((r) => r.inputs.content)]
       .filter((v) => v !== undefined).map((v) => JSON.stringify(plain(v)));
     expect(texts.filter((t) => t.includes("s3-secret-example"))).toEqual([]);
   });
@@ -640,6 +642,14 @@ describe("backups on: pgBackRest on the primary, the target proven before Postgr
     expect(text(timer.inputs.content)).toContain("Persistent=true");
     expect(text(run.one(T.file, "db-backup-drill-timer-unit").inputs.content)).toContain("OnCalendar=Sun *-*-* 04:30:00");
     expect(run.all(T.service).map((r) => plain(r.inputs.unit))).toEqual(expect.arrayContaining(["django-fleet-backup.timer", "django-fleet-restore-drill.timer"]));
+  });
+
+  it("uploads on the one app host's disk are backed up, and restored before the app serves", () => {
+    expect(text(run.one(T.file, "media-backup-script").inputs.content)).toContain("backup --tag django-fleet-media --host django-fleet-media -- /srv/fleetdemo/source/media");
+    const gunicorn = run.one(T.service, "fleet-dev-fleetdemo-gunicorn");
+    const node = run.all("django-fleet:fleet:AppNode")[0]!;
+    expect([...(gunicorn.options?.dependencies ?? []), ...(node.options?.dependencies ?? [])].some((u) => u.endsWith("::media-backup-restore-if-empty"))).toBe(true);
+    expect(text(run.one(T.script, "fleet-dev-packages").inputs.create)).toMatch(/\brestic\b/);
   });
 
   it("keys in plain config are refused before anything is registered", async () => {
