@@ -116,11 +116,14 @@ export class DbServer extends pulumi.ComponentResource {
       this.replicationReady.push(role);
       for (const r of replicas) {
         const slot = slotName(r.name);
+        // Reserved at once (`true`): WAL from now on is kept for the replica even before it
+        // first connects, so its pg_basebackup cannot lose a segment to a checkpoint (with
+        // archiving on, a backup's checkpoint recycles archived segments right away).
         this.replicationReady.push(new RemoteScript(`${name}-slot-${r.name}`, {
           connection: h.connection,
           description: `replication slot ${slot}`,
           create: script(`cd / && runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -c ${cmd(
-            `SELECT pg_create_physical_replication_slot('${slot}') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '${slot}')`)} >/dev/null`),
+            `SELECT pg_create_physical_replication_slot('${slot}', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '${slot}')`)} >/dev/null`),
           check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slot}'")" = 1 ]`),
           // The replica stops streaming when it is removed; its walsender may take a moment to go.
           delete: script(
