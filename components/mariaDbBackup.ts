@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ObjectStore } from "../config/objectStore.ts";
 import { HOST_CA_FILE } from "../config/objectStore.ts";
 import { cmd, script } from "../lib/shell.ts";
-import { MARIADB_DUMP_FILENAME, renderMariaDbBackupScript, renderResticEnv } from "../templates/backup.ts";
+import { MARIADB_DUMP_FILENAME, renderMariaDbBackupScript, renderResticEnv, resticPrelude, resticSnapshotCount } from "../templates/backup.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import type { Host } from "./host.ts";
@@ -21,18 +21,6 @@ const ENV_FILE = "/etc/django-fleet/restic.env";
 const BACKUP_SCRIPT = "/usr/local/sbin/django-fleet-backup";
 /** The snapshot host name restic files the dumps under: stable across a rebuilt server. */
 export const SNAPSHOT_HOST = "django-fleet-mariadb";
-
-/**
- * The repository's settings from the env file, and restic's options in `opts`: the CA as
- * a flag (restic reads RESTIC_CACERT itself only from 0.16; Debian 12 has 0.14).
- */
-function resticEnv(pathStyle: boolean): string {
-  return script(
-    `set -a; . ${ENV_FILE}; set +a`,
-    `opts=(-o s3.bucket-lookup=${pathStyle ? "path" : "dns"})`,
-    `if [ -n "\${RESTIC_CACERT:-}" ]; then opts+=(--cacert "$RESTIC_CACERT"); fi`,
-  ).trimEnd();
-}
 
 export interface MariaDbBackupArgs {
   /** The MariaDB primary's host. */
@@ -76,8 +64,8 @@ export class MariaDbBackup extends pulumi.ComponentResource {
       connection: h.connection, path: BACKUP_SCRIPT, mode: "0755",
       content: renderMariaDbBackupScript({ envFile: ENV_FILE, host: SNAPSHOT_HOST, retention: args.retention, pathStyle: s.pathStyle, database: args.database }),
     }, { parent: this, dependsOn: h.ready });
-    const restic = "restic \"${opts[@]}\"";
-    const loadEnv = resticEnv(s.pathStyle);
+    const restic = "r";
+    const loadEnv = script(...resticPrelude(ENV_FILE, s.pathStyle));
     const hasDb = `[ "$(mariadb --batch --skip-column-names -e ${cmd(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${args.database}'`)})" = 1 ]`;
     this.restored = new RemoteScript(`${name}-restore-if-bare`, {
       connection: h.connection,
@@ -88,7 +76,7 @@ export class MariaDbBackup extends pulumi.ComponentResource {
         `  if ! out=$(${restic} init 2>&1); then printf '%s\\n' "$out" >&2; echo ${cmd("restic cannot use the backup target; MariaDB was not changed. Fix: check backup.target (endpoint, bucket, region, pathStyle, accessKeyId, secretAccessKey, caFile)")} >&2; exit 1; fi`,
         "fi",
         `if ${hasDb}; then exit 0; fi`,
-        `n=$(${restic} snapshots --json --host ${SNAPSHOT_HOST} --tag django-fleet | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))')`,
+        resticSnapshotCount(SNAPSHOT_HOST, "django-fleet"),
         `if [ "$n" = 0 ]; then echo "no backup in the repository yet: a new database"; exit 0; fi`,
         // Told in the journal too (and so on the logging host): a restore is an event to find later.
         `say() { echo "$1"; logger -t django-fleet-restore -- "$1"; }`,
@@ -107,14 +95,14 @@ export class MariaDbBackup extends pulumi.ComponentResource {
   /** After the database exists: a first backup if the repository has none. */
   public firstBackup(after: pulumi.Resource[]): RemoteScript {
     const s = this.args.store;
-    const restic = "restic \"${opts[@]}\"";
+    const loadEnv = script(...resticPrelude(ENV_FILE, s.pathStyle));
     // Assigned first: a repository that cannot be read fails the step, never reads as "no backup".
-    const count = `n=$(${restic} snapshots --json --host ${SNAPSHOT_HOST} --tag django-fleet | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))')`;
+    const count = resticSnapshotCount(SNAPSHOT_HOST, "django-fleet");
     return new RemoteScript(`${this.name}-first`, {
       connection: this.args.host.connection,
       description: "a first backup",
-      create: script(resticEnv(s.pathStyle), count, `if [ "$n" = 0 ]; then systemctl start ${BACKUP_UNIT}.service; fi`),
-      check: script(resticEnv(s.pathStyle), count, `[ "$n" != 0 ]`),
+      create: script(loadEnv, count, `if [ "$n" = 0 ]; then systemctl start ${BACKUP_UNIT}.service; fi`),
+      check: script(loadEnv, count, `[ "$n" != 0 ]`),
     }, { parent: this, dependsOn: [...after, this.timer] });
   }
 }

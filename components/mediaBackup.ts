@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ObjectStore } from "../config/objectStore.ts";
 import { HOST_CA_FILE } from "../config/objectStore.ts";
 import { cmd, script } from "../lib/shell.ts";
-import { renderMediaBackupScript, renderResticEnv } from "../templates/backup.ts";
+import { renderMediaBackupScript, renderResticEnv, resticPrelude, resticSnapshotCount } from "../templates/backup.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import type { Host } from "./host.ts";
@@ -64,14 +64,10 @@ export class MediaBackup extends pulumi.ComponentResource {
         envFile: ENV_FILE, host: SNAPSHOT_HOST, retention: args.retention, pathStyle: s.pathStyle, mediaRoot,
       })),
     }, { parent: this, dependsOn: h.ready });
-    // restic 0.14 (Debian 12) reads no RESTIC_CACERT: the CA goes as a flag.
+    // No repository yet (before the first backup) counts as no snapshot.
     const restic = script(
-      `set -a; . ${ENV_FILE}; set +a`,
-      `opts=(-o s3.bucket-lookup=${s.pathStyle ? "path" : "dns"})`,
-      `if [ -n "\${RESTIC_CACERT:-}" ]; then opts+=(--cacert "$RESTIC_CACERT"); fi`,
-      `r() { restic "\${opts[@]}" "$@"; }`,
-      // Assigned first: a repository that cannot be read fails the step.
-      `if r cat config >/dev/null 2>&1; then n=$(r snapshots --json --host ${SNAPSHOT_HOST} --tag django-fleet-media | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))'); else n=0; fi`,
+      ...resticPrelude(ENV_FILE, s.pathStyle),
+      `if r cat config >/dev/null 2>&1; then ${resticSnapshotCount(SNAPSHOT_HOST, "django-fleet-media")}; else n=0; fi`,
     );
     const empty = (dir: string) => `[ -z "$(ls -A ${cmd(dir)} 2>/dev/null)" ]`;
     this.restored = new RemoteScript(`${name}-restore-if-empty`, {

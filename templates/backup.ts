@@ -292,6 +292,27 @@ function checkSecret(what: string, value: string): string {
 }
 
 /**
+ * The lines that make restic usable in a script: the repository, its password and the S3
+ * keys from the env file (never from argv), and `r`, restic with the bucket lookup and
+ * the CA as a flag (restic reads RESTIC_CACERT itself only from 0.16; Debian 12 has 0.14).
+ */
+export function resticPrelude(envFile: string, pathStyle: boolean): string[] {
+  return [
+    "set -a",
+    `. ${quote(assertPath("restic envFile", envFile))}`,
+    "set +a",
+    pathStyle ? "restic_opts=(-o s3.bucket-lookup=path)" : "restic_opts=()",
+    `if [ -n "\${RESTIC_CACERT:-}" ]; then restic_opts+=(--cacert "$RESTIC_CACERT"); fi`,
+    `r() { restic "\${restic_opts[@]}" "$@"; }`,
+  ];
+}
+
+/** Sets `n` to the number of snapshots of this host and tag; a repository that cannot be read fails the script. */
+export function resticSnapshotCount(host: string, tag: string): string {
+  return `n=$(r ${cmd("snapshots", "--json", "--host", host, "--tag", tag)} | python3 -c 'import json,sys; print(len(json.load(sys.stdin) or []))')`;
+}
+
+/**
  * Renders the MariaDB backup script, run as root: every database dumped in one consistent
  * transaction straight into restic (no copy on local disk), then restic's own retention
  * and prune. A dump that fails half-way leaves no snapshot behind.
@@ -309,14 +330,7 @@ export function renderMariaDbBackupScript(o: MariaDbBackupScriptOptions): string
       `Dumps ${o.database === undefined ? "every MariaDB database" : `the MariaDB database ${o.database}`} into restic on the S3 target, then applies retention.`,
       "Runs as root: MariaDB's root logs in over the Unix socket, and the env file is 0600 root.",
     ]),
-    // The repository, its password and the S3 keys come from the file, never from argv.
-    "set -a",
-    `. ${quote(envFile)}`,
-    "set +a",
-    o.pathStyle ? "restic_opts=(-o s3.bucket-lookup=path)" : "restic_opts=()",
-    // restic reads RESTIC_CACERT only from 0.16 on (Debian 12 has 0.14): pass it as a flag.
-    `if [ -n "\${RESTIC_CACERT:-}" ]; then restic_opts+=(--cacert "$RESTIC_CACERT"); fi`,
-    `r() { restic "\${restic_opts[@]}" "$@"; }`,
+    ...resticPrelude(envFile, o.pathStyle),
     "started=$(date +%s)",
     `echo ${quote("==> restic repository")}`,
     "if r cat config >/dev/null 2>&1; then",
@@ -382,12 +396,7 @@ export function renderMediaBackupScript(o: MediaBackupScriptOptions): string {
       `Backs up the uploads in ${mediaRoot} with restic to the S3 target, then applies retention.`,
       "Runs as root: the env file is 0600 root.",
     ]),
-    "set -a",
-    `. ${quote(envFile)}`,
-    "set +a",
-    o.pathStyle ? "restic_opts=(-o s3.bucket-lookup=path)" : "restic_opts=()",
-    `if [ -n "\${RESTIC_CACERT:-}" ]; then restic_opts+=(--cacert "$RESTIC_CACERT"); fi`,
-    `r() { restic "\${restic_opts[@]}" "$@"; }`,
+    ...resticPrelude(envFile, o.pathStyle),
     "started=$(date +%s)",
     `if ! r cat config >/dev/null 2>&1; then echo ${quote("no readable repository yet: restic init")}; r init; fi`,
     `if [ ! -d ${quote(mediaRoot)} ]; then echo ${quote(`${mediaRoot} does not exist yet (no upload so far): nothing to back up`)}; exit 0; fi`,
