@@ -5,15 +5,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig } from "./config/load.ts";
-import { detectPythonProject, filesToRead } from "./config/pythonProject.ts";
+import { detectPythonProject, filesToRead, type PythonProject } from "./config/pythonProject.ts";
 import { factsProblems } from "./config/factsRules.ts";
 import { readHostFacts } from "./lib/hostFacts.ts";
 import { readRepoFiles } from "./lib/repoFiles.ts";
 import { readInventory, readPrivateKey } from "./config/files.ts";
 import { buildTopology } from "./config/topology.ts";
-import { appEnvironment, brokerUrl as brokerUrlFor, cacheUrl as cacheUrlFor, cacheUsesBrokerRedis } from "./config/environment.ts";
+import { cacheUrl as cacheUrlFor, cacheUsesBrokerRedis } from "./config/environment.ts";
+import { appRecord, appRecordPath, removedAppNote, removedApps } from "./config/appRecords.ts";
 import { resolveCommit } from "./lib/gitRemote.ts";
-import { renderEnvFile } from "./templates/envFile.ts";
 import { RandomSecret } from "./providers/randomSecret.ts";
 import { Host } from "./components/host.ts";
 import { DbServer } from "./components/dbServer.ts";
@@ -23,27 +23,18 @@ import { Firewall } from "./components/firewall.ts";
 import { Cache } from "./components/cache.ts";
 import { openingsFor } from "./config/firewall.ts";
 import { Broker } from "./components/broker.ts";
-import { AppRelease, manageCommand } from "./components/appRelease.ts";
-import { AppNode } from "./components/appNode.ts";
-import { CeleryWorker } from "./components/celeryWorker.ts";
+import { DjangoApp } from "./components/djangoApp.ts";
 import { LoadBalancer } from "./components/loadBalancer.ts";
 import { LoggingServer } from "./components/loggingServer.ts";
-import { RemoteScript } from "./providers/remoteScript.ts";
-import { script } from "./lib/shell.ts";
-import { addressFrom } from "./config/topology.ts";
 import { backupStore, HOST_CA_FILE, mediaStore, plainCredentialProblems } from "./config/objectStore.ts";
 import { RemoteFile } from "./providers/remoteFile.ts";
 import { ARCHIVE_COMMAND, PgBackup } from "./components/pgBackup.ts";
-import { MediaBackup } from "./components/mediaBackup.ts";
-import { appPaths } from "./components/paths.ts";
 import { existsSync, readFileSync } from "node:fs";
-import type { FleetOutputs } from "./outputs.ts";
+import type { AppOutput, FleetOutputs } from "./outputs.ts";
 
 const cfg = parseConfig(pulumi.runtime.allConfig());
 const topo = buildTopology(cfg, cfg.inventoryFile ? readInventory(cfg.inventoryFile) : undefined);
 const privateKey = readPrivateKey(topo.privateKeyPath);
-const commit = resolveCommit(cfg.app.repo, cfg.app.ref);
-const app = cfg.app;
 // Object stores: keys only as secrets, a CA file that exists; checked before any host is read.
 const stack = pulumi.getStack();
 const backupTarget = backupStore(cfg, stack);
@@ -59,27 +50,23 @@ if (storeProblems.length) throw new ConfigError(storeProblems);
 if (!backupTarget && cfg.protectData) {
   pulumi.log.warn("backup.target is not set: nothing backs up this stack's database. Set backup.target (README: \"Backups, restores and shared media\").");
 }
-// Facts read before anything is registered: each host's Debian release and Python, and
-// how the project at `commit` installs its dependencies and which Python it needs.
-const project = detectPythonProject(app, readRepoFiles(app.repo, commit, filesToRead(app)));
-if (typeof project === "string") throw new ConfigError([project]);
+// Facts read before anything is registered: each app's commit and how its project installs
+// its dependencies (from git), each host's Debian release and Python (over SSH).
+const code = topo.deployments.map((d) => {
+  const commit = resolveCommit(d.app.repo, d.app.ref);
+  const project = detectPythonProject(d.app, readRepoFiles(d.app.repo, commit, filesToRead(d.app)));
+  return { d, commit, project };
+});
+const projectProblems = code.flatMap(({ d, project }) => typeof project === "string" ? [code.length > 1 ? project.replace(/^app\./, `${d.app.key}.`) : project] : []);
+if (projectProblems.length) throw new ConfigError(projectProblems);
 const facts = await readHostFacts(topo.hosts.map((plan, index) => ({ plan, index, pinned: cfg.hosts[index]!.os })), privateKey);
-// The app's code everywhere it runs: app, worker and beat hosts, and the load balancer
-// (which serves the collected static files).
-const codeHostNames = new Set([...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
-const factProblems = factsProblems(topo, facts, project, commit, [...codeHostNames]);
+const factProblems = code.flatMap(({ d, commit, project }) => {
+  // The code runs on the app's hosts and on the load balancer (which serves its static files).
+  const names = new Set([...d.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
+  return factsProblems(topo, facts, project as PythonProject, commit, [...names]).map((p) => code.length > 1 ? p.replace(/^app\./, `${d.app.key}.`) : p);
+});
 if (factProblems.length) throw new ConfigError(factProblems);
-const dbName = cfg.database.name ?? app.name;
-const dbUser = cfg.database.user ?? app.name;
-
-const secretKey = new RandomSecret("django-secret-key", { length: 50 });
-const dbPassword = new RandomSecret("db-password", { length: 32 });
-const brokerPassword = new RandomSecret("broker-password", { length: 32 });
-// A Redis cache on the broker's Redis shares its password; its own Redis gets its own.
-const cacheShared = topo.cache !== undefined && cacheUsesBrokerRedis(topo.cache, cfg);
-const cachePassword = cfg.cache.kind !== "redis" ? undefined
-  : cacheShared ? brokerPassword : new RandomSecret("cache-password", { length: 32 });
-const replicationPassword = topo.dbReplicas.length ? new RandomSecret("replication-password", { length: 32 }) : undefined;
+for (const r of removedApps(topo, facts)) pulumi.log.warn(removedAppNote(r, cfg.database.engine));
 
 const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
   plan,
@@ -91,11 +78,11 @@ const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
 })]));
 const hostOf = (name: string) => hosts.get(name)!;
 // A private object store's CA, where its clients run: the database host (backups) and
-// the hosts running the app's code (media). One bundle per host, both CAs if they differ.
+// the hosts running an app's code (media). One bundle per host, both CAs if they differ.
 const caOn = new Map<string, Set<string>>();
 const needCa = (host: string, file: string | undefined) => { if (file) caOn.set(host, (caOn.get(host) ?? new Set()).add(file)); };
 needCa(topo.db.name, backupTarget?.caFile);
-for (const name of codeHostNames) needCa(name, mediaTarget?.caFile);
+for (const h of [...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])]) needCa(h.name, mediaTarget?.caFile);
 for (const [name, files] of caOn) {
   const h = hostOf(name);
   h.addReady(new RemoteFile(`${name}-object-store-ca`, {
@@ -109,18 +96,27 @@ for (const plan of topo.hosts) {
   const h = hostOf(plan.name);
   h.addReady(new Firewall(`${plan.name}-firewall`, { host: h, openings: openingsFor(plan, topo, cfg) }).service);
 }
+// One record per app on the database host: how a later run knows an app was removed.
+for (const d of topo.deployments) {
+  const h = hostOf(topo.db.name);
+  new RemoteFile(`${d.app.name}-app-record`, {
+    connection: h.connection, path: appRecordPath(d.app.name), content: appRecord(d.app),
+  }, { dependsOn: h.ready });
+}
 
 // Backups: pgBackRest on a PostgreSQL primary (MariaDB: restic, in MariaDbServer).
 const backupCipher = backupTarget ? new RandomSecret("backup-cipher-pass", { length: 64 }) : undefined;
+const dbApps = topo.deployments.map((d) => ({ database: d.app.database.name, user: d.app.database.user, clients: d.codeHosts }));
+const firstDb = dbApps[0]!;
 const pgBackup = backupTarget && cfg.database.engine === "postgresql" ? new PgBackup("db-backup", {
-  host: hostOf(topo.db.name), store: backupTarget, port: cfg.database.port, database: dbName,
+  host: hostOf(topo.db.name), store: backupTarget, port: cfg.database.port, database: firstDb.database,
   cipherPass: backupCipher!.value, schedule: cfg.backup.schedule, drillSchedule: cfg.backup.drillSchedule,
   retention: cfg.backup.retention,
 }) : undefined;
 
+const replicationPassword = topo.dbReplicas.length ? new RandomSecret("replication-password", { length: 32 }) : undefined;
 const dbArgs = {
-  host: hostOf(topo.db.name), clients: topo.codeHosts, database: dbName, user: dbUser,
-  password: dbPassword.value, port: cfg.database.port, protect: cfg.protectData,
+  host: hostOf(topo.db.name), apps: dbApps, port: cfg.database.port, protect: cfg.protectData,
   replicas: topo.dbReplicas, replicationPassword: replicationPassword?.value,
   archive: pgBackup && { command: ARCHIVE_COMMAND, after: pgBackup.beforeArchiving },
 };
@@ -130,74 +126,45 @@ const db = cfg.database.engine === "mariadb"
     backup: backupTarget && { store: backupTarget, password: backupCipher!.value, schedule: cfg.backup.schedule, retention: cfg.backup.retention },
   })
   : new DbServer("db", dbArgs);
-pgBackup?.firstBackup([db.databaseResource]);
-const replicas = topo.dbReplicas.map((plan, i) => cfg.database.engine === "mariadb"
-  ? new MariaDbReplica(`${plan.name}-replica`, {
-    host: hostOf(plan.name), primary: topo.db, database: dbName, port: cfg.database.port, serverId: i + 2,
-    replicationPassword: replicationPassword!.value, after: db.replicationReady,
-  })
-  : new DbReplica(`${plan.name}-replica`, {
-    host: hostOf(plan.name), primary: topo.db, clients: topo.codeHosts, database: dbName, user: dbUser,
-    port: cfg.database.port, replicationPassword: replicationPassword!.value, after: db.replicationReady,
-  }));
 
+// The Redis broker's password is the fleet's (one server); RabbitMQ accounts are each app's.
+const redisBrokerPassword = cfg.broker.kind === "redis" ? new RandomSecret("broker-password", { length: 32 }) : undefined;
 const broker = new Broker("broker", {
-  host: hostOf(topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts,
-  appName: app.name, password: brokerPassword.value,
+  host: hostOf(topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts, password: redisBrokerPassword?.value ?? "",
 });
+// A Redis cache on the broker's Redis shares its password; its own Redis gets its own.
+const cacheShared = topo.cache !== undefined && cacheUsesBrokerRedis(topo.cache, cfg);
+const cachePassword = cfg.cache.kind !== "redis" ? undefined
+  : cacheShared ? redisBrokerPassword! : new RandomSecret("cache-password", { length: 32 });
 const cache = topo.cache && cfg.cache.kind !== "none" ? new Cache("cache", {
   host: hostOf(topo.cache.name), kind: cfg.cache.kind, clients: topo.codeHosts,
   password: cachePassword?.value, sharedWithBroker: cacheShared,
 }) : undefined;
 
-const releases = new Map([...codeHostNames].map((name) => {
-  const h = hostOf(name);
-  const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword.value, cachePassword?.value ?? ""])
-    .apply(([key, dbPw, brokerPw, cachePw]) => appEnvironment(cfg, {
-      secretKey: key, dbPassword: dbPw, brokerPassword: brokerPw,
-      dbHost: addressFrom(h.plan, topo.db), brokerHost: addressFrom(h.plan, topo.broker),
-      cacheHost: topo.cache && addressFrom(h.plan, topo.cache), cachePassword: cachePw,
-      dbName, dbUser, ownAddresses: [h.plan.address, h.plan.privateAddress], media: mediaTarget,
-    }));
-  return [name, new AppRelease(`${name}-${app.name}`, {
-    host: h, app, commit, envFileContent: pulumi.secret(env.apply(renderEnvFile)), project,
-  })];
+// Each app: its secrets, database, broker account, code, migration, nodes and Celery.
+const djangoApps = code.map(({ d, commit, project }) => new DjangoApp(d.app.name, {
+  deployment: d, config: cfg, topology: topo, hosts, commit, project: project as PythonProject,
+  shared: {
+    db, broker, redisBrokerPassword: redisBrokerPassword?.value, cacheReady: cache?.ready ?? [], cachePassword: cachePassword?.value,
+    media: mediaTarget, backup: backupTarget && { store: backupTarget, password: backupCipher!.value },
+  },
 }));
+pgBackup?.firstBackup(db.databaseResources);
 
-// Migrations run once per release, on the first app host, before any new code serves.
-const first = topo.apps[0]!;
-const migrate = new RemoteScript(`${app.name}-migrate`, {
-  connection: hostOf(first.name).connection,
-  description: "manage.py migrate",
-  create: script(manageCommand(app, "migrate --noinput")),
-  check: script(manageCommand(app, "migrate --check")),
-  triggers: { commit, env: releases.get(first.name)!.envHash },
-}, { dependsOn: [...releases.get(first.name)!.ready, db.databaseResource] });
-
-// Uploads on the one app host's disk (media.storage local) are backed up with the database.
-const mediaBackup = backupTarget && cfg.media.storage === "local" && topo.apps.length === 1 ? new MediaBackup("media-backup", {
-  host: hostOf(first.name), store: backupTarget, password: backupCipher!.value, owner: app.name,
-  mediaRoot: releases.get(first.name)!.settings.apply((s) => s.mediaRoot ?? appPaths(app.name).media),
-  schedule: cfg.backup.schedule, retention: cfg.backup.retention, after: releases.get(first.name)!.ready,
-}) : undefined;
-
-const appNodes = topo.apps.map((plan) => new AppNode(`${plan.name}-${app.name}`, {
-  host: hostOf(plan.name), app, release: releases.get(plan.name)!, after: [migrate, ...(cache?.ready ?? []), ...(mediaBackup ? [mediaBackup.restored] : [])],
-  bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
-}));
-
-for (const plan of topo.hosts.filter((h) => h.roles.has("worker") || h.roles.has("beat"))) {
-  new CeleryWorker(`${plan.name}-${app.name}-celery`, {
-    host: hostOf(plan.name), config: cfg, release: releases.get(plan.name)!,
-    worker: plan.roles.has("worker"), beat: plan.roles.has("beat"), after: [migrate, ...broker.ready, ...(cache?.ready ?? [])],
-  });
-}
+const replicas = topo.dbReplicas.map((plan, i) => cfg.database.engine === "mariadb"
+  ? new MariaDbReplica(`${plan.name}-replica`, {
+    host: hostOf(plan.name), primary: topo.db, database: firstDb.database, port: cfg.database.port, serverId: i + 2,
+    replicationPassword: replicationPassword!.value, after: [...db.replicationReady, ...db.databaseResources],
+  })
+  : new DbReplica(`${plan.name}-replica`, {
+    host: hostOf(plan.name), primary: topo.db, apps: dbApps,
+    port: cfg.database.port, replicationPassword: replicationPassword!.value, after: db.replicationReady,
+  }));
 
 const lb = topo.loadBalancer && new LoadBalancer("lb", {
   host: hostOf(topo.loadBalancer.name), config: cfg,
-  upstreams: appNodes.map((n) => n.upstream),
-  settings: releases.get(topo.loadBalancer.name)!.settings,
-  after: [...releases.get(topo.loadBalancer.name)!.ready, ...appNodes.map((n) => n.service)],
+  sites: djangoApps.map((a) => a.site!),
+  after: djangoApps.flatMap((a) => a.siteReady),
 });
 
 const logging = topo.logging && new LoggingServer("logging", {
@@ -205,19 +172,35 @@ const logging = topo.logging && new LoggingServer("logging", {
   port: cfg.logging.port, retentionDays: cfg.logging.retentionDays, config: cfg,
 });
 
+const appOutputs: Record<string, AppOutput> = Object.fromEntries(djangoApps.map((a, i) => {
+  const d = topo.deployments[i]!;
+  return [d.app.name, {
+    url: lb ? lb.urls[d.app.name]! : a.directUrl,
+    hosts: d.appHosts.map((h) => h.privateAddress),
+    database: { name: d.app.database.name, user: d.app.database.user },
+    databasePassword: a.databasePassword,
+    brokerUrl: a.brokerUrl,
+    brokerVhost: cfg.broker.kind === "rabbitmq" ? d.app.name : null,
+    brokerRedisDb: cfg.broker.kind === "redis" ? d.app.redisDb : null,
+    deployedCommit: a.commit,
+  }];
+}));
+const main = djangoApps[0]!;
+const mainApp = topo.deployments[0]!.app;
 const outputs: FleetOutputs = {
-  siteUrl: lb ? lb.url : `http://${first.privateAddress}:${app.port}/`,
+  siteUrl: appOutputs[mainApp.name]!.url,
+  apps: appOutputs,
   hosts: Object.fromEntries(topo.hosts.map((h) => [h.name, { address: h.address, privateAddress: h.privateAddress, roles: [...h.roles] }])),
-  appHosts: topo.apps.map((h) => h.privateAddress),
-  database: { engine: cfg.database.engine, host: db.address, port: db.port, name: dbName, user: dbUser },
+  appHosts: topo.deployments[0]!.appHosts.map((h) => h.privateAddress),
+  database: { engine: cfg.database.engine, host: db.address, port: db.port, name: mainApp.database.name, user: mainApp.database.user },
   databaseReplicas: replicas.map((r) => r.address),
-  databasePassword: pulumi.secret(dbPassword.value),
-  brokerUrl: pulumi.secret(brokerPassword.value.apply((pw) => brokerUrlFor(cfg, pw, broker.address))),
+  databasePassword: main.databasePassword,
+  brokerUrl: main.brokerUrl,
   loggingEndpoint: logging ? logging.endpoint : null,
   cacheUrl: topo.cache && cfg.cache.kind !== "none"
     ? pulumi.secret(pulumi.output(cachePassword?.value ?? "").apply((pw) => cacheUrlFor(cfg, topo.cache!.privateAddress, pw)!))
     : null,
-  deployedCommit: commit,
+  deployedCommit: main.commit,
   backup: backupTarget ? {
     endpoint: backupTarget.endpoint, bucket: backupTarget.bucket, region: backupTarget.region, prefix: backupTarget.prefix,
     tool: cfg.database.engine === "postgresql" ? "pgbackrest" : "restic", schedule: cfg.backup.schedule, retention: cfg.backup.retention,
@@ -227,6 +210,7 @@ const outputs: FleetOutputs = {
 };
 
 export const siteUrl = outputs.siteUrl;
+export const apps = outputs.apps;
 export const hostAddresses = outputs.hosts;
 export const appHosts = outputs.appHosts;
 export const database = outputs.database;

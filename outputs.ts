@@ -39,10 +39,36 @@ export interface BackupOutput {
   readonly retention: { readonly daily: number; readonly weekly: number; readonly monthly: number };
 }
 
-/** Every stack output, by export name. */
+/** One app of the stack (output `apps`, by app name). */
+export interface AppOutput {
+  /** The URL that serves it (through the load balancer when there is one). */
+  readonly url: string;
+  /** Private addresses of its app nodes, in upstream order. */
+  readonly hosts: readonly string[];
+  /** Its database and login role on the fleet's database server (`database` has the host and port). */
+  readonly database: { readonly name: string; readonly user: string };
+  /** (secret) Its role's password. */
+  readonly databasePassword: Output<string>;
+  /** (secret) Its Celery broker URL with credentials. */
+  readonly brokerUrl: Output<string>;
+  /** Its RabbitMQ vhost, or null with a Redis broker. */
+  readonly brokerVhost: string | null;
+  /** Its Redis database number, or null with RabbitMQ. */
+  readonly brokerRedisDb: number | null;
+  /** The commit of it that is deployed. */
+  readonly deployedCommit: string;
+}
+
+/**
+ * Every stack output, by export name. With several apps, the one-app outputs (`siteUrl`,
+ * `database`, `databasePassword`, `brokerUrl`, `deployedCommit`, `appHosts`) describe the
+ * first app in the config, and `apps` holds every app.
+ */
 export interface FleetOutputs {
-  /** `siteUrl`: the URL that serves the app (through the load balancer when there is one). */
+  /** `siteUrl`: the URL that serves the (first) app (through the load balancer when there is one). */
   readonly siteUrl: string;
+  /** `apps`: every app by name: URL, database, broker place, deployed commit; passwords secret. */
+  readonly apps: Readonly<Record<string, AppOutput>>;
   /** `hostAddresses`: every host by name. */
   readonly hosts: Readonly<Record<string, HostOutput>>;
   /** `appHosts`: private addresses of the app nodes, in upstream order. */

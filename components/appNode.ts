@@ -4,7 +4,7 @@
  * unit or env file restarts it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AppConfig } from "../config/schema.ts";
+import type { AppPlan } from "../config/apps.ts";
 import { shortHash } from "../lib/hash.ts";
 import { renderGunicornConf } from "../templates/gunicornConf.ts";
 import { renderGunicornUnit } from "../templates/systemdUnits.ts";
@@ -17,7 +17,7 @@ export interface AppNodeArgs {
   /** The app host. */
   readonly host: Host;
   /** The app config. */
-  readonly app: AppConfig;
+  readonly app: AppPlan;
   /** The code on this host. */
   readonly release: AppRelease;
   /** Address gunicorn binds to: loopback when the load balancer shares the host. */

@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PythonProject } from "../config/pythonProject.ts";
 import type { AppConfig } from "../config/schema.ts";
+import type { AppPlan } from "../config/apps.ts";
 import { SETTINGS_PROBE_PY, type DjangoPaths } from "../lib/djangoSettings.ts";
 import { shortHash } from "../lib/hash.ts";
 import { checkScript, installScript } from "../lib/pythonInstall.ts";
@@ -24,12 +25,12 @@ export { appPaths };
  * Runs a manage.py command as the app user with exactly the service's environment
  * (systemd parses the env file the same way it does for gunicorn and Celery).
  */
-export function manageCommand(app: AppConfig, args: string): string {
+export function manageCommand(app: Pick<AppConfig, "name">, args: string): string {
   return asService(app, `manage.py ${args}`);
 }
 
 /** Runs the app's Python with `pythonArgs` (already quoted) as the service would. */
-function asService(app: AppConfig, pythonArgs: string): string {
+function asService(app: Pick<AppConfig, "name">, pythonArgs: string): string {
   const p = appPaths(app.name);
   return [
     "systemd-run --quiet --wait --pipe --collect",
@@ -40,12 +41,12 @@ function asService(app: AppConfig, pythonArgs: string): string {
 }
 
 /** The settings probe: prints `FLEET_FACT=` with the project's static and media settings. */
-export function settingsProbe(app: AppConfig): string {
+export function settingsProbe(app: Pick<AppConfig, "name">): string {
   return script(asService(app, `-c ${cmd(SETTINGS_PROBE_PY)}`));
 }
 
 /** collectstatic into the project's STATIC_ROOT; nothing when staticfiles is not installed. */
-export function collectstaticScripts(app: AppConfig, s: DjangoPaths): { create: string; check: string } {
+export function collectstaticScripts(app: Pick<AppConfig, "name">, s: DjangoPaths): { create: string; check: string } {
   if (!s.staticfiles) return { create: script("true"), check: script("true") };
   return {
     create: script(manageCommand(app, "collectstatic --noinput -v 0")),
@@ -58,7 +59,7 @@ export interface AppReleaseArgs {
   /** The host. */
   readonly host: Host;
   /** The app config. */
-  readonly app: AppConfig;
+  readonly app: AppPlan;
   /** The commit to deploy (resolved from app.ref). */
   readonly commit: string;
   /** Rendered env file content (secret). */

@@ -20,9 +20,7 @@ export interface BrokerArgs {
   readonly kind: "rabbitmq" | "redis";
   /** Hosts that connect (worker, beat and app hosts). */
   readonly clients: readonly HostPlan[];
-  /** App name: the RabbitMQ user and vhost. */
-  readonly appName: string;
-  /** The broker password (secret). */
+  /** The Redis password (secret); RabbitMQ accounts are per app (addApp). */
   readonly password: pulumi.Input<string>;
 }
 
@@ -31,12 +29,16 @@ export class Broker extends pulumi.ComponentResource {
   public readonly address: string;
   /** Broker port. */
   public readonly port: number;
-  /** Resources clients must wait for. */
+  /** Resources clients must wait for (each app also waits for its own account). */
   public readonly ready: pulumi.Resource[];
+  private service: pulumi.Resource | undefined;
+  private readonly host: Host;
+  private readonly componentName: string;
 
   constructor(name: string, args: BrokerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:Broker", name, {}, opts);
-    const h = args.host;
+    const h = this.host = args.host;
+    this.componentName = name;
     const remote = args.clients.some((c) => c.name !== h.plan.name);
     const bind = remote ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
     const deps = { parent: this, dependsOn: h.ready };
@@ -52,37 +54,49 @@ export class Broker extends pulumi.ComponentResource {
         connection: h.connection, unit: "rabbitmq-server.service", stopOnDelete: false,
         restartOn: { "rabbitmq.conf": shortHash(conf) },
       }, { parent: this, dependsOn: [confFile] });
-      const user = cmd(args.appName);
-      // rabbitmqctl takes the password as an argument: it exists only inside this
-      // root-run script on the broker host, never on the machine running Pulumi's logs.
-      const account = new RemoteScript(`${name}-account`, {
-        connection: h.connection,
-        description: `RabbitMQ vhost and user ${args.appName}`,
-        secrets: { BROKER_PASSWORD: args.password },
-        create: script(
-          // grep without -q: an early exit would fail the pipeline under pipefail.
-          `rabbitmqctl -q list_vhosts | grep -x ${user} >/dev/null || rabbitmqctl -q add_vhost ${user}`,
-          `if rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null; then`,
-          `  rabbitmqctl -q change_password ${user} "$BROKER_PASSWORD" >/dev/null`,
-          "else",
-          `  rabbitmqctl -q add_user ${user} "$BROKER_PASSWORD" >/dev/null`,
-          "fi",
-          `rabbitmqctl -q set_permissions -p ${user} ${user} '.*' '.*' '.*'`,
-          // The default guest account is not needed by anything we run.
-          "rabbitmqctl -q delete_user guest >/dev/null 2>&1 || true",
-        ),
-        check: script(
-          `rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null`,
-          `rabbitmqctl -q list_permissions -p ${user} | awk '{print $1}' | grep -x ${user} >/dev/null`,
-        ),
-        delete: script(`rabbitmqctl -q delete_user ${user} >/dev/null 2>&1 || true`),
-      }, { parent: this, dependsOn: [service] });
-      this.ready = [account];
+      this.service = service;
+      this.ready = [service];
     } else {
       this.port = 6379;
       const service = redisServer(name, this, h, bind, args.password);
       this.ready = [service];
     }
     this.registerOutputs({});
+  }
+
+  /**
+   * What an app's workers wait for: with RabbitMQ its own vhost and user (only that vhost;
+   * deleted with the app, the vhost and its queues kept), with Redis the server. `first`:
+   * keeps the one-app resource name.
+   */
+  public addApp(app: string, password: pulumi.Input<string>, first: boolean): pulumi.Resource[] {
+    if (!this.service) return this.ready;
+    const h = this.host;
+    const name = this.componentName;
+    const user = cmd(app);
+    // rabbitmqctl takes the password as an argument: it exists only inside this
+    // root-run script on the broker host, never on the machine running Pulumi's logs.
+    return [new RemoteScript(`${name}-account-${app}`, {
+      connection: h.connection,
+      description: `RabbitMQ vhost and user ${app}`,
+      secrets: { BROKER_PASSWORD: password },
+      create: script(
+        // grep without -q: an early exit would fail the pipeline under pipefail.
+        `rabbitmqctl -q list_vhosts | grep -x ${user} >/dev/null || rabbitmqctl -q add_vhost ${user}`,
+        `if rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null; then`,
+        `  rabbitmqctl -q change_password ${user} "$BROKER_PASSWORD" >/dev/null`,
+        "else",
+        `  rabbitmqctl -q add_user ${user} "$BROKER_PASSWORD" >/dev/null`,
+        "fi",
+        `rabbitmqctl -q set_permissions -p ${user} ${user} '.*' '.*' '.*'`,
+        // The default guest account is not needed by anything we run.
+        "rabbitmqctl -q delete_user guest >/dev/null 2>&1 || true",
+      ),
+      check: script(
+        `rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null`,
+        `rabbitmqctl -q list_permissions -p ${user} | awk '{print $1}' | grep -x ${user} >/dev/null`,
+      ),
+      delete: script(`rabbitmqctl -q delete_user ${user} >/dev/null 2>&1 || true`),
+    }, { parent: this, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
   }
 }

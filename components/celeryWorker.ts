@@ -1,9 +1,9 @@
 /**
- * CeleryWorker: Celery workers on one host, and the fleet's single beat where this host
- * holds the beat role (the topology guarantees there is exactly one).
+ * CeleryWorker: one app's Celery workers on one host, and the app's single beat where this
+ * host holds the beat role (the topology guarantees there is exactly one beat host).
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/schema.ts";
+import type { AppPlan } from "../config/apps.ts";
 import { shortHash } from "../lib/hash.ts";
 import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "../templates/systemdUnits.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
@@ -14,8 +14,8 @@ import type { Host } from "./host.ts";
 export interface CeleryWorkerArgs {
   /** The host. */
   readonly host: Host;
-  /** The stack config (app and celery parts). */
-  readonly config: StackConfig;
+  /** The app (its Celery settings included). */
+  readonly app: AppPlan;
   /** The code on this host. */
   readonly release: AppRelease;
   /** Run workers here. */
@@ -29,8 +29,7 @@ export interface CeleryWorkerArgs {
 export class CeleryWorker extends pulumi.ComponentResource {
   constructor(name: string, args: CeleryWorkerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:CeleryWorker", name, {}, opts);
-    const { host: h, config: cfg, release } = args;
-    const app = cfg.app;
+    const { host: h, app, release } = args;
     const p = appPaths(app.name);
     const celeryApp = app.celeryApp ?? app.settingsModule.split(".")[0]!;
     const base = { appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv, envFile: p.envFile, celeryApp };
@@ -38,7 +37,7 @@ export class CeleryWorker extends pulumi.ComponentResource {
     const units: Array<[string, string]> = [];
     if (args.worker) {
       units.push([`${app.name}-celery-worker.service`, renderCeleryWorkerUnit({
-        ...base, concurrency: cfg.celery.concurrency, queues: cfg.celery.queues,
+        ...base, concurrency: app.celery.concurrency, queues: app.celery.queues,
       })]);
     }
     if (args.beat) {

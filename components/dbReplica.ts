@@ -12,7 +12,7 @@ import { renderPgHba, renderPostgresConf } from "../templates/postgres.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
-import { REPLICATION_USER, slotName } from "./dbServer.ts";
+import { appHbaRules, REPLICATION_USER, slotName, type AppDatabase } from "./dbServer.ts";
 import type { Host } from "./host.ts";
 
 export interface DbReplicaArgs {
@@ -20,11 +20,8 @@ export interface DbReplicaArgs {
   readonly host: Host;
   /** The primary. */
   readonly primary: HostPlan;
-  /** Hosts allowed to read from the replica (app, worker, beat hosts). */
-  readonly clients: readonly HostPlan[];
-  /** Database and user the clients may read with. */
-  readonly database: string;
-  readonly user: string;
+  /** Every app's database, role and client hosts: they may read from the replica. */
+  readonly apps: readonly AppDatabase[];
   /** Port. @default 5432 */
   readonly port?: number;
   /** Replication role's password (secret). */
@@ -45,10 +42,9 @@ export class DbReplica extends pulumi.ComponentResource {
     const etc = `/etc/postgresql/${pg}/main`;
     const data = `/var/lib/postgresql/${pg}/main`;
     const unit = `postgresql@${pg}-main.service`;
-    const remote = args.clients.filter((c) => c.name !== h.plan.name);
 
     const conf = renderPostgresConf({ listenAddresses: ["localhost", h.plan.privateAddress], port, hotStandby: true });
-    const hba = renderPgHba({ rules: remote.map((c) => ({ database: args.database, user: args.user, address: c.privateAddress })) });
+    const hba = renderPgHba({ rules: appHbaRules(h.plan.name, args.apps) });
     const confFile = new RemoteFile(`${name}-conf`, {
       connection: h.connection, path: `${etc}/conf.d/django-fleet.conf`, content: conf, owner: "postgres", group: "postgres",
     }, { parent: this, dependsOn: h.ready });
@@ -57,7 +53,7 @@ export class DbReplica extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: h.ready });
 
     const isStandby = `[ -f ${cmd(`${data}/standby.signal`)} ]`;
-    const holdsApp = `[ "$(cd / && runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_database WHERE datname = '${args.database}'`)} 2>/dev/null || echo 0)" != 0 ]`;
+    const holdsApp = `[ "$(cd / && runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_database WHERE datname IN (${args.apps.map((a) => `'${a.database}'`).join(", ")})`)} 2>/dev/null || echo 0)" != 0 ]`;
     // A standby that streams is left alone. One that does not stream within a while (its
     // primary was restored from backup to an earlier point, or lost its slot) is re-seeded.
     const streams = (seconds: number) => `streams() { for _ in $(seq 1 ${seconds}); do [ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'" 2>/dev/null)" = 1 ] && return 0; sleep 1; done; return 1; }`;
@@ -71,7 +67,7 @@ export class DbReplica extends pulumi.ComponentResource {
         `if ${isStandby}; then echo ${cmd(`${h.plan.name} is a standby that does not stream from ${args.primary.name}: re-seeding it`)}; fi`,
         // Never wipe a cluster that holds the app's database and is not a standby: it may be
         // a promoted replica or a former primary, i.e. the only copy of the data.
-        `if ! ${isStandby} && ${holdsApp}; then echo ${cmd(`refusing to re-seed ${h.plan.name}: its cluster holds the database ${args.database} and is not a standby (a promoted replica or a former primary?). Move or drop that data by hand, then run up again.`)} >&2; exit 1; fi`,
+        `if ! ${isStandby} && ${holdsApp}; then echo ${cmd(`refusing to re-seed ${h.plan.name}: its cluster holds an app's database (${args.apps.map((a) => a.database).join(", ")}) and is not a standby (a promoted replica or a former primary?). Move or drop that data by hand, then run up again.`)} >&2; exit 1; fi`,
         `systemctl stop ${unit}`,
         `find ${cmd(data)} -mindepth 1 -delete`,
         // -R writes primary_conninfo (with the password, in the 0600 postgresql.auto.conf

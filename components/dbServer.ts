@@ -16,17 +16,26 @@ import { RemoteFile } from "../providers/remoteFile.ts";
 import { SystemdService } from "../providers/systemdService.ts";
 import type { Host } from "./host.ts";
 
-export interface DbServerArgs {
-  /** The database primary's host. */
-  readonly host: Host;
-  /** Hosts whose apps and workers connect (app, worker, beat hosts). */
-  readonly clients: readonly HostPlan[];
+/** One app's database and login role, and the hosts that run the app's code. */
+export interface AppDatabase {
   /** Database name. */
   readonly database: string;
   /** Owning login role. */
   readonly user: string;
-  /** The role's password (secret). */
-  readonly password: pulumi.Input<string>;
+  /** Hosts whose app and workers connect with this role. */
+  readonly clients: readonly HostPlan[];
+}
+
+/** pg_hba rules: each app's role, to its own database only, from the hosts that run it. */
+export function appHbaRules(dbHost: string, apps: readonly AppDatabase[]): Array<{ database: string; user: string; address: string }> {
+  return apps.flatMap((a) => a.clients.filter((c) => c.name !== dbHost).map((c) => ({ database: a.database, user: a.user, address: c.privateAddress })));
+}
+
+export interface DbServerArgs {
+  /** The database primary's host. */
+  readonly host: Host;
+  /** Every app's database, role and client hosts (pg_hba is rendered from them). */
+  readonly apps: readonly AppDatabase[];
   /** Port. @default 5432 for PostgreSQL, 3306 for MariaDB */
   readonly port?: number;
   /** Protect the database resource against `pulumi destroy`. @default false */
@@ -52,8 +61,10 @@ export class DbServer extends pulumi.ComponentResource {
   public readonly address: string;
   /** Port PostgreSQL listens on. */
   public readonly port: number;
-  /** The database resource, for dependencies. */
-  public readonly databaseResource: PostgresDatabase;
+  /** The app databases made so far (addDatabase), for dependencies. */
+  public readonly databaseResources: pulumi.Resource[] = [];
+  private readonly protect: boolean;
+  private readonly componentName: string;
   /** The replication role and slots replicas must wait for. */
   public readonly replicationReady: pulumi.Resource[];
   /** PostgreSQL running with this config. */
@@ -63,7 +74,7 @@ export class DbServer extends pulumi.ComponentResource {
     super("django-fleet:fleet:DbServer", name, {}, opts);
     const h = args.host;
     const port = args.port ?? 5432;
-    const remote = args.clients.filter((c) => c.name !== h.plan.name);
+    const remote = args.apps.flatMap((a) => a.clients).filter((c) => c.name !== h.plan.name);
     const replicas = args.replicas ?? [];
     // The cluster Debian's postgresql package made: its major version is the release's.
     const pg = h.facts.release.postgresql;
@@ -80,7 +91,7 @@ export class DbServer extends pulumi.ComponentResource {
       owner: "postgres", group: "postgres",
     }, { parent: this, dependsOn: [...h.ready, ...(args.archive?.after ?? [])] });
     const hba = renderPgHba({
-      rules: remote.map((c) => ({ database: args.database, user: args.user, address: c.privateAddress })),
+      rules: appHbaRules(h.plan.name, args.apps),
       replication: replicas.map((r) => ({ user: REPLICATION_USER, address: r.privateAddress })),
     });
     const hbaFile = new RemoteFile(`${name}-hba`, {
@@ -93,9 +104,9 @@ export class DbServer extends pulumi.ComponentResource {
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
     }, { parent: this, dependsOn: [confFile, hbaFile] });
-    this.databaseResource = new PostgresDatabase(`${name}-database`, {
-      connection: h.connection, database: args.database, owner: args.user, password: args.password,
-    }, { parent: this, dependsOn: [service], protect: args.protect });
+    this.protect = args.protect ?? false;
+    this.componentName = name;
+    this.host = h;
 
     this.replicationReady = [];
     if (replicas.length) {
@@ -142,5 +153,20 @@ export class DbServer extends pulumi.ComponentResource {
     this.address = h.plan.privateAddress;
     this.port = port;
     this.registerOutputs({});
+  }
+
+  private readonly host: Host;
+
+  /**
+   * An app's database and role (never dropped: retained on delete). `first`: the stack's
+   * first app, whose database keeps the resource name of the one-app program.
+   */
+  public addDatabase(app: string, db: AppDatabase, password: pulumi.Input<string>, first: boolean): pulumi.Resource {
+    const name = this.componentName;
+    const r = new PostgresDatabase(`${name}-database-${app}`, {
+      connection: this.host.connection, database: db.database, owner: db.user, password,
+    }, { parent: this, dependsOn: [this.service], protect: this.protect, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });
+    this.databaseResources.push(r);
+    return r;
   }
 }

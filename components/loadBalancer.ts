@@ -1,13 +1,14 @@
 /**
- * LoadBalancer: nginx in front of every app node, serving static and media files itself,
- * with TLS (self-signed for dev, or a certificate the user provides) and an HTTP to
+ * LoadBalancer: nginx in front of every app node, one virtual host per app chosen by host
+ * name, serving static and media files itself, with TLS (self-signed for dev, or a certificate the user provides) and an HTTP to
  * HTTPS redirect when TLS is on.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/schema.ts";
 import { shortHash } from "../lib/hash.ts";
 import { cmd, script } from "../lib/shell.ts";
-import { renderNginxSite, type NginxUpstream } from "../templates/nginxSite.ts";
+import { renderNginxDefaultServer, renderNginxSite, type NginxUpstream } from "../templates/nginxSite.ts";
+import type { AppPlan } from "../config/apps.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
@@ -19,71 +20,97 @@ function siteName(serverName: string): string | undefined {
   return serverName.split(/\s+/).find((n) => n && n !== "_" && !n.includes("*"));
 }
 
-export interface LoadBalancerArgs {
-  /** The load balancer host. */
-  readonly host: Host;
-  /** The stack config (app and loadBalancer parts). */
-  readonly config: StackConfig;
-  /** Where the app nodes listen, in order. */
+/** One app's virtual host. */
+export interface LoadBalancerSite {
+  /** The app (its name, host names, static setting, TLS files). */
+  readonly app: AppPlan;
+  /** Where its nodes listen, in order. */
   readonly upstreams: readonly NginxUpstream[];
-  /** Resources that must exist first (collected static files, app services). */
-  readonly after: pulumi.Resource[];
-  /** Where the project's settings put static and media files, read on this host. */
+  /** Where its settings put static and media files, read on the load balancer host. */
   readonly settings: pulumi.Input<DjangoPaths>;
 }
 
+export interface LoadBalancerArgs {
+  /** The load balancer host. */
+  readonly host: Host;
+  /** The stack config (loadBalancer and media parts). */
+  readonly config: StackConfig;
+  /** One virtual host per app, in config order. */
+  readonly sites: readonly LoadBalancerSite[];
+  /** Resources that must exist first (collected static files, app services). */
+  readonly after: pulumi.Resource[];
+}
+
 export class LoadBalancer extends pulumi.ComponentResource {
-  /** The site's URL. */
-  public readonly url: string;
+  /** Each app's URL, by app name. */
+  public readonly urls: Record<string, string> = {};
 
   constructor(name: string, args: LoadBalancerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:LoadBalancer", name, {}, opts);
     const { host: h, config: cfg } = args;
     const lb = cfg.loadBalancer;
-    const app = cfg.app.name;
-    const deps: pulumi.Resource[] = [...h.ready];
-    const triggers: Record<string, pulumi.Input<string>> = {};
+    const reloadOn: Record<string, pulumi.Input<string>> = {};
+    const files: pulumi.Resource[] = [];
 
-    let tls: { certificatePath: string; keyPath: string } | undefined;
-    if (lb.tls === "selfSigned") {
-      tls = { certificatePath: `/etc/nginx/ssl/${app}.crt`, keyPath: `/etc/nginx/ssl/${app}.key` };
-      const cn = siteName(lb.serverName) ?? h.plan.address;
-      const san = /^[\d.]+$/.test(cn) ? `IP:${cn}` : `DNS:${cn}`;
-      const cert = new RemoteScript(`${name}-selfsigned-cert`, {
-        connection: h.connection,
-        description: `self-signed certificate for ${cn}`,
-        create: script(
-          "install -d -m 0700 /etc/nginx/ssl",
-          `openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj ${cmd(`/CN=${cn}`)} -addext ${cmd(`subjectAltName=${san}`)} -keyout ${cmd(tls.keyPath)} -out ${cmd(tls.certificatePath)} 2>/dev/null`,
-          `chmod 0600 ${cmd(tls.keyPath)}`,
-        ),
-        check: script(`[ -s ${cmd(tls.certificatePath)} ] && [ -s ${cmd(tls.keyPath)} ]`),
-        triggers: { commonName: cn },
-      }, { parent: this, dependsOn: h.ready });
-      deps.push(cert);
-      triggers.certificate = cn;
-    } else if (lb.tls === "provided") {
-      tls = { certificatePath: lb.certificatePath!, keyPath: lb.keyPath! };
+    for (const { app, upstreams, settings } of args.sites) {
+      // The first app keeps the resource names of the one-app program.
+      const first = app.index === 0;
+      const named = (what: string) => ({ name: `${name}-${what}-${app.name}`, aliases: first ? [{ name: `${name}-${what}` }] : [] });
+      const deps: pulumi.Resource[] = [...h.ready];
+      let tls: { certificatePath: string; keyPath: string } | undefined;
+      if (lb.tls === "selfSigned") {
+        tls = { certificatePath: `/etc/nginx/ssl/${app.name}.crt`, keyPath: `/etc/nginx/ssl/${app.name}.key` };
+        const cn = siteName(app.serverName) ?? h.plan.address;
+        const san = /^[\d.]+$/.test(cn) ? `IP:${cn}` : `DNS:${cn}`;
+        const n = named("selfsigned-cert");
+        const cert = new RemoteScript(n.name, {
+          connection: h.connection,
+          description: `self-signed certificate for ${cn}`,
+          create: script(
+            "install -d -m 0700 /etc/nginx/ssl",
+            `openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj ${cmd(`/CN=${cn}`)} -addext ${cmd(`subjectAltName=${san}`)} -keyout ${cmd(tls.keyPath)} -out ${cmd(tls.certificatePath)} 2>/dev/null`,
+            `chmod 0600 ${cmd(tls.keyPath)}`,
+          ),
+          check: script(`[ -s ${cmd(tls.certificatePath)} ] && [ -s ${cmd(tls.keyPath)} ]`),
+          triggers: { commonName: cn },
+        }, { parent: this, dependsOn: h.ready, aliases: n.aliases });
+        deps.push(cert);
+        reloadOn[first ? "certificate" : `certificate ${app.name}`] = cn;
+      } else if (lb.tls === "provided") {
+        tls = app.tls ?? { certificatePath: lb.certificatePath!, keyPath: lb.keyPath! };
+      }
+
+      // Static and media are served from where the project's own settings put them.
+      const site = pulumi.output(settings).apply((s) => {
+        const served = servedFolders(s, app.static);
+        return renderNginxSite({
+          appName: app.name,
+          upstreams,
+          serverName: app.serverName,
+          tls,
+          staticRoot: served.static?.root,
+          staticUrl: served.static?.url,
+          // Uploads in S3 are served by their storage's URLs, never from this host's disk.
+          mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
+          mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
+        });
+      });
+      const n = named("site");
+      files.push(new RemoteFile(n.name, {
+        connection: h.connection, path: `/etc/nginx/sites-enabled/${app.name}.conf`, content: site,
+      }, { parent: this, dependsOn: deps, aliases: n.aliases }));
+      reloadOn[`${app.name}.conf`] = site.apply(shortHash);
+      this.urls[app.name] = `${tls ? "https" : "http"}://${siteName(app.serverName) ?? h.plan.address}/`;
     }
 
-    // Static and media are served from where the project's own settings put them.
-    const site = pulumi.output(args.settings).apply((s) => {
-      const served = servedFolders(s, cfg.app.static);
-      return renderNginxSite({
-        appName: app,
-        upstreams: args.upstreams,
-        serverName: lb.serverName,
-        tls,
-        staticRoot: served.static?.root,
-        staticUrl: served.static?.url,
-        // Uploads in S3 are served by their storage's URLs, never from this host's disk.
-        mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
-        mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
-      });
-    });
-    const siteFile = new RemoteFile(`${name}-site`, {
-      connection: h.connection, path: `/etc/nginx/sites-enabled/${app}.conf`, content: site,
-    }, { parent: this, dependsOn: deps });
+    // Several apps: a name that none of them serves is answered by nobody's site.
+    if (args.sites.length > 1) {
+      const fallback = renderNginxDefaultServer({ tls: lb.tls !== "none" });
+      files.push(new RemoteFile(`${name}-default-server`, {
+        connection: h.connection, path: "/etc/nginx/sites-enabled/00-default-server.conf", content: fallback,
+      }, { parent: this, dependsOn: h.ready }));
+      reloadOn["00-default-server.conf"] = shortHash(fallback);
+    }
     // Debian's default site would answer for "_" (and win as default_server). Its file is
     // taken over with an empty one rather than its link removed: a declared file is
     // re-checked by refresh and rewritten after a package reinstall, and delete puts
@@ -95,12 +122,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     new SystemdService(`${name}-nginx`, {
       connection: h.connection,
       unit: "nginx.service", stopOnDelete: false,
-      reloadOn: { [`${app}.conf`]: site.apply(shortHash), ...triggers },
-    }, { parent: this, dependsOn: [siteFile, noDefault, ...args.after] });
-
-    const scheme = tls ? "https" : "http";
-    const hostName = siteName(lb.serverName) ?? h.plan.address;
-    this.url = `${scheme}://${hostName}/`;
-    this.registerOutputs({ url: this.url });
+      reloadOn,
+    }, { parent: this, dependsOn: [...files, noDefault, ...args.after] });
+    this.registerOutputs({ urls: this.urls });
   }
 }

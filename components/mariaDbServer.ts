@@ -11,7 +11,7 @@ import { renderMariaDbConf } from "../templates/mariadb.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
-import type { DbServerArgs } from "./dbServer.ts";
+import type { AppDatabase, DbServerArgs } from "./dbServer.ts";
 import type { Host } from "./host.ts";
 import { MariaDbBackup, type MariaDbBackupArgs } from "./mariaDbBackup.ts";
 
@@ -46,8 +46,13 @@ export type MariaDbServerArgs = DbServerArgs & {
 export class MariaDbServer extends pulumi.ComponentResource {
   public readonly address: string;
   public readonly port: number;
-  /** The database step, for dependencies. */
-  public readonly databaseResource: pulumi.Resource;
+  /** The app databases made so far (addDatabase), for dependencies. */
+  public readonly databaseResources: pulumi.Resource[] = [];
+  private readonly backup: MariaDbBackup | undefined;
+  private readonly service: SystemdService;
+  private readonly componentName: string;
+  private readonly host: Host;
+  private readonly protect: boolean;
   public readonly replicationReady: pulumi.Resource[];
 
   constructor(name: string, args: MariaDbServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -55,7 +60,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
     const h = args.host;
     const port = args.port ?? 3306;
     const replicas = args.replicas ?? [];
-    const remote = args.clients.filter((c) => c.name !== h.plan.name);
+    const remote = args.apps.flatMap((a) => a.clients).filter((c) => c.name !== h.plan.name);
     const conf = renderMariaDbConf({
       bindAddresses: remote.length || replicas.length ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"],
       port, serverId: 1,
@@ -65,35 +70,11 @@ export class MariaDbServer extends pulumi.ComponentResource {
       connection: h.connection, unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
     }, { parent: this, dependsOn: [confFile] });
 
-    // Accounts: the app user at localhost and at each client address; stale ones go.
-    const hosts = [...new Set(["localhost", "127.0.0.1", ...remote.map((c) => c.privateAddress)])].sort();
-    const u = args.user.replace(/'/g, "");
-    const db = args.database.replace(/`/g, "");
-    const users = hosts.map((a) => [
-      `CREATE USER IF NOT EXISTS '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
-      `ALTER USER '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
-    ].join("\n")).join("\n");
-    const grants = hosts.map((a) => `GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${u}'@'${a}';`).join(" ");
-    const backup = args.backup && new MariaDbBackup(`${name}-backup`, { ...args.backup, host: h, database: db, after: [service] }, { parent: this });
-    this.databaseResource = new RemoteScript(`${name}-database`, {
-      connection: h.connection,
-      description: `MariaDB database ${db} and user ${u}`,
-      secrets: { DB_PASSWORD: args.password },
-      create: script(
-        q(`CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
-        secretSql(users),
-        q(grants),
-        `for stale in $(${q(`SELECT host FROM mysql.user WHERE user = '${u}'`)}); do`,
-        `  case " ${hosts.join(" ")} " in *" $stale "*) ;; *) ${q(`DROP USER '${u}'@'`)}"$stale'" ;; esac`,
-        "done",
-      ),
-      check: script(
-        `[ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`)})" = 1 ]`,
-        `[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${u}'`)})" = ${hosts.length} ]`,
-      ),
-      // No delete script: the database and its data stay (see the module comment).
-    }, { parent: this, dependsOn: [service, ...(backup ? [backup.restored] : [])], protect: args.protect, retainOnDelete: true });
-    if (backup) backup.firstBackup([this.databaseResource]);
+    this.backup = args.backup && new MariaDbBackup(`${name}-backup`, { ...args.backup, host: h, database: args.apps[0]!.database, after: [service] }, { parent: this });
+    this.service = service;
+    this.componentName = name;
+    this.host = h;
+    this.protect = args.protect ?? false;
 
     this.replicationReady = [];
     if (replicas.length) {
@@ -120,12 +101,54 @@ export class MariaDbServer extends pulumi.ComponentResource {
           `  ${q(`DROP USER '${r}'@'`)}"$h'"`,
           "done",
         ),
-      }, { parent: this, dependsOn: [this.databaseResource] }));
+      }, { parent: this, dependsOn: [service] }));
     }
     this.address = h.plan.privateAddress;
     this.port = port;
     this.registerOutputs({});
   }
+
+  /**
+   * An app's database and user: one account per client address, stale ones dropped.
+   * Never dropped itself (retained on delete). `first`: keeps the one-app resource name.
+   */
+  public addDatabase(app: string, d: AppDatabase, password: pulumi.Input<string>, first: boolean): pulumi.Resource {
+    const h = this.host;
+    const name = this.componentName;
+    const remote = d.clients.filter((c) => c.name !== h.plan.name);
+    // Accounts: the app user at localhost and at each client address; stale ones go.
+    const hosts = [...new Set(["localhost", "127.0.0.1", ...remote.map((c) => c.privateAddress)])].sort();
+    const u = d.user.replace(/'/g, "");
+    const db = d.database.replace(/`/g, "");
+    const users = hosts.map((a) => [
+      `CREATE USER IF NOT EXISTS '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
+      `ALTER USER '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
+    ].join("\n")).join("\n");
+    const grants = hosts.map((a) => `GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${u}'@'${a}';`).join(" ");
+    const backup = this.backup;
+    const r = new RemoteScript(`${name}-database-${app}`, {
+      connection: h.connection,
+      description: `MariaDB database ${db} and user ${u}`,
+      secrets: { DB_PASSWORD: password },
+      create: script(
+        q(`CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
+        secretSql(users),
+        q(grants),
+        `for stale in $(${q(`SELECT host FROM mysql.user WHERE user = '${u}'`)}); do`,
+        `  case " ${hosts.join(" ")} " in *" $stale "*) ;; *) ${q(`DROP USER '${u}'@'`)}"$stale'" ;; esac`,
+        "done",
+      ),
+      check: script(
+        `[ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`)})" = 1 ]`,
+        `[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${u}'`)})" = ${hosts.length} ]`,
+      ),
+      // No delete script: the database and its data stay (see the module comment).
+    }, { parent: this, dependsOn: [this.service, ...(backup ? [backup.restored] : [])], protect: this.protect, retainOnDelete: true, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });
+    if (backup) backup.firstBackup([r]);
+    this.databaseResources.push(r);
+    return r;
+  }
+
 }
 
 export interface MariaDbReplicaArgs {

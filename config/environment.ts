@@ -5,6 +5,14 @@ import { isIP } from "node:net";
 import type { StackConfig } from "./schema.ts";
 import { appPaths } from "../components/paths.ts";
 import { HOST_CA_FILE, type ObjectStore } from "./objectStore.ts";
+import { resolveApps, type AppPlan } from "./apps.ts";
+
+/** The stack's only app (unit tests and one-app callers); several apps pass theirs. */
+function soleApp(cfg: StackConfig): AppPlan {
+  const app = resolveApps(cfg, [])[0];
+  if (!app) throw new Error("the stack config has no app");
+  return app;
+}
 
 export interface EnvironmentInputs {
   readonly secretKey: string;
@@ -25,8 +33,8 @@ export interface EnvironmentInputs {
 }
 
 /** django-storages' S3 settings, under the app's names for them. */
-export function mediaEnvironment(cfg: StackConfig, store: ObjectStore): Record<string, string> {
-  const n = cfg.app.envNames;
+export function mediaEnvironment(cfg: StackConfig, store: ObjectStore, app: AppPlan = soleApp(cfg)): Record<string, string> {
+  const n = app.envNames;
   return {
     [n.mediaStorage]: "s3",
     [n.mediaBucket]: store.bucket,
@@ -64,9 +72,11 @@ export function cacheUsesBrokerRedis(cacheHost: { roles: ReadonlySet<string> }, 
   return cfg.cache.kind === "redis" && cfg.broker.kind === "redis" && cacheHost.roles.has("broker");
 }
 
-export function cacheUrl(cfg: StackConfig, host: string, password: string): string | undefined {
-  if (cfg.cache.kind === "memcached") return `memcached://${host}:11211`;
-  if (cfg.cache.kind === "redis") return `redis://:${encodeURIComponent(password)}@${host}:6379/1`;
+/** The cache's URL; with `keyPrefix`, django-environ's `?key_prefix=`, so apps sharing the cache keep apart. */
+export function cacheUrl(cfg: StackConfig, host: string, password: string, keyPrefix?: string): string | undefined {
+  const q = keyPrefix ? `?key_prefix=${encodeURIComponent(keyPrefix)}` : "";
+  if (cfg.cache.kind === "memcached") return `memcached://${host}:11211${q}`;
+  if (cfg.cache.kind === "redis") return `redis://:${encodeURIComponent(password)}@${host}:6379/1${q}`;
   return undefined;
 }
 
@@ -76,29 +86,29 @@ export function databaseUrl(cfg: StackConfig, i: EnvironmentInputs): string {
   return `${scheme}://${u(i.dbUser)}:${u(i.dbPassword)}@${i.dbHost}:${cfg.database.port}/${u(i.dbName)}`;
 }
 
-export function brokerUrl(cfg: StackConfig, password: string, host: string): string {
+/** The app's Celery broker URL: its own RabbitMQ vhost and user, or its own Redis database. */
+export function brokerUrl(cfg: StackConfig, password: string, host: string, app: AppPlan = soleApp(cfg)): string {
   const u = encodeURIComponent;
   return cfg.broker.kind === "rabbitmq"
-    ? `amqp://${u(cfg.app.name)}:${u(password)}@${host}:5672/${u(cfg.app.name)}`
-    : `redis://:${u(password)}@${host}:6379/0`;
+    ? `amqp://${u(app.name)}:${u(password)}@${host}:5672/${u(app.name)}`
+    : `redis://:${u(password)}@${host}:6379/${app.redisDb}`;
 }
 
-export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs): Record<string, string> {
-  const n = cfg.app.envNames;
-  const p = appPaths(cfg.app.name);
-  const serverName = cfg.loadBalancer.serverName;
+export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs, app: AppPlan = soleApp(cfg)): Record<string, string> {
+  const n = app.envNames;
+  const p = appPaths(app.name);
   return {
-    DJANGO_SETTINGS_MODULE: cfg.app.settingsModule,
-    [n.allowedHosts]: allowedHosts(serverName, i.ownAddresses ?? [], cfg.app.listSeparator),
+    DJANGO_SETTINGS_MODULE: app.settingsModule,
+    [n.allowedHosts]: allowedHosts(app.serverName, i.ownAddresses ?? [], app.listSeparator),
     [n.staticRoot]: p.static,
     [n.mediaRoot]: p.media,
     // User-supplied values win over the defaults above, but not over credentials below.
-    ...cfg.app.env,
+    ...app.env,
     [n.secretKey]: i.secretKey,
     [n.databaseUrl]: databaseUrl(cfg, i),
-    [n.brokerUrl]: brokerUrl(cfg, i.brokerPassword, i.brokerHost),
+    [n.brokerUrl]: brokerUrl(cfg, i.brokerPassword, i.brokerHost, app),
     ...(i.cacheHost !== undefined && cfg.cache.kind !== "none"
-      ? { [n.cacheUrl]: cacheUrl(cfg, i.cacheHost, i.cachePassword ?? "")! } : {}),
-    ...(i.media ? mediaEnvironment(cfg, i.media) : {}),
+      ? { [n.cacheUrl]: cacheUrl(cfg, i.cacheHost, i.cachePassword ?? "", app.name)! } : {}),
+    ...(i.media ? mediaEnvironment(cfg, i.media, app) : {}),
   };
 }

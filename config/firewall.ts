@@ -30,7 +30,11 @@ export function openingsFor(host: HostPlan, topo: Topology, cfg: StackConfig): O
     out.push({ port: 80, from: [], why: "http" });
     if (cfg.loadBalancer.tls !== "none") out.push({ port: 443, from: [], why: "https" });
   }
-  if (r.has("app") && topo.loadBalancer) add(cfg.app.port, addrs([topo.loadBalancer], host), "gunicorn, from the load balancer");
+  if (topo.loadBalancer) {
+    for (const d of topo.deployments.filter((d) => d.appHosts.some((h) => h.name === host.name))) {
+      add(d.app.port, addrs([topo.loadBalancer], host), `gunicorn of ${d.app.name}, from the load balancer`);
+    }
+  }
   if (r.has("db")) {
     add(cfg.database.port, addrs([...code, ...topo.dbReplicas], host), `${cfg.database.engine}, from app/worker hosts and replicas`);
   }

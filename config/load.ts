@@ -78,7 +78,7 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string[] {
   // So are object-store credentials.
   const hidden = (issue.path[0] === "app" && issue.path[1] === "env")
     || issue.path.some((k) => k === "accessKeyId" || k === "secretAccessKey");
-  return [`${key}: ${what}${missing || hidden ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
+  return [`${key}: ${what}${missing || hidden || value === undefined ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
 }
 
 /** Parses the raw config map. Only keys in our namespace are read. */

@@ -3,19 +3,20 @@
  * a host in one apt run (one SSH round trip, one dpkg lock).
  */
 import type { Role } from "./schema.ts";
-import type { StackConfig } from "./schema.ts";
+import type { AppConfig, StackConfig } from "./schema.ts";
 
 /** Every host: logging, time sync, unattended security updates, TLS roots. */
 export const BASE_PACKAGES = ["ca-certificates", "rsyslog", "logrotate", "systemd-timesyncd", "unattended-upgrades", "curl", "nftables", "netbase"] as const;
 
-export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker" | "database" | "cache"> & { app?: Pick<StackConfig["app"], "packages">; backup?: Pick<StackConfig["backup"], "target">; media?: Pick<StackConfig["media"], "storage"> }): string[] {
+export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker" | "database" | "cache"> & { app?: Pick<AppConfig, "packages">; apps?: ReadonlyArray<Pick<AppConfig, "packages">>; backup?: Pick<StackConfig["backup"], "target">; media?: Pick<StackConfig["media"], "storage"> }): string[] {
   const p = new Set<string>(BASE_PACKAGES);
   const code = roles.has("app") || roles.has("worker") || roles.has("beat") || roles.has("loadBalancer");
   if (code) ["git", "python3-venv", "python3-dev"].forEach((x) => p.add(x));
   // mysqlclient, Django's MariaDB driver, ships no Linux wheels: pip builds it.
   if (code && cfg.database.engine === "mariadb") ["build-essential", "pkg-config", "default-libmysqlclient-dev"].forEach((x) => p.add(x));
   // What the app asks for (app.packages), e.g. libpq-dev to build psycopg[c].
-  if (code) (cfg.app?.packages ?? []).forEach((x) => p.add(x));
+  // (Every app's, on every host that runs code: a few more packages, one apt run.)
+  if (code) [cfg.app, ...(cfg.apps ?? [])].forEach((a) => (a?.packages ?? []).forEach((x) => p.add(x)));
   if (roles.has("loadBalancer")) ["nginx", "openssl"].forEach((x) => p.add(x));
   if (roles.has("db") || roles.has("dbReplica")) p.add(cfg.database.engine === "mariadb" ? "mariadb-server" : "postgresql");
   // Backups: pgBackRest (its retention planner is Python), or restic for MariaDB dumps.

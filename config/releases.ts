@@ -37,6 +37,8 @@ export interface HostFacts {
   readonly release: Release;
   /** `python3` on the host, e.g. "3.13.5"; the release's own when python3 is not installed yet. */
   readonly python: string;
+  /** The apps recorded on the host (the database host keeps one record per app): name and database. @default [] */
+  readonly apps?: ReadonlyArray<{ readonly name: string; readonly database: string }>;
 }
 
 /** Parses `KEY=value` lines of os-release(5); values may be quoted. */
@@ -68,7 +70,8 @@ export function parseHostFacts(stdout: string): HostFacts | string {
   const release = releaseOf(parseOsRelease(stdout));
   if (typeof release === "string") return release;
   const py = /^python3=(\d+\.\d+(?:\.\d+)?)\s*$/m.exec(stdout)?.[1];
-  return { release, python: py ?? release.python };
+  const apps = [...stdout.matchAll(/^fleet_app=([a-z][a-z0-9_]{0,30}) ([A-Za-z_][A-Za-z0-9_]{0,62})\s*$/gm)].map((m) => ({ name: m[1]!, database: m[2]! }));
+  return { release, python: py ?? release.python, apps };
 }
 
 /** The facts of a host whose release is pinned in config (no probe). */

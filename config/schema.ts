@@ -138,8 +138,45 @@ export const appSchema = z.strictObject({
   static: z.enum(["nginx", "app"]).default("nginx"),
   /** Separator of list values in the environment (DJANGO_ALLOWED_HOSTS). @default "," (django-environ's list format) */
   listSeparator: z.string().regex(/^[,; :|]$/, "must be one of , ; : | or a space").default(","),
-  /** Port gunicorn listens on; give each app on a host its own. @default 8000 */
-  port: port.default(8000),
+  /**
+   * Port gunicorn listens on. @default 8000 for `app`; in `apps`, a port from 8100-8999
+   * derived from the app's name alone, so adding, removing or reordering other apps never
+   * moves it (two apps that land on the same port are refused: set one's port)
+   */
+  port: port.optional(),
+  /**
+   * Host names nginx serves this app under (`shop.example`, `*.shop.example`).
+   * @default loadBalancer.serverName for `app`; required for each app in `apps` with more than one app
+   */
+  domains: z.array(z.string().regex(SERVER_NAME, "must be a host name such as shop.example or *.shop.example").refine((n) => n !== "_", "must be a host name (_ is the default server's)")).min(1, "needs at least one host name").optional(),
+  /** Names of the hosts (with the role app, worker or beat) that run this app. @default every such host */
+  hosts: z.array(name).min(1, "needs at least one host").optional(),
+  /** With loadBalancer.tls "provided": this app's certificate and key on the load balancer. @default loadBalancer.certificatePath and keyPath (one wildcard certificate) */
+  tls: z.strictObject({
+    /** Certificate chain path on the load balancer host. */
+    certificatePath: absolutePath,
+    /** Private key path on the load balancer host. */
+    keyPath: absolutePath,
+  }).optional(),
+  /** The app's own database and login role on the fleet's database server. */
+  database: z.strictObject({
+    /** @default database.name with one app, else the app's name */ name: ident.optional(),
+    /** @default database.user with one app, else the app's name */ user: ident.optional(),
+  }).optional(),
+  /** The app's Celery workers and beat. */
+  celery: z.strictObject({
+    /** Worker processes per worker host. @default celery.concurrency */
+    concurrency: z.number().int().min(1).max(64).optional(),
+    /** Queues this app's workers consume. @default celery.queues */
+    queues: z.array(z.string().regex(/^[\w.-]+$/, "must be a queue name of letters, digits, _ . and -")).min(1).optional(),
+    /** Run this app's Celery beat (on the fleet's beat host). @default true */
+    beat: z.boolean().default(true),
+  }).optional(),
+  /** The app's place on the broker. */
+  broker: z.strictObject({
+    /** Redis database number of its Celery queue (broker.kind redis; the cache uses 1). @default 0 */
+    redisDb: z.number().int().min(0).max(15).optional(),
+  }).optional(),
   /** Extra environment variables for the app (plain values; secrets belong in secret config). @default {} */
   env: z.record(envVar.refine((k) => k !== "__proto__", "is not allowed as a variable name"),
     z.string().refine((v) => !/[\0\uFEFF]|\p{Surrogate}/u.test(v), "holds NUL, U+FEFF or a lone surrogate, which an environment file cannot hold")).default({}),
@@ -293,8 +330,10 @@ export const stackSchema = z.strictObject({
   sshPrivateKeyPath: z.string().min(1).optional(),
   /** The servers and their roles. */
   hosts: z.array(hostSchema).min(1, "needs at least one host"),
-  /** The Django app. */
-  app: appSchema,
+  /** The Django app (shorthand for `apps` with one entry). */
+  app: appSchema.optional(),
+  /** Several Django apps on the same servers, each with its own user, database, broker account, units and virtual host. */
+  apps: z.array(appSchema).min(1, "needs at least one app").optional(),
   /** The app's database. */
   database: databaseSchema.prefault({}),
   /** The Celery broker. */
@@ -313,6 +352,9 @@ export const stackSchema = z.strictObject({
   media: mediaSchema.prefault({}),
   /** Protect the database resources against `pulumi destroy` (prod). @default false */
   protectData: z.boolean().default(false),
+}).superRefine((c, ctx) => {
+  if (!c.app && !c.apps) ctx.addIssue({ code: "custom", path: ["app"], message: "is required (or apps, a list of apps)" });
+  if (c.app && c.apps) ctx.addIssue({ code: "custom", path: ["app"], message: "and apps are both set; app is shorthand for apps with one entry. Fix: move it into apps (`npm run pulumi -- config rm app` after copying it as apps[0])" });
 });
 
 export type StackConfig = z.infer<typeof stackSchema>;

@@ -7,21 +7,23 @@ import { isIP } from "node:net";
 import { ConfigError } from "./load.ts";
 import type { HostConfig, Role, StackConfig } from "./schema.ts";
 import { HOST_RE, validHostKey } from "./schema.ts";
+import { resolveApps, type AppPlan } from "./apps.ts";
 
-/** Ports the config sets (a clash is reported under the key that can move). */
-const CONFIGURABLE = new Set(["app.port", "database.port", "logging.port"]);
-
-/** A config key's default port. */
-function defaultPort(key: string, cfg: StackConfig): number {
-  return key === "app.port" ? 8000 : key === "logging.port" ? 10514 : cfg.database.engine === "mariadb" ? 3306 : 5432;
+/** Ports the config sets, with their defaults (a clash is reported under the key that can move). */
+function configurable(cfg: StackConfig, apps: readonly AppPlan[]): Map<string, number> {
+  return new Map([
+    ...apps.map((a) => [`${a.key}.port`, a.portSet ? -1 : a.port] as [string, number]),
+    ["database.port", cfg.database.engine === "mariadb" ? 3306 : 5432],
+    ["logging.port", 10514],
+  ]);
 }
 
 /** The ports each role listens on, with the config key that sets them (for clash errors). */
-function listeners(h: HostPlan, cfg: StackConfig): Array<[number, string]> {
+function listeners(h: HostPlan, cfg: StackConfig, apps: readonly AppDeployment[]): Array<[number, string]> {
   const out: Array<[number, string]> = [[h.port, "hosts[].port (ssh)"]];
   const r = h.roles;
   if (r.has("loadBalancer")) out.push([80, "nginx (http)"], ...(cfg.loadBalancer.tls !== "none" ? [[443, "nginx (https)"] as [number, string]] : []));
-  if (r.has("app")) out.push([cfg.app.port, "app.port"]);
+  for (const a of apps) if (a.appHosts.some((x) => x.name === h.name)) out.push([a.app.port, `${a.app.key}.port`]);
   if (r.has("db") || r.has("dbReplica")) out.push([cfg.database.port, "database.port"]);
   // RabbitMQ also listens for its CLI tools and cluster (25672) and runs epmd (4369).
   if (r.has("broker")) {
@@ -53,7 +55,22 @@ export interface HostPlan {
   readonly roles: ReadonlySet<Role>;
 }
 
+/** Where one app runs. */
+export interface AppDeployment {
+  readonly app: AppPlan;
+  /** Its gunicorn nodes, in upstream order. */
+  readonly appHosts: readonly HostPlan[];
+  /** Hosts running its Celery workers. */
+  readonly workers: readonly HostPlan[];
+  /** The host running its Celery beat (the fleet's beat host), unless its beat is off. */
+  readonly beat: HostPlan | undefined;
+  /** Hosts that need its code: its app, worker and beat hosts. */
+  readonly codeHosts: readonly HostPlan[];
+}
+
 export interface Topology {
+  /** The apps and where each runs, in config order. */
+  readonly deployments: readonly AppDeployment[];
   readonly hosts: readonly HostPlan[];
   readonly loadBalancer: HostPlan | undefined;
   readonly apps: readonly HostPlan[];
@@ -65,7 +82,7 @@ export interface Topology {
   readonly logging: HostPlan | undefined;
   /** The cache host, when `cache.kind` is not "none". */
   readonly cache: HostPlan | undefined;
-  /** Hosts that need the app's code: app, worker and beat hosts. */
+  /** Hosts that need some app's code: app, worker and beat hosts (of any app). */
   readonly codeHosts: readonly HostPlan[];
   readonly privateKeyPath: string;
 }
@@ -121,6 +138,8 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     seen.add(h.name);
   });
   const hosts = cfg.hosts.map((h, i) => resolveHost(h, i, inventory, problems));
+  const deployments = deploymentsOf(cfg, hosts, problems);
+  const ports = configurable(cfg, deployments.map((d) => d.app));
   const byAddress = new Map<string, string>();
   hosts.forEach((h, i) => {
     if (!h.address) return;
@@ -128,11 +147,11 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     if (other) problems.push(`hosts[${i}].address: ${JSON.stringify(h.address)} is also the address of host "${other}"; one server is one host (give it all the roles). Fix: correct the address, or merge the two hosts`);
     else byAddress.set(h.address, h.name);
     const seen = new Map<number, string>();
-    for (const [port, what] of listeners(h, cfg)) {
+    for (const [port, what] of listeners(h, cfg, deployments)) {
       const first = seen.get(port);
       // Named by the key the user changed (a config key not at its default), else the other config key.
-      const changed = (k: string | undefined) => k !== undefined && CONFIGURABLE.has(k) && port !== defaultPort(k, cfg);
-      const key = changed(what) ? what : changed(first) ? first : CONFIGURABLE.has(what) ? what : CONFIGURABLE.has(first ?? "") ? first : `hosts[${i}]`;
+      const changed = (k: string | undefined) => k !== undefined && ports.has(k) && port !== ports.get(k);
+      const key = changed(what) ? what : changed(first) ? first : ports.has(what) ? what : ports.has(first ?? "") ? first : `hosts[${i}]`;
       if (first) problems.push(`${key}: on host "${h.name}", ${what} would listen on port ${port}, which ${first} uses already. Fix: choose another port, or move one of the roles to another host`);
       else seen.set(port, what);
     }
@@ -180,6 +199,7 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
 
   if (problems.length) throw new ConfigError(problems);
   return {
+    deployments,
     hosts,
     loadBalancer: lbs[0],
     apps,
@@ -193,4 +213,36 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     codeHosts: hosts.filter((h) => h.roles.has("app") || h.roles.has("worker") || h.roles.has("beat")),
     privateKeyPath: privateKeyPath!,
   };
+}
+
+/** Where each app runs: the hosts it names (default all) that hold the app, worker and beat roles. */
+function deploymentsOf(cfg: StackConfig, hosts: readonly HostPlan[], problems: string[]): AppDeployment[] {
+  const apps = resolveApps(cfg, problems);
+  const code = (h: HostPlan) => h.roles.has("app") || h.roles.has("worker") || h.roles.has("beat");
+  const beat = hosts.find((h) => h.roles.has("beat"));
+  return apps.map((app) => {
+    let mine = hosts.filter(code);
+    if (app.hosts) {
+      for (const [j, n] of app.hosts.entries()) {
+        const h = hosts.find((x) => x.name === n);
+        if (!h) problems.push(`${app.key}.hosts[${j}]: there is no host "${n}". Fix: name one of ${hosts.map((x) => x.name).join(", ")}`);
+        else if (!code(h)) problems.push(`${app.key}.hosts[${j}]: host "${n}" has none of the roles app, worker and beat, so it cannot run ${app.name}. Fix: add the role "app" or "worker" to it, or remove it from ${app.key}.hosts`);
+      }
+      mine = mine.filter((h) => app.hosts!.includes(h.name));
+    }
+    const appHosts = mine.filter((h) => h.roles.has("app"));
+    const workers = mine.filter((h) => h.roles.has("worker"));
+    if (app.hosts && hosts.some((h) => h.roles.has("app")) && appHosts.length === 0) {
+      problems.push(`${app.key}.hosts: none of them has the role "app", so nothing would serve ${app.name}. Fix: add a host with the role "app" to ${app.key}.hosts`);
+    }
+    if (app.hosts && hosts.some((h) => h.roles.has("worker")) && workers.length === 0) {
+      problems.push(`${app.key}.hosts: none of them has the role "worker", so ${app.name}'s Celery tasks would never run. Fix: add a host with the role "worker" to ${app.key}.hosts`);
+    }
+    const appBeat = app.celery.beat ? beat : undefined;
+    if (app.hosts && appBeat && !app.hosts.includes(appBeat.name)) {
+      problems.push(`${app.key}.hosts: the beat host "${appBeat.name}" is not among them, and ${app.name}'s beat runs there. Fix: add "${appBeat.name}" to ${app.key}.hosts, or \`npm run pulumi -- config set --path '${app.key}.celery.beat' false\``);
+    }
+    const codeHosts = hosts.filter((h) => mine.includes(h) || h === appBeat);
+    return { app, appHosts, workers, beat: appBeat, codeHosts };
+  });
 }

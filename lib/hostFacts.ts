@@ -8,9 +8,12 @@ import { ConfigError } from "../config/load.ts";
 import { parseHostFacts, pinnedFacts, RELEASES, type HostFacts, type ReleaseId } from "../config/releases.ts";
 import type { HostPlan } from "../config/topology.ts";
 import { run } from "../providers/ssh.ts";
+import { APP_RECORD_DIR } from "../config/appRecords.ts";
 
 /** Read-only: the os-release file and the version of python3, if installed. */
-export const FACTS_SCRIPT = "cat /etc/os-release\necho \"python3=$(python3 -c 'import platform; print(platform.python_version())' 2>/dev/null || true)\"\n";
+/** Also the app records (config/appRecords.ts): which apps the last `up` deployed. */
+export const FACTS_SCRIPT = "cat /etc/os-release\necho \"python3=$(python3 -c 'import platform; print(platform.python_version())' 2>/dev/null || true)\"\n"
+  + `for f in ${APP_RECORD_DIR}/*.app; do [ -f "$f" ] && echo "fleet_app=$(basename "$f" .app) $(head -c 100 "$f")"; done; true\n`;
 
 export interface FactsRequest {
   readonly plan: HostPlan;

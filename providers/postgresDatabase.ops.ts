@@ -2,6 +2,9 @@
  * Operations of the PostgresDatabase provider: an app's login role (with its password)
  * and its database, on the PostgreSQL server of a host.
  *
+ * Only its owner (and the superuser) may connect to it: CONNECT is revoked from PUBLIC,
+ * so another app's role on the same server is refused (refresh notices a grant put back).
+ *
  * Data is never dropped: delete leaves the database and role in place (a config change
  * or a replaced resource must not lose a production database); dropping one is a
  * deliberate act outside Pulumi. Refresh notices a dropped role or database, and the
@@ -15,12 +18,16 @@ export interface DatabaseState {
   readonly database: string;
   readonly owner: string;
   readonly password: string;
+  /** Only the owner may connect (CONNECT revoked from PUBLIC). Absent in states made before it. */
+  readonly isolated?: boolean;
   readonly schema?: number;
 }
 
 export interface ObservedDatabase {
   readonly roleExists: boolean;
   readonly databaseExists: boolean;
+  /** Every role may connect to the database (PostgreSQL's default for a new one). */
+  readonly publicConnect: boolean;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -32,19 +39,20 @@ export function sqlLiteral(s: string): string {
 
 export function probeScript(s: Pick<DatabaseState, "database" | "owner">): string {
   const sql = `SELECT (SELECT count(*) FROM pg_roles WHERE rolname = ${sqlLiteral(s.owner)}) || ' ' || `
-    + `(SELECT count(*) FROM pg_database WHERE datname = ${sqlLiteral(s.database)});`;
+    + `(SELECT count(*) FROM pg_database WHERE datname = ${sqlLiteral(s.database)}) || ' ' || `
+    + `(SELECT count(*) FROM pg_database WHERE datname = ${sqlLiteral(s.database)} AND has_database_privilege('public', datname, 'CONNECT'));`;
   // No PostgreSQL (a rebuilt server) reads as "neither exists", which `up` then repairs.
   return script(
-    `if ! id postgres >/dev/null 2>&1; then echo "0 0"; exit 0; fi`,
+    `if ! id postgres >/dev/null 2>&1; then echo "0 0 0"; exit 0; fi`,
     "cd /",
     `runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 ${heredoc(sql)}`,
   );
 }
 
 export function parseProbe(stdout: string): ObservedDatabase {
-  const m = /^(\d+) (\d+)$/.exec(stdout.trim());
+  const m = /^(\d+) (\d+) (\d+)$/.exec(stdout.trim());
   if (!m) throw new Error(`unexpected database probe output: ${JSON.stringify(stdout.trim())}`);
-  return { roleExists: m[1] !== "0", databaseExists: m[2] !== "0" };
+  return { roleExists: m[1] !== "0", databaseExists: m[2] !== "0", publicConnect: m[3] !== "0" };
 }
 
 /**
@@ -64,6 +72,10 @@ export function plan(desired: DatabaseState, observed: ObservedDatabase, passwor
   if (!observed.databaseExists) {
     // CREATE DATABASE cannot run inside the heredoc's implicit transaction block.
     lines.push(`runuser -u postgres -- createdb -O ${cmd(desired.owner)} -E UTF8 -T template0 ${cmd(desired.database)}`);
+  }
+  // A new database lets every role connect; only its owner may (other apps' roles share the server).
+  if (!observed.databaseExists || observed.publicConnect) {
+    lines.push(`runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 ${heredoc(`REVOKE CONNECT ON DATABASE "${desired.database}" FROM PUBLIC;`)}`);
   }
   return lines.length ? script(...lines) : "";
 }
@@ -92,7 +104,7 @@ export async function diff(_id: string, olds: DatabaseState, news: DatabaseState
   if (olds.connection?.host !== news.connection?.host) replaces.push("connection");
   return {
     changes: replaces.length > 0 || olds.owner !== news.owner || olds.password !== news.password
-      || olds.database !== news.database || olds.schema !== news.schema
+      || olds.database !== news.database || olds.schema !== news.schema || olds.isolated !== news.isolated
       || JSON.stringify(olds.connection) !== JSON.stringify(news.connection),
     replaces,
     deleteBeforeReplace: false,
@@ -108,7 +120,7 @@ export async function update(_id: string, olds: DatabaseState, news: DatabaseSta
 /** Shows a dropped role or database as an empty name, which the next `up` repairs. */
 export async function read(id: string, props: DatabaseState) {
   const o = await observe(props);
-  return { id, props: { ...props, owner: o.roleExists ? props.owner : "", database: o.databaseExists ? props.database : "" } };
+  return { id, props: { ...props, owner: o.roleExists ? props.owner : "", database: o.databaseExists ? props.database : "", isolated: !o.publicConnect } };
 }
 
 export async function delete_(): Promise<void> {

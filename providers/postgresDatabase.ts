@@ -26,6 +26,7 @@ export class PostgresDatabase extends pulumi.dynamic.Resource {
       database: args.database,
       owner: args.owner,
       password: pulumi.secret(args.password),
+      isolated: true,
       schema: PROVIDER_SCHEMA,
     }, { retainOnDelete: true, ...opts, additionalSecretOutputs: ["connection", "password"] }, "fleet", "PostgresDatabase");
   }

@@ -200,3 +200,39 @@ function dirWithSlash(what: string, dir: string): string {
   const path = stripTrailingSlash(assertPath(what, dir));
   return path === "/" ? "/" : `${path}/`;
 }
+
+/** Options for {@link renderNginxDefaultServer}. */
+export interface NginxDefaultServerOptions {
+  /** Also answer HTTPS (refusing the TLS handshake: no certificate is shown). */
+  readonly tls: boolean;
+  /**
+   * Plain HTTP port.
+   * @default 80
+   */
+  readonly listenPort?: number;
+  /**
+   * HTTPS port.
+   * @default 443
+   */
+  readonly tlsPort?: number;
+}
+
+/**
+ * The catch-all server for a load balancer with several apps: a request for a host name
+ * no app serves gets no site at all (444 closes the connection; TLS is refused), never
+ * the first app's.
+ */
+export function renderNginxDefaultServer(o: NginxDefaultServerOptions): string {
+  const listenPort = assertPort("nginx listenPort", withDefault(o.listenPort, 80));
+  const tlsPort = assertPort("nginx tlsPort", withDefault(o.tlsPort, 443));
+  return renderLines([
+    managedHeader("#"),
+    "",
+    "server {",
+    `${INDENT}listen ${listenPort} default_server;`,
+    ...(o.tls ? [`${INDENT}listen ${tlsPort} ssl default_server;`, `${INDENT}ssl_reject_handshake on;`] : []),
+    `${INDENT}server_name _;`,
+    `${INDENT}return 444;`,
+    "}",
+  ]);
+}

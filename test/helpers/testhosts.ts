@@ -79,6 +79,8 @@ export function bootFleet(names: string[], options: BootOptions = {}): Fleet {
   const commit = sh("publish-example", [gitRoot]).trim();
   // The second example (examples/uvapp) is served beside it, as fleetuv.git.
   sh("publish-example", [gitRoot, "uvapp"]);
+  // The third (examples/blog) runs side by side with fleetdemo in the two-app tests, as blog.git.
+  sh("publish-example", [gitRoot, "blog"]);
   sh("gitserve", ["up", gitRoot]);
   const inventory = JSON.parse(readFileSync(INVENTORY, "utf8")) as TestInventory;
   const key = readFileSync(inventory.privateKeyPath!, "utf8");

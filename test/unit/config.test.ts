@@ -26,10 +26,10 @@ function problems(r: Record<string, string>): string[] {
 describe("parseConfig", () => {
   it("fills in every default", () => {
     const c = parseConfig(raw());
-    expect(c.app.ref).toBe("main");
-    expect(c.app.port).toBe(8000);
-    expect(c.app.gunicorn).toEqual({ workers: 3, timeoutSeconds: 30, maxRequests: 1000 });
-    expect(c.app.envNames.databaseUrl).toBe("DATABASE_URL");
+    expect(c.app!.ref).toBe("main");
+    expect(c.app!.port).toBe(8000);
+    expect(c.app!.gunicorn).toEqual({ workers: 3, timeoutSeconds: 30, maxRequests: 1000 });
+    expect(c.app!.envNames.databaseUrl).toBe("DATABASE_URL");
     expect(c.broker.kind).toBe("rabbitmq");
     expect(c.celery).toEqual({ concurrency: 2, queues: ["celery"] });
     expect(c.loadBalancer).toEqual({ serverName: "_", tls: "none" });

@@ -711,7 +711,7 @@ function inputsFor(cfg: StackConfig, topo: Topology): EnvironmentInputs {
     secretKey: `k$(: >${MARK})\`: >${MARK}\`"z"\\'`, dbPassword: "p@ss word$", brokerPassword: "b/r:o%k", cachePassword: "c'a\"c$he",
     dbHost: addressFrom(first, topo.db), brokerHost: addressFrom(first, topo.broker),
     cacheHost: topo.cache && addressFrom(first, topo.cache),
-    dbName: cfg.database.name ?? cfg.app.name, dbUser: cfg.database.user ?? cfg.app.name,
+    dbName: cfg.database.name ?? cfg.app!.name, dbUser: cfg.database.user ?? cfg.app!.name,
     ownAddresses: [first.address, first.privateAddress],
   };
 }
@@ -764,7 +764,7 @@ beforeAll(async () => {
   const envChecks: Located[] = [];
   for (const a of state.accepted) {
     const where = `mutation [${a.steps.join("; ")}]`;
-    const app = a.cfg.app;
+    const app = a.cfg.app!;
     const p = appPaths(app.name);
     const paths: InstallPaths = { user: app.name, home: p.root, source: p.source, venv: p.venv };
     for (const c of scriptChecks(app, paths, app.install, app.requirementsFile ?? "requirements.txt", app.requirementsFile !== undefined)) {

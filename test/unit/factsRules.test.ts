@@ -15,6 +15,7 @@ const replica = host("replica", "10.0.0.4", "dbReplica");
 
 /** A fleet of a code host, a primary and one replica. */
 const TOPO: Topology = {
+  deployments: [],
   hosts: [web, db, replica],
   loadBalancer: web,
   apps: [web],

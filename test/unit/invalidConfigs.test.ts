@@ -121,7 +121,7 @@ function check(i: Input): StackConfig {
   const cfg = parseConfig(rawConfig(i));
   const topo = buildTopology(cfg, cfg.inventoryFile ? readInventory(cfg.inventoryFile) : undefined);
   readPrivateKey(topo.privateKeyPath);
-  const project = detectPythonProject(cfg.app, i.repo ?? REQUIREMENTS_ONLY);
+  const project = detectPythonProject(cfg.app!, i.repo ?? REQUIREMENTS_ONLY);
   if (typeof project === "string") throw new ConfigError([project]);
   return cfg;
 }
@@ -564,7 +564,7 @@ describe("invalid stack configs are refused, each problem naming its key", () =>
   });
 
   it("the base config and a valid inventory are accepted (so each case fails for its own reason)", () => {
-    expect(check({}).app.name).toBe("shop");
+    expect(check({}).app!.name).toBe("shop");
     expect(check({ host: { address: undefined, hostKey: undefined }, set: { inventoryFile: inv("ok.json"), sshPrivateKeyPath: undefined } }).inventoryFile).toBe(inv("ok.json"));
     // Real ECDSA and RSA host keys, other namespaces, and the legacy ns:config:key form pass too.
     expect(check({ host: { hostKey: KEY_ECDSA } }).hosts[0]!.hostKey).toBe(KEY_ECDSA);

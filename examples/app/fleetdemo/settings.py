@@ -6,7 +6,7 @@ gunicorn, celery and manage.py alike.
 """
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -194,15 +194,27 @@ LOGGING = {
 
 # Celery reads every CELERY_* setting (see fleetdemo/celery.py).
 def parse_cache_url(url):
-    """CACHE_URL -> Django CACHES["default"]: memcached://host:port, redis://..., or local memory."""
+    """CACHE_URL -> Django CACHES["default"]: memcached://host:port, redis://..., or local memory.
+
+    An optional ?key_prefix=NAME becomes KEY_PREFIX (apps sharing one cache server keep
+    apart) and is removed from LOCATION: redis-py rejects query arguments it does not know.
+    """
     if not url:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefixes = [v for k, v in query if k == "key_prefix"]
     if parts.scheme == "memcached":
-        return {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": parts.netloc}
-    if parts.scheme in ("redis", "rediss"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    raise ImproperlyConfigured(f"CACHE_URL: unsupported scheme {parts.scheme!r}")
+        cache = {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": parts.netloc}
+    elif parts.scheme in ("redis", "rediss"):
+        if prefixes:
+            url = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "key_prefix"])))
+        cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    else:
+        raise ImproperlyConfigured(f"CACHE_URL: unsupported scheme {parts.scheme!r}")
+    if prefixes:
+        cache["KEY_PREFIX"] = prefixes[-1]
+    return cache
 
 
 CACHES = {"default": parse_cache_url(os.environ.get("CACHE_URL"))}

@@ -1,0 +1,154 @@
+/**
+ * DjangoApp: everything one app owns, in one place: its secrets, its database and role
+ * (on the fleet's database server), its broker account, its code and env file on every
+ * host that runs it, the migration, its gunicorn nodes and Celery units, and the backup
+ * of its uploads. The load balancer gets its virtual host from `site`. Adding or
+ * removing an app adds or removes this component and nothing of another app.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { addressFrom, type AppDeployment, type Topology } from "../config/topology.ts";
+import type { StackConfig } from "../config/schema.ts";
+import { appEnvironment, brokerUrl } from "../config/environment.ts";
+import type { ObjectStore } from "../config/objectStore.ts";
+import type { PythonProject } from "../config/pythonProject.ts";
+import { script } from "../lib/shell.ts";
+import { RandomSecret } from "../providers/randomSecret.ts";
+import { RemoteScript } from "../providers/remoteScript.ts";
+import { renderEnvFile } from "../templates/envFile.ts";
+import { AppNode } from "./appNode.ts";
+import { AppRelease, manageCommand } from "./appRelease.ts";
+import type { Broker } from "./broker.ts";
+import { CeleryWorker } from "./celeryWorker.ts";
+import type { AppDatabase } from "./dbServer.ts";
+import type { Host } from "./host.ts";
+import type { LoadBalancerSite } from "./loadBalancer.ts";
+import { MediaBackup } from "./mediaBackup.ts";
+import { appPaths } from "./paths.ts";
+
+/** The database server seam: each engine's server makes an app's database its own way. */
+export interface DatabaseServer {
+  addDatabase(app: string, db: AppDatabase, password: pulumi.Input<string>, first: boolean): pulumi.Resource;
+}
+
+/** The fleet's shared services an app uses. */
+export interface SharedServices {
+  readonly db: DatabaseServer;
+  readonly broker: Broker;
+  /** The Redis broker's password (every app's URL carries it); RabbitMQ accounts are per app. */
+  readonly redisBrokerPassword: pulumi.Input<string> | undefined;
+  /** What must run before the app's code starts: the cache. */
+  readonly cacheReady: pulumi.Resource[];
+  /** The cache's password (Redis), if any. */
+  readonly cachePassword: pulumi.Input<string> | undefined;
+  /** Uploads in an object store (media.storage "s3"). */
+  readonly media: ObjectStore | undefined;
+  /** Backups: the target and the repository's key (uploads on a single app host are backed up). */
+  readonly backup: { readonly store: ObjectStore; readonly password: pulumi.Input<string> } | undefined;
+}
+
+export interface DjangoAppArgs {
+  /** The app and where it runs. */
+  readonly deployment: AppDeployment;
+  readonly config: StackConfig;
+  readonly topology: Topology;
+  /** The Host component of each host, by name. */
+  readonly hosts: ReadonlyMap<string, Host>;
+  /** The commit to deploy (resolved from the app's ref). */
+  readonly commit: string;
+  /** How the project installs its dependencies (read from the repository at `commit`). */
+  readonly project: PythonProject;
+  readonly shared: SharedServices;
+}
+
+export class DjangoApp extends pulumi.ComponentResource {
+  /** Its virtual host on the load balancer (none without one). */
+  public readonly site: LoadBalancerSite | undefined;
+  /** What the load balancer waits for: the static files collected there, the nodes serving. */
+  public readonly siteReady: pulumi.Resource[];
+  /** Where a node serves it directly (the first app host), for a fleet without a load balancer. */
+  public readonly directUrl: string;
+  /** The database role's password (secret). */
+  public readonly databasePassword: pulumi.Output<string>;
+  /** The Celery broker URL with credentials (secret), as the first app host reaches it. */
+  public readonly brokerUrl: pulumi.Output<string>;
+  /** The deployed commit. */
+  public readonly commit: string;
+
+  constructor(name: string, args: DjangoAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:DjangoApp", name, {}, opts);
+    const { deployment: d, config: cfg, topology: topo, shared } = args;
+    const app = d.app;
+    const hostOf = (n: string) => args.hosts.get(n)!;
+    // The first app keeps the names (through aliases) of the one-app program's resources,
+    // so a stack made before `apps` existed changes nothing when it is upgraded.
+    const first = app.index === 0;
+    const moved = (old: string) => ({ parent: this, aliases: first ? [{ name: old, parent: pulumi.rootStackResource }] : [] });
+    const atRoot = { parent: this, aliases: first ? [{ parent: pulumi.rootStackResource }] : [] };
+
+    const secretKey = new RandomSecret(`${name}-django-secret-key`, { length: 50 }, moved("django-secret-key"));
+    const dbPassword = new RandomSecret(`${name}-db-password`, { length: 32 }, moved("db-password"));
+    const rabbitPassword = cfg.broker.kind === "rabbitmq" ? new RandomSecret(`${name}-broker-password`, { length: 32 }, moved("broker-password")).value : undefined;
+    const brokerPassword = pulumi.output(rabbitPassword ?? shared.redisBrokerPassword ?? "");
+
+    const database = shared.db.addDatabase(app.name, { database: app.database.name, user: app.database.user, clients: d.codeHosts }, dbPassword.value, first);
+    const brokerReady = shared.broker.addApp(app.name, brokerPassword, first);
+
+    // The code everywhere it runs, and on the load balancer (which serves its static files).
+    const codeHosts = [...d.codeHosts, ...(topo.loadBalancer && !d.codeHosts.includes(topo.loadBalancer) ? [topo.loadBalancer] : [])];
+    const releases = new Map(codeHosts.map((plan) => {
+      const h = hostOf(plan.name);
+      const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword, pulumi.output(shared.cachePassword ?? "")])
+        .apply(([key, dbPw, brokerPw, cachePw]) => appEnvironment(cfg, {
+          secretKey: key, dbPassword: dbPw, brokerPassword: brokerPw,
+          dbHost: addressFrom(h.plan, topo.db), brokerHost: addressFrom(h.plan, topo.broker),
+          cacheHost: topo.cache && addressFrom(h.plan, topo.cache), cachePassword: cachePw,
+          dbName: app.database.name, dbUser: app.database.user,
+          ownAddresses: [h.plan.address, h.plan.privateAddress], media: shared.media,
+        }, app));
+      return [plan.name, new AppRelease(`${plan.name}-${app.name}`, {
+        host: h, app, commit: args.commit, envFileContent: pulumi.secret(env.apply(renderEnvFile)), project: args.project,
+      }, atRoot)];
+    }));
+
+    // Migrations run once per release, on the app's first app host, before any new code serves.
+    const migrator = d.appHosts[0] ?? d.codeHosts[0]!;
+    const migrateRelease = releases.get(migrator.name)!;
+    const migrate = new RemoteScript(`${app.name}-migrate`, {
+      connection: hostOf(migrator.name).connection,
+      description: "manage.py migrate",
+      create: script(manageCommand(app, "migrate --noinput")),
+      check: script(manageCommand(app, "migrate --check")),
+      triggers: { commit: args.commit, env: migrateRelease.envHash },
+    }, { ...atRoot, dependsOn: [...migrateRelease.ready, database] });
+
+    // Uploads on the one app host's disk (media.storage local) are backed up with the database.
+    const only = d.appHosts.length === 1 ? d.appHosts[0]! : undefined;
+    const mediaBackup = shared.backup && cfg.media.storage === "local" && only ? new MediaBackup(`${app.name}-media-backup`, {
+      host: hostOf(only.name), store: shared.backup.store, password: shared.backup.password, owner: app.name,
+      mediaRoot: releases.get(only.name)!.settings.apply((s) => s.mediaRoot ?? appPaths(app.name).media),
+      schedule: cfg.backup.schedule, retention: cfg.backup.retention, after: releases.get(only.name)!.ready,
+    }, moved("media-backup")) : undefined;
+
+    const nodes = d.appHosts.map((plan) => new AppNode(`${plan.name}-${app.name}`, {
+      host: hostOf(plan.name), app, release: releases.get(plan.name)!,
+      after: [migrate, ...shared.cacheReady, ...(mediaBackup ? [mediaBackup.restored] : [])],
+      bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
+    }, atRoot));
+
+    for (const plan of codeHosts.filter((h) => d.workers.includes(h) || d.beat === h)) {
+      new CeleryWorker(`${plan.name}-${app.name}-celery`, {
+        host: hostOf(plan.name), app, release: releases.get(plan.name)!,
+        worker: d.workers.includes(plan), beat: d.beat === plan, after: [migrate, ...brokerReady, ...shared.cacheReady],
+      }, atRoot);
+    }
+
+    const lbRelease = topo.loadBalancer && releases.get(topo.loadBalancer.name);
+    this.site = lbRelease && { app, upstreams: nodes.map((n) => n.upstream), settings: lbRelease.settings };
+    this.siteReady = [...(lbRelease?.ready ?? []), ...nodes.map((n) => n.service)];
+    this.directUrl = `http://${d.appHosts[0]?.privateAddress ?? migrator.privateAddress}:${app.port}/`;
+    this.databasePassword = pulumi.secret(dbPassword.value);
+    this.brokerUrl = pulumi.secret(brokerPassword.apply((pw) => brokerUrl(cfg, pw, topo.broker.privateAddress, app)));
+    this.commit = args.commit;
+    this.registerOutputs({});
+  }
+}

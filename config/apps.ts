@@ -1,0 +1,109 @@
+/**
+ * The apps of a stack, resolved: `app` (one app) or `apps` (several), each with its port,
+ * host names, database, Celery and broker settings filled in. Pure. The rules between
+ * apps (names, host names, databases, ports that must differ) are checked here; the
+ * rules between apps and hosts are checked in topology.ts.
+ */
+import type { AppConfig, StackConfig } from "./schema.ts";
+
+/** One app, with every per-app default resolved. */
+export interface AppPlan extends Omit<AppConfig, "port" | "database" | "celery" | "broker" | "domains"> {
+  /** Its config key, for errors: `app` or `apps[i]`. */
+  readonly key: string;
+  /** Its position in `apps` (0 for `app`). */
+  readonly index: number;
+  /** The port gunicorn listens on, the same on every host that runs it. */
+  readonly port: number;
+  /** Whether `port` was set in the config (else it is the default). */
+  readonly portSet: boolean;
+  /** nginx server_name: its host names separated by spaces, or `_` (any name: one app only). */
+  readonly serverName: string;
+  /** Its database and login role. */
+  readonly database: { readonly name: string; readonly user: string };
+  /** Its Celery workers and beat. */
+  readonly celery: { readonly concurrency: number; readonly queues: readonly string[]; readonly beat: boolean };
+  /** Redis database number of its Celery queue (broker.kind redis). */
+  readonly redisDb: number;
+}
+
+/** The default port of an app in `apps`: 8100-8999 from its name (FNV-1a), so no other app moves it. */
+export function derivedPort(name: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of Buffer.from(name, "utf8")) {
+    h ^= ch;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return 8100 + (h % 900);
+}
+
+/** The config's apps, in order (`app` is one app), without checks: for code that runs after them. */
+export function configApps(cfg: Pick<StackConfig, "app" | "apps">): AppConfig[] {
+  return cfg.apps ?? (cfg.app ? [cfg.app] : []);
+}
+
+/** Resolves every app's defaults; `problems` collects what is wrong between apps. */
+export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
+  const list = configApps(cfg);
+  const shorthand = !cfg.apps;
+  const several = list.length > 1;
+  const plans = list.map((a, index): AppPlan => {
+    const key = shorthand ? "app" : `apps[${index}]`;
+    const { port, database, celery, broker, domains, ...rest } = a;
+    const serverName = domains?.join(" ") ?? (several ? "" : cfg.loadBalancer.serverName);
+    return {
+      ...rest,
+      key, index,
+      port: port ?? (shorthand ? 8000 : derivedPort(a.name)),
+      portSet: port !== undefined,
+      serverName,
+      database: {
+        name: database?.name ?? (several ? undefined : cfg.database.name) ?? a.name,
+        user: database?.user ?? (several ? undefined : cfg.database.user) ?? a.name,
+      },
+      celery: {
+        concurrency: celery?.concurrency ?? cfg.celery.concurrency,
+        queues: celery?.queues ?? cfg.celery.queues,
+        beat: celery?.beat ?? true,
+      },
+      redisDb: broker?.redisDb ?? 0,
+    };
+  });
+
+  // Later apps are named in errors: they are the ones just added.
+  const firstBy = <T>(pick: (p: AppPlan) => T[], what: (p: AppPlan, v: T, other: AppPlan) => string) => {
+    const seen = new Map<T, AppPlan>();
+    for (const p of plans) {
+      for (const v of pick(p)) {
+        const other = seen.get(v);
+        if (other && other !== p) problems.push(what(p, v, other));
+        else seen.set(v, p);
+      }
+    }
+  };
+  if (several && cfg.database.engine === "mariadb") {
+    problems.push(`apps: ${plans.length} apps with database.engine "mariadb"; several apps share a PostgreSQL server only, for now (MariaDB's backups and replicas carry one database). Fix: use database.engine "postgresql", or one stack per app`);
+  }
+  firstBy((p) => [p.name], (p, v, o) => `${p.key}.name: "${v}" is also the name of ${o.key}; an app's name is its user, /srv/<name> and its units. Fix: give every app its own name`);
+  if (several) {
+    for (const p of plans) {
+      if (!p.serverName) problems.push(`${p.key}.domains: missing; with several apps, nginx picks the app by host name. Fix: \`npm run pulumi -- config set --path '${p.key}.domains[0]' shop.example\``);
+    }
+    if (cfg.loadBalancer.serverName !== "_") {
+      problems.push(`loadBalancer.serverName: names one app's host names, but the stack has ${plans.length} apps. Fix: give each app its own apps[i].domains and \`npm run pulumi -- config rm --path loadBalancer.serverName\``);
+    }
+    for (const k of ["name", "user"] as const) {
+      if (cfg.database[k] !== undefined) problems.push(`database.${k}: names one app's database ${k === "name" ? "" : "role "}, but the stack has ${plans.length} apps. Fix: move it to apps[i].database.${k} and \`npm run pulumi -- config rm --path database.${k}\``);
+    }
+  }
+  firstBy((p) => p.serverName.split(" ").filter((n) => n && n !== "_"), (p, v, o) => `${p.key}.domains: "${v}" is also a host name of ${o.key} (${o.name}); a host name leads to one app. Fix: remove it from one of them`);
+  firstBy((p) => [p.database.name], (p, v, o) => `${p.key}.database.name: "${v}" is also the database of ${o.key} (${o.name}); each app has its own database. Fix: \`npm run pulumi -- config set --path '${p.key}.database.name' <name>\``);
+  firstBy((p) => [p.database.user], (p, v, o) => `${p.key}.database.user: "${v}" is also the database role of ${o.key} (${o.name}); each app has its own role. Fix: \`npm run pulumi -- config set --path '${p.key}.database.user' <name>\``);
+  if (cfg.broker.kind === "redis") {
+    const taken = cfg.cache.kind === "redis" ? 1 : undefined;
+    for (const p of plans) {
+      if (p.redisDb === taken) problems.push(`${p.key}.broker.redisDb: 1 holds the Redis cache. Fix: \`npm run pulumi -- config set --path '${p.key}.broker.redisDb' 2\` (any of 0, 2-15 no other app uses)`);
+    }
+    firstBy((p) => [p.redisDb], (p, v, o) => `${p.key}.broker.redisDb: ${v} is also the Redis database of ${o.key} (${o.name}); their Celery queues would mix. Fix: \`npm run pulumi -- config set --path '${p.key}.broker.redisDb' <0-15>\``);
+  }
+  return plans;
+}

@@ -1,0 +1,1 @@
+# Settings live in this package; the deployed module is blogsite.conf.live.
