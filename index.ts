@@ -57,13 +57,15 @@ const code = topo.deployments.map((d) => {
   const project = detectPythonProject(d.app, readRepoFiles(d.app.repo, commit, filesToRead(d.app)));
   return { d, commit, project };
 });
-const projectProblems = code.flatMap(({ d, project }) => typeof project === "string" ? [code.length > 1 ? project.replace(/^app\./, `${d.app.key}.`) : project] : []);
+// Problems of one app's project name its own key (`apps[i].…`), not the shorthand's.
+const keyed = (key: string, problem: string) => key === "app" ? problem : problem.replace(/\bapp\./g, `${key}.`);
+const projectProblems = code.flatMap(({ d, project }) => typeof project === "string" ? [keyed(d.app.key, project)] : []);
 if (projectProblems.length) throw new ConfigError(projectProblems);
 const facts = await readHostFacts(topo.hosts.map((plan, index) => ({ plan, index, pinned: cfg.hosts[index]!.os })), privateKey);
 const factProblems = code.flatMap(({ d, commit, project }) => {
   // The code runs on the app's hosts and on the load balancer (which serves its static files).
   const names = new Set([...d.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
-  return factsProblems(topo, facts, project as PythonProject, commit, [...names]).map((p) => code.length > 1 ? p.replace(/^app\./, `${d.app.key}.`) : p);
+  return factsProblems(topo, facts, project as PythonProject, commit, [...names]).map((p) => keyed(d.app.key, p));
 });
 if (factProblems.length) throw new ConfigError(factProblems);
 for (const r of removedApps(topo, facts)) pulumi.log.warn(removedAppNote(r, cfg.database.engine));
@@ -177,6 +179,7 @@ const appOutputs: Record<string, AppOutput> = Object.fromEntries(djangoApps.map(
   return [d.app.name, {
     url: lb ? lb.urls[d.app.name]! : a.directUrl,
     hosts: d.appHosts.map((h) => h.privateAddress),
+    port: d.app.port,
     database: { name: d.app.database.name, user: d.app.database.user },
     databasePassword: a.databasePassword,
     brokerUrl: a.brokerUrl,

@@ -45,6 +45,8 @@ export interface AppOutput {
   readonly url: string;
   /** Private addresses of its app nodes, in upstream order. */
   readonly hosts: readonly string[];
+  /** The port its gunicorn listens on, on each of them. */
+  readonly port: number;
   /** Its database and login role on the fleet's database server (`database` has the host and port). */
   readonly database: { readonly name: string; readonly user: string };
   /** (secret) Its role's password. */

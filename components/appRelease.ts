@@ -96,13 +96,22 @@ export class AppRelease extends pulumi.ComponentResource {
         `else`,
         `  useradd --system --user-group --home-dir ${cmd(p.root)} --shell /usr/sbin/nologin -- ${user}`,
         "fi",
-        `install -d -o ${user} -g ${user} -m 0755 ${cmd(p.root)} ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)} ${cmd(p.state)}`,
+        // The app's tree is its own: other apps' users cannot enter it (0750); nginx
+        // (www-data, in the app's group) can, to serve the static and media files.
+        `install -d -o ${user} -g ${user} -m 0750 ${cmd(p.root)} ${cmd(p.state)}`,
+        `chmod 0750 ${cmd(p.root)} ${cmd(p.state)}`,
+        `install -d -o ${user} -g ${user} -m 0755 ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)}`,
+        `usermod -a -G ${user} www-data`,
         `install -d -o root -g root -m 0700 ${cmd(p.ssl)}`,
         // One pip cache per host for all apps, so a re-created virtualenv reinstalls fast.
         "install -d -m 1777 /var/cache/pip",
       ),
-      check: script(`id -u ${user} >/dev/null`, `test -d ${cmd(p.static)} -a -d ${cmd(p.media)} -a -d ${cmd(p.state)}`),
-      triggers: { layout: "1" },
+      check: script(
+        `id -u ${user} >/dev/null`, `test -d ${cmd(p.static)} -a -d ${cmd(p.media)} -a -d ${cmd(p.state)}`,
+        `[ "$(stat -c %a ${cmd(p.root)})" = 750 ]`,
+        `id -nG www-data | tr ' ' '\\n' | grep -x ${user} >/dev/null`,
+      ),
+      triggers: { layout: "2" },
     }, { parent: this, dependsOn: h.ready });
 
     const checkout = new RemoteScript(`${name}-checkout`, {

@@ -127,6 +127,9 @@ export class DjangoApp extends pulumi.ComponentResource {
       host: hostOf(only.name), store: shared.backup.store, password: shared.backup.password, owner: app.name,
       mediaRoot: releases.get(only.name)!.settings.apply((s) => s.mediaRoot ?? appPaths(app.name).media),
       schedule: cfg.backup.schedule, retention: cfg.backup.retention, after: releases.get(only.name)!.ready,
+      // Named after the app in `apps` (a one-app `app` keeps the unlabelled names), so no
+      // other app ever takes over its snapshots, whatever the order of apps.
+      ...(app.key === "app" ? {} : { label: app.name }),
     }, moved("media-backup")) : undefined;
 
     const nodes = d.appHosts.map((plan) => new AppNode(`${plan.name}-${app.name}`, {

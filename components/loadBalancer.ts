@@ -95,10 +95,20 @@ export class LoadBalancer extends pulumi.ComponentResource {
           mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
         });
       });
+      // Removing the app deletes its site file, then this reloads nginx so the virtual host
+      // is gone at once (a reload of the remaining sites runs before deletes).
+      const vhost = `/etc/nginx/sites-enabled/${app.name}.conf`;
+      const unload = new RemoteScript(`${name}-unload-${app.name}`, {
+        connection: h.connection,
+        description: `reload nginx once ${app.name}'s site is removed`,
+        create: script("true"),
+        check: script("true"),
+        delete: script(`rm -f -- ${cmd(vhost)}`, "if systemctl is-active --quiet nginx; then nginx -t -q && systemctl reload nginx; fi"),
+      }, { parent: this, dependsOn: h.ready });
       const n = named("site");
       files.push(new RemoteFile(n.name, {
-        connection: h.connection, path: `/etc/nginx/sites-enabled/${app.name}.conf`, content: site,
-      }, { parent: this, dependsOn: deps, aliases: n.aliases }));
+        connection: h.connection, path: vhost, content: site,
+      }, { parent: this, dependsOn: [...deps, unload], aliases: n.aliases }));
       reloadOn[`${app.name}.conf`] = site.apply(shortHash);
       this.urls[app.name] = `${tls ? "https" : "http"}://${siteName(app.serverName) ?? h.plan.address}/`;
     }

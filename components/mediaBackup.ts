@@ -16,11 +16,8 @@ import type { Host } from "./host.ts";
 import type { Retention } from "./pgBackup.ts";
 import { timedJob } from "./timedJob.ts";
 
-const ENV_FILE = "/etc/django-fleet/restic-media.env";
-const SCRIPT = "/usr/local/sbin/django-fleet-media-backup";
-/** The unit an operator starts by hand: `systemctl start django-fleet-media-backup`. */
+/** The unit an operator starts by hand: `systemctl start django-fleet-media-backup` (another app's: `...-<app>`). */
 export const MEDIA_BACKUP_UNIT = "django-fleet-media-backup";
-const SNAPSHOT_HOST = "django-fleet-media";
 
 export interface MediaBackupArgs {
   /** The one host that runs the app. */
@@ -39,6 +36,8 @@ export interface MediaBackupArgs {
   readonly retention: Retention;
   /** The release is in place (its settings were read). */
   readonly after: pulumi.Resource[];
+  /** Keeps this app's job, files and snapshots apart from another app's on the host. @default none (the stack's first app) */
+  readonly label?: string;
 }
 
 export class MediaBackup extends pulumi.ComponentResource {
@@ -49,6 +48,10 @@ export class MediaBackup extends pulumi.ComponentResource {
     super("django-fleet:fleet:MediaBackup", name, {}, opts);
     const h = args.host;
     const s = args.store;
+    const sfx = args.label ? `-${args.label}` : "";
+    const ENV_FILE = `/etc/django-fleet/restic-media${sfx}.env`;
+    const SCRIPT = `/usr/local/sbin/django-fleet-media-backup${sfx}`;
+    const SNAPSHOT_HOST = `django-fleet-media${sfx}`;
     const env = pulumi.output(args.password).apply((password) => renderResticEnv({
       repository: `s3:${s.endpoint}/${s.bucket}/${s.prefix}/media`,
       caFile: s.caFile ? HOST_CA_FILE : undefined, region: s.region,
@@ -85,7 +88,7 @@ export class MediaBackup extends pulumi.ComponentResource {
       check: root.apply((dir) => script(restic, `! ${empty(dir)} || [ "$n" = 0 ]`)),
       triggers: { mediaRoot: root },
     }, { parent: this, dependsOn: [envFile, ...args.after] });
-    timedJob(this, name, h, MEDIA_BACKUP_UNIT, "root", SCRIPT, "uploads backup (restic)", args.schedule, [backupScript, this.restored]);
+    timedJob(this, name, h, `${MEDIA_BACKUP_UNIT}${sfx}`, "root", SCRIPT, "uploads backup (restic)", args.schedule, [backupScript, this.restored]);
     this.registerOutputs({});
   }
 }

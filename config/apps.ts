@@ -7,7 +7,7 @@
 import type { AppConfig, StackConfig } from "./schema.ts";
 
 /** One app, with every per-app default resolved. */
-export interface AppPlan extends Omit<AppConfig, "port" | "database" | "celery" | "broker" | "domains"> {
+export interface AppPlan extends Omit<AppConfig, "port" | "database" | "celery" | "broker" | "domains" | "mediaLocation"> {
   /** Its config key, for errors: `app` or `apps[i]`. */
   readonly key: string;
   /** Its position in `apps` (0 for `app`). */
@@ -24,6 +24,8 @@ export interface AppPlan extends Omit<AppConfig, "port" | "database" | "celery" 
   readonly celery: { readonly concurrency: number; readonly queues: readonly string[]; readonly beat: boolean };
   /** Redis database number of its Celery queue (broker.kind redis). */
   readonly redisDb: number;
+  /** Key prefix of its uploads in the media bucket. */
+  readonly mediaLocation: string;
 }
 
 /** The default port of an app in `apps`: 8100-8999 from its name (FNV-1a), so no other app moves it. */
@@ -48,7 +50,7 @@ export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
   const several = list.length > 1;
   const plans = list.map((a, index): AppPlan => {
     const key = shorthand ? "app" : `apps[${index}]`;
-    const { port, database, celery, broker, domains, ...rest } = a;
+    const { port, database, celery, broker, domains, mediaLocation, ...rest } = a;
     const serverName = domains?.join(" ") ?? (several ? "" : cfg.loadBalancer.serverName);
     return {
       ...rest,
@@ -66,6 +68,7 @@ export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
         beat: celery?.beat ?? true,
       },
       redisDb: broker?.redisDb ?? 0,
+      mediaLocation: mediaLocation ?? (shorthand ? cfg.media.location : `${cfg.media.location}/${a.name}`),
     };
   });
 
@@ -92,14 +95,19 @@ export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
       problems.push(`loadBalancer.serverName: names one app's host names, but the stack has ${plans.length} apps. Fix: give each app its own apps[i].domains and \`npm run pulumi -- config rm --path loadBalancer.serverName\``);
     }
     for (const k of ["name", "user"] as const) {
-      if (cfg.database[k] !== undefined) problems.push(`database.${k}: names one app's database ${k === "name" ? "" : "role "}, but the stack has ${plans.length} apps. Fix: move it to apps[i].database.${k} and \`npm run pulumi -- config rm --path database.${k}\``);
+      if (cfg.database[k] !== undefined) problems.push(`database.${k}: names one app's database${k === "name" ? "" : " role"}, but the stack has ${plans.length} apps. Fix: move it to apps[i].database.${k} and \`npm run pulumi -- config rm --path database.${k}\``);
     }
   }
   firstBy((p) => p.serverName.split(" ").filter((n) => n && n !== "_"), (p, v, o) => `${p.key}.domains: "${v}" is also a host name of ${o.key} (${o.name}); a host name leads to one app. Fix: remove it from one of them`);
+  if (cfg.media.storage === "s3") {
+    firstBy((p) => [p.mediaLocation], (p, v, o) => `${p.key}.mediaLocation: "${v}" is also where ${o.key} (${o.name}) keeps its uploads. Fix: give each app its own prefix`);
+  }
   firstBy((p) => [p.database.name], (p, v, o) => `${p.key}.database.name: "${v}" is also the database of ${o.key} (${o.name}); each app has its own database. Fix: \`npm run pulumi -- config set --path '${p.key}.database.name' <name>\``);
   firstBy((p) => [p.database.user], (p, v, o) => `${p.key}.database.user: "${v}" is also the database role of ${o.key} (${o.name}); each app has its own role. Fix: \`npm run pulumi -- config set --path '${p.key}.database.user' <name>\``);
   if (cfg.broker.kind === "redis") {
-    const taken = cfg.cache.kind === "redis" ? 1 : undefined;
+    // The cache uses database 1 of the broker's Redis when it shares that server.
+    const shared = cfg.cache.kind === "redis" && cfg.hosts.some((h) => h.roles.includes("cache") && h.roles.includes("broker"));
+    const taken = shared ? 1 : undefined;
     for (const p of plans) {
       if (p.redisDb === taken) problems.push(`${p.key}.broker.redisDb: 1 holds the Redis cache. Fix: \`npm run pulumi -- config set --path '${p.key}.broker.redisDb' 2\` (any of 0, 2-15 no other app uses)`);
     }

@@ -41,7 +41,7 @@ export function mediaEnvironment(cfg: StackConfig, store: ObjectStore, app: AppP
     [n.mediaEndpoint]: store.endpoint,
     [n.mediaRegion]: store.region,
     [n.mediaAddressingStyle]: store.pathStyle ? "path" : "virtual",
-    [n.mediaLocation]: cfg.media.location,
+    [n.mediaLocation]: app.mediaLocation,
     ...(cfg.media.customDomain ? { [n.mediaCustomDomain]: cfg.media.customDomain } : {}),
     ...(store.caFile ? { [n.mediaCaBundle]: HOST_CA_FILE } : {}),
     [n.mediaAccessKeyId]: store.accessKeyId,

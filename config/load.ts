@@ -73,10 +73,12 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string[] {
   // A rule about a default the user never set still has something to say.
   const missing = value === undefined && issue.code !== "custom";
   const what = missing ? "is required" : issue.message.replace(/^Invalid input: /, "");
+  // A rule's own message that names its fix is complete as it is.
+  if (issue.code === "custom" && issue.message.includes("Fix:")) return [`${key}: ${issue.message}`];
   const fix = `\`npm run pulumi -- config set --path '${key}' <value>\``;
   // app.env values may be secrets (config set --secret --path): never echoed.
   // So are object-store credentials.
-  const hidden = (issue.path[0] === "app" && issue.path[1] === "env")
+  const hidden = (issue.path[0] === "app" && issue.path[1] === "env") || (issue.path[0] === "apps" && issue.path[2] === "env")
     || issue.path.some((k) => k === "accessKeyId" || k === "secretAccessKey");
   return [`${key}: ${what}${missing || hidden || value === undefined ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
 }

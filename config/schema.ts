@@ -172,6 +172,8 @@ export const appSchema = z.strictObject({
     /** Run this app's Celery beat (on the fleet's beat host). @default true */
     beat: z.boolean().default(true),
   }).optional(),
+  /** Key prefix of this app's uploads in the media bucket (media.storage "s3"). @default media.location for `app`; `<media.location>/<name>` for each app in `apps` */
+  mediaLocation: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/, "must be slash-separated segments of letters, digits, . _ and -").optional(),
   /** The app's place on the broker. */
   broker: z.strictObject({
     /** Redis database number of its Celery queue (broker.kind redis; the cache uses 1). @default 0 */

@@ -184,8 +184,12 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
     problems.push(`hosts: cache.kind is "${cfg.cache.kind}", so exactly one host must have the role "cache"; found ${caches.length}${names(caches)}. Fix: add "cache" to the roles of exactly one host`);
   }
   const lb = cfg.loadBalancer;
-  if (lb.tls === "provided" && (!lb.certificatePath || !lb.keyPath)) {
-    problems.push(`loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"`);
+  // The shared (wildcard) certificate is needed only by apps without their own.
+  if (lb.tls === "provided" && (!lb.certificatePath || !lb.keyPath) && deployments.some((d) => !d.app.tls)) {
+    problems.push(`loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath (or a tls certificate for every app). Fix: set both, or use tls "selfSigned"`);
+  }
+  if (lb.tls !== "provided") {
+    for (const d of deployments.filter((x) => x.app.tls)) problems.push(`${d.app.key}.tls: a certificate is set, but loadBalancer.tls is "${lb.tls}", so it would not be used. Fix: \`npm run pulumi -- config set --path loadBalancer.tls provided\`, or remove ${d.app.key}.tls`);
   }
   const media = cfg.media;
   if (media.storage === "local" && apps.length > 1) {

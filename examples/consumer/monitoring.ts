@@ -1,13 +1,14 @@
 /**
  * Renders a Prometheus scrape config for a django-fleet stack: an HTTP probe of the site
- * and of every app node's health endpoint, and the database endpoint. Pure.
+ * of every app and of every app node's health endpoint, and the database endpoint. Pure.
  */
 import type { DatabaseOutput } from "../../outputs.ts";
 
 export interface MonitoringInputs {
-  readonly siteUrl: string;
-  readonly appHosts: readonly string[];
-  readonly appPort: number;
+  /** Every app's URL. */
+  readonly sites: readonly string[];
+  /** Every app node's health URL. */
+  readonly healthChecks: readonly string[];
   readonly database: DatabaseOutput;
 }
 
@@ -19,12 +20,12 @@ export function renderMonitoring(i: MonitoringInputs): string {
     "    metrics_path: /probe",
     "    params: { module: [http_2xx] }",
     "    static_configs:",
-    `      - targets: [${JSON.stringify(i.siteUrl)}]`,
+    `      - targets: [${i.sites.map((u) => JSON.stringify(u)).join(", ")}]`,
     "  - job_name: app-health",
     "    metrics_path: /probe",
     "    params: { module: [http_2xx] }",
     "    static_configs:",
-    `      - targets: [${i.appHosts.map((h) => JSON.stringify(`http://${h}:${i.appPort}/healthz`)).join(", ")}]`,
+    `      - targets: [${i.healthChecks.map((u) => JSON.stringify(u)).join(", ")}]`,
     "  - job_name: database",
     "    static_configs:",
     `      - targets: [${JSON.stringify(`${i.database.host}:${i.database.port}`)}]`,

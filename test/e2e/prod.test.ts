@@ -12,6 +12,7 @@ import { engineEnv, ROOT, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
+import { blogApp, fleetdemoApp } from "../helpers/sampleApps.ts";
 
 const NAMES = ["lb", "app1", "app2", "worker", "db", "replica"];
 const ADDR: Record<string, string> = Object.fromEntries(NAMES.map((n, i) => [n, `198.18.0.${10 + i}`]));
@@ -37,7 +38,10 @@ const RESHAPED: HostDef[] = [
 /** The object store for uploads (two app nodes need shared media), set by beforeAll. */
 let s3: ObjectStore | undefined;
 
-function prodConfig(hosts: HostDef[]): Record<string, { value: string; secret?: boolean }> {
+/** fleetdemo as the first of several apps: its port and upload prefix kept from `app`, served at the load balancer's address. */
+const FLEETDEMO_FIRST = fleetdemoApp([ADDR.lb!], { port: 8000, mediaLocation: "media" });
+
+function prodConfig(hosts: HostDef[], withBlog = false): Record<string, { value: string; secret?: boolean }> {
   const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
   return {
     "django-fleet:media": {
@@ -46,9 +50,11 @@ function prodConfig(hosts: HostDef[]): Record<string, { value: string; secret?: 
     },
     "django-fleet:inventoryFile": c(INVENTORY),
     "django-fleet:hosts": c(hosts),
-    "django-fleet:app": c({
-      name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", ref: "main",
-      settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+    ...(withBlog ? { "django-fleet:apps": c([FLEETDEMO_FIRST, blogApp("blog")]) } : {
+      "django-fleet:app": c({
+        name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", ref: "main",
+        settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+      }),
     }),
     "django-fleet:broker": c({ kind: "rabbitmq" }),
     "django-fleet:loadBalancer": c({ tls: "selfSigned" }),
@@ -182,8 +188,57 @@ describe("prod stack on six real servers", () => {
     expect(res.outputs.brokerUrl!.secret).toBe(true);
   }, 300_000);
 
+  it("a second app joins: `app` becomes `apps`, fleetdemo's resources are kept, and blog is served by host name", async () => {
+    // Setting `apps` and removing `app` (setAllConfig keeps keys it is not given).
+    await t.stack.removeConfig("django-fleet:app");
+    await t.stack.setAllConfig(prodConfig(SPLIT, true));
+    const rec = stepRecorder();
+    await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
+    // Converting keeps every fleetdemo resource: nothing is replaced or deleted.
+    expect(rec.steps.filter((s) => /^(delete|replace|create-replacement|delete-replaced) /.test(s))).toEqual([]);
+    expect(rec.steps).toContain("create app1-blog-gunicorn");
+    expect(rec.steps).toContain("create db-database-blog");
+    expect(rec.steps).toContain("create broker-account-blog");
+    expect(rec.steps).toContain("create lb-site-blog");
+
+    const started = Date.now();
+    const res = await t.stack.up({ onOutput: log });
+    console.log(`prod: a second app added: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(res.summary.result).toBe("succeeded");
+    const apps = res.outputs.apps!.value as Record<string, { url: string; hosts: string[] }>;
+    expect(apps.blog!.url).toBe("https://blog.example/");
+    expect(apps.blog!.hosts).toEqual([ADDR.app1, ADDR.app2]);
+    expect(res.outputs.siteUrl!.value).toBe(site);
+    // Each app under its own name, through the load balancer, over TLS.
+    const resolve = ["--resolve", `blog.example:443:${ADDR.lb}`];
+    const posts = await poll("blog's page and task", () => curl([...resolve, "https://blog.example/"]),
+      (b) => b.includes('<p id="task">wordcount=4 on worker</p>'));
+    expect(posts).toContain('<li class="post">First post from blog</li>');
+    expect(curl([site])).toContain('<li class="note">alpha</li>');
+    // blog's role may reach its own database from an app node, and not fleetdemo's (pg_hba).
+    const connect = (db: string) => [
+      "url=$(sed -n 's/^BLOG_DB_URL=//p' /srv/blog/env | tr -d '\"')",
+      `URL="$url" /srv/blog/venv/bin/python -c 'import os, urllib.parse as u, psycopg`,
+      "p = u.urlsplit(os.environ[\"URL\"])",
+      "try:",
+      `    psycopg.connect(host=p.hostname, port=p.port, user=u.unquote(p.username), password=u.unquote(p.password), dbname="${db}", connect_timeout=5).close(); print("ok")`,
+      "except Exception as e:",
+      "    print(\" \".join(str(e).split()))",
+      "'",
+    ].join("\n");
+    expect((await fleet.ssh("app1", connect("blog"))).trim()).toBe("ok");
+    expect((await fleet.ssh("app1", connect("fleetdemo"))).trim()).toMatch(/no pg_hba\.conf entry|permission denied/);
+    // Both apps' gunicorn ports are open to the load balancer only.
+    const port = Number((await fleet.ssh("app1", "sed -n 's/^bind = .*:\\([0-9]*\\)\"$/\\1/p' /etc/blog/gunicorn.conf.py")).trim());
+    expect(port).toBeGreaterThanOrEqual(8100);
+    const probe = (p: number) => `timeout 5 bash -c '</dev/tcp/${ADDR.app1}/${p}' && echo open || echo closed`;
+    expect((await fleet.ssh("lb", probe(port))).trim()).toBe("open");
+    expect((await fleet.ssh("worker", probe(port))).trim()).toBe("closed");
+    expect(await changes(t, log)).toEqual([]);
+  }, 1_200_000);
+
   it("removing an app node and moving the worker role is one up, previewing only what the move implies", async () => {
-    await t.stack.setAllConfig(prodConfig(RESHAPED));
+    await t.stack.setAllConfig(prodConfig(RESHAPED, true));
     const rec = stepRecorder();
     await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
     const steps = rec.steps;
@@ -191,7 +246,10 @@ describe("prod stack on six real servers", () => {
     expect(steps.filter((s) => /^(delete|replace|create-replacement|delete-replaced) (db-|replica-)/.test(s))).toEqual([]);
     // The load balancer's upstream list changes; app2 and the worker host's Celery go;
     // Celery starts on app1.
-    expect(steps).toContain("update lb-site");
+    expect(steps).toContain("update lb-site-fleetdemo");
+    expect(steps).toContain("update lb-site-blog");
+    expect(steps).toContain("delete app2-blog-gunicorn");
+    expect(steps).toContain("create app1-blog-celery-worker");
     expect(steps).toContain("delete app2-fleetdemo-gunicorn");
     expect(steps).toContain("delete worker-fleetdemo-celery-worker");
     expect(steps).toContain("delete worker-fleetdemo-celery-beat");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../config/load.ts";
+import { resolveApps } from "../../config/apps.ts";
 
 /** A valid dev config as Pulumi hands it to the program (objects as JSON strings). */
 function raw(over: Record<string, unknown> = {}): Record<string, string> {
@@ -27,7 +28,12 @@ describe("parseConfig", () => {
   it("fills in every default", () => {
     const c = parseConfig(raw());
     expect(c.app!.ref).toBe("main");
-    expect(c.app!.port).toBe(8000);
+    // The port is resolved per app (config/apps.ts): 8000 for the `app` shorthand.
+    expect(c.app!.port).toBeUndefined();
+    expect(c.apps).toBeUndefined();
+    const problems: string[] = [];
+    expect(resolveApps(c, problems).map((a) => [a.key, a.port, a.portSet])).toEqual([["app", 8000, false]]);
+    expect(problems).toEqual([]);
     expect(c.app!.gunicorn).toEqual({ workers: 3, timeoutSeconds: 30, maxRequests: 1000 });
     expect(c.app!.envNames.databaseUrl).toBe("DATABASE_URL");
     expect(c.broker.kind).toBe("rabbitmq");
@@ -47,7 +53,7 @@ describe("parseConfig", () => {
 
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ["fails when app is missing", { app: undefined },
-      "app: is required. Fix: `npm run pulumi -- config set --path 'app' <value>`"],
+      "app: is required (or apps, a list of apps). Fix: `npm run pulumi -- config set --path 'app' <value>`"],
     ["fails when gunicorn workers is not a number", { app: { name: "shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi:app", gunicorn: { workers: "four" } } },
       "app.gunicorn.workers: expected number, received string, got \"four\". Fix: `npm run pulumi -- config set --path 'app.gunicorn.workers' <value>`"],
     ["fails when gunicorn workers is zero", { app: { name: "shop", repo: "https://git.example/shop.git", settingsModule: "s.settings", wsgiModule: "s.wsgi:app", gunicorn: { workers: 0 } } },

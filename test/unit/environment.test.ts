@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { allowedHosts, appEnvironment, type EnvironmentInputs } from "../../config/environment.ts";
+import { allowedHosts, appEnvironment, brokerUrl, cacheUrl, mediaEnvironment, type EnvironmentInputs } from "../../config/environment.ts";
+import { resolveApps } from "../../config/apps.ts";
+import type { ObjectStore } from "../../config/objectStore.ts";
 import { parseConfig } from "../../config/load.ts";
 import type { StackConfig } from "../../config/schema.ts";
 
@@ -101,5 +103,99 @@ describe("appEnvironment", () => {
   it("refuses app.env values for credentials (they would be silently ignored)", () => {
     expect(() => config({}, { env: { DJANGO_SECRET_KEY: "from-config", DATABASE_URL: "sqlite://" } })).toThrow(
       /app\.env\.DJANGO_SECRET_KEY: is set by django-fleet \(envNames\.secretKey\), so this value would be ignored/);
+  });
+});
+
+describe("cacheUrl", () => {
+  const cases: Array<[string, string, string | undefined, string | undefined]> = [
+    ["memcached", "memcached", undefined, "memcached://10.0.0.9:11211"],
+    ["memcached, one app's key prefix", "memcached", "shop", "memcached://10.0.0.9:11211?key_prefix=shop"],
+    ["redis: database 1, the password encoded", "redis", undefined, "redis://:p%40ss%2Fword@10.0.0.9:6379/1"],
+    ["redis, one app's key prefix", "redis", "blog", "redis://:p%40ss%2Fword@10.0.0.9:6379/1?key_prefix=blog"],
+    ["no cache", "none", "shop", undefined],
+  ];
+  for (const [name, kind, prefix, expected] of cases) {
+    it(name, () => expect(cacheUrl(config({ cache: { kind } }), "10.0.0.9", "p@ss/word", prefix)).toBe(expected));
+  }
+});
+
+/** Two apps as `apps`: shop with the default names, blog with its own (as examples/blog). */
+function twoApps(over: Record<string, unknown> = {}): StackConfig {
+  return config({
+    app: undefined,
+    apps: [
+      { name: "shop", repo: "git://x/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application", domains: ["shop.example"] },
+      {
+        name: "blog", repo: "git://x/blog.git", settingsModule: "blogsite.conf.live", wsgiModule: "blogsite.wsgi:application", domains: ["blog.example", "*.blog.example"],
+        listSeparator: ";", broker: { redisDb: 2 },
+        envNames: { secretKey: "BLOG_SECRET", databaseUrl: "BLOG_DB_URL", brokerUrl: "BLOG_BROKER", allowedHosts: "BLOG_HOSTS", staticRoot: "BLOG_STATIC_DIR", mediaRoot: "BLOG_MEDIA_DIR", cacheUrl: "BLOG_CACHE", mediaLocation: "BLOG_MEDIA_PREFIX" },
+      },
+    ],
+    ...over,
+  });
+}
+
+describe("brokerUrl: each app its own place on the broker", () => {
+  it("RabbitMQ: the app's user and vhost", () => {
+    const cfg = twoApps();
+    const [shop, blog] = resolveApps(cfg, []);
+    expect(brokerUrl(cfg, "b:pw", "10.0.0.3", shop)).toBe("amqp://shop:b%3Apw@10.0.0.3:5672/shop");
+    expect(brokerUrl(cfg, "b:pw", "10.0.0.3", blog)).toBe("amqp://blog:b%3Apw@10.0.0.3:5672/blog");
+  });
+
+  it("Redis: the app's Redis database", () => {
+    const cfg = twoApps({ broker: { kind: "redis" } });
+    const [shop, blog] = resolveApps(cfg, []);
+    expect(brokerUrl(cfg, "b:pw", "10.0.0.3", shop)).toBe("redis://:b%3Apw@10.0.0.3:6379/0");
+    expect(brokerUrl(cfg, "b:pw", "10.0.0.3", blog)).toBe("redis://:b%3Apw@10.0.0.3:6379/2");
+  });
+
+  it("the one app of `app` by default", () => {
+    expect(brokerUrl(config(), "b:pw", "10.0.0.3")).toBe("amqp://shop:b%3Apw@10.0.0.3:5672/shop");
+  });
+});
+
+describe("appEnvironment: several apps", () => {
+  const blogInputs: EnvironmentInputs = { ...inputs, dbName: "blog", dbUser: "blog", cacheHost: "127.0.0.1", cachePassword: "c" };
+
+  it("the second app gets its own names, host names, separator, database, vhost and cache key prefix", () => {
+    const cfg = twoApps({ cache: { kind: "memcached" }, hosts: [{ name: "web", address: "10.0.0.1", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC", roles: ["app", "db", "broker", "worker", "beat", "cache"] }] });
+    const blog = resolveApps(cfg, [])[1]!;
+    expect(appEnvironment(cfg, blogInputs, blog)).toEqual({
+      DJANGO_SETTINGS_MODULE: "blogsite.conf.live",
+      BLOG_HOSTS: "blog.example;.blog.example;10.0.0.1;localhost;127.0.0.1",
+      BLOG_STATIC_DIR: "/srv/blog/public/static",
+      BLOG_MEDIA_DIR: "/srv/blog/public/media",
+      BLOG_SECRET: "s3cr3t",
+      BLOG_DB_URL: "postgres://blog:p%40ss%2Fword@127.0.0.1:5432/blog",
+      BLOG_BROKER: "amqp://blog:b%3Apw@127.0.0.1:5672/blog",
+      BLOG_CACHE: "memcached://127.0.0.1:11211?key_prefix=blog",
+    });
+  });
+
+  it("the first app's environment holds its own host names and key prefix, not the other app's", () => {
+    const cfg = twoApps({ cache: { kind: "redis" }, hosts: [{ name: "web", address: "10.0.0.1", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC", roles: ["app", "db", "broker", "worker", "beat", "cache"] }] });
+    const shop = resolveApps(cfg, [])[0]!;
+    const env = appEnvironment(cfg, { ...inputs, cacheHost: "127.0.0.1", cachePassword: "c" }, shop);
+    expect(env.DJANGO_ALLOWED_HOSTS).toBe("shop.example,10.0.0.1,localhost,127.0.0.1");
+    expect(env.CACHE_URL).toBe("redis://:c@127.0.0.1:6379/1?key_prefix=shop");
+    expect(env.CELERY_BROKER_URL).toBe("amqp://shop:b%3Apw@127.0.0.1:5672/shop");
+  });
+
+  it("the `app` shorthand's cache URL carries its key prefix too", () => {
+    const cfg = config({ cache: { kind: "memcached" } });
+    expect(appEnvironment(cfg, { ...inputs, cacheHost: "10.0.0.9" }).CACHE_URL).toBe("memcached://10.0.0.9:11211?key_prefix=shop");
+  });
+
+  it("S3 uploads: each app under its own prefix and its own variable names", () => {
+    const store: ObjectStore = {
+      endpoint: "https://s3.example.net", host: "s3.example.net", port: 443, bucket: "media", region: "us-east-1", pathStyle: true,
+      prefix: "django-fleet/test", accessKeyId: "AKID", secretAccessKey: "SECRET",
+    };
+    const cfg = twoApps({ media: { storage: "s3", target: { endpoint: "https://s3.example.net", bucket: "media", accessKeyId: "AKID", secretAccessKey: "SECRET" } } });
+    const [shop, blog] = resolveApps(cfg, []);
+    expect(mediaEnvironment(cfg, store, shop)).toMatchObject({ AWS_LOCATION: "media/shop", AWS_STORAGE_BUCKET_NAME: "media" });
+    expect(mediaEnvironment(cfg, store, blog)).toMatchObject({ BLOG_MEDIA_PREFIX: "media/blog", AWS_STORAGE_BUCKET_NAME: "media" });
+    expect(mediaEnvironment(cfg, store, blog)).not.toHaveProperty("AWS_LOCATION");
   });
 });

@@ -126,3 +126,50 @@ describe("firewall addresses", () => {
     expect(openingsFor(t.hosts[0]!, t, cfg)[0]).toEqual({ port: 2222, from: [], why: "ssh" });
   });
 });
+
+describe("several apps: each app's gunicorn port, only where it runs", () => {
+  const app = (name: string, over: Record<string, unknown> = {}) =>
+    ({ name, repo: `https://git.example/${name}.git`, settingsModule: `${name}.settings`, wsgiModule: `${name}.wsgi:application`, domains: [`${name}.example`], ...over });
+  function fleet(apps: unknown[]) {
+    const raw: Record<string, string> = {
+      "django-fleet:hosts": JSON.stringify(Object.entries(ROLES).map(([name, roles]) => ({ name, address: ADDR[name], hostKey: KEY, roles }))),
+      "django-fleet:apps": JSON.stringify(apps),
+      "django-fleet:sshPrivateKeyPath": "/k",
+      "django-fleet:media": JSON.stringify({ storage: "s3", target: { endpoint: "https://s3.example.net", bucket: "shop-media", accessKeyId: "AKID", secretAccessKey: "SECRET" } }),
+    };
+    const cfg = parseConfig(raw);
+    return { cfg, t: buildTopology(cfg) };
+  }
+  const openings = (f: ReturnType<typeof fleet>, name: string) => openingsFor(f.t.hosts.find((h) => h.name === name)!, f.t, f.cfg);
+
+  it("an app host opens each app's port to the load balancer, saying which app", () => {
+    const f = fleet([app("shop"), app("blog")]);
+    for (const name of ["app1", "app2"]) {
+      expect(openings(f, name)).toEqual([
+        { port: 22, from: [], why: "ssh" },
+        { port: 8957, from: ["10.0.0.10"], why: "gunicorn of shop, from the load balancer" },
+        { port: 8421, from: ["10.0.0.10"], why: "gunicorn of blog, from the load balancer" },
+      ]);
+    }
+  });
+
+  it("an app that runs on app2 only opens its port on app2 only", () => {
+    const f = fleet([app("shop"), app("blog", { hosts: ["app2", "worker"] })]);
+    expect(openings(f, "app1").map((o) => `${o.port} ${o.why}`)).toEqual(["22 ssh", "8957 gunicorn of shop, from the load balancer"]);
+    expect(openings(f, "app2").map((o) => `${o.port} ${o.why}`)).toEqual([
+      "22 ssh", "8957 gunicorn of shop, from the load balancer", "8421 gunicorn of blog, from the load balancer",
+    ]);
+  });
+
+  it("the `app` shorthand names its app too", () => {
+    const { cfg, t } = topo("none");
+    expect(openingsFor(t.hosts.find((h) => h.name === "app1")!, t, cfg)).toContainEqual({ port: 8000, from: ["10.0.0.10"], why: "gunicorn of shop, from the load balancer" });
+  });
+
+  it("the nftables rules carry the app's name in their comment", () => {
+    const f = fleet([app("shop"), app("blog")]);
+    const out = renderNftables({ openings: openings(f, "app1") });
+    expect(out).toContain('ip saddr { 10.0.0.10 } tcp dport 8957 accept comment "gunicorn of shop, from the load balancer"');
+    expect(out).toContain('ip saddr { 10.0.0.10 } tcp dport 8421 accept comment "gunicorn of blog, from the load balancer"');
+  });
+});

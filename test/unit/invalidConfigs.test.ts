@@ -195,7 +195,8 @@ const CASES: readonly Case[] = [
     [bad("hosts", "expected array, received string", '"fleet-dev"')]],
   ["a host that is a string", { set: { hosts: ["fleet-dev"] } },
     [bad("hosts[0]", "expected object, received string", '"fleet-dev"')]],
-  ["app missing", { set: { app: undefined } }, [required("app")]],
+  // Neither `app` nor `apps`: the superRefine's message, with no ", got" (nothing was set).
+  ["app missing", { set: { app: undefined } }, ["app: is required (or apps, a list of apps). Fix: `npm run pulumi -- config set --path 'app' <value>`"]],
   ["app is a list", { set: { app: [] } }, [bad("app", "expected object, received array", "[]")]],
   ["app is not JSON", { raw: { "django-fleet:app": "{name: shop" } }, [bad("app", "expected object, received string", '"{name: shop"')]],
   ["app.repo missing", { app: { repo: undefined } }, [required("app.repo")]],
@@ -407,9 +408,9 @@ const CASES: readonly Case[] = [
   ["serverName with two spaces", { set: { loadBalancer: { serverName: "shop.example  www.shop.example" } } },
     [bad("loadBalancer.serverName", SERVER_NAME, '"shop.example  www.shop.example"')]],
   ["tls provided without paths", { set: { loadBalancer: { tls: "provided" } } },
-    ['loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"']],
+    ['loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath (or a tls certificate for every app). Fix: set both, or use tls "selfSigned"']],
   ["tls provided with a certificate but no key", { set: { loadBalancer: { tls: "provided", certificatePath: "/etc/ssl/shop.pem" } } },
-    ['loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"']],
+    ['loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath (or a tls certificate for every app). Fix: set both, or use tls "selfSigned"']],
   ["relative certificatePath", { set: { loadBalancer: { tls: "provided", certificatePath: "certs/shop.pem", keyPath: "/etc/ssl/shop.key" } } },
     [bad("loadBalancer.certificatePath", PATH, '"certs/shop.pem"')]],
   ["relative keyPath", { set: { loadBalancer: { tls: "provided", certificatePath: "/etc/ssl/shop.pem", keyPath: "shop.key" } } },
@@ -557,7 +558,7 @@ describe("invalid stack configs are refused, each problem naming its key", () =>
     expect(problems({ app: { port: 70000 } })).toEqual([
       "app.port: Too big: expected number to be <=65535, got 70000. Fix: `npm run pulumi -- config set --path 'app.port' <value>`",
     ]);
-    expect(problems({ set: { app: undefined } })).toEqual(["app: is required. Fix: `npm run pulumi -- config set --path 'app' <value>`"]);
+    expect(problems({ set: { app: undefined } })).toEqual(["app: is required (or apps, a list of apps). Fix: `npm run pulumi -- config set --path 'app' <value>`"]);
     expect(problems({ set: { databse: {} } })).toEqual([
       "databse: unknown key. Fix: remove it (`npm run pulumi -- config rm --path 'databse'`) or correct its spelling",
     ]);

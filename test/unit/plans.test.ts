@@ -355,17 +355,20 @@ describe("systemdService: changes", () => {
 });
 
 describe("postgresDatabase", () => {
-  it("parseProbe reads role and database counts", () => {
-    expect(db.parseProbe("1 1\n")).toEqual({ roleExists: true, databaseExists: true });
-    expect(db.parseProbe("0 1\n")).toEqual({ roleExists: false, databaseExists: true });
-    expect(db.parseProbe("1 0")).toEqual({ roleExists: true, databaseExists: false });
-    expect(db.parseProbe("  0 0  \n")).toEqual({ roleExists: false, databaseExists: false });
+  it("parseProbe reads role, database and PUBLIC-CONNECT counts", () => {
+    expect(db.parseProbe("1 1 0\n")).toEqual({ roleExists: true, databaseExists: true, publicConnect: false });
+    expect(db.parseProbe("1 1 1\n")).toEqual({ roleExists: true, databaseExists: true, publicConnect: true });
+    expect(db.parseProbe("0 1 1\n")).toEqual({ roleExists: false, databaseExists: true, publicConnect: true });
+    expect(db.parseProbe("1 0 0")).toEqual({ roleExists: true, databaseExists: false, publicConnect: false });
+    expect(db.parseProbe("  0 0 0  \n")).toEqual({ roleExists: false, databaseExists: false, publicConnect: false });
   });
 
   it("parseProbe throws on anything else", () => {
     expect(() => db.parseProbe("psql: error: connection refused\n")).toThrow('unexpected database probe output: "psql: error: connection refused"');
     expect(() => db.parseProbe("")).toThrow('unexpected database probe output: ""');
     expect(() => db.parseProbe("1\n1")).toThrow('unexpected database probe output: "1\\n1"');
+    // The two-count output of the probe before PUBLIC's CONNECT was counted.
+    expect(() => db.parseProbe("1 1\n")).toThrow('unexpected database probe output: "1 1"');
   });
 
   const sqlCases: Array<[string, string]> = [
@@ -379,12 +382,14 @@ describe("postgresDatabase", () => {
     it(`sqlLiteral(${JSON.stringify(value)})`, () => expect(db.sqlLiteral(value)).toBe(expected));
   }
 
-  it("probeScript counts the role and the database", () => {
+  it("probeScript counts the role, the database, and the database if PUBLIC may connect to it", () => {
     expect(db.probeScript({ database: "shop", owner: "shop_user" })).toBe([
-      'if ! id postgres >/dev/null 2>&1; then echo "0 0"; exit 0; fi',
+      'if ! id postgres >/dev/null 2>&1; then echo "0 0 0"; exit 0; fi',
       "cd /",
       "runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 <<'FLEET_EOF'",
-      "SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'shop_user') || ' ' || (SELECT count(*) FROM pg_database WHERE datname = 'shop');",
+      "SELECT (SELECT count(*) FROM pg_roles WHERE rolname = 'shop_user') || ' ' || "
+        + "(SELECT count(*) FROM pg_database WHERE datname = 'shop') || ' ' || "
+        + "(SELECT count(*) FROM pg_database WHERE datname = 'shop' AND has_database_privilege('public', datname, 'CONNECT'));",
       "FLEET_EOF",
     ].join("\n") + "\n");
   });
@@ -392,15 +397,22 @@ describe("postgresDatabase", () => {
   const desired: db.DatabaseState = { connection: conn, database: "shop", owner: "shop_user", password: "pa'ss" };
   const psql = "runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 <<'FLEET_EOF'";
   const createdb = "runuser -u postgres -- createdb -O shop_user -E UTF8 -T template0 shop";
+  // Only the owner may connect: a new database (PUBLIC may connect to it) gets CONNECT revoked.
+  const revoke = [psql, 'REVOKE CONNECT ON DATABASE "shop" FROM PUBLIC;', "FLEET_EOF"];
   const cases: Array<[string, db.ObservedDatabase, boolean, string[] | ""]> = [
-    ["role and database missing", { roleExists: false, databaseExists: false }, true,
-      [psql, "CREATE ROLE \"shop_user\" LOGIN PASSWORD 'pa''ss';", "FLEET_EOF", createdb]],
-    ["role missing (password flag irrelevant)", { roleExists: false, databaseExists: true }, false,
+    ["role and database missing", { roleExists: false, databaseExists: false, publicConnect: false }, true,
+      [psql, "CREATE ROLE \"shop_user\" LOGIN PASSWORD 'pa''ss';", "FLEET_EOF", createdb, ...revoke]],
+    ["role missing (password flag irrelevant)", { roleExists: false, databaseExists: true, publicConnect: false }, false,
       [psql, "CREATE ROLE \"shop_user\" LOGIN PASSWORD 'pa''ss';", "FLEET_EOF"]],
-    ["database missing", { roleExists: true, databaseExists: false }, false, [createdb]],
-    ["both present, password unchanged", { roleExists: true, databaseExists: true }, false, ""],
-    ["both present, password changed", { roleExists: true, databaseExists: true }, true,
+    ["role missing, and PUBLIC may connect", { roleExists: false, databaseExists: true, publicConnect: true }, false,
+      [psql, "CREATE ROLE \"shop_user\" LOGIN PASSWORD 'pa''ss';", "FLEET_EOF", ...revoke]],
+    ["database missing", { roleExists: true, databaseExists: false, publicConnect: false }, false, [createdb, ...revoke]],
+    ["both present and isolated, password unchanged", { roleExists: true, databaseExists: true, publicConnect: false }, false, ""],
+    ["both present, PUBLIC may connect (a database made before, or a grant put back)", { roleExists: true, databaseExists: true, publicConnect: true }, false, revoke],
+    ["both present, password changed", { roleExists: true, databaseExists: true, publicConnect: false }, true,
       [psql, "ALTER ROLE \"shop_user\" WITH LOGIN PASSWORD 'pa''ss';", "FLEET_EOF"]],
+    ["both present, password changed and PUBLIC may connect", { roleExists: true, databaseExists: true, publicConnect: true }, true,
+      [psql, "ALTER ROLE \"shop_user\" WITH LOGIN PASSWORD 'pa''ss';", "FLEET_EOF", ...revoke]],
   ];
   for (const [name, observed, passwordChanged, expected] of cases) {
     it(`plan: ${name}`, () => {
@@ -422,6 +434,13 @@ describe("postgresDatabase", () => {
     expect(await db.diff("id", desired, { ...desired, database: "shop2" })).toEqual({ changes: true, replaces: ["database"], deleteBeforeReplace: false });
     // A database dropped by hand (read shows ""): recreate in place, not replace.
     expect(await db.diff("id", { ...desired, database: "" }, desired)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("diff: a state made before isolation (no isolated), or one refresh read as not isolated, updates in place", async () => {
+    const isolated = { ...desired, isolated: true };
+    expect(await db.diff("id", isolated, { ...isolated })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await db.diff("id", desired, isolated)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await db.diff("id", { ...isolated, isolated: false }, isolated)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });
 

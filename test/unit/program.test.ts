@@ -8,7 +8,7 @@
  * query string per case makes Node run the program afresh.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,8 +29,11 @@ interface Registered {
   readonly name: string;
   /** Inputs as the mocks receive them; secrets are `{[SECRET_KEY]: SECRET_SIG, value}`. */
   readonly inputs: Record<string, unknown>;
-  options?: { retainOnDelete?: boolean; protect?: boolean; additionalSecretOutputs: string[]; parent: string; dependencies: string[] };
+  options?: { retainOnDelete?: boolean; protect?: boolean; additionalSecretOutputs: string[]; parent: string; dependencies: string[]; aliases: Alias[] };
 }
+
+/** An alias as the monitor receives it: a spec (name, parent) or a whole URN. */
+type Alias = { name: string; type: string; parentUrn: string; noParent: boolean } | { urn: string };
 
 function isSecret(v: unknown): boolean {
   return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_KEY] === SECRET_SIG;
@@ -76,6 +79,13 @@ const PROBED_SETTINGS = {
   staticRoot: "/srv/fleetdemo/source/staticfiles", staticUrl: "/static/",
   mediaRoot: "/srv/fleetdemo/source/media", mediaUrl: "/media/", staticfiles: true,
 };
+/** The blog sample's settings (examples/blog): other folders and URLs. */
+const BLOG_SETTINGS = {
+  staticRoot: "/srv/blog/source/collected", staticUrl: "/assets/",
+  mediaRoot: "/srv/blog/source/uploads", mediaUrl: "/uploads/", staticfiles: true,
+};
+/** What a settings probe reads: the blog's on a `<host>-blog-settings` probe, else fleetdemo's. */
+const probedSettings = (name: string) => name.endsWith("-blog-settings") ? BLOG_SETTINGS : PROBED_SETTINGS;
 
 let runs = 0;
 
@@ -94,7 +104,7 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
       // What RandomSecret's provider would do on create; every other resource echoes its inputs.
       // RemoteProbe's would read the project's settings: here, a project that hard-codes its folders.
       const state = args.type === T.secret ? { ...args.inputs, value: `${args.name}-value` }
-        : args.type === T.probe ? { ...args.inputs, value: PROBED_SETTINGS } : args.inputs;
+        : args.type === T.probe ? { ...args.inputs, value: probedSettings(args.name) } : args.inputs;
       return { id: `${args.name}_id`, state };
     },
     call(args) {
@@ -103,9 +113,11 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
   }, "django-fleet", "test");
 
   // The mocks see no resource options; the monitor's request carries them.
+  interface AliasSpec { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean }
   interface Req {
     getType(): string; getName(): string; getRetainondelete(): boolean | undefined; getProtect(): boolean | undefined;
     getAdditionalsecretoutputsList(): string[]; getParent(): string; getDependenciesList(): string[];
+    getAliasesList(): Array<{ hasSpec(): boolean; getSpec(): AliasSpec; getUrn(): string }>;
   }
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: unknown): unknown };
   const register = monitor.registerResource.bind(monitor);
@@ -114,6 +126,11 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
     options.set(`${req.getType()} ${req.getName()}`, {
       retainOnDelete: req.getRetainondelete(), protect: req.getProtect(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(), parent: req.getParent(), dependencies: req.getDependenciesList(),
+      aliases: req.getAliasesList().map((a): Alias => {
+        if (!a.hasSpec()) return { urn: a.getUrn() };
+        const spec = a.getSpec();
+        return { name: spec.getName(), type: spec.getType(), parentUrn: spec.getParenturn(), noParent: spec.getNoparent() };
+      }),
     });
     return register(req, cb);
   };
@@ -209,14 +226,15 @@ describe("dev stack: one host with every role", () => {
       "django-fleet:fleet:Broker broker",
       "django-fleet:fleet:CeleryWorker fleet-dev-fleetdemo-celery",
       "django-fleet:fleet:DbServer db",
+      "django-fleet:fleet:DjangoApp fleetdemo",
       "django-fleet:fleet:Firewall fleet-dev-firewall",
       "django-fleet:fleet:Host fleet-dev",
       "django-fleet:fleet:LoadBalancer lb",
       "django-fleet:fleet:LoggingServer logging",
-      `${d}:PostgresDatabase db-database`,
-      `${d}:RandomSecret broker-password`,
-      `${d}:RandomSecret db-password`,
-      `${d}:RandomSecret django-secret-key`,
+      `${d}:PostgresDatabase db-database-fleetdemo`,
+      `${d}:RandomSecret fleetdemo-broker-password`,
+      `${d}:RandomSecret fleetdemo-db-password`,
+      `${d}:RandomSecret fleetdemo-django-secret-key`,
       `${d}:RemoteFile broker-conf`,
       `${d}:RemoteFile db-conf`,
       `${d}:RemoteFile db-hba`,
@@ -227,19 +245,21 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteFile fleet-dev-fleetdemo-env`,
       `${d}:RemoteFile fleet-dev-fleetdemo-gunicorn-conf`,
       `${d}:RemoteFile fleet-dev-fleetdemo-gunicorn-unit`,
+      `${d}:RemoteFile fleetdemo-app-record`,
       `${d}:RemoteFile lb-default-site`,
-      `${d}:RemoteFile lb-site`,
+      `${d}:RemoteFile lb-site-fleetdemo`,
       `${d}:RemoteFile logging-retention`,
       `${d}:RemoteFile logging-server-conf`,
       `${d}:RemoteFile logging-ship-fleet-dev`,
       `${d}:RemoteProbe fleet-dev-fleetdemo-settings`,
-      `${d}:RemoteScript broker-account`,
+      `${d}:RemoteScript broker-account-fleetdemo`,
       `${d}:RemoteScript fleet-dev-fleetdemo-checkout`,
       `${d}:RemoteScript fleet-dev-fleetdemo-collectstatic`,
       `${d}:RemoteScript fleet-dev-fleetdemo-layout`,
       `${d}:RemoteScript fleet-dev-fleetdemo-virtualenv`,
       `${d}:RemoteScript fleet-dev-packages`,
       `${d}:RemoteScript fleetdemo-migrate`,
+      `${d}:RemoteScript lb-unload-fleetdemo`,
       `${d}:SystemdService broker-service`,
       `${d}:SystemdService db-service`,
       `${d}:SystemdService fleet-dev-firewall-service`,
@@ -253,7 +273,7 @@ describe("dev stack: one host with every role", () => {
 
   it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
     const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
-    expect(remote).toHaveLength(32);
+    expect(remote).toHaveLength(34);
     for (const r of remote) {
       expect(isSecret(r.inputs.connection)).toBe(true);
       expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
@@ -270,11 +290,11 @@ describe("dev stack: one host with every role", () => {
     expect(env.options?.additionalSecretOutputs.sort()).toEqual(["connection", "content"]);
     expect(text(env.inputs.content)).toBe([
       "# Managed by django-fleet (pulumi). Manual edits are reverted on the next `pulumi up`.",
-      'CELERY_BROKER_URL="amqp://fleetdemo:broker-password-value@127.0.0.1:5672/fleetdemo"',
-      'DATABASE_URL="postgres://fleetdemo:db-password-value@127.0.0.1:5432/fleetdemo"',
+      'CELERY_BROKER_URL="amqp://fleetdemo:fleetdemo-broker-password-value@127.0.0.1:5672/fleetdemo"',
+      'DATABASE_URL="postgres://fleetdemo:fleetdemo-db-password-value@127.0.0.1:5432/fleetdemo"',
       'DJANGO_ALLOWED_HOSTS="*"',
       'DJANGO_MEDIA_ROOT="/srv/fleetdemo/public/media"',
-      'DJANGO_SECRET_KEY="django-secret-key-value"',
+      'DJANGO_SECRET_KEY="fleetdemo-django-secret-key-value"',
       'DJANGO_SETTINGS_MODULE="fleetdemo.settings"',
       'DJANGO_STATIC_ROOT="/srv/fleetdemo/public/static"',
     ].join("\n") + "\n");
@@ -294,7 +314,7 @@ describe("dev stack: one host with every role", () => {
   });
 
   it("nginx serves static and media from the folders the project's settings name", () => {
-    const site = text(run.one(T.file, "lb-site").inputs.content);
+    const site = text(run.one(T.file, "lb-site-fleetdemo").inputs.content);
     expect(site).toContain("    location /static/ {\n        alias /srv/fleetdemo/source/staticfiles/;");
     expect(site).toContain("    location /media/ {\n        alias /srv/fleetdemo/source/media/;");
     const probe = run.one(T.probe, "fleet-dev-fleetdemo-settings");
@@ -317,8 +337,8 @@ describe("dev stack: one host with every role", () => {
   });
 
   it("the nginx upstream is 127.0.0.1:8000 on a single host", () => {
-    const site = text(run.one(T.file, "lb-site").inputs.content);
-    expect(run.one(T.file, "lb-site").inputs.path).toBe("/etc/nginx/sites-enabled/fleetdemo.conf");
+    const site = text(run.one(T.file, "lb-site-fleetdemo").inputs.content);
+    expect(run.one(T.file, "lb-site-fleetdemo").inputs.path).toBe("/etc/nginx/sites-enabled/fleetdemo.conf");
     expect(site).toContain([
       "upstream fleetdemo_app {",
       "    server 127.0.0.1:8000 max_fails=3 fail_timeout=10s;",
@@ -329,11 +349,12 @@ describe("dev stack: one host with every role", () => {
   });
 
   it("the database resource is retained on delete, not protected in dev, and has its names", () => {
-    const database = run.one(T.database, "db-database");
+    const database = run.one(T.database, "db-database-fleetdemo");
     expect(plain(database.inputs.database)).toBe("fleetdemo");
     expect(plain(database.inputs.owner)).toBe("fleetdemo");
+    expect(plain(database.inputs.isolated)).toBe(true);
     expect(isSecret(database.inputs.password)).toBe(true);
-    expect(plain(database.inputs.password)).toBe("db-password-value");
+    expect(plain(database.inputs.password)).toBe("fleetdemo-db-password-value");
     expect(database.options?.retainOnDelete).toBe(true);
     expect(database.options?.protect).toBe(false);
     expect(database.options?.parent).toMatch(/::django-fleet:fleet:DbServer::db$/);
@@ -343,7 +364,7 @@ describe("dev stack: one host with every role", () => {
     const migrate = run.one(T.script, "fleetdemo-migrate");
     expect(plain(migrate.inputs.triggers)).toMatchObject({ commit });
     const deps = migrate.options?.dependencies ?? [];
-    expect(deps.some((u) => u.endsWith("::db-database"))).toBe(true);
+    expect(deps.some((u) => u.endsWith("::db-database-fleetdemo"))).toBe(true);
     expect(deps.some((u) => u.endsWith("::fleet-dev-fleetdemo-env"))).toBe(true);
     expect(deps.some((u) => u.endsWith("::fleet-dev-fleetdemo-collectstatic"))).toBe(true);
   });
@@ -355,9 +376,9 @@ describe("dev stack: one host with every role", () => {
   });
 
   it("the rabbitmq account gets its password as a secret variable, never in the script", () => {
-    const account = run.one(T.script, "broker-account");
+    const account = run.one(T.script, "broker-account-fleetdemo");
     expect(isSecret(account.inputs.secrets)).toBe(true);
-    expect(plain(account.inputs.secrets)).toEqual({ BROKER_PASSWORD: "broker-password-value" });
+    expect(plain(account.inputs.secrets)).toEqual({ BROKER_PASSWORD: "fleetdemo-broker-password-value" });
     expect(text(account.inputs.create)).not.toContain("broker-password-value");
   });
 
@@ -385,8 +406,8 @@ describe("dev stack: one host with every role", () => {
     expect(await valueOf(m.appHosts)).toEqual(["198.18.0.10"]);
     expect(await valueOf(m.loggingEndpoint)).toBe("198.18.0.10:10514");
     expect(await valueOf(m.database)).toEqual({ engine: "postgresql", host: "198.18.0.10", port: 5432, name: "fleetdemo", user: "fleetdemo" });
-    expect(await valueOf(m.brokerUrl)).toBe("amqp://fleetdemo:broker-password-value@198.18.0.10:5672/fleetdemo");
-    expect(await valueOf(m.databasePassword)).toBe("db-password-value");
+    expect(await valueOf(m.brokerUrl)).toBe("amqp://fleetdemo:fleetdemo-broker-password-value@198.18.0.10:5672/fleetdemo");
+    expect(await valueOf(m.databasePassword)).toBe("fleetdemo-db-password-value");
     expect(await pulumi.isSecret(m.brokerUrl as pulumi.Output<string>)).toBe(true);
     expect(await pulumi.isSecret(m.databasePassword as pulumi.Output<string>)).toBe(true);
     expect(await pulumi.isSecret(pulumi.output(m.siteUrl))).toBe(false);
@@ -460,7 +481,7 @@ describe("split stack: every role on its own host, redis broker", () => {
   });
 
   it("the nginx upstream lists both app hosts' private addresses, in order", () => {
-    const site = run.one(T.file, "lb-site");
+    const site = run.one(T.file, "lb-site-fleetdemo");
     expect(hostOf(site)).toBe("203.0.113.10");
     expect(text(site.inputs.content)).toContain([
       "upstream fleetdemo_app {",
@@ -507,7 +528,8 @@ describe("split stack: every role on its own host, redis broker", () => {
 
   it("apps reach the database and redis over the private network", () => {
     const env = text(run.one(T.file, "app1-fleetdemo-env").inputs.content).split("\n");
-    expect(env).toContain('DATABASE_URL="postgres://fleetdemo:db-password-value@10.0.0.15:5432/fleetdemo"');
+    expect(env).toContain('DATABASE_URL="postgres://fleetdemo:fleetdemo-db-password-value@10.0.0.15:5432/fleetdemo"');
+    // With Redis the broker password is the fleet's (one server), not the app's.
     expect(env).toContain('CELERY_BROKER_URL="redis://:broker-password-value@10.0.0.16:6379/0"');
   });
 
@@ -517,11 +539,12 @@ describe("split stack: every role on its own host, redis broker", () => {
     expect(isSecret(f.inputs.content)).toBe(true);
     expect(plain(f.inputs.content)).toBe("requirepass broker-password-value\n");
     expect([f.inputs.mode, f.inputs.owner, f.inputs.group, f.inputs.path]).toEqual(["0600", "redis", "redis", "/etc/redis/django-fleet-secret.conf"]);
-    expect(run.all(T.script).filter((r) => r.name === "broker-account")).toEqual([]);
+    expect(run.all(T.script).filter((r) => r.name.startsWith("broker-account"))).toEqual([]);
+    expect(run.all(T.secret).map((r) => r.name).sort()).toEqual(["broker-password", "fleetdemo-db-password", "fleetdemo-django-secret-key"]);
   });
 
   it("protectData protects the database resource, which is still retained on delete", () => {
-    const database = run.one(T.database, "db-database");
+    const database = run.one(T.database, "db-database-fleetdemo");
     expect(database.options).toMatchObject({ protect: true, retainOnDelete: true });
   });
 
@@ -613,13 +636,13 @@ describe("backups on: pgBackRest on the primary, the target proven before Postgr
     expect(text(conf.inputs.content)).toContain("repo1-s3-key-secret=s3-secret-example");
     const secretFiles = run.all(T.file).filter((r) => isSecret(r.inputs.content)).map((r) => r.name).sort();
     // And restic's env file for the uploads on disk (a single host with local media).
-    expect(secretFiles).toEqual(["db-backup-conf", "fleet-dev-fleetdemo-env", "media-backup-env"]);
-    expect(plain(run.one(T.file, "media-backup-env").inputs)).toMatchObject({ path: "/etc/django-fleet/restic-media.env", mode: "0600" });
+    expect(secretFiles).toEqual(["db-backup-conf", "fleet-dev-fleetdemo-env", "fleetdemo-media-backup-env"]);
+    expect(plain(run.one(T.file, "fleetdemo-media-backup-env").inputs)).toMatchObject({ path: "/etc/django-fleet/restic-media.env", mode: "0600" });
   });
 
   it("no script, unit or other file holds the secret key", () => {
     const texts = [...run.all(T.script).flatMap((r) => [r.inputs.create, r.inputs.check, r.inputs.delete]),
-      ...run.all(T.file).filter((r) => !["db-backup-conf", "fleet-dev-fleetdemo-env", "media-backup-env"].includes(r.name)).map((r) => r.inputs.content)]
+      ...run.all(T.file).filter((r) => !["db-backup-conf", "fleet-dev-fleetdemo-env", "fleetdemo-media-backup-env"].includes(r.name)).map((r) => r.inputs.content)]
       .filter((v) => v !== undefined).map((v) => JSON.stringify(plain(v)));
     expect(texts.filter((t) => t.includes("s3-secret-example"))).toEqual([]);
   });
@@ -633,7 +656,7 @@ describe("backups on: pgBackRest on the primary, the target proven before Postgr
     expect(stanza.options?.dependencies.some((u) => u.endsWith("::db-backup-restore-if-bare"))).toBe(true);
     expect(text(stanza.inputs.create)).toContain("install -m 0640 -o root -g postgres /etc/pgbackrest/pgbackrest.conf.next /etc/pgbackrest/pgbackrest.conf");
     const first = run.one(T.script, "db-backup-first");
-    expect(first.options?.dependencies.some((u) => u.endsWith("::db-database"))).toBe(true);
+    expect(first.options?.dependencies.some((u) => u.endsWith("::db-database-fleetdemo"))).toBe(true);
   });
 
   it("the backup and the drill run on persistent timers", () => {
@@ -645,10 +668,10 @@ describe("backups on: pgBackRest on the primary, the target proven before Postgr
   });
 
   it("uploads on the one app host's disk are backed up, and restored before the app serves", () => {
-    expect(text(run.one(T.file, "media-backup-script").inputs.content)).toContain("backup --tag django-fleet-media --host django-fleet-media -- /srv/fleetdemo/source/media");
+    expect(text(run.one(T.file, "fleetdemo-media-backup-script").inputs.content)).toContain("backup --tag django-fleet-media --host django-fleet-media -- /srv/fleetdemo/source/media");
     const gunicorn = run.one(T.service, "fleet-dev-fleetdemo-gunicorn");
     const node = run.all("django-fleet:fleet:AppNode")[0]!;
-    expect([...(gunicorn.options?.dependencies ?? []), ...(node.options?.dependencies ?? [])].some((u) => u.endsWith("::media-backup-restore-if-empty"))).toBe(true);
+    expect([...(gunicorn.options?.dependencies ?? []), ...(node.options?.dependencies ?? [])].some((u) => u.endsWith("::fleetdemo-media-backup-restore-if-empty"))).toBe(true);
     expect(text(run.one(T.script, "fleet-dev-packages").inputs.create)).toMatch(/\brestic\b/);
   });
 
@@ -656,5 +679,402 @@ describe("backups on: pgBackRest on the primary, the target proven before Postgr
     const plainRun = await runProgramPlain({ ...devConfig(), backup: { target } });
     expect(String(plainRun.error)).toContain("backup.target.secretAccessKey: is stored in plain text");
     expect(plainRun.resources).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Several apps: the second app is the blog sample (examples/blog), with its own settings
+// module, env names, list separator and host name.
+
+const BLOG_ENV_NAMES = {
+  secretKey: "BLOG_SECRET", databaseUrl: "BLOG_DB_URL", brokerUrl: "BLOG_BROKER", allowedHosts: "BLOG_HOSTS",
+  staticRoot: "BLOG_STATIC_DIR", mediaRoot: "BLOG_MEDIA_DIR", cacheUrl: "BLOG_CACHE",
+};
+const fleetdemoApp = () => app({ domains: ["fleetdemo.example", "www.fleetdemo.example"] });
+const blogApp = () => ({
+  name: "blog", repo, ref: "main", settingsModule: "blogsite.conf.live", wsgiModule: "blogsite.wsgi:application",
+  celeryApp: "blogsite", listSeparator: ";", envNames: BLOG_ENV_NAMES, domains: ["blog.example"],
+});
+/** One host for nginx, both apps, Celery and RabbitMQ; the database on its own host (so pg_hba has rules). */
+function twoAppsConfig(apps: unknown[]): Record<string, unknown> {
+  const h = (name: string, n: number, roles: string[]) =>
+    ({ name, address: `203.0.113.${n}`, privateAddress: `10.0.0.${n}`, hostKey: HOST_KEY, roles, os: "debian13" });
+  return {
+    sshPrivateKeyPath: keyPath,
+    hosts: [h("web", 20, ["loadBalancer", "app", "worker", "beat", "broker", "logging"]), h("db", 21, ["db"])],
+    apps,
+    broker: { kind: "rabbitmq" },
+    loadBalancer: { tls: "none" },
+  };
+}
+/** Ports derived from the names (config/apps.ts, pinned in apps.test.ts). */
+const FLEETDEMO_PORT = 8668;
+const BLOG_PORT = 8421;
+
+/** The resources one app of the two brings: its component, secrets, database, broker account, code, units, site. */
+function appResources(a: string): string[] {
+  const d = "pulumi-nodejs:dynamic/fleet";
+  return [
+    `django-fleet:fleet:AppNode web-${a}`,
+    `django-fleet:fleet:AppRelease web-${a}`,
+    `django-fleet:fleet:CeleryWorker web-${a}-celery`,
+    `django-fleet:fleet:DjangoApp ${a}`,
+    `${d}:PostgresDatabase db-database-${a}`,
+    `${d}:RandomSecret ${a}-broker-password`,
+    `${d}:RandomSecret ${a}-db-password`,
+    `${d}:RandomSecret ${a}-django-secret-key`,
+    `${d}:RemoteFile ${a}-app-record`,
+    `${d}:RemoteFile lb-site-${a}`,
+    `${d}:RemoteFile web-${a}-celery-beat-unit`,
+    `${d}:RemoteFile web-${a}-celery-worker-unit`,
+    `${d}:RemoteFile web-${a}-env`,
+    `${d}:RemoteFile web-${a}-gunicorn-conf`,
+    `${d}:RemoteFile web-${a}-gunicorn-unit`,
+    `${d}:RemoteProbe web-${a}-settings`,
+    `${d}:RemoteScript ${a}-migrate`,
+    `${d}:RemoteScript broker-account-${a}`,
+    `${d}:RemoteScript lb-unload-${a}`,
+    `${d}:RemoteScript web-${a}-checkout`,
+    `${d}:RemoteScript web-${a}-collectstatic`,
+    `${d}:RemoteScript web-${a}-layout`,
+    `${d}:RemoteScript web-${a}-virtualenv`,
+    `${d}:SystemdService web-${a}-celery-beat`,
+    `${d}:SystemdService web-${a}-celery-worker`,
+    `${d}:SystemdService web-${a}-gunicorn`,
+  ];
+}
+
+/** What one app's name shows up in (its own resources); the shared ones never carry an app's name. */
+const ownedBy = (a: string) => (r: Registered) => new RegExp(`(^|-)${a}(-|$)`).test(r.name);
+
+describe("two apps on one host", () => {
+  let run: Run;
+  const hostOf = (r: Registered) => (plain(r.inputs.connection) as { host: string }).host;
+  beforeAll(async () => { run = await runProgram(twoAppsConfig([fleetdemoApp(), blogApp()])); });
+
+  it("loads without error", () => {
+    expect(run.error).toBeUndefined();
+  });
+
+  it("registers exactly these resources: the shared ones once, each app's own", () => {
+    const d = "pulumi-nodejs:dynamic/fleet";
+    expect(run.resources.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
+      "django-fleet:fleet:Broker broker",
+      "django-fleet:fleet:DbServer db",
+      "django-fleet:fleet:Firewall db-firewall",
+      "django-fleet:fleet:Firewall web-firewall",
+      "django-fleet:fleet:Host db",
+      "django-fleet:fleet:Host web",
+      "django-fleet:fleet:LoadBalancer lb",
+      "django-fleet:fleet:LoggingServer logging",
+      `${d}:RemoteFile broker-conf`,
+      `${d}:RemoteFile db-conf`,
+      `${d}:RemoteFile db-firewall-rules`,
+      `${d}:RemoteFile db-firewall-unit`,
+      `${d}:RemoteFile db-hba`,
+      `${d}:RemoteFile lb-default-server`,
+      `${d}:RemoteFile lb-default-site`,
+      `${d}:RemoteFile logging-retention`,
+      `${d}:RemoteFile logging-server-conf`,
+      `${d}:RemoteFile logging-ship-db`,
+      `${d}:RemoteFile logging-ship-web`,
+      `${d}:RemoteFile web-firewall-rules`,
+      `${d}:RemoteFile web-firewall-unit`,
+      `${d}:RemoteScript db-packages`,
+      `${d}:RemoteScript web-packages`,
+      `${d}:SystemdService broker-service`,
+      `${d}:SystemdService db-firewall-service`,
+      `${d}:SystemdService db-service`,
+      `${d}:SystemdService lb-nginx`,
+      `${d}:SystemdService logging-rsyslog-db`,
+      `${d}:SystemdService logging-rsyslog-web`,
+      `${d}:SystemdService web-firewall-service`,
+      ...appResources("fleetdemo"),
+      ...appResources("blog"),
+    ].sort());
+  });
+
+  it("each app's resources are children of its DjangoApp component (or of the shared server that holds them)", () => {
+    for (const a of ["fleetdemo", "blog"]) {
+      const component = `urn:pulumi:test::django-fleet::django-fleet:fleet:DjangoApp::${a}`;
+      // At the root, as the Host components are (the mocks register no stack resource).
+      expect(run.one("django-fleet:fleet:DjangoApp", a).options?.parent).toBe(run.one("django-fleet:fleet:Host", "web").options?.parent);
+      for (const name of [`${a}-django-secret-key`, `${a}-db-password`, `${a}-broker-password`]) expect(run.one(T.secret, name).options?.parent).toBe(component);
+      expect(run.one(T.script, `${a}-migrate`).options?.parent).toBe(component);
+      for (const type of ["AppRelease", "AppNode"]) expect(run.one(`django-fleet:fleet:${type}`, `web-${a}`).options?.parent).toBe(component);
+      expect(run.one("django-fleet:fleet:CeleryWorker", `web-${a}-celery`).options?.parent).toBe(component);
+      expect(run.one(T.database, `db-database-${a}`).options?.parent).toMatch(/::django-fleet:fleet:DbServer::db$/);
+      expect(run.one(T.script, `broker-account-${a}`).options?.parent).toMatch(/::django-fleet:fleet:Broker::broker$/);
+      expect(run.one(T.file, `lb-site-${a}`).options?.parent).toMatch(/::django-fleet:fleet:LoadBalancer::lb$/);
+    }
+  });
+
+  it("each env file holds its own app's settings, database, broker vhost and secrets, under its own names", () => {
+    const env = (a: string) => {
+      const f = run.one(T.file, `web-${a}-env`);
+      expect(isSecret(f.inputs.content)).toBe(true);
+      expect([f.inputs.path, f.inputs.mode, hostOf(f)]).toEqual([`/srv/${a}/env`, "0600", "203.0.113.20"]);
+      return text(f.inputs.content);
+    };
+    expect(env("fleetdemo")).toBe([
+      "# Managed by django-fleet (pulumi). Manual edits are reverted on the next `pulumi up`.",
+      'CELERY_BROKER_URL="amqp://fleetdemo:fleetdemo-broker-password-value@127.0.0.1:5672/fleetdemo"',
+      'DATABASE_URL="postgres://fleetdemo:fleetdemo-db-password-value@10.0.0.21:5432/fleetdemo"',
+      'DJANGO_ALLOWED_HOSTS="fleetdemo.example,www.fleetdemo.example,203.0.113.20,10.0.0.20,localhost,127.0.0.1"',
+      'DJANGO_MEDIA_ROOT="/srv/fleetdemo/public/media"',
+      'DJANGO_SECRET_KEY="fleetdemo-django-secret-key-value"',
+      'DJANGO_SETTINGS_MODULE="fleetdemo.settings"',
+      'DJANGO_STATIC_ROOT="/srv/fleetdemo/public/static"',
+    ].join("\n") + "\n");
+    expect(env("blog")).toBe([
+      "# Managed by django-fleet (pulumi). Manual edits are reverted on the next `pulumi up`.",
+      'BLOG_BROKER="amqp://blog:blog-broker-password-value@127.0.0.1:5672/blog"',
+      'BLOG_DB_URL="postgres://blog:blog-db-password-value@10.0.0.21:5432/blog"',
+      'BLOG_HOSTS="blog.example;203.0.113.20;10.0.0.20;localhost;127.0.0.1"',
+      'BLOG_MEDIA_DIR="/srv/blog/public/media"',
+      'BLOG_SECRET="blog-django-secret-key-value"',
+      'BLOG_STATIC_DIR="/srv/blog/public/static"',
+      'DJANGO_SETTINGS_MODULE="blogsite.conf.live"',
+    ].join("\n") + "\n");
+  });
+
+  it("the only secret files are the two env files", () => {
+    expect(run.all(T.file).filter((r) => isSecret(r.inputs.content)).map((r) => r.name).sort()).toEqual(["web-blog-env", "web-fleetdemo-env"]);
+  });
+
+  it("each app has its own database and role, isolated, retained on delete, on the database host", () => {
+    for (const a of ["fleetdemo", "blog"]) {
+      const db = run.one(T.database, `db-database-${a}`);
+      expect(hostOf(db)).toBe("203.0.113.21");
+      expect(plain(db.inputs)).toMatchObject({ database: a, owner: a, password: `${a}-db-password-value`, isolated: true });
+      expect(isSecret(db.inputs.password)).toBe(true);
+      expect(db.options).toMatchObject({ retainOnDelete: true, protect: false });
+    }
+  });
+
+  it("pg_hba lets each app's role reach its own database only, from the host that runs it", () => {
+    const hba = text(run.one(T.file, "db-hba").inputs.content);
+    expect(hba.split("\n").filter((l) => /^host\s+(fleetdemo|blog)\s/.test(l))).toEqual([
+      "host    fleetdemo       fleetdemo       10.0.0.20/32            scram-sha-256",
+      "host    blog            blog            10.0.0.20/32            scram-sha-256",
+    ]);
+    expect(text(run.one(T.file, "db-conf").inputs.content).split("\n")).toContain("listen_addresses = 'localhost,10.0.0.21'");
+  });
+
+  it("each app has its own RabbitMQ vhost and user, with its own password, as a secret", () => {
+    for (const a of ["fleetdemo", "blog"]) {
+      const account = run.one(T.script, `broker-account-${a}`);
+      expect(plain(account.inputs.secrets)).toEqual({ BROKER_PASSWORD: `${a}-broker-password-value` });
+      expect(isSecret(account.inputs.secrets)).toBe(true);
+      expect(text(account.inputs.create)).toContain(`rabbitmqctl -q set_permissions -p ${a} ${a} '.*' '.*' '.*'`);
+      expect(text(account.inputs.create)).not.toContain("password-value");
+      expect(text(account.inputs.delete)).toBe(`rabbitmqctl -q delete_user ${a} >/dev/null 2>&1 || true\n`);
+    }
+  });
+
+  it("two nginx sites, each under its own host names, to its own port, serving its own static folder", () => {
+    const site = (a: string) => {
+      const f = run.one(T.file, `lb-site-${a}`);
+      expect(f.inputs.path).toBe(`/etc/nginx/sites-enabled/${a}.conf`);
+      return text(f.inputs.content);
+    };
+    const fleetdemo = site("fleetdemo");
+    expect(fleetdemo).toContain("    server_name fleetdemo.example www.fleetdemo.example;");
+    expect(fleetdemo).toContain(`upstream fleetdemo_app {\n    server 127.0.0.1:${FLEETDEMO_PORT} max_fails=3 fail_timeout=10s;`);
+    expect(fleetdemo).toContain("    location /static/ {\n        alias /srv/fleetdemo/source/staticfiles/;");
+    expect(fleetdemo).not.toMatch(/blog/);
+    const blog = site("blog");
+    expect(blog).toContain("    server_name blog.example;");
+    expect(blog).toContain(`upstream blog_app {\n    server 127.0.0.1:${BLOG_PORT} max_fails=3 fail_timeout=10s;`);
+    expect(blog).toContain("    location /assets/ {\n        alias /srv/blog/source/collected/;");
+    expect(blog).toContain("    location /uploads/ {\n        alias /srv/blog/source/uploads/;");
+    expect(blog).not.toMatch(/fleetdemo/);
+    for (const s of [fleetdemo, blog]) expect(s).not.toMatch(/default_server|server_name _;/);
+  });
+
+  it("a default server answers names no app serves (444), and nginx reloads on each site's change", () => {
+    const fallback = run.one(T.file, "lb-default-server");
+    expect(fallback.inputs.path).toBe("/etc/nginx/sites-enabled/00-default-server.conf");
+    expect(text(fallback.inputs.content)).toBe(readFileSync(new URL("golden/nginx-default-server-http.txt", import.meta.url), "utf8"));
+    const nginx = run.one(T.service, "lb-nginx");
+    expect(Object.keys(plain(nginx.inputs.reloadOn) as object).sort()).toEqual(["00-default-server.conf", "blog.conf", "fleetdemo.conf"]);
+    for (const f of ["lb-default-server", "lb-site-blog", "lb-site-fleetdemo", "lb-default-site"]) {
+      expect(nginx.options?.dependencies.some((u) => u.endsWith(`::${f}`)), f).toBe(true);
+    }
+  });
+
+  it("each app's gunicorn binds its own derived port, and its units carry its name", () => {
+    for (const [a, port] of [["fleetdemo", FLEETDEMO_PORT], ["blog", BLOG_PORT]] as const) {
+      expect(text(run.one(T.file, `web-${a}-gunicorn-conf`).inputs.content).split("\n")).toContain(`bind = "127.0.0.1:${port}"`);
+      expect(plain(run.one(T.service, `web-${a}-gunicorn`).inputs.unit)).toBe(`${a}-gunicorn.service`);
+      expect(plain(run.one(T.service, `web-${a}-celery-worker`).inputs.unit)).toBe(`${a}-celery-worker.service`);
+      expect(plain(run.one(T.service, `web-${a}-celery-beat`).inputs.unit)).toBe(`${a}-celery-beat.service`);
+    }
+    expect(text(run.one(T.file, "web-blog-celery-worker-unit").inputs.content)).toContain("-A blogsite worker");
+    expect(text(run.one(T.file, "web-fleetdemo-celery-worker-unit").inputs.content)).toContain("-A fleetdemo worker");
+  });
+
+  it("each app migrates after its own database and its own release", () => {
+    for (const [a, other] of [["fleetdemo", "blog"], ["blog", "fleetdemo"]] as const) {
+      const deps = run.one(T.script, `${a}-migrate`).options?.dependencies ?? [];
+      expect(deps.some((u) => u.endsWith(`::db-database-${a}`))).toBe(true);
+      expect(deps.some((u) => u.endsWith(`::web-${a}-env`))).toBe(true);
+      expect(deps.some((u) => u.includes(other))).toBe(false);
+    }
+  });
+
+  it("a record of each app on the database host", () => {
+    for (const [a, db] of [["fleetdemo", "fleetdemo"], ["blog", "blog"]] as const) {
+      const r = run.one(T.file, `${a}-app-record`);
+      expect(hostOf(r)).toBe("203.0.113.21");
+      expect(plain(r.inputs)).toMatchObject({ path: `/etc/django-fleet/apps/${a}.app`, content: `${db}\n` });
+    }
+  });
+
+  it("no two files on one host have the same path", () => {
+    const paths = run.all(T.file).map((r) => `${hostOf(r)}:${String(plain(r.inputs.path))}`);
+    expect(paths.filter((p, i) => paths.indexOf(p) !== i)).toEqual([]);
+  });
+
+  it("the first app keeps the one-app names through aliases; the second has none", () => {
+    const aliasOf = (type: string, name: string) => run.one(type, name).options?.aliases;
+    const root = { type: "", parentUrn: "", noParent: true };
+    expect(aliasOf(T.secret, "fleetdemo-django-secret-key")).toEqual([{ name: "django-secret-key", ...root }]);
+    expect(aliasOf(T.secret, "fleetdemo-db-password")).toEqual([{ name: "db-password", ...root }]);
+    expect(aliasOf(T.secret, "fleetdemo-broker-password")).toEqual([{ name: "broker-password", ...root }]);
+    expect(aliasOf(T.database, "db-database-fleetdemo")).toEqual([
+      { name: "db-database", type: "", parentUrn: "urn:pulumi:test::django-fleet::django-fleet:fleet:DbServer::db", noParent: false },
+    ]);
+    expect(aliasOf(T.script, "broker-account-fleetdemo")).toEqual([
+      { name: "broker-account", type: "", parentUrn: "urn:pulumi:test::django-fleet::django-fleet:fleet:Broker::broker", noParent: false },
+    ]);
+    expect(aliasOf(T.file, "lb-site-fleetdemo")).toEqual([
+      { name: "lb-site", type: "", parentUrn: "urn:pulumi:test::django-fleet::django-fleet:fleet:LoadBalancer::lb", noParent: false },
+    ]);
+    // Resources that were at the root keep their names and move under the component.
+    for (const [type, name] of [[T.script, "fleetdemo-migrate"], ["django-fleet:fleet:AppRelease", "web-fleetdemo"], ["django-fleet:fleet:AppNode", "web-fleetdemo"], ["django-fleet:fleet:CeleryWorker", "web-fleetdemo-celery"]] as const) {
+      expect(aliasOf(type, name), name).toEqual([{ name: "", ...root }]);
+    }
+    const blog = run.resources.filter(ownedBy("blog"));
+    expect(blog).toHaveLength(appResources("blog").length);
+    for (const r of blog) expect(r.options?.aliases, r.name).toEqual([]);
+  });
+
+  it("exports every app under `apps` (secret as a whole); the one-app outputs describe the first", async () => {
+    const m = run.module!;
+    expect(await valueOf(m.apps)).toEqual({
+      fleetdemo: {
+        url: "http://fleetdemo.example/", hosts: ["10.0.0.20"], port: FLEETDEMO_PORT, database: { name: "fleetdemo", user: "fleetdemo" },
+        databasePassword: "fleetdemo-db-password-value", brokerUrl: "amqp://fleetdemo:fleetdemo-broker-password-value@10.0.0.20:5672/fleetdemo",
+        brokerVhost: "fleetdemo", brokerRedisDb: null, deployedCommit: commit,
+      },
+      blog: {
+        url: "http://blog.example/", hosts: ["10.0.0.20"], port: BLOG_PORT, database: { name: "blog", user: "blog" },
+        databasePassword: "blog-db-password-value", brokerUrl: "amqp://blog:blog-broker-password-value@10.0.0.20:5672/blog",
+        brokerVhost: "blog", brokerRedisDb: null, deployedCommit: commit,
+      },
+    });
+    expect(await pulumi.isSecret(pulumi.output(m.apps))).toBe(true);
+    expect(await valueOf(m.siteUrl)).toBe("http://fleetdemo.example/");
+    expect(await valueOf(m.database)).toEqual({ engine: "postgresql", host: "10.0.0.21", port: 5432, name: "fleetdemo", user: "fleetdemo" });
+    expect(await valueOf(m.databasePassword)).toBe("fleetdemo-db-password-value");
+    expect(await valueOf(m.brokerUrl)).toBe("amqp://fleetdemo:fleetdemo-broker-password-value@10.0.0.20:5672/fleetdemo");
+    expect(await valueOf(m.appHosts)).toEqual(["10.0.0.20"]);
+  });
+});
+
+describe("several apps: a problem of one app's repository is refused before anything is registered", () => {
+  it("names the app's key (apps[1]), not app", async () => {
+    const { ConfigError } = await nativeImport(new URL("../../config/load.ts", import.meta.url).href) as { ConfigError: new () => Error };
+    const run = await runProgram(twoAppsConfig([fleetdemoApp(), { ...blogApp(), requirementsFile: "requirements/prod.txt" }]));
+    expect(run.error).toBeInstanceOf(ConfigError);
+    const problems = (run.error as { problems: string[] }).problems;
+    expect(problems).toHaveLength(1);
+    // (Only the key is asserted: the Fix part still names app.requirementsFile, reported to the lead.)
+    expect(problems[0]).toMatch(/^apps\[1\]\.requirementsFile: "requirements\/prod\.txt" is not in the repository\. Fix: /);
+    expect(run.resources).toEqual([]);
+  });
+});
+
+describe("adding or removing an app leaves the other app's resources as they were", () => {
+  let both: Run;
+  let onlyFleetdemo: Run;
+  let onlyBlog: Run;
+  beforeAll(async () => {
+    both = await runProgram(twoAppsConfig([fleetdemoApp(), blogApp()]));
+    onlyFleetdemo = await runProgram(twoAppsConfig([fleetdemoApp()]));
+    onlyBlog = await runProgram(twoAppsConfig([blogApp()]));
+  });
+
+  /** Everything the engine compares: type, name, inputs (secrets unwrapped) and options. */
+  const snapshot = (r: Registered) => JSON.stringify({ type: r.type, name: r.name, inputs: plain(r.inputs), options: r.options });
+  const byName = (run: Run, a: string) => new Map(run.resources.filter(ownedBy(a)).map((r) => [`${r.type} ${r.name}`, r]));
+
+  it("every config loads", () => {
+    expect([both.error, onlyFleetdemo.error, onlyBlog.error]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("removing blog (the second app): fleetdemo's resources are byte-identical, inputs and options", () => {
+    const before = byName(both, "fleetdemo");
+    const after = byName(onlyFleetdemo, "fleetdemo");
+    expect([...after.keys()].sort()).toEqual(appResources("fleetdemo").sort());
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [key, r] of after) expect(snapshot(r), key).toBe(snapshot(before.get(key)!));
+    expect(onlyFleetdemo.resources.filter(ownedBy("blog"))).toEqual([]);
+  });
+
+  it("removing blog changes only the shared files that named it, and drops the default server", () => {
+    const before = new Map(both.resources.filter((r) => !ownedBy("blog")(r)).map((r) => [`${r.type} ${r.name}`, snapshot(r)]));
+    const changed = onlyFleetdemo.resources.filter((r) => before.get(`${r.type} ${r.name}`) !== snapshot(r)).map((r) => r.name).sort();
+    expect(changed).toEqual(["db-hba", "db-service", "lb-nginx"]);
+    const gone = [...before.keys()].filter((k) => !onlyFleetdemo.resources.some((r) => `${r.type} ${r.name}` === k));
+    expect(gone).toEqual(["pulumi-nodejs:dynamic/fleet:RemoteFile lb-default-server"]);
+    expect(text(onlyFleetdemo.one(T.file, "db-hba").inputs.content)).not.toMatch(/^host\s+blog\s/m);
+  });
+
+  it("removing fleetdemo (the first app): blog's inputs are identical; it only gains the one-app aliases", () => {
+    const before = byName(both, "blog");
+    const after = byName(onlyBlog, "blog");
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [key, r] of after) {
+      const was = before.get(key)!;
+      expect(JSON.stringify(plain(r.inputs)), key).toBe(JSON.stringify(plain(was.inputs)));
+      expect({ ...r.options, aliases: [] }, key).toEqual({ ...was.options, aliases: [] });
+    }
+    expect(onlyBlog.one(T.secret, "blog-db-password").options?.aliases).toEqual([{ name: "db-password", type: "", parentUrn: "", noParent: true }]);
+  });
+});
+
+describe("several apps with uploads on the one app host's disk, backed up", () => {
+  let run: Run;
+  const hostOf = (r: Registered) => (plain(r.inputs.connection) as { host: string }).host;
+  beforeAll(async () => {
+    run = await runProgram({ ...twoAppsConfig([fleetdemoApp(), blogApp()]), backup: { target: { ...S3_TARGET, bucket: "fleet-backups" } } });
+  });
+
+  it("loads without error, with one uploads backup per app", () => {
+    expect(run.error).toBeUndefined();
+    expect(run.all("django-fleet:fleet:MediaBackup").map((r) => r.name).sort()).toEqual(["blog-media-backup", "fleetdemo-media-backup"]);
+  });
+
+  it("no two files on one host have the same path, and no two services the same unit", () => {
+    const paths = run.all(T.file).map((r) => `${hostOf(r)}:${String(plain(r.inputs.path))}`);
+    expect(paths.filter((p, i) => paths.indexOf(p) !== i)).toEqual([]);
+    const units = run.all(T.service).map((r) => `${hostOf(r)}:${String(plain(r.inputs.unit))}`);
+    expect(units.filter((u, i) => units.indexOf(u) !== i)).toEqual([]);
+  });
+
+  it("each app backs up its own uploads folder, and restores only its own snapshots", () => {
+    const restores = ["fleetdemo", "blog"].map((a) => {
+      const script = text(run.one(T.file, `${a}-media-backup-script`).inputs.content);
+      expect(script).toContain(`/srv/${a}/source/${a === "blog" ? "uploads" : "media"}`);
+      const restore = text(run.one(T.script, `${a}-media-backup-restore-if-empty`).inputs.create);
+      const host = /r restore latest --host (\S+) /.exec(restore)?.[1];
+      expect(host, a).toBeDefined();
+      // The backup script writes its snapshots under the host name the restore reads.
+      expect(script).toContain(`--host ${host}`);
+      return host;
+    });
+    expect(new Set(restores).size).toBe(2);
   });
 });

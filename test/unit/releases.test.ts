@@ -123,26 +123,26 @@ describe("RELEASES", () => {
 
 describe("parseHostFacts", () => {
   it("reads Debian 13 and the host's python3", () => {
-    expect(parseHostFacts(`${DEBIAN_13}python3=3.13.5\n`)).toEqual({ release: RELEASES.debian13, python: "3.13.5" });
+    expect(parseHostFacts(`${DEBIAN_13}python3=3.13.5\n`)).toEqual({ release: RELEASES.debian13, python: "3.13.5", apps: [] });
   });
   it("reads a python3 that differs from the release's", () => {
-    expect(parseHostFacts(`${DEBIAN_12}python3=3.11.9\n`)).toEqual({ release: RELEASES.debian12, python: "3.11.9" });
+    expect(parseHostFacts(`${DEBIAN_12}python3=3.11.9\n`)).toEqual({ release: RELEASES.debian12, python: "3.11.9", apps: [] });
   });
   it("reads a two-part python3 version", () => {
-    expect(parseHostFacts(`${DEBIAN_13}python3=3.13\n`)).toEqual({ release: RELEASES.debian13, python: "3.13" });
+    expect(parseHostFacts(`${DEBIAN_13}python3=3.13\n`)).toEqual({ release: RELEASES.debian13, python: "3.13", apps: [] });
   });
   it("takes the release's python when python3 is not installed (empty value)", () => {
-    expect(parseHostFacts(`${DEBIAN_13}python3=\n`)).toEqual({ release: RELEASES.debian13, python: "3.13.5" });
-    expect(parseHostFacts(`${DEBIAN_12}python3=\n`)).toEqual({ release: RELEASES.debian12, python: "3.11.2" });
+    expect(parseHostFacts(`${DEBIAN_13}python3=\n`)).toEqual({ release: RELEASES.debian13, python: "3.13.5", apps: [] });
+    expect(parseHostFacts(`${DEBIAN_12}python3=\n`)).toEqual({ release: RELEASES.debian12, python: "3.11.2", apps: [] });
   });
   it("takes the release's python when there is no python3 line", () => {
-    expect(parseHostFacts(DEBIAN_12)).toEqual({ release: RELEASES.debian12, python: "3.11.2" });
+    expect(parseHostFacts(DEBIAN_12)).toEqual({ release: RELEASES.debian12, python: "3.11.2", apps: [] });
   });
   it("ignores a python3 line that is not a version", () => {
-    expect(parseHostFacts(`${DEBIAN_13}python3=command not found\n`)).toEqual({ release: RELEASES.debian13, python: "3.13.5" });
+    expect(parseHostFacts(`${DEBIAN_13}python3=command not found\n`)).toEqual({ release: RELEASES.debian13, python: "3.13.5", apps: [] });
   });
   it("reads CRLF output", () => {
-    expect(parseHostFacts(`${DEBIAN_13}python3=3.13.5\n`.replace(/\n/g, "\r\n"))).toEqual({ release: RELEASES.debian13, python: "3.13.5" });
+    expect(parseHostFacts(`${DEBIAN_13}python3=3.13.5\n`.replace(/\n/g, "\r\n"))).toEqual({ release: RELEASES.debian13, python: "3.13.5", apps: [] });
   });
   it("refuses Ubuntu with its name", () => {
     expect(parseHostFacts(`${UBUNTU_2404}python3=3.12.3\n`)).toBe("Ubuntu 24.04.1 LTS is not Debian");
@@ -173,7 +173,7 @@ describe("FACTS_SCRIPT output parses", () => {
     const local = execFileSync("python3", ["-c", "import platform; print(platform.python_version())"], { encoding: "utf8" }).trim();
     const out = execFileSync("bash", ["-euo", "pipefail", "-s"], { input: probe, encoding: "utf8" });
     expect(out).toBe(`${DEBIAN_13}python3=${local}\n`);
-    expect(parseHostFacts(out)).toEqual({ release: RELEASES.debian13, python: local });
+    expect(parseHostFacts(out)).toEqual({ release: RELEASES.debian13, python: local, apps: [] });
   });
 
   it("prints an empty python3= where python3 is missing, and the release's python is used", () => {
@@ -182,6 +182,6 @@ describe("FACTS_SCRIPT output parses", () => {
     symlinkSync(execFileSync("bash", ["-c", "command -v cat"], { encoding: "utf8" }).trim(), join(bin, "cat"));
     const out = execFileSync("/bin/bash", ["-euo", "pipefail", "-s"], { input: probe, encoding: "utf8", env: { PATH: bin } });
     expect(out).toBe(`${DEBIAN_13}python3=\n`);
-    expect(parseHostFacts(out)).toEqual({ release: RELEASES.debian13, python: "3.13.5" });
+    expect(parseHostFacts(out)).toEqual({ release: RELEASES.debian13, python: "3.13.5", apps: [] });
   });
 });

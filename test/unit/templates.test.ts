@@ -7,6 +7,7 @@ import {
   renderGunicornConf,
   renderGunicornUnit,
   renderLogRetention,
+  renderNginxDefaultServer,
   renderNginxSite,
   renderPgHba,
   renderPostgresConf,
@@ -14,7 +15,7 @@ import {
   renderRsyslogClient,
   renderRsyslogServer,
 } from "../../templates/index.ts";
-import type { AppServiceOptions, GunicornConfOptions, NginxSiteOptions } from "../../templates/index.ts";
+import type { AppServiceOptions, GunicornConfOptions, NginxDefaultServerOptions, NginxSiteOptions } from "../../templates/index.ts";
 import { expectGolden } from "../helpers/golden.ts";
 
 
@@ -139,6 +140,42 @@ describe("renderNginxSite", () => {
     expect(() => renderNginxSite({ ...nginxBasic, serverName: "a; include /etc/passwd" })).toThrow(/serverName/);
     expect(() => renderNginxSite({ ...nginxBasic, staticRoot: "static" })).toThrow(/staticRoot/);
     expect(() => renderNginxSite({ ...nginxBasic, upstreams: [{ address: "127.0.0.1", port: 0 }] })).toThrow(/port/);
+  });
+});
+
+// The catch-all server of a load balancer with several apps: a host name no app serves
+// gets no app's site (444 closes the connection; with TLS the handshake is refused).
+describe("renderNginxDefaultServer", () => {
+  goldenTable<NginxDefaultServerOptions>(
+    [
+      ["nginx-default-server-http", { tls: false }],
+      ["nginx-default-server-tls", { tls: true }],
+      ["nginx-default-server-custom-ports", { tls: true, listenPort: 8080, tlsPort: 8443 }],
+    ],
+    renderNginxDefaultServer,
+  );
+
+  it("is the default server of every port it listens on, and answers 444 under the name _", () => {
+    const out = renderNginxDefaultServer({ tls: true });
+    const server = serverBlock(out, "80 default_server");
+    expect(server).toContain("\n    listen 443 ssl default_server;");
+    expect(server).toContain("\n    ssl_reject_handshake on;");
+    expect(server).toContain("\n    server_name _;");
+    expect(server).toContain("\n    return 444;");
+    // No certificate and nothing proxied: no app's content can leak through it.
+    expect(out).not.toMatch(/ssl_certificate|proxy_pass|location/);
+  });
+
+  it("without TLS listens on the plain port only", () => {
+    const out = renderNginxDefaultServer({ tls: false, tlsPort: 8443 });
+    expect(out).not.toContain("ssl");
+    expect(out).not.toContain("8443");
+    expect(out.match(/^ {4}listen /gm)).toHaveLength(1);
+  });
+
+  it("rejects bad ports", () => {
+    expect(() => renderNginxDefaultServer({ tls: false, listenPort: 0 })).toThrow(/nginx listenPort/);
+    expect(() => renderNginxDefaultServer({ tls: true, tlsPort: 70000 })).toThrow(/nginx tlsPort/);
   });
 });
 

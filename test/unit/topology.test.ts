@@ -55,15 +55,25 @@ function problems(over: Record<string, unknown>, inventory?: Inventory): string[
 
 describe("buildTopology: valid fleets", () => {
   it("one dev host holding every role", () => {
-    const t = buildTopology(config());
+    const cfg = config();
+    const t = buildTopology(cfg);
     const dev: HostPlan = {
       name: "fleet-dev", address: "10.0.0.10", privateAddress: "10.0.0.10", port: 22, user: "root",
       hostKey: KEY_A, roles: new Set(ALL_ROLES),
     };
+    // The `app` shorthand is one app, with every per-app default resolved (config/apps.ts).
+    const { port: _port, ...appConfig } = cfg.app!;
+    const shop = {
+      ...appConfig, key: "app", index: 0, port: 8000, portSet: false, serverName: "_",
+      database: { name: "shop", user: "shop" }, celery: { concurrency: 2, queues: ["celery"], beat: true }, redisDb: 0,
+      mediaLocation: "media",
+    };
     expect(t).toEqual({
+      deployments: [{ app: shop, appHosts: [dev], workers: [dev], beat: dev, codeHosts: [dev] }],
       hosts: [dev], loadBalancer: dev, apps: [dev], workers: [dev], beat: dev, db: dev, dbReplicas: [],
-      broker: dev, logging: dev, codeHosts: [dev], privateKeyPath: "/root/.ssh/id",
+      broker: dev, logging: dev, cache: undefined, codeHosts: [dev], privateKeyPath: "/root/.ssh/id",
     });
+    expect(Object.keys(t.deployments[0]!.app).sort()).toEqual(Object.keys(shop).sort());
     // Every role points at the very same plan object.
     expect(t.db).toBe(t.hosts[0]);
     expect(t.broker).toBe(t.hosts[0]);
@@ -83,6 +93,9 @@ describe("buildTopology: valid fleets", () => {
     expect(t.logging?.name).toBe("logging");
     expect(t.codeHosts.map((h) => h.name)).toEqual(["app1", "app2", "worker"]);
     expect(t.privateKeyPath).toBe("/root/.ssh/id");
+    // The one app runs on every app, worker and beat host.
+    const d = t.deployments.map((x) => ({ app: x.app.name, appHosts: x.appHosts.map((h) => h.name), workers: x.workers.map((h) => h.name), beat: x.beat?.name, codeHosts: x.codeHosts.map((h) => h.name) }));
+    expect(d).toEqual([{ app: "shop", appHosts: ["app1", "app2"], workers: ["worker"], beat: "worker", codeHosts: ["app1", "app2", "worker"] }]);
   });
 
   it("no load balancer and no logging host are allowed", () => {
@@ -173,9 +186,9 @@ describe("buildTopology: cross-host rules", () => {
     ["missing hostKey", { hosts: [{ name: "a", address: "10.0.0.1", roles: ALL_ROLES }] },
       'hosts[0].hostKey: missing for host "a" (host keys are pinned). Fix: set it to the host\'s `ssh-ed25519 AAAA...` key, or add "a" to the inventory file'],
     ["tls provided without any path", { loadBalancer: { tls: "provided" } },
-      'loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"'],
+      'loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath (or a tls certificate for every app). Fix: set both, or use tls "selfSigned"'],
     ["tls provided with only the certificate", { loadBalancer: { tls: "provided", certificatePath: "/etc/ssl/site.pem" } },
-      'loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath. Fix: set both, or use tls "selfSigned"'],
+      'loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath (or a tls certificate for every app). Fix: set both, or use tls "selfSigned"'],
     ["missing sshPrivateKeyPath", { sshPrivateKeyPath: undefined },
       "sshPrivateKeyPath: missing. Fix: `npm run pulumi -- config set sshPrivateKeyPath ~/.ssh/id_ed25519`, or use an inventory file that names privateKeyPath"],
   ];

@@ -1,0 +1,188 @@
+/**
+ * End to end, several apps on one fleet: two really different Django projects
+ * (examples/app and examples/blog: other settings module, env names, list separator,
+ * static URL) on one freshly booted Debian 13 server holding every role, each with its
+ * own user, database, RabbitMQ vhost, units and virtual host; then a third app added and
+ * one removed, by config alone. Nothing is mocked.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { stateText, type TestStack } from "../helpers/pulumi.ts";
+import { changes, stepRecorder } from "../helpers/steps.ts";
+import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
+import { blogApp, fleetdemoApp } from "../helpers/sampleApps.ts";
+
+const HOST = "apps13";
+const ADDRESS = "198.18.0.10";
+
+const FLEETDEMO = fleetdemoApp(["fleetdemo.example"], { gunicorn: { workers: 2 } });
+const blog = (name: string) => blogApp(name, { gunicorn: { workers: 2 } });
+
+function config(apps: unknown[]): Record<string, { value: string }> {
+  const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
+  return {
+    "django-fleet:inventoryFile": c(INVENTORY),
+    "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] }]),
+    "django-fleet:apps": c(apps),
+    "django-fleet:broker": c({ kind: "rabbitmq" }),
+  };
+}
+
+/** GET / on the load balancer under a host name: [curl's exit code, body]. */
+function get(hostName: string, path = "/"): [number, string] {
+  const r = spawnSync("curl", ["-s", "--max-time", "10", "-H", `Host: ${hostName}`, `http://${ADDRESS}${path}`], { encoding: "utf8" });
+  return [r.status ?? -1, r.stdout];
+}
+
+async function pageOf(hostName: string, ok: (b: string) => boolean, timeoutMs = 120_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  let body = "";
+  while (Date.now() < until) {
+    body = get(hostName)[1];
+    if (ok(body)) return body;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  return body;
+}
+
+/** Connects with `app`'s own credentials (read from its env file) to `database`; prints "ok" or the error. */
+function connectAs(app: string, variable: string, database: string): string {
+  return [
+    `url=$(sed -n 's/^${variable}=//p' /srv/${app}/env | tr -d '"')`,
+    `URL="$url" DB=${database} /srv/${app}/venv/bin/python -c '`,
+    "import os, urllib.parse as u, psycopg",
+    "p = u.urlsplit(os.environ[\"URL\"])",
+    "try:",
+    "    psycopg.connect(host=p.hostname, port=p.port, user=u.unquote(p.username), password=u.unquote(p.password), dbname=os.environ[\"DB\"], connect_timeout=5).close(); print(\"ok\")",
+    "except Exception as e:",
+    "    print(\" \".join(str(e).split()))",
+    "'",
+  ].join("\n");
+}
+
+const pid = (fleet: Fleet, unit: string) => fleet.ssh(HOST, `systemctl show -p MainPID --value ${unit}`).then((s) => s.trim());
+
+describe("two apps, then a third added and one removed, on one real server", () => {
+  let fleet: Fleet;
+  let t: TestStack;
+  let output = "";
+  const log = (s: string) => { output += s; };
+
+  beforeAll(async () => ({ fleet, t } = await startRealStack([HOST], "e2e-apps", config([FLEETDEMO, blog("blog")]))), 600_000);
+  afterAll(() => stopRealStack(fleet, t, log), 600_000);
+
+  it("one up serves both apps, each under its own host name", async () => {
+    const started = Date.now();
+    const res = await t.stack.up({ onOutput: log });
+    console.log(`two apps, first up on a bare Debian 13 server: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(res.summary.result).toBe("succeeded");
+    const apps = res.outputs.apps!.value as Record<string, { url: string; database: { name: string; user: string }; brokerVhost: string; deployedCommit: string }>;
+    expect(Object.keys(apps).sort()).toEqual(["blog", "fleetdemo"]);
+    expect(apps.fleetdemo!.url).toBe("http://fleetdemo.example/");
+    expect(apps.blog!.url).toBe("http://blog.example/");
+    expect(apps.blog!.database).toEqual({ name: "blog", user: "blog" });
+    expect(apps.blog!.brokerVhost).toBe("blog");
+    expect(apps.fleetdemo!.deployedCommit).toBe(fleet.commit);
+    // The passwords inside `apps` are secret values: encrypted in the state.
+    const blogApp = (apps as unknown as Record<string, { databasePassword: string; brokerUrl: string }>).blog!;
+    expect(blogApp.databasePassword).toMatch(/^[A-Za-z0-9]{32}$/);
+    const state = stateText(t.backendDir);
+    expect(state).not.toContain(blogApp.databasePassword);
+    expect(state).not.toContain(new URL(blogApp.brokerUrl).password);
+    // The one-app outputs describe the first app.
+    expect(res.outputs.siteUrl!.value).toBe("http://fleetdemo.example/");
+  }, 900_000);
+
+  it("each app shows rows from its own database and runs its own Celery task and beat", async () => {
+    const demo = await pageOf("fleetdemo.example", (b) => b.includes(`<p id="task">add=5 on ${HOST}</p>`) && b.includes(`<p id="beat">beat on ${HOST}</p>`));
+    expect(demo).toContain('<li class="note">alpha</li>');
+    expect(demo).toContain(`<p id="task">add=5 on ${HOST}</p>`);
+    expect(demo).not.toContain('class="post"');
+    const posts = await pageOf("blog.example", (b) => b.includes(`<p id="task">wordcount=4 on ${HOST}</p>`) && b.includes(`<p id="tick">tick on ${HOST}</p>`));
+    expect(posts).toContain('<li class="post">First post from blog</li>');
+    expect(posts).toContain(`<p id="task">wordcount=4 on ${HOST}</p>`);
+    expect(posts).not.toContain('class="note"');
+    // Each app's static files, at its own STATIC_URL, through nginx.
+    expect(get("blog.example", "/assets/posts/blog.css")[0]).toBe(0);
+    expect(get("blog.example", "/assets/posts/blog.css")[1]).toContain("{");
+    expect(get("fleetdemo.example", "/static/notes/site.css")[1]).toContain("{");
+  }, 300_000);
+
+  it("a host name no app serves gets no site", async () => {
+    // 444: nginx closes the connection without an answer (curl: empty reply, exit 52).
+    expect(get("other.example")[0]).toBe(52);
+    expect(get(ADDRESS)[0]).toBe(52);
+  }, 60_000);
+
+  it("apps are isolated: database, files and broker", async () => {
+    // Each role reaches its own database, and is refused by the other app's.
+    expect((await fleet.ssh(HOST, connectAs("blog", "BLOG_DB_URL", "blog"))).trim()).toBe("ok");
+    expect((await fleet.ssh(HOST, connectAs("blog", "BLOG_DB_URL", "fleetdemo"))).trim()).toMatch(/permission denied for database "?fleetdemo"?/);
+    expect((await fleet.ssh(HOST, connectAs("fleetdemo", "DATABASE_URL", "blog"))).trim()).toMatch(/permission denied for database "?blog"?/);
+    // An app's user cannot read the other's source or env file; it reads its own source.
+    const read = (user: string, path: string) => fleet.ssh(HOST, `runuser -u ${user} -- cat ${path} >/dev/null 2>&1 && echo read || echo refused`).then((s) => s.trim());
+    expect(await read("blog", "/srv/blog/source/manage.py")).toBe("read");
+    expect(await read("blog", "/srv/fleetdemo/source/manage.py")).toBe("refused");
+    expect(await read("blog", "/srv/fleetdemo/env")).toBe("refused");
+    expect(await read("fleetdemo", "/srv/blog/source/manage.py")).toBe("refused");
+    // Each broker user has permissions on its own vhost only.
+    expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions blog | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("blog");
+    expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions fleetdemo | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("fleetdemo");
+  }, 120_000);
+
+  it("a second preview expects no changes", async () => {
+    expect(await changes(t, log)).toEqual([]);
+  }, 300_000);
+
+  it("adding a third app previews as only its resources and the nginx reload, and restarts no other app", async () => {
+    const before = { fleetdemo: await pid(fleet, "fleetdemo-gunicorn"), blog: await pid(fleet, "blog-gunicorn"), worker: await pid(fleet, "blog-celery-worker") };
+    await t.stack.setAllConfig(config([FLEETDEMO, blog("blog"), blog("journal")]));
+    const rec = stepRecorder();
+    await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
+    const notCreate = rec.steps.filter((s) => !s.startsWith("create "));
+    expect(notCreate).toEqual(["update lb-nginx"]);
+    expect(rec.steps.filter((s) => s.startsWith("create ") && !s.includes("journal"))).toEqual([]);
+
+    const started = Date.now();
+    const res = await t.stack.up({ onOutput: log });
+    console.log(`third app added to a running fleet: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(res.summary.result).toBe("succeeded");
+    const page = await pageOf("journal.example", (b) => b.includes(`<p id="task">wordcount=4 on ${HOST}</p>`));
+    expect(page).toContain('<li class="post">First post from blog</li>');
+    expect(await pid(fleet, "fleetdemo-gunicorn")).toBe(before.fleetdemo);
+    expect(await pid(fleet, "blog-gunicorn")).toBe(before.blog);
+    expect(await pid(fleet, "blog-celery-worker")).toBe(before.worker);
+    expect(get("blog.example")[1]).toContain('<li class="post">');
+  }, 900_000);
+
+  it("removing an app removes its units, site and broker user, says so in the preview, and keeps its database", async () => {
+    await t.stack.setAllConfig(config([FLEETDEMO, blog("journal")]));
+    let preview = "";
+    const rec = stepRecorder();
+    await t.stack.preview({ onEvent: rec.onEvent, onOutput: (s) => { preview += s; } });
+    output += preview;
+    expect(preview).toContain('app "blog" is no longer in the config');
+    expect(preview).toContain('Its database "blog" is kept');
+    expect(rec.steps).toContain("delete apps13-blog-gunicorn");
+    expect(rec.steps).toContain("delete broker-account-blog");
+    expect(rec.steps).toContain("delete lb-site-blog");
+    // Only the removed app's resources go; nothing of the others changes but the nginx reload.
+    expect(rec.steps.filter((s) => !s.startsWith("delete ")).sort()).toEqual(["update lb-nginx"]);
+    expect(rec.steps.filter((s) => s.startsWith("delete ") && !s.includes("blog"))).toEqual([]);
+
+    const res = await t.stack.up({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    expect((await fleet.ssh(HOST, "systemctl is-active blog-gunicorn blog-celery-worker blog-celery-beat || true")).trim().split("\n")).not.toContain("active");
+    expect((await fleet.ssh(HOST, "ls /etc/systemd/system/ | grep -c '^blog-' || true")).trim()).toBe("0");
+    expect((await fleet.ssh(HOST, "test -e /etc/nginx/sites-enabled/blog.conf && echo present || echo gone")).trim()).toBe("gone");
+    // nginx no longer knows the name: the default server answers it.
+    expect(get("blog.example")[0]).toBe(52);
+    expect((await fleet.ssh(HOST, "rabbitmqctl -q list_users | awk '{print $1}' | grep -x blog || echo none")).trim()).toBe("none");
+    // The database and its rows stay.
+    expect((await fleet.ssh(HOST, "cd / && runuser -u postgres -- psql -d blog -XAtc 'SELECT count(*) FROM posts_post'")).trim()).toBe("3");
+    // The others still serve.
+    expect(await pageOf("journal.example", (b) => b.includes('class="post"'))).toContain('class="post"');
+    expect(await pageOf("fleetdemo.example", (b) => b.includes('class="note"'))).toContain('class="note"');
+    expect(await changes(t, log)).toEqual([]);
+  }, 900_000);
+});
