@@ -1,74 +1,34 @@
 /**
- * django-fleet: load config, build the topology, create the components, export outputs.
- * Everything that can be wrong with the config is found before the first resource is
- * registered, so bad input never changes a server.
+ * django-fleet, as a table of contents: the preflight (config, topology, facts: all
+ * checked before the first resource is registered, so bad input never changes a server),
+ * each host and its firewall, the shared services (database, broker, cache), each app
+ * (DjangoApp), the load balancer and logging, then the outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseConfig } from "./config/load.ts";
-import { detectPythonProject, filesToRead, type PythonProject } from "./config/pythonProject.ts";
-import { factsProblems } from "./config/factsRules.ts";
-import { readHostFacts } from "./lib/hostFacts.ts";
-import { readRepoFiles } from "./lib/repoFiles.ts";
-import { readInventory, readPrivateKey } from "./config/files.ts";
-import { buildTopology } from "./config/topology.ts";
+import { preflight } from "./lib/preflight.ts";
 import { cacheUrl as cacheUrlFor, cacheUsesBrokerRedis } from "./config/environment.ts";
-import { appRecord, appRecordPath, removedAppNote, removedApps } from "./config/appRecords.ts";
-import { resolveCommit } from "./lib/gitRemote.ts";
+import { appRecord, appRecordPath } from "./config/appRecords.ts";
+import { openingsFor } from "./config/firewall.ts";
+import { HOST_CA_FILE } from "./config/objectStore.ts";
 import { RandomSecret } from "./providers/randomSecret.ts";
+import { RemoteFile } from "./providers/remoteFile.ts";
 import { Host } from "./components/host.ts";
+import { Firewall } from "./components/firewall.ts";
 import { DbServer } from "./components/dbServer.ts";
 import { DbReplica } from "./components/dbReplica.ts";
 import { MariaDbReplica, MariaDbServer } from "./components/mariaDbServer.ts";
-import { Firewall } from "./components/firewall.ts";
-import { Cache } from "./components/cache.ts";
-import { openingsFor } from "./config/firewall.ts";
+import { ARCHIVE_COMMAND, PgBackup } from "./components/pgBackup.ts";
 import { Broker } from "./components/broker.ts";
+import { Cache } from "./components/cache.ts";
 import { DjangoApp } from "./components/djangoApp.ts";
 import { LoadBalancer } from "./components/loadBalancer.ts";
 import { LoggingServer } from "./components/loggingServer.ts";
-import { backupStore, HOST_CA_FILE, mediaStore, plainCredentialProblems } from "./config/objectStore.ts";
-import { RemoteFile } from "./providers/remoteFile.ts";
-import { ARCHIVE_COMMAND, PgBackup } from "./components/pgBackup.ts";
-import { existsSync, readFileSync } from "node:fs";
-import type { AppOutput, FleetOutputs } from "./outputs.ts";
+import { readFileSync } from "node:fs";
+import type { FleetOutputs } from "./outputs.ts";
 
-const cfg = parseConfig(pulumi.runtime.allConfig());
-const topo = buildTopology(cfg, cfg.inventoryFile ? readInventory(cfg.inventoryFile) : undefined);
-const privateKey = readPrivateKey(topo.privateKeyPath);
-// Object stores: keys only as secrets, a CA file that exists; checked before any host is read.
-const stack = pulumi.getStack();
-const backupTarget = backupStore(cfg, stack);
-const mediaTarget = mediaStore(cfg, stack);
-// Pulumi marks a top-level key secret when a value under it was set with --secret.
-const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret ?? (() => false);
-const storeProblems = [
-  ...plainCredentialProblems(cfg, isSecret),
-  ...([["backup", backupTarget], ["media", cfg.media.target && mediaTarget]] as const).flatMap(([key, t]) =>
-    t && t.caFile && !existsSync(t.caFile) ? [`${key}.target.caFile: ${JSON.stringify(t.caFile)} does not exist on this machine. Fix: give the path of the object store's CA certificate (PEM)`] : []),
-];
-if (storeProblems.length) throw new ConfigError(storeProblems);
-if (!backupTarget && cfg.protectData) {
-  pulumi.log.warn("backup.target is not set: nothing backs up this stack's database. Set backup.target (README: \"Backups, restores and shared media\").");
-}
-// Facts read before anything is registered: each app's commit and how its project installs
-// its dependencies (from git), each host's Debian release and Python (over SSH).
-const code = topo.deployments.map((d) => {
-  const commit = resolveCommit(d.app.repo, d.app.ref);
-  const project = detectPythonProject(d.app, readRepoFiles(d.app.repo, commit, filesToRead(d.app)));
-  return { d, commit, project };
-});
-// Problems of one app's project name its own key (`apps[i].…`), not the shorthand's.
-const keyed = (key: string, problem: string) => key === "app" ? problem : problem.replace(/\bapp\./g, `${key}.`);
-const projectProblems = code.flatMap(({ d, project }) => typeof project === "string" ? [keyed(d.app.key, project)] : []);
-if (projectProblems.length) throw new ConfigError(projectProblems);
-const facts = await readHostFacts(topo.hosts.map((plan, index) => ({ plan, index, pinned: cfg.hosts[index]!.os })), privateKey);
-const factProblems = code.flatMap(({ d, commit, project }) => {
-  // The code runs on the app's hosts and on the load balancer (which serves its static files).
-  const names = new Set([...d.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])].map((h) => h.name));
-  return factsProblems(topo, facts, project as PythonProject, commit, [...names]).map((p) => keyed(d.app.key, p));
-});
-if (factProblems.length) throw new ConfigError(factProblems);
-for (const r of removedApps(topo, facts)) pulumi.log.warn(removedAppNote(r, cfg.database.engine));
+// Everything checked and read before the first resource: config, topology, object
+// stores, each app's commit and project, each host's facts.
+const { cfg, topo, privateKey, backupTarget, mediaTarget, code, facts } = await preflight(pulumi.runtime.allConfig(), pulumi.getStack());
 
 const hosts = new Map(topo.hosts.map((plan) => [plan.name, new Host(plan.name, {
   plan,
@@ -145,7 +105,7 @@ const cache = topo.cache && cfg.cache.kind !== "none" ? new Cache("cache", {
 
 // Each app: its secrets, database, broker account, code, migration, nodes and Celery.
 const djangoApps = code.map(({ d, commit, project }) => new DjangoApp(d.app.name, {
-  deployment: d, config: cfg, topology: topo, hosts, commit, project: project as PythonProject,
+  deployment: d, config: cfg, topology: topo, hosts, commit, project,
   shared: {
     db, broker, redisBrokerPassword: redisBrokerPassword?.value, cacheReady: cache?.ready ?? [], cachePassword: cachePassword?.value,
     media: mediaTarget, backup: backupTarget && { store: backupTarget, password: backupCipher!.value },
@@ -174,20 +134,8 @@ const logging = topo.logging && new LoggingServer("logging", {
   port: cfg.logging.port, retentionDays: cfg.logging.retentionDays, config: cfg,
 });
 
-const appOutputs: Record<string, AppOutput> = Object.fromEntries(djangoApps.map((a, i) => {
-  const d = topo.deployments[i]!;
-  return [d.app.name, {
-    url: lb ? lb.urls[d.app.name]! : a.directUrl,
-    hosts: d.appHosts.map((h) => h.privateAddress),
-    port: d.app.port,
-    database: { name: d.app.database.name, user: d.app.database.user },
-    databasePassword: a.databasePassword,
-    brokerUrl: a.brokerUrl,
-    brokerVhost: cfg.broker.kind === "rabbitmq" ? d.app.name : null,
-    brokerRedisDb: cfg.broker.kind === "redis" ? d.app.redisDb : null,
-    deployedCommit: a.commit,
-  }];
-}));
+const appOutputs = Object.fromEntries(djangoApps.map((a) => [a.name, a.output(lb ? lb.urls[a.name]! : a.directUrl)]));
+// The one-app outputs describe the first app.
 const main = djangoApps[0]!;
 const mainApp = topo.deployments[0]!.app;
 const outputs: FleetOutputs = {

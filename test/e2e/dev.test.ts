@@ -121,7 +121,7 @@ describe("dev stack on one real server", () => {
 
     const refresh = await t.stack.refresh({ onOutput: log });
     expect(refresh.summary.resourceChanges?.update).toBe(2);
-    expect(await changes(t, log)).toEqual(["update fleet-e2e-fleetdemo-celery-worker", "update lb-site"]);
+    expect(await changes(t, log)).toEqual(["update fleet-e2e-fleetdemo-celery-worker", "update lb-site-fleetdemo"]);
 
     await t.stack.up({ onOutput: log });
     expect(await fleet.ssh(HOST, `cat ${site}`)).toBe(original);
