@@ -115,10 +115,25 @@ export class LoadBalancer extends pulumi.ComponentResource {
 
     // Several apps: a name that none of them serves is answered by nobody's site.
     if (args.sites.length > 1) {
-      const fallback = renderNginxDefaultServer({ tls: lb.tls !== "none" });
+      // Its certificate is a throwaway self-signed one: it answers names no app serves.
+      const placeholder = { certificatePath: "/etc/nginx/ssl/django-fleet-default.crt", keyPath: "/etc/nginx/ssl/django-fleet-default.key" };
+      const deps: pulumi.Resource[] = [...h.ready];
+      if (lb.tls !== "none") {
+        deps.push(new RemoteScript(`${name}-default-cert`, {
+          connection: h.connection,
+          description: "placeholder certificate of the default server",
+          create: script(
+            "install -d -m 0700 /etc/nginx/ssl",
+            `openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=invalid -keyout ${cmd(placeholder.keyPath)} -out ${cmd(placeholder.certificatePath)} 2>/dev/null`,
+            `chmod 0600 ${cmd(placeholder.keyPath)}`,
+          ),
+          check: script(`[ -s ${cmd(placeholder.certificatePath)} ] && [ -s ${cmd(placeholder.keyPath)} ]`),
+        }, { parent: this, dependsOn: h.ready }));
+      }
+      const fallback = renderNginxDefaultServer(lb.tls !== "none" ? { tls: placeholder } : {});
       files.push(new RemoteFile(`${name}-default-server`, {
         connection: h.connection, path: "/etc/nginx/sites-enabled/00-default-server.conf", content: fallback,
-      }, { parent: this, dependsOn: h.ready }));
+      }, { parent: this, dependsOn: deps }));
       reloadOn["00-default-server.conf"] = shortHash(fallback);
     }
     // Debian's default site would answer for "_" (and win as default_server). Its file is

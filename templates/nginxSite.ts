@@ -203,8 +203,13 @@ function dirWithSlash(what: string, dir: string): string {
 
 /** Options for {@link renderNginxDefaultServer}. */
 export interface NginxDefaultServerOptions {
-  /** Also answer HTTPS (refusing the TLS handshake: no certificate is shown). */
-  readonly tls: boolean;
+  /**
+   * Also answer HTTPS, with this placeholder certificate (never an app's). A request
+   * without SNI (an address in the URL) completes its handshake here and is then routed
+   * by its Host header, so an app that lists the address still serves it.
+   * @default HTTP only
+   */
+  readonly tls?: { readonly certificatePath: string; readonly keyPath: string };
   /**
    * Plain HTTP port.
    * @default 80
@@ -219,8 +224,7 @@ export interface NginxDefaultServerOptions {
 
 /**
  * The catch-all server for a load balancer with several apps: a request for a host name
- * no app serves gets no site at all (444 closes the connection; TLS is refused), never
- * the first app's.
+ * no app serves gets no site at all (444 closes the connection), never the first app's.
  */
 export function renderNginxDefaultServer(o: NginxDefaultServerOptions): string {
   const listenPort = assertPort("nginx listenPort", withDefault(o.listenPort, 80));
@@ -230,7 +234,11 @@ export function renderNginxDefaultServer(o: NginxDefaultServerOptions): string {
     "",
     "server {",
     `${INDENT}listen ${listenPort} default_server;`,
-    ...(o.tls ? [`${INDENT}listen ${tlsPort} ssl default_server;`, `${INDENT}ssl_reject_handshake on;`] : []),
+    ...(o.tls ? [
+      `${INDENT}listen ${tlsPort} ssl default_server;`,
+      `${INDENT}ssl_certificate ${assertPath("nginx default tls.certificatePath", o.tls.certificatePath)};`,
+      `${INDENT}ssl_certificate_key ${assertPath("nginx default tls.keyPath", o.tls.keyPath)};`,
+    ] : []),
     `${INDENT}server_name _;`,
     `${INDENT}return 444;`,
     "}",

@@ -144,38 +144,39 @@ describe("renderNginxSite", () => {
 });
 
 // The catch-all server of a load balancer with several apps: a host name no app serves
-// gets no app's site (444 closes the connection; with TLS the handshake is refused).
+// gets no app's site (444 closes the connection; with TLS, after a placeholder certificate).
+const PLACEHOLDER = { certificatePath: "/etc/nginx/ssl/django-fleet-default.crt", keyPath: "/etc/nginx/ssl/django-fleet-default.key" };
 describe("renderNginxDefaultServer", () => {
   goldenTable<NginxDefaultServerOptions>(
     [
-      ["nginx-default-server-http", { tls: false }],
-      ["nginx-default-server-tls", { tls: true }],
-      ["nginx-default-server-custom-ports", { tls: true, listenPort: 8080, tlsPort: 8443 }],
+      ["nginx-default-server-http", {}],
+      ["nginx-default-server-tls", { tls: PLACEHOLDER }],
+      ["nginx-default-server-custom-ports", { tls: PLACEHOLDER, listenPort: 8080, tlsPort: 8443 }],
     ],
     renderNginxDefaultServer,
   );
 
   it("is the default server of every port it listens on, and answers 444 under the name _", () => {
-    const out = renderNginxDefaultServer({ tls: true });
+    const out = renderNginxDefaultServer({ tls: PLACEHOLDER });
     const server = serverBlock(out, "80 default_server");
     expect(server).toContain("\n    listen 443 ssl default_server;");
-    expect(server).toContain("\n    ssl_reject_handshake on;");
+    expect(server).toContain(`\n    ssl_certificate ${PLACEHOLDER.certificatePath};`);
     expect(server).toContain("\n    server_name _;");
     expect(server).toContain("\n    return 444;");
-    // No certificate and nothing proxied: no app's content can leak through it.
-    expect(out).not.toMatch(/ssl_certificate|proxy_pass|location/);
+    // Nothing proxied and no app's certificate: no app's content can leak through it.
+    expect(out).not.toMatch(/proxy_pass|location|\/etc\/nginx\/ssl\/(?!django-fleet-default)/);
   });
 
   it("without TLS listens on the plain port only", () => {
-    const out = renderNginxDefaultServer({ tls: false, tlsPort: 8443 });
+    const out = renderNginxDefaultServer({ tlsPort: 8443 });
     expect(out).not.toContain("ssl");
     expect(out).not.toContain("8443");
     expect(out.match(/^ {4}listen /gm)).toHaveLength(1);
   });
 
   it("rejects bad ports", () => {
-    expect(() => renderNginxDefaultServer({ tls: false, listenPort: 0 })).toThrow(/nginx listenPort/);
-    expect(() => renderNginxDefaultServer({ tls: true, tlsPort: 70000 })).toThrow(/nginx tlsPort/);
+    expect(() => renderNginxDefaultServer({ listenPort: 0 })).toThrow(/nginx listenPort/);
+    expect(() => renderNginxDefaultServer({ tls: PLACEHOLDER, tlsPort: 70000 })).toThrow(/nginx tlsPort/);
   });
 });
 
