@@ -18,6 +18,8 @@ export interface AppPlan extends Omit<AppConfig, "port" | "database" | "celery" 
   readonly portSet: boolean;
   /** nginx server_name: its host names separated by spaces, or `_` (any name: one app only). */
   readonly serverName: string;
+  /** The config key its host names come from, for errors: `<key>.domains`, or `loadBalancer.serverName` when it has none of its own. */
+  readonly namesKey: string;
   /** Its database and login role. */
   readonly database: { readonly name: string; readonly user: string };
   /** Its Celery workers and beat. */
@@ -58,6 +60,7 @@ export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
       port: port ?? (shorthand ? 8000 : derivedPort(a.name)),
       portSet: port !== undefined,
       serverName,
+      namesKey: domains ? `${key}.domains` : "loadBalancer.serverName",
       database: {
         name: database?.name ?? (several ? undefined : cfg.database.name) ?? a.name,
         user: database?.user ?? (several ? undefined : cfg.database.user) ?? a.name,

@@ -8,7 +8,7 @@ import type { AppConfig, StackConfig } from "./schema.ts";
 /** Every host: logging, time sync, unattended security updates, TLS roots. */
 export const BASE_PACKAGES = ["ca-certificates", "rsyslog", "logrotate", "systemd-timesyncd", "unattended-upgrades", "curl", "nftables", "netbase"] as const;
 
-export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker" | "database" | "cache"> & { app?: Pick<AppConfig, "packages">; apps?: ReadonlyArray<Pick<AppConfig, "packages">>; backup?: Pick<StackConfig["backup"], "target">; media?: Pick<StackConfig["media"], "storage"> }): string[] {
+export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "broker" | "database" | "cache"> & { app?: Pick<AppConfig, "packages">; apps?: ReadonlyArray<Pick<AppConfig, "packages">>; backup?: Pick<StackConfig["backup"], "target">; media?: Pick<StackConfig["media"], "storage">; loadBalancer?: Pick<StackConfig["loadBalancer"], "tls"> }): string[] {
   const p = new Set<string>(BASE_PACKAGES);
   const code = roles.has("app") || roles.has("worker") || roles.has("beat") || roles.has("loadBalancer");
   if (code) ["git", "python3-venv", "python3-dev"].forEach((x) => p.add(x));
@@ -18,6 +18,8 @@ export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "br
   // (Every app's, on every host that runs code: a few more packages, one apt run.)
   if (code) [cfg.app, ...(cfg.apps ?? [])].forEach((a) => (a?.packages ?? []).forEach((x) => p.add(x)));
   if (roles.has("loadBalancer")) ["nginx", "openssl"].forEach((x) => p.add(x));
+  // Certificates from an ACME server: certbot gets them, and its timer renews them.
+  if (roles.has("loadBalancer") && cfg.loadBalancer?.tls === "acme") p.add("certbot");
   if (roles.has("db") || roles.has("dbReplica")) p.add(cfg.database.engine === "mariadb" ? "mariadb-server" : "postgresql");
   // Backups: pgBackRest (its retention planner is Python), or restic for MariaDB dumps.
   // Uploads kept on the app host's disk are backed up with restic.

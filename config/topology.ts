@@ -8,6 +8,7 @@ import { ConfigError } from "./load.ts";
 import type { HostConfig, Role, StackConfig } from "./schema.ts";
 import { HOST_RE, validHostKey } from "./schema.ts";
 import { resolveApps, type AppPlan } from "./apps.ts";
+import { acmeDomainProblem } from "./acme.ts";
 
 /** Ports the config sets, with their defaults (a clash is reported under the key that can move). */
 function configurable(cfg: StackConfig, apps: readonly AppPlan[]): Map<string, number> {
@@ -35,6 +36,36 @@ function listeners(h: HostPlan, cfg: StackConfig, apps: readonly AppDeployment[]
     out.push([cfg.cache.kind === "memcached" ? 11211 : 6379, `cache (${cfg.cache.kind})`]);
   }
   if (r.has("logging")) out.push([cfg.logging.port, "logging.port"]);
+  return out;
+}
+
+/**
+ * The rules of loadBalancer.tls "acme": an account address, host names certbot can get a
+ * certificate for over HTTP-01, and no settings that would be silently ignored. Whether
+ * the ACME server answers, or the names' DNS points here, cannot be known offline.
+ */
+function acmeProblems(lb: StackConfig["loadBalancer"], apps: readonly AppPlan[]): string[] {
+  if (lb.tls !== "acme") {
+    return lb.acme ? [`loadBalancer.acme: is set, but loadBalancer.tls is "${lb.tls}", so it would not be used. Fix: \`npm run pulumi -- config set --path loadBalancer.tls acme\`, or \`npm run pulumi -- config rm --path loadBalancer.acme\``] : [];
+  }
+  const out: string[] = [];
+  if (!lb.acme?.email) {
+    out.push("loadBalancer.acme.email: missing; Let's Encrypt needs an address for expiry notices. Fix: `npm run pulumi -- config set --path loadBalancer.acme.email you@example.com`");
+  }
+  for (const app of apps) {
+    // Empty with several apps and no domains, which is reported already.
+    app.serverName.split(" ").forEach((name, j) => {
+      const why = name ? acmeDomainProblem(name) : undefined;
+      if (!why) return;
+      const [key, fix] = app.namesKey === "loadBalancer.serverName"
+        ? ["loadBalancer.serverName", "`npm run pulumi -- config set --path loadBalancer.serverName shop.example` (the DNS names whose A records point at the load balancer, separated by spaces)"]
+        : [`${app.namesKey}[${j}]`, `\`npm run pulumi -- config set --path '${app.namesKey}[${j}]' shop.example\` (a DNS name whose A record points at the load balancer)`];
+      out.push(`${key}: ${JSON.stringify(name)} ${why}. Fix: ${fix}`);
+    });
+  }
+  for (const app of apps.filter((a) => a.tls)) {
+    out.push(`${app.key}.tls: a certificate is set, but loadBalancer.tls is "acme": certificates come from the ACME server. Fix: \`npm run pulumi -- config rm --path '${app.key}.tls'\``);
+  }
   return out;
 }
 
@@ -188,9 +219,10 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
   if (lb.tls === "provided" && (!lb.certificatePath || !lb.keyPath) && deployments.some((d) => !d.app.tls)) {
     problems.push(`loadBalancer.tls: "provided" needs loadBalancer.certificatePath and loadBalancer.keyPath (or a tls certificate for every app). Fix: set both, or use tls "selfSigned"`);
   }
-  if (lb.tls !== "provided") {
+  if (lb.tls !== "provided" && lb.tls !== "acme") {
     for (const d of deployments.filter((x) => x.app.tls)) problems.push(`${d.app.key}.tls: a certificate is set, but loadBalancer.tls is "${lb.tls}", so it would not be used. Fix: \`npm run pulumi -- config set --path loadBalancer.tls provided\`, or remove ${d.app.key}.tls`);
   }
+  problems.push(...acmeProblems(lb, deployments.map((d) => d.app)));
   const media = cfg.media;
   if (media.storage === "local" && apps.length > 1) {
     problems.push(`hosts: ${apps.length} hosts have the role "app"${names(apps)} and media.storage is "local": an upload would land on the node that took the request, and the other nodes and the load balancer could not serve it (and it is lost with that node). Fix: \`npm run pulumi -- config set --path media.storage s3\` with media.target (or backup.target) naming a bucket, or run one app host`);

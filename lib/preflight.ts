@@ -1,8 +1,9 @@
 /**
  * Everything the program checks and reads before it registers the first resource, so bad
  * input never changes a server: the config and topology, the object stores (keys only as
- * secrets, CA files that exist), each app's commit and how its project installs (from
- * git), and each host's facts (over SSH). Warns about apps the config no longer names.
+ * secrets, CA files that exist), the ACME server's CA file, each app's commit and how its
+ * project installs (from git), and each host's facts (over SSH). Warns about apps the
+ * config no longer names.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "node:fs";
@@ -50,10 +51,13 @@ export async function preflight(rawConfig: Record<string, string>, stack: string
   const mediaTarget = mediaStore(cfg, stack);
   // Pulumi marks a top-level key secret when a value under it was set with --secret.
   const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret ?? (() => false);
+  // The ACME server's CA file must exist too (certbot on the load balancer gets a copy).
+  const acmeCa = cfg.loadBalancer.acme?.caFile;
   const storeProblems = [
     ...plainCredentialProblems(cfg, isSecret),
     ...([["backup", backupTarget], ["media", cfg.media.target && mediaTarget]] as const).flatMap(([key, t]) =>
       t && t.caFile && !existsSync(t.caFile) ? [`${key}.target.caFile: ${JSON.stringify(t.caFile)} does not exist on this machine. Fix: give the path of the object store's CA certificate (PEM)`] : []),
+    ...(acmeCa && !existsSync(acmeCa) ? [`loadBalancer.acme.caFile: ${JSON.stringify(acmeCa)} does not exist on this machine. Fix: give the path of the PEM CA certificate that signs the ACME server's HTTPS`] : []),
   ];
   if (storeProblems.length) throw new ConfigError(storeProblems);
   if (!backupTarget && cfg.protectData) {

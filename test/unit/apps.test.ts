@@ -319,3 +319,49 @@ describe("several apps: refused, each with its exact problem", () => {
     ]);
   });
 });
+
+describe("several apps with certificates from an ACME server (loadBalancer.tls acme)", () => {
+  const acme = { tls: "acme", acme: { email: "ops@shop.example" } };
+  const fix = (key: string) => `Fix: \`npm run pulumi -- config set --path '${key}' shop.example\` (a DNS name whose A record points at the load balancer)`;
+
+  it("each app's host names come from its own domains (or the load balancer's names, for one app without)", () => {
+    expect(resolveApps(config(), []).map((p) => p.namesKey)).toEqual(["apps[0].domains", "apps[1].domains"]);
+    expect(resolveApps(config({ apps: [app("shop", { domains: undefined })] }), []).map((p) => p.namesKey)).toEqual(["loadBalancer.serverName"]);
+    expect(resolveApps(config({ apps: undefined, app: app("shop") }), []).map((p) => p.namesKey)).toEqual(["app.domains"]);
+    expect(resolveApps(config({ apps: undefined, app: app("shop", { domains: undefined }) }), []).map((p) => p.namesKey)).toEqual(["loadBalancer.serverName"]);
+  });
+
+  it("two apps with DNS names are accepted", () => {
+    expect(problems({ loadBalancer: acme, apps: [app("shop", { domains: ["shop.example", "www.shop.example"] }), app("blog")] })).toBe("accepted");
+  });
+
+  const cases: Array<[string, Record<string, unknown>, string[]]> = [
+    ["a wildcard in the second app's domains: that entry is named", { apps: [app("shop"), app("blog", { domains: ["blog.example", "*.blog.example"] })] }, [
+      `apps[1].domains[1]: "*.blog.example" is a wildcard, which only the DNS-01 challenge can prove; tls "acme" answers HTTP-01 only, so list each name instead. ${fix("apps[1].domains[1]")}`,
+    ]],
+    ["an IP address in the first app's domains", { apps: [app("shop", { domains: ["198.18.0.10"] }), app("blog")] }, [
+      `apps[0].domains[0]: "198.18.0.10" is an IP address; tls "acme" gets certificates for DNS names only (point a DNS name at the load balancer). ${fix("apps[0].domains[0]")}`,
+    ]],
+    ["a name without a dot in each app: both named", { apps: [app("shop", { domains: ["shop"] }), app("blog", { domains: ["blog.example", "blog"] })] }, [
+      `apps[0].domains[0]: "shop" has no dot; an ACME server issues certificates for fully qualified domain names only. ${fix("apps[0].domains[0]")}`,
+      `apps[1].domains[1]: "blog" has no dot; an ACME server issues certificates for fully qualified domain names only. ${fix("apps[1].domains[1]")}`,
+    ]],
+    ["one app in apps without domains: the load balancer's _ is named", { apps: [app("shop", { domains: undefined })] }, [
+      "loadBalancer.serverName: \"_\" is nginx's catch-all name (any host), which no certificate can name. Fix: `npm run pulumi -- config set --path loadBalancer.serverName shop.example` (the DNS names whose A records point at the load balancer, separated by spaces)",
+    ]],
+    ["an app with its own certificate", { apps: [app("shop"), app("blog", { tls: { certificatePath: "/etc/ssl/blog.pem", keyPath: "/etc/ssl/blog.key" } })] }, [
+      "apps[1].tls: a certificate is set, but loadBalancer.tls is \"acme\": certificates come from the ACME server. Fix: `npm run pulumi -- config rm --path 'apps[1].tls'`",
+    ]],
+  ];
+  for (const [name, over, expected] of cases) {
+    it(`refuses: ${name}`, () => {
+      expect(problems({ loadBalancer: acme, ...over })).toEqual(expected);
+    });
+  }
+
+  it("several apps without domains: only the missing domains are reported, not an empty name", () => {
+    expect(problems({ loadBalancer: acme, apps: [app("shop"), app("blog", { domains: undefined })] })).toEqual([
+      "apps[1].domains: missing; with several apps, nginx picks the app by host name. Fix: `npm run pulumi -- config set --path 'apps[1].domains[0]' shop.example`",
+    ]);
+  });
+});

@@ -171,6 +171,18 @@ const PACKAGE = "must be a Debian package name (lower-case letters, digits, + - 
 const REQ_FILE = "must be a relative path inside the repository";
 const HOST_KEY_SHAPE = "must be `TYPE BASE64` as in known_hosts";
 const HOST_KEY_INVALID = "is not a valid SSH public key (copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub)";
+/** loadBalancer.acme as a user sets it. */
+const ACME = { email: "ops@shop.example" };
+const ACME_EMAIL = "loadBalancer.acme.email: missing; Let's Encrypt needs an address for expiry notices. Fix: `npm run pulumi -- config set --path loadBalancer.acme.email you@example.com`";
+const ACME_IP = 'is an IP address; tls "acme" gets certificates for DNS names only (point a DNS name at the load balancer)';
+const ACME_WILDCARD = 'is a wildcard, which only the DNS-01 challenge can prove; tls "acme" answers HTTP-01 only, so list each name instead';
+const ACME_SERVER = 'must be "production", "staging" or the https:// URL of an ACME directory';
+const EMAIL = "must be an email address such as you@example.com";
+/** A name of loadBalancer.serverName that no certificate can be issued for. */
+const acmeName = (name: string, why: string) =>
+  `loadBalancer.serverName: ${JSON.stringify(name)} ${why}. Fix: \`npm run pulumi -- config set --path loadBalancer.serverName shop.example\` (the DNS names whose A records point at the load balancer, separated by spaces)`;
+const acmeUnused = (tls: string) =>
+  `loadBalancer.acme: is set, but loadBalancer.tls is "${tls}", so it would not be used. Fix: \`npm run pulumi -- config set --path loadBalancer.tls acme\`, or \`npm run pulumi -- config rm --path loadBalancer.acme\``;
 /** How a long value is shown: its JSON cut to 57 characters, then `...`. */
 const cut = (value: string) => `"${value.slice(0, 56)}...`;
 const privateAddress = (i: number, got: string, key: "privateAddress" | "address" = "privateAddress") =>
@@ -250,7 +262,7 @@ const CASES: readonly Case[] = [
   ["celery.queues with a space", { set: { celery: { queues: ["high priority"] } } },
     [bad("celery.queues[0]", "must be a queue name of letters, digits, _ . and -", '"high priority"')]],
   ["loadBalancer.tls letsencrypt", { set: { loadBalancer: { tls: "letsencrypt" } } },
-    [bad("loadBalancer.tls", 'Invalid option: expected one of "none"|"selfSigned"|"provided"', '"letsencrypt"')]],
+    [bad("loadBalancer.tls", 'Invalid option: expected one of "none"|"selfSigned"|"provided"|"acme"', '"letsencrypt"')]],
   ["logging.retentionDays 0", { set: { logging: { retentionDays: 0 } } },
     [bad("logging.retentionDays", "Too small: expected number to be >=1", "0")]],
   ["logging.retentionDays 3651", { set: { logging: { retentionDays: 3651 } } },
@@ -417,6 +429,53 @@ const CASES: readonly Case[] = [
     [bad("loadBalancer.keyPath", PATH, '"shop.key"')]],
   ["keyPath with a space and a semicolon", { set: { loadBalancer: { tls: "provided", certificatePath: "/etc/ssl/shop.pem", keyPath: "/etc/ssl/shop.key; x" } } },
     [bad("loadBalancer.keyPath", PATH, '"/etc/ssl/shop.key; x"')]],
+
+
+  // --- certificates from an ACME server (loadBalancer.tls "acme") ----------------------------------
+  ["tls acme without an email (no acme at all)", { set: { loadBalancer: { tls: "acme", serverName: "shop.example" } } }, [ACME_EMAIL]],
+  ["tls acme with acme but no email", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { server: "staging" } } } }, [ACME_EMAIL]],
+  ["tls acme with the default serverName _", { set: { loadBalancer: { tls: "acme", acme: ACME } } },
+    [acmeName("_", "is nginx's catch-all name (any host), which no certificate can name")]],
+  ["tls acme with an IP address as serverName", { set: { loadBalancer: { tls: "acme", serverName: "198.18.0.10", acme: ACME } } },
+    [acmeName("198.18.0.10", ACME_IP)]],
+  ["tls acme with a wildcard serverName", { set: { loadBalancer: { tls: "acme", serverName: "shop.example *.shop.example", acme: ACME } } },
+    [acmeName("*.shop.example", ACME_WILDCARD)]],
+  ["tls acme with a name without a dot", { set: { loadBalancer: { tls: "acme", serverName: "localhost", acme: ACME } } },
+    [acmeName("localhost", "has no dot; an ACME server issues certificates for fully qualified domain names only")]],
+  ["tls acme with an empty label", { set: { loadBalancer: { tls: "acme", serverName: "shop..example", acme: ACME } } },
+    [acmeName("shop..example", "is not a DNS name: each dot-separated label must be 1-63 letters, digits or dashes, not starting or ending with a dash")]],
+  ["tls acme with two bad names: both reported", { set: { loadBalancer: { tls: "acme", serverName: "_ 10.0.0.10 shop.example", acme: ACME } } },
+    [acmeName("_", "is nginx's catch-all name (any host), which no certificate can name"), acmeName("10.0.0.10", ACME_IP)]],
+  ["tls acme with a wildcard in app.domains: the entry is named", { app: { domains: ["shop.example", "*.shop.example"] }, set: { loadBalancer: { tls: "acme", acme: ACME } } },
+    ["app.domains[1]: \"*.shop.example\" " + ACME_WILDCARD + ". Fix: `npm run pulumi -- config set --path 'app.domains[1]' shop.example` (a DNS name whose A record points at the load balancer)"]],
+  ["tls acme without an email and with the default serverName: both reported", { set: { loadBalancer: { tls: "acme" } } },
+    [ACME_EMAIL, acmeName("_", "is nginx's catch-all name (any host), which no certificate can name")]],
+  ["tls acme with an app's own certificate", { app: { tls: { certificatePath: "/etc/ssl/shop.pem", keyPath: "/etc/ssl/shop.key" } }, set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: ACME } } },
+    ["app.tls: a certificate is set, but loadBalancer.tls is \"acme\": certificates come from the ACME server. Fix: `npm run pulumi -- config rm --path 'app.tls'`"]],
+  ["acme set while tls is selfSigned", { set: { loadBalancer: { tls: "selfSigned", acme: ACME } } }, [acmeUnused("selfSigned")]],
+  ["acme set while tls is none (the default)", { set: { loadBalancer: { acme: ACME } } }, [acmeUnused("none")]],
+  ["acme.email with a command after it", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { email: "you@shop.example;reboot" } } } },
+    [bad("loadBalancer.acme.email", EMAIL, '"you@shop.example;reboot"')]],
+  ["acme.email with a command substitution", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { email: "$(reboot)@shop.example" } } } },
+    [bad("loadBalancer.acme.email", EMAIL, '"$(reboot)@shop.example"')]],
+  ["acme.email that certbot would read as an option", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { email: "-q@shop.example" } } } },
+    [bad("loadBalancer.acme.email", EMAIL, '"-q@shop.example"')]],
+  ["acme.email without a domain", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { email: "you" } } } },
+    [bad("loadBalancer.acme.email", EMAIL, '"you"')]],
+  ["acme.server over plain http", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { ...ACME, server: "http://198.18.0.1:14000/dir" } } } },
+    [bad("loadBalancer.acme.server", ACME_SERVER, '"http://198.18.0.1:14000/dir"')]],
+  ["acme.server misspelt", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { ...ACME, server: "prod" } } } },
+    [bad("loadBalancer.acme.server", ACME_SERVER, '"prod"')]],
+  ["acme.server with a shell command", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { ...ACME, server: "https://acme.example/dir;reboot" } } } },
+    [bad("loadBalancer.acme.server", ACME_SERVER, '"https://acme.example/dir;reboot"')]],
+  ["acme.renewBeforeDays 0", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { ...ACME, renewBeforeDays: 0 } } } },
+    [bad("loadBalancer.acme.renewBeforeDays", "Too small: expected number to be >=1", "0")]],
+  ["acme.renewBeforeDays 90 (a whole certificate's life)", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { ...ACME, renewBeforeDays: 90 } } } },
+    [bad("loadBalancer.acme.renewBeforeDays", "Too big: expected number to be <=89", "90")]],
+  ["acme.caFile empty", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { ...ACME, caFile: "" } } } },
+    [bad("loadBalancer.acme.caFile", "Too small: expected string to have >=1 characters", '""')]],
+  ["unknown acme key", { set: { loadBalancer: { tls: "acme", serverName: "shop.example", acme: { ...ACME, emial: "you@shop.example" } } } },
+    [unknown("loadBalancer.acme.emial")]],
 
   // --- packages, install, requirements --------------------------------------------------------
   ["a package with a shell command", { app: { packages: ["libpq-dev; rm -rf /"] } }, [bad("app.packages[0]", PACKAGE, '"libpq-dev; rm -rf /"')]],

@@ -64,7 +64,7 @@ describe("buildTopology: valid fleets", () => {
     // The `app` shorthand is one app, with every per-app default resolved (config/apps.ts).
     const { port: _port, ...appConfig } = cfg.app!;
     const shop = {
-      ...appConfig, key: "app", index: 0, port: 8000, portSet: false, serverName: "_",
+      ...appConfig, key: "app", index: 0, port: 8000, portSet: false, serverName: "_", namesKey: "loadBalancer.serverName",
       database: { name: "shop", user: "shop" }, celery: { concurrency: 2, queues: ["celery"], beat: true }, redisDb: 0,
       mediaLocation: "media",
     };
