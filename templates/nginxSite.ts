@@ -51,6 +51,12 @@ export interface NginxSiteOptions {
   readonly listenPort?: number;
   /** Serve HTTPS with this certificate; HTTP then only redirects. Omit for HTTP only. */
   readonly tls?: NginxTlsOptions;
+  /**
+   * Answer ACME HTTP-01 challenges on plain HTTP from `webroot` (certbot's `-w`), before
+   * the redirect to HTTPS (or beside the app without TLS).
+   * @default no challenge location
+   */
+  readonly acme?: { readonly webroot: string };
   /** Directory served at `staticUrl` (Django `STATIC_ROOT`). Omit to pass static requests to the app. */
   readonly staticRoot?: string;
   /**
@@ -156,9 +162,19 @@ export function renderNginxSite(o: NginxSiteOptions): string {
     `${INDENT}}`,
   ];
 
+  // The ACME server fetches http://<name>/.well-known/acme-challenge/<token>, on port 80
+  // and without TLS; `^~` keeps any other location from taking these requests.
+  const challenge = o.acme === undefined ? [] : [
+    `${INDENT}location ^~ /.well-known/acme-challenge/ {`,
+    `${INDENT}${INDENT}root ${stripTrailingSlash(assertPath("nginx acme.webroot", o.acme.webroot))};`,
+    `${INDENT}${INDENT}default_type text/plain;`,
+    `${INDENT}}`,
+    "",
+  ];
+
   let servers: string[];
   if (o.tls === undefined || tlsPort === undefined) {
-    servers = ["server {", `${INDENT}listen ${listenPort};`, `${INDENT}server_name ${serverName};`, "", ...appLocations, "}"];
+    servers = ["server {", `${INDENT}listen ${listenPort};`, `${INDENT}server_name ${serverName};`, "", ...challenge, ...appLocations, "}"];
   } else {
     const cert = assertPath("nginx tls.certificatePath", o.tls.certificatePath);
     const key = assertPath("nginx tls.keyPath", o.tls.keyPath);
@@ -169,7 +185,14 @@ export function renderNginxSite(o: NginxSiteOptions): string {
       `${INDENT}listen ${listenPort};`,
       `${INDENT}server_name ${serverName};`,
       "",
-      `${INDENT}return 301 ${target};`,
+      // A server-level return would run before any location is chosen, so with a challenge
+      // location the redirect moves into `location /`, which every other request reaches.
+      ...(o.acme === undefined ? [`${INDENT}return 301 ${target};`] : [
+        ...challenge,
+        `${INDENT}location / {`,
+        `${INDENT}${INDENT}return 301 ${target};`,
+        `${INDENT}}`,
+      ]),
       "}",
       "",
       "server {",

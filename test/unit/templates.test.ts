@@ -136,10 +136,60 @@ describe("renderNginxSite", () => {
   });
 
   it("rejects bad input", () => {
+    expect(() => renderNginxSite({ ...nginxBasic, acme: { webroot: "acme" } })).toThrow(/nginx acme\.webroot/);
+    expect(() => renderNginxSite({ ...nginxBasic, acme: { webroot: "/var/lib/acme; return 200" } })).toThrow(/nginx acme\.webroot/);
     expect(() => renderNginxSite({ ...nginxBasic, upstreams: [] })).toThrow(/upstreams is empty/);
     expect(() => renderNginxSite({ ...nginxBasic, serverName: "a; include /etc/passwd" })).toThrow(/serverName/);
     expect(() => renderNginxSite({ ...nginxBasic, staticRoot: "static" })).toThrow(/staticRoot/);
     expect(() => renderNginxSite({ ...nginxBasic, upstreams: [{ address: "127.0.0.1", port: 0 }] })).toThrow(/port/);
+  });
+});
+
+// Certificates from an ACME server: its HTTP-01 requests reach the webroot on plain HTTP,
+// and every other plain-HTTP request is redirected (with TLS) or proxied (without).
+const ACME = { webroot: "/var/lib/django-fleet/acme" };
+const CHALLENGE = "    location ^~ /.well-known/acme-challenge/ {\n        root /var/lib/django-fleet/acme;\n        default_type text/plain;\n    }\n";
+describe("renderNginxSite with an ACME challenge location", () => {
+  goldenTable<NginxSiteOptions>(
+    [
+      ["nginx-acme-tls", { ...nginxTls, acme: ACME }],
+      ["nginx-acme-http", { ...nginxBasic, serverName: "shop.example", acme: { webroot: "/var/lib/django-fleet/acme/" } }],
+    ],
+    renderNginxSite,
+  );
+
+  it("with TLS, the challenge location is exempt from the redirect; every other path still redirects", () => {
+    const plain = serverBlock(renderNginxSite({ ...nginxTls, acme: ACME }), "80");
+    expect(plain).toContain(CHALLENGE);
+    // No server-level return: it would run before any location is chosen, challenges included.
+    expect(plain).not.toMatch(/^ {4}return /m);
+    expect(plain).toMatch(/ {4}location \/ \{\n {8}return 301 https:\/\/\$host\$request_uri;\n {4}\}/);
+    expect(plain.indexOf("acme-challenge")).toBeLessThan(plain.indexOf("location / {"));
+    expect(plain.match(/return 301/g)).toHaveLength(1);
+    expect(plain).not.toContain("proxy_pass");
+    // HTTPS serves the app only: certbot never asks over TLS.
+    expect(serverBlock(renderNginxSite({ ...nginxTls, acme: ACME }), "443 ssl")).not.toContain("acme-challenge");
+  });
+
+  it("with TLS on other ports, the redirect inside location / keeps the TLS port", () => {
+    const out = renderNginxSite({ ...nginxBasic, listenPort: 8080, tls: { certificatePath: "/c.pem", keyPath: "/k.pem", port: 8443 }, acme: ACME });
+    expect(serverBlock(out, "8080")).toContain(`${CHALLENGE}\n    location / {\n        return 301 https://$host:8443$request_uri;\n    }`);
+  });
+
+  it("without TLS, the challenge location sits beside the proxied app, before it", () => {
+    const server = serverBlock(renderNginxSite({ ...nginxBasic, acme: ACME }), "80");
+    expect(server).toContain(CHALLENGE);
+    expect(server).toContain("proxy_pass http://fleetdemo_app;");
+    expect(server).not.toContain("return 301");
+    expect(server.indexOf("acme-challenge")).toBeLessThan(server.indexOf("location / {"));
+  });
+
+  it("without acme, the sites are exactly as before (no challenge location, server-level redirect)", () => {
+    for (const o of [nginxBasic, nginxTls]) {
+      expect(renderNginxSite({ ...o, acme: undefined })).toBe(renderNginxSite(o));
+      expect(renderNginxSite(o)).not.toContain("acme-challenge");
+    }
+    expect(serverBlock(renderNginxSite(nginxTls), "80")).toMatch(/^ {4}return 301 /m);
   });
 });
 
