@@ -127,6 +127,7 @@ const lb = topo.loadBalancer && new LoadBalancer("lb", {
   host: hostOf(topo.loadBalancer.name), config: cfg,
   sites: djangoApps.map((a) => a.site!),
   after: djangoApps.flatMap((a) => a.siteReady),
+  ...(cfg.loadBalancer.acme?.caFile ? { acmeCaPem: readFileSync(cfg.loadBalancer.acme.caFile, "utf8") } : {}),
 });
 
 const logging = topo.logging && new LoggingServer("logging", {

@@ -14,6 +14,8 @@ import { RemoteScript } from "../providers/remoteScript.ts";
 import { SystemdService } from "../providers/systemdService.ts";
 import { servedFolders, type DjangoPaths } from "../lib/djangoSettings.ts";
 import type { Host } from "./host.ts";
+import { AcmeCertificates } from "./acmeCertificates.ts";
+import { ACME_WEBROOT, certPaths } from "../config/acme.ts";
 
 /** The site's own name: the first server name that is neither `_` nor a wildcard. */
 function siteName(serverName: string): string | undefined {
@@ -39,6 +41,8 @@ export interface LoadBalancerArgs {
   readonly sites: readonly LoadBalancerSite[];
   /** Resources that must exist first (collected static files, app services). */
   readonly after: pulumi.Resource[];
+  /** With tls "acme": the PEM that signs a private ACME server's HTTPS (loadBalancer.acme.caFile's content). @default none */
+  readonly acmeCaPem?: string;
 }
 
 export class LoadBalancer extends pulumi.ComponentResource {
@@ -51,6 +55,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const lb = cfg.loadBalancer;
     const reloadOn: Record<string, pulumi.Input<string>> = {};
     const files: pulumi.Resource[] = [];
+    const acme = lb.tls === "acme" ? new AcmeCertificates(`${name}-acme`, { host: h, acme: lb.acme!, ...(args.acmeCaPem ? { caPem: args.acmeCaPem } : {}) }, { parent: this }) : undefined;
 
     for (const { app, upstreams, settings } of args.sites) {
       // The first app keeps the resource names of the one-app program.
@@ -78,6 +83,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
         reloadOn[first ? "certificate" : `certificate ${app.name}`] = cn;
       } else if (lb.tls === "provided") {
         tls = app.tls ?? { certificatePath: lb.certificatePath!, keyPath: lb.keyPath! };
+      } else if (acme) {
+        // A placeholder at the stable paths until the ACME server's certificate replaces it.
+        tls = certPaths(app.name);
+        deps.push(acme.placeholder(app.name));
       }
 
       // Static and media are served from where the project's own settings put them.
@@ -93,6 +102,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
           // Uploads in S3 are served by their storage's URLs, never from this host's disk.
           mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
           mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
+          ...(acme ? { acme: { webroot: ACME_WEBROOT } } : {}),
         });
       });
       // Removing the app deletes its site file, then this reloads nginx so the virtual host
@@ -144,11 +154,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
       connection: h.connection, path: "/etc/nginx/sites-available/default",
       content: "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n",
     }, { parent: this, dependsOn: h.ready });
-    new SystemdService(`${name}-nginx`, {
+    const nginx = new SystemdService(`${name}-nginx`, {
       connection: h.connection,
       unit: "nginx.service", stopOnDelete: false,
       reloadOn,
     }, { parent: this, dependsOn: [...files, noDefault, ...args.after] });
+    // Certificates are asked for once nginx answers the HTTP-01 challenge of each site.
+    for (const { app } of args.sites) acme?.certificate(app.name, app.serverName.split(" ").filter(Boolean), [nginx]);
     this.registerOutputs({ urls: this.urls });
   }
 }

@@ -1078,3 +1078,48 @@ describe("several apps with uploads on the one app host's disk, backed up", () =
     expect(new Set(restores).size).toBe(2);
   });
 });
+
+describe("tls acme: certbot on the load balancer, a placeholder until the first certificate", () => {
+  let run: Run;
+  let caFile: string;
+  beforeAll(async () => {
+    caFile = join(dir, "acme-ca.pem");
+    writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    run = await runProgram({
+      ...devConfig(),
+      loadBalancer: { serverName: "shop.example www.shop.example", tls: "acme", acme: { email: "ops@shop.example", server: "https://acme.test:14000/dir", caFile, renewBeforeDays: 20 } },
+    });
+  });
+
+  it("loads without error and serves the site over https", async () => {
+    expect(run.error).toBeUndefined();
+    expect(await valueOf(run.module!.siteUrl)).toBe("https://shop.example/");
+  });
+
+  it("nginx reads the stable paths, which hold a placeholder first; the challenge is served on port 80", () => {
+    const site = text(run.one(T.file, "lb-site-fleetdemo").inputs.content);
+    expect(site).toContain("ssl_certificate /etc/django-fleet/tls/fleetdemo/fullchain.pem;");
+    expect(site).toContain("location ^~ /.well-known/acme-challenge/ {");
+    const placeholder = text(run.one(T.script, "lb-acme-placeholder-fleetdemo").inputs.create);
+    expect(placeholder).toContain("-subj /CN=django-fleet-acme-placeholder");
+    // Never over a real certificate.
+    expect(placeholder).toContain("if [ ! -s /etc/django-fleet/tls/fleetdemo/fullchain.pem ]");
+  });
+
+  it("certbot asks the configured server for every name, trusting its CA, after nginx serves the challenge", () => {
+    const cert = run.one(T.script, "lb-acme-certificate-fleetdemo");
+    const create = text(cert.inputs.create);
+    expect(create).toContain("env REQUESTS_CA_BUNDLE=/etc/django-fleet/acme-ca.pem certbot certonly --non-interactive");
+    expect(create).toContain("--server https://acme.test:14000/dir");
+    expect(create).toContain("-d shop.example -d www.shop.example");
+    expect(create).toContain("renew_before_expiry = 20 days");
+    // The forced order never keeps the old certificate.
+    const forced = create.split("\n").find((l) => l.includes("--force-renewal"))!;
+    expect(forced).not.toContain("--keep-until-expiring");
+    expect(text(cert.inputs.check)).toContain("-checkend 1728000");
+    expect(cert.options!.dependencies.some((d) => d.endsWith("::lb-nginx"))).toBe(true);
+    expect(plain(run.one(T.file, "lb-acme-ca").inputs)).toMatchObject({ path: "/etc/django-fleet/acme-ca.pem" });
+    expect(text(run.one(T.file, "lb-acme-certbot-drop-in").inputs.content)).toContain("Environment=REQUESTS_CA_BUNDLE=/etc/django-fleet/acme-ca.pem");
+    expect(text(run.one(T.script, "fleet-dev-packages").inputs.create)).toMatch(/\bcertbot\b/);
+  });
+});
