@@ -50,7 +50,7 @@ function acmeProblems(lb: StackConfig["loadBalancer"], apps: readonly AppPlan[])
   }
   const out: string[] = [];
   if (!lb.acme?.email) {
-    out.push("loadBalancer.acme.email: missing; Let's Encrypt needs an address for expiry notices. Fix: `npm run pulumi -- config set --path loadBalancer.acme.email you@example.com`");
+    out.push("loadBalancer.acme.email: missing; certbot registers the ACME account under it (the CA's notices about the account go there). Fix: `npm run pulumi -- config set --path loadBalancer.acme.email you@example.com`");
   }
   for (const app of apps) {
     // Empty with several apps and no domains, which is reported already.

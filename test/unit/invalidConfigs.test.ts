@@ -173,7 +173,7 @@ const HOST_KEY_SHAPE = "must be `TYPE BASE64` as in known_hosts";
 const HOST_KEY_INVALID = "is not a valid SSH public key (copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub)";
 /** loadBalancer.acme as a user sets it. */
 const ACME = { email: "ops@shop.example" };
-const ACME_EMAIL = "loadBalancer.acme.email: missing; Let's Encrypt needs an address for expiry notices. Fix: `npm run pulumi -- config set --path loadBalancer.acme.email you@example.com`";
+const ACME_EMAIL = "loadBalancer.acme.email: missing; certbot registers the ACME account under it (the CA's notices about the account go there). Fix: `npm run pulumi -- config set --path loadBalancer.acme.email you@example.com`";
 const ACME_IP = 'is an IP address; tls "acme" gets certificates for DNS names only (point a DNS name at the load balancer)';
 const ACME_WILDCARD = 'is a wildcard, which only the DNS-01 challenge can prove; tls "acme" answers HTTP-01 only, so list each name instead';
 const ACME_SERVER = 'must be "production", "staging" or the https:// URL of an ACME directory';
