@@ -31,7 +31,7 @@ describe("host facts over SSH", () => {
     const expected = releaseOf(parseOsRelease(readFileSync("/etc/os-release", "utf8")));
     if (typeof expected === "string") throw new Error(`this machine is not a supported Debian: ${expected}`);
     const python = execFileSync("python3", ["-c", "import platform; print(platform.python_version())"], { encoding: "utf8" }).trim();
-    expect(facts.get("h")).toEqual({ release: expected, python });
+    expect(facts.get("h")).toEqual({ release: expected, python, apps: [] });
   }, 60_000);
 
   it("RemoteProbe: reads a fact, keeps it stale when the probe cannot run on refresh, and reads it again on up", async () => {
