@@ -1,7 +1,8 @@
 /**
  * LoadBalancer: nginx in front of every app node, one virtual host per app chosen by host
- * name, serving static and media files itself, with TLS (self-signed for dev, or a certificate the user provides) and an HTTP to
- * HTTPS redirect when TLS is on.
+ * name, serving static and media files itself, with TLS (self-signed for dev, a
+ * certificate the user provides, or one per app from an ACME server) and an HTTP to HTTPS
+ * redirect when TLS is on.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/schema.ts";
