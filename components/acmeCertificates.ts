@@ -16,6 +16,7 @@ import {
 import type { AcmeConfig } from "../config/schema.ts";
 import { shortHash } from "../lib/hash.ts";
 import { cmd, script } from "../lib/shell.ts";
+import { selfSignedCertCommand } from "../lib/selfSigned.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { acmeCertCheck, certbotIssueCommand, renderAcmeDeployHook, renderCertbotDropIn } from "../templates/acme.ts";
@@ -94,7 +95,7 @@ export class AcmeCertificates extends pulumi.ComponentResource {
       create: script(
         `install -d -m 0700 ${cmd(dir)}`,
         `if [ ! -s ${cmd(p.certificatePath)} ] || [ ! -s ${cmd(p.keyPath)} ]; then`,
-        `  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj ${cmd(`/${ACME_PLACEHOLDER_SUBJECT}`)} -keyout ${cmd(p.keyPath)} -out ${cmd(p.certificatePath)} 2>/dev/null`,
+        `  ${selfSignedCertCommand({ subject: ACME_PLACEHOLDER_SUBJECT, days: 30, ...p })}`,
         `  chmod 0600 ${cmd(p.keyPath)}`,
         "fi",
       ),

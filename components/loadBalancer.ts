@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/schema.ts";
 import { shortHash } from "../lib/hash.ts";
 import { cmd, script } from "../lib/shell.ts";
+import { selfSignedCertCommand } from "../lib/selfSigned.ts";
 import { renderNginxDefaultServer, renderNginxSite, type NginxUpstream } from "../templates/nginxSite.ts";
 import type { AppPlan } from "../config/apps.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
@@ -74,7 +75,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
           description: `self-signed certificate for ${cn}`,
           create: script(
             "install -d -m 0700 /etc/nginx/ssl",
-            `openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj ${cmd(`/CN=${cn}`)} -addext ${cmd(`subjectAltName=${san}`)} -keyout ${cmd(tls.keyPath)} -out ${cmd(tls.certificatePath)} 2>/dev/null`,
+            selfSignedCertCommand({ subject: `CN=${cn}`, days: 825, san, ...tls }),
             `chmod 0600 ${cmd(tls.keyPath)}`,
           ),
           check: script(`[ -s ${cmd(tls.certificatePath)} ] && [ -s ${cmd(tls.keyPath)} ]`),
@@ -135,7 +136,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
           description: "placeholder certificate of the default server",
           create: script(
             "install -d -m 0700 /etc/nginx/ssl",
-            `openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=invalid -keyout ${cmd(placeholder.keyPath)} -out ${cmd(placeholder.certificatePath)} 2>/dev/null`,
+            selfSignedCertCommand({ subject: "CN=invalid", days: 3650, ...placeholder }),
             `chmod 0600 ${cmd(placeholder.keyPath)}`,
           ),
           check: script(`[ -s ${cmd(placeholder.certificatePath)} ] && [ -s ${cmd(placeholder.keyPath)} ]`),

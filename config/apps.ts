@@ -41,7 +41,7 @@ export function derivedPort(name: string): number {
 }
 
 /** The config's apps, in order (`app` is one app), without checks: for code that runs after them. */
-export function configApps(cfg: Pick<StackConfig, "app" | "apps">): AppConfig[] {
+export function configApps<A = AppConfig>(cfg: { readonly app?: A | undefined; readonly apps?: readonly A[] | undefined }): readonly A[] {
   return cfg.apps ?? (cfg.app ? [cfg.app] : []);
 }
 

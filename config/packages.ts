@@ -4,6 +4,7 @@
  */
 import type { Role } from "./schema.ts";
 import type { AppConfig, StackConfig } from "./schema.ts";
+import { configApps } from "./apps.ts";
 
 /** Every host: logging, time sync, unattended security updates, TLS roots. */
 export const BASE_PACKAGES = ["ca-certificates", "rsyslog", "logrotate", "systemd-timesyncd", "unattended-upgrades", "curl", "nftables", "netbase"] as const;
@@ -16,7 +17,7 @@ export function packagesFor(roles: ReadonlySet<Role>, cfg: Pick<StackConfig, "br
   if (code && cfg.database.engine === "mariadb") ["build-essential", "pkg-config", "default-libmysqlclient-dev"].forEach((x) => p.add(x));
   // What the app asks for (app.packages), e.g. libpq-dev to build psycopg[c].
   // (Every app's, on every host that runs code: a few more packages, one apt run.)
-  if (code) [cfg.app, ...(cfg.apps ?? [])].forEach((a) => (a?.packages ?? []).forEach((x) => p.add(x)));
+  if (code) configApps(cfg).forEach((a) => a.packages.forEach((x) => p.add(x)));
   if (roles.has("loadBalancer")) ["nginx", "openssl"].forEach((x) => p.add(x));
   // Certificates from an ACME server: certbot gets them, and its timer renews them.
   if (roles.has("loadBalancer") && cfg.loadBalancer?.tls === "acme") p.add("certbot");

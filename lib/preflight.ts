@@ -63,8 +63,12 @@ export async function preflight(rawConfig: Record<string, string>, stack: string
   if (!backupTarget && cfg.protectData) {
     pulumi.log.warn("backup.target is not set: nothing backs up this stack's database. Set backup.target (README: \"Backups, restores and shared media\").");
   }
+  const commits = new Map<string, string>();
   const found = topo.deployments.map((d) => {
-    const commit = resolveCommit(d.app.repo, d.app.ref);
+    // Apps that share a repository and ref (the same code under two names) ask git once.
+    const key = `${d.app.repo} ${d.app.ref}`;
+    const commit = commits.get(key) ?? resolveCommit(d.app.repo, d.app.ref);
+    commits.set(key, commit);
     const project = detectPythonProject(d.app, readRepoFiles(d.app.repo, commit, filesToRead(d.app)));
     return { d, commit, project };
   });
