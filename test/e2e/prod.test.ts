@@ -54,6 +54,7 @@ function prodConfig(hosts: HostDef[], withBlog = false): Record<string, { value:
       "django-fleet:app": c({
         name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", ref: "main",
         settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+        healthCheck: { path: "/healthz" },
       }),
     }),
     "django-fleet:broker": c({ kind: "rabbitmq" }),
