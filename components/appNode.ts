@@ -72,6 +72,8 @@ export class AppNode extends pulumi.ComponentResource {
       unit: unitName,
       restartOn: { [unitName]: shortHash(unit) },
       reloadOn: { "gunicorn.conf.py": shortHash(conf) },
+      // Ready once a worker answers: the master listens before the app is imported.
+      readyCheck: { port: app.port, host: args.bindAddress, http: true },
     }, { parent: this, dependsOn: [confFile, unitFile, ...args.release.ready, ...args.after] });
     this.upstream = { address: args.bindAddress === "127.0.0.1" ? "127.0.0.1" : h.plan.privateAddress, port: app.port };
     const server = hostPort(this.upstream.address, app.port);

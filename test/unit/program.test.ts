@@ -322,6 +322,13 @@ describe("dev stack: one host with every role", () => {
     expect(lines).toContain('bind = "127.0.0.1:8000"');
   });
 
+  it("services that listen are proven ready by their port; the others by systemd's own readiness", () => {
+    expect(plain(run.one(T.service, "db-service").inputs.readyCheck)).toEqual({ port: 5432 });
+    for (const name of ["broker-service", "fleet-dev-firewall-service", "logging-rsyslog-fleet-dev", "fleet-dev-fleetdemo-celery-worker"]) {
+      expect(plain(run.one(T.service, name).inputs.readyCheck)).toBeUndefined();
+    }
+  });
+
   it("nginx serves static and media from the folders the project's settings name", () => {
     const site = text(run.one(T.file, "lb-site-fleetdemo").inputs.content);
     expect(site).toContain("    location /static/ {\n        alias /srv/fleetdemo/shared/staticfiles/;");
@@ -504,6 +511,10 @@ describe("split stack: every role on its own host, redis broker", () => {
       "    keepalive 16;",
       "}",
     ].join("\n"));
+  });
+
+  it("Redis is proven ready by its port", () => {
+    expect(plain(run.one(T.service, "broker-service").inputs.readyCheck)).toEqual({ port: 6379 });
   });
 
   it("gunicorn binds to each app host's private address", () => {
