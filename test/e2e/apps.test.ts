@@ -49,7 +49,7 @@ async function pageOf(hostName: string, ok: (b: string) => boolean, timeoutMs = 
 function connectAs(app: string, variable: string, database: string): string {
   return [
     `url=$(sed -n 's/^${variable}=//p' /srv/${app}/env | tr -d '"')`,
-    `URL="$url" DB=${database} /srv/${app}/venv/bin/python -c '`,
+    `URL="$url" DB=${database} /srv/${app}/current/venv/bin/python -c '`,
     "import os, urllib.parse as u, psycopg",
     "p = u.urlsplit(os.environ[\"URL\"])",
     "try:",
@@ -121,10 +121,10 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect((await fleet.ssh(HOST, connectAs("fleetdemo", "DATABASE_URL", "blog"))).trim()).toMatch(/permission denied for database "?blog"?/);
     // An app's user cannot read the other's source or env file; it reads its own source.
     const read = (user: string, path: string) => fleet.ssh(HOST, `runuser -u ${user} -- cat ${path} >/dev/null 2>&1 && echo read || echo refused`).then((s) => s.trim());
-    expect(await read("blog", "/srv/blog/source/manage.py")).toBe("read");
-    expect(await read("blog", "/srv/fleetdemo/source/manage.py")).toBe("refused");
+    expect(await read("blog", "/srv/blog/current/source/manage.py")).toBe("read");
+    expect(await read("blog", "/srv/fleetdemo/current/source/manage.py")).toBe("refused");
     expect(await read("blog", "/srv/fleetdemo/env")).toBe("refused");
-    expect(await read("fleetdemo", "/srv/blog/source/manage.py")).toBe("refused");
+    expect(await read("fleetdemo", "/srv/blog/current/source/manage.py")).toBe("refused");
     // Each broker user has permissions on its own vhost only.
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions blog | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("blog");
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions fleetdemo | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("fleetdemo");

@@ -322,7 +322,7 @@ describe("prod stack on six real servers", () => {
     // blog's role may reach its own database from an app node, and not fleetdemo's (pg_hba).
     const connect = (db: string) => [
       "url=$(sed -n 's/^BLOG_DB_URL=//p' /srv/blog/env | tr -d '\"')",
-      `URL="$url" /srv/blog/venv/bin/python -c 'import os, urllib.parse as u, psycopg`,
+      `URL="$url" /srv/blog/current/venv/bin/python -c 'import os, urllib.parse as u, psycopg`,
       "p = u.urlsplit(os.environ[\"URL\"])",
       "try:",
       `    psycopg.connect(host=p.hostname, port=p.port, user=u.unquote(p.username), password=u.unquote(p.password), dbname="${db}", connect_timeout=5).close(); print("ok")`,

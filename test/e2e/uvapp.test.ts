@@ -62,12 +62,12 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
 
   it("the server runs Debian 13's Python and PostgreSQL, and the venv holds exactly the lock's main dependencies", async () => {
     expect(await fleet.ssh(HOST, ". /etc/os-release; echo $VERSION_ID")).toBe("13\n");
-    expect((await fleet.ssh(HOST, "/srv/shop/venv/bin/python -c 'import sys; print(sys.version_info[:2] >= (3, 12))'")).trim()).toBe("True");
+    expect((await fleet.ssh(HOST, "/srv/shop/current/venv/bin/python -c 'import sys; print(sys.version_info[:2] >= (3, 12))'")).trim()).toBe("True");
     expect((await fleet.ssh(HOST, "systemctl is-active postgresql@17-main")).trim()).toBe("active");
     // psycopg's C implementation was built and is the one in use.
-    expect((await fleet.ssh(HOST, "/srv/shop/venv/bin/python -c 'import psycopg; print(psycopg.pq.__impl__)'")).trim()).toBe("c");
+    expect((await fleet.ssh(HOST, "/srv/shop/current/venv/bin/python -c 'import psycopg; print(psycopg.pq.__impl__)'")).trim()).toBe("c");
     // The dev group (pytest) is not installed.
-    expect((await fleet.ssh(HOST, "/srv/shop/venv/bin/python -c 'import pytest' 2>&1 || true"))).toContain("ModuleNotFoundError");
+    expect((await fleet.ssh(HOST, "/srv/shop/current/venv/bin/python -c 'import pytest' 2>&1 || true"))).toContain("ModuleNotFoundError");
   }, 120_000);
 
   it("the page shows rows and a Celery task; static files come from the project's own STATIC_ROOT through nginx", async () => {
@@ -80,8 +80,8 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("server")).toMatch(/^nginx/);
     const site = await fleet.ssh(HOST, "cat /etc/nginx/sites-enabled/shop.conf");
-    expect(site).toContain("alias /srv/shop/source/staticfiles/;");
-    expect(site).toContain("alias /srv/shop/source/media/;");
+    expect(site).toContain("alias /srv/shop/shared/staticfiles/;");
+    expect(site).toContain("alias /srv/shop/shared/media/;");
   }, 180_000);
 
   it("the admin login page renders with its own CSS, for both server names", async () => {
@@ -115,7 +115,7 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
   }, 300_000);
 
   it("collected files removed by hand are drift that up repairs", async () => {
-    await fleet.ssh(HOST, "rm -rf /srv/shop/source/staticfiles/*");
+    await fleet.ssh(HOST, "rm -rf /srv/shop/shared/staticfiles/*");
     await t.stack.refresh({ onOutput: log });
     expect(await changes(t, log)).toEqual(["update uv13-shop-collectstatic"]);
     await t.stack.up({ onOutput: log });
