@@ -72,11 +72,33 @@ export function buildScript(a: BuildArgs): string {
     `if [ ! -d ${cmd(`${r.source}/.git`)} ]; then rm -rf -- ${cmd(r.source)}; ${u} git clone --quiet --no-checkout -- ${cmd(p.repo)} ${cmd(r.source)}; fi`,
     `cd ${cmd(r.source)}`,
     `${u} git checkout --quiet --force --detach ${cmd(a.commit)} --`,
+    ...seedVenvCommands(a.app, a.commit),
     installScript(a.project, installPaths(a.app, a.commit), a.install).trimEnd(),
     `install -o ${cmd(a.app)} -g ${cmd(a.app)} -m 0644 /dev/null ${cmd(r.builtMarker)}`,
     `cd ${cmd(p.root)}`,
     `if [ ! -e current ]; then ln -sfn -- ${cmd(`releases/${id}`)} current; touch -- ${cmd(usedMarker(a.app, id))}; fi`,
   );
+}
+
+/**
+ * Starts a new release's virtualenv as a copy of the running release's, so the install
+ * that follows only changes what the lock or requirements file changed (a code-only
+ * deploy installs nothing). A virtualenv is not relocatable as it is: the copy's scripts
+ * and activate files name the old folder, so they are rewritten to the new one. The
+ * install step then brings it to exactly what the project declares (an editable install
+ * of the project itself is redone there, pointing at the new checkout).
+ */
+export function seedVenvCommands(app: string, commit: string): string[] {
+  const r = releasePaths(app, commit);
+  return [
+    `src=$(readlink -f -- ${cmd(`${appPaths(app).current}/venv`)} 2>/dev/null || true)`,
+    `if [ ! -e ${cmd(r.venv)} ] && [ -n "$src" ] && [ "$src" != ${cmd(r.venv)} ] && [ -x "$src/bin/python" ]; then`,
+    `  cp -a -- "$src" ${cmd(r.venv)}`,
+    `  for f in ${cmd(r.venv)}/bin/* ${cmd(`${r.venv}/pyvenv.cfg`)}; do`,
+    `    if [ -f "$f" ] && [ ! -L "$f" ] && grep -qIF -- "$src" "$f"; then sed -i "s|$src|"${cmd(r.venv)}"|g" -- "$f"; fi`,
+    "  done",
+    "fi",
+  ];
 }
 
 /** Exits 0 while the release is built and intact (refresh finds a deleted or edited one). */

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { releaseId, releasePaths } from "../../components/paths.ts";
 import type { PythonProject } from "../../config/pythonProject.ts";
 import {
-  ALREADY_BUILT, GATE_RESPONSE, buildScript, drainScript, drainedProbe, healthGateScript, linkCommands, pruneCommands, sharedPathOf,
+  ALREADY_BUILT, GATE_RESPONSE, buildScript, drainScript, drainedProbe, healthGateScript, linkCommands, pruneCommands, seedVenvCommands, sharedPathOf,
 } from "../../lib/releaseScripts.ts";
 import { script } from "../../lib/shell.ts";
 import { switchPlan, type SwitchState } from "../../providers/releaseSwitch.ops.ts";
@@ -260,6 +260,46 @@ describe("building a release", () => {
   it("passes bash -n", () => {
     const r2 = spawnSync("bash", ["-n"], { input: body, encoding: "utf8" });
     expect(r2.status).toBe(0);
+  });
+});
+
+describe("a new release's virtualenv starts as a copy of the running one", () => {
+  /** A fake /srv/shop whose current release A has a virtualenv with a script and activate naming its folder. */
+  function tree(withCurrent = true) {
+    const root = tempDir();
+    const venvA = join(root, "releases", releaseId(COMMIT_A), "venv");
+    mkdirSync(join(venvA, "bin"), { recursive: true });
+    mkdirSync(join(venvA, "lib", "site-packages", "django"), { recursive: true });
+    writeFileSync(join(venvA, "bin", "gunicorn"), `#!${root}/releases/${releaseId(COMMIT_A)}/venv/bin/python\nimport gunicorn\n`);
+    writeFileSync(join(venvA, "bin", "activate"), `VIRTUAL_ENV='${root}/releases/${releaseId(COMMIT_A)}/venv'\n`);
+    writeFileSync(join(venvA, "bin", "python"), "#!/bin/sh\n");
+    chmodSync(join(venvA, "bin", "python"), 0o755);
+    writeFileSync(join(venvA, "lib", "site-packages", "django", "__init__.py"), "VERSION = (5, 2)\n");
+    if (withCurrent) symlinkSync(`releases/${releaseId(COMMIT_A)}`, join(root, "current"));
+    mkdirSync(join(root, "releases", releaseId(COMMIT_B)), { recursive: true });
+    return root;
+  }
+  const seed = (root: string) => bash(script(...seedVenvCommands("shop", COMMIT_B)).replaceAll("/srv/shop", root), process.env.PATH!);
+
+  it("copies it and rewrites the folder it names, leaving the running one untouched", () => {
+    const root = tree();
+    expect(seed(root).code).toBe(0);
+    const venvB = join(root, "releases", releaseId(COMMIT_B), "venv");
+    expect(readFileSync(join(venvB, "bin", "gunicorn"), "utf8")).toBe(`#!${root}/releases/${releaseId(COMMIT_B)}/venv/bin/python\nimport gunicorn\n`);
+    expect(readFileSync(join(venvB, "bin", "activate"), "utf8")).toBe(`VIRTUAL_ENV='${root}/releases/${releaseId(COMMIT_B)}/venv'\n`);
+    expect(readFileSync(join(venvB, "lib", "site-packages", "django", "__init__.py"), "utf8")).toBe("VERSION = (5, 2)\n");
+    const venvA = join(root, "releases", releaseId(COMMIT_A), "venv");
+    expect(readFileSync(join(venvA, "bin", "gunicorn"), "utf8")).toBe(`#!${root}/releases/${releaseId(COMMIT_A)}/venv/bin/python\nimport gunicorn\n`);
+  });
+
+  it("does nothing on a host without a running release, or when the new one has a virtualenv already", () => {
+    const first = tree(false);
+    expect(seed(first).code).toBe(0);
+    expect(readdirSync(join(first, "releases", releaseId(COMMIT_B)))).toEqual([]);
+    const again = tree();
+    mkdirSync(join(again, "releases", releaseId(COMMIT_B), "venv"));
+    expect(seed(again).code).toBe(0);
+    expect(readdirSync(join(again, "releases", releaseId(COMMIT_B), "venv"))).toEqual([]);
   });
 });
 
