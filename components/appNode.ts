@@ -1,15 +1,20 @@
 /**
- * AppNode: gunicorn serving the app on one host, under systemd. Config changes gunicorn
- * can take on HUP (workers, timeouts) and new releases reload it gracefully; a changed
- * unit or env file restarts it.
+ * AppNode: gunicorn serving the app on one host, under systemd, and the switch that moves
+ * it onto a new release: out of the load balancer, `current` moved, gunicorn restarted,
+ * the health check passed, back in (see providers/releaseSwitch.ts). Config changes
+ * gunicorn takes on HUP (workers, timeouts) reload it gracefully; a changed unit file
+ * restarts it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AppPlan } from "../config/apps.ts";
 import { shortHash } from "../lib/hash.ts";
 import { renderGunicornConf } from "../templates/gunicornConf.ts";
 import { renderGunicornUnit } from "../templates/systemdUnits.ts";
+import { hostPort } from "../templates/common.ts";
+import { ReleaseSwitch } from "../providers/releaseSwitch.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { SystemdService } from "../providers/systemdService.ts";
+import type { Connection } from "../providers/ssh.ts";
 import { appPaths, type AppRelease } from "./appRelease.ts";
 import type { Host } from "./host.ts";
 
@@ -24,6 +29,10 @@ export interface AppNodeArgs {
   readonly bindAddress: string;
   /** Resources that must exist first (the migration of this release). */
   readonly after: pulumi.Resource[];
+  /** The previous batch's switches: this node moves only once they passed their gates. @default [] */
+  readonly afterSwitches?: pulumi.Resource[];
+  /** The load balancer that drains this node during its switch, and for how long. @default no drain */
+  readonly drain?: { readonly connection: pulumi.Input<Connection>; readonly seconds: number };
 }
 
 export class AppNode extends pulumi.ComponentResource {
@@ -31,6 +40,8 @@ export class AppNode extends pulumi.ComponentResource {
   public readonly upstream: { address: string; port: number };
   /** The gunicorn service. */
   public readonly service: SystemdService;
+  /** The node's move onto the release; done once it passed its health gate. */
+  public readonly switch: ReleaseSwitch;
 
   constructor(name: string, args: AppNodeArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:AppNode", name, {}, opts);
@@ -54,13 +65,34 @@ export class AppNode extends pulumi.ComponentResource {
     const unitFile = new RemoteFile(`${name}-gunicorn-unit`, {
       connection: h.connection, path: `/etc/systemd/system/${unitName}`, content: unit,
     }, { parent: this, dependsOn: h.ready });
+    // Keeps the unit enabled and running; a new release or env file restarts it through
+    // the switch below (drained and gated), not here.
     this.service = new SystemdService(`${name}-gunicorn`, {
       connection: h.connection,
       unit: unitName,
-      restartOn: { [unitName]: shortHash(unit), env: args.release.envHash },
-      reloadOn: { "gunicorn.conf.py": shortHash(conf), commit: args.release.commit.slice(0, 12) },
+      restartOn: { [unitName]: shortHash(unit) },
+      reloadOn: { "gunicorn.conf.py": shortHash(conf) },
+      // Ready once a worker answers: the master listens before the app is imported.
+      readyCheck: { port: app.port, host: args.bindAddress, http: true },
     }, { parent: this, dependsOn: [confFile, unitFile, ...args.release.ready, ...args.after] });
     this.upstream = { address: args.bindAddress === "127.0.0.1" ? "127.0.0.1" : h.plan.privateAddress, port: app.port };
+    const server = hostPort(this.upstream.address, app.port);
+    this.switch = new ReleaseSwitch(`${name}-release`, {
+      connection: h.connection,
+      app: app.name,
+      release: args.release.releaseId,
+      unit: unitName,
+      restartOn: { env: args.release.envHash },
+      health: {
+        url: `http://${hostPort(args.bindAddress, app.port)}${app.healthCheck.path}`,
+        // An address the app's allowed hosts always hold.
+        hostHeader: h.plan.privateAddress,
+        ...(app.healthCheck.status !== undefined ? { status: app.healthCheck.status } : {}),
+        timeoutSeconds: app.healthCheck.timeoutSeconds,
+      },
+      ...(args.drain ? { drain: { connection: args.drain.connection, site: `/etc/nginx/sites-enabled/${app.name}.conf`, server, seconds: args.drain.seconds } } : {}),
+      keepReleases: app.keepReleases,
+    }, { parent: this, dependsOn: [this.service, ...(args.afterSwitches ?? [])] });
     this.registerOutputs({});
   }
 }

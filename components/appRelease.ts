@@ -1,9 +1,11 @@
 /**
  * AppRelease: the app's code on one host, for every role that runs it (app, worker,
  * beat, and the load balancer, which serves the collected static files): the system
- * user and directory layout, the git checkout at the deployed commit, the virtualenv
- * built the way the project declares its dependencies, the 0600 env file, where the
- * project's settings put static and media files, and collectstatic into that place.
+ * user and directory layout, the release of the deployed commit built in its own folder
+ * (/srv/<app>/releases/<commit12>: checkout and virtualenv) beside the running one, the
+ * 0600 env file, where the project's settings put static and media files, and
+ * collectstatic. Which release runs is the `current` link, moved by ReleaseSwitch on an
+ * app node (health-gated) or by `activate` elsewhere.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PythonProject } from "../config/pythonProject.ts";
@@ -11,45 +13,53 @@ import type { AppConfig } from "../config/schema.ts";
 import type { AppPlan } from "../config/apps.ts";
 import { SETTINGS_PROBE_PY, type DjangoPaths } from "../lib/djangoSettings.ts";
 import { shortHash } from "../lib/hash.ts";
-import { checkScript, installScript } from "../lib/pythonInstall.ts";
+import { buildCheck, buildScript, linkCommands, pruneCommands, sharedLinksScript, sharedPathOf } from "../lib/releaseScripts.ts";
 import { cmd, script } from "../lib/shell.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteProbe } from "../providers/remoteProbe.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import type { Host } from "./host.ts";
-import { appPaths } from "./paths.ts";
+import { appPaths, releaseId, releasePaths } from "./paths.ts";
 
 export { appPaths };
 
+/** The code a command runs: a release's checkout and virtualenv (default: the running one, `current`). */
+export interface CodePaths {
+  readonly source: string;
+  readonly venv: string;
+}
+
 /**
  * Runs a manage.py command as the app user with exactly the service's environment
- * (systemd parses the env file the same way it does for gunicorn and Celery).
+ * (systemd parses the env file the same way it does for gunicorn and Celery), in the
+ * release `code` (default: the running one).
  */
-export function manageCommand(app: Pick<AppConfig, "name">, args: string): string {
-  return asService(app, `manage.py ${args}`);
+export function manageCommand(app: Pick<AppConfig, "name">, args: string, code?: CodePaths): string {
+  return asService(app, `manage.py ${args}`, code);
 }
 
 /** Runs the app's Python with `pythonArgs` (already quoted) as the service would. */
-function asService(app: Pick<AppConfig, "name">, pythonArgs: string): string {
+function asService(app: Pick<AppConfig, "name">, pythonArgs: string, code?: CodePaths): string {
   const p = appPaths(app.name);
+  const c = code ?? p;
   return [
     "systemd-run --quiet --wait --pipe --collect",
     `-p User=${cmd(app.name)} -p Group=${cmd(app.name)}`,
-    `-p EnvironmentFile=${cmd(p.envFile)} -p WorkingDirectory=${cmd(p.source)}`,
-    `${cmd(`${p.venv}/bin/python`)} ${pythonArgs}`,
+    `-p EnvironmentFile=${cmd(p.envFile)} -p WorkingDirectory=${cmd(c.source)}`,
+    `${cmd(`${c.venv}/bin/python`)} ${pythonArgs}`,
   ].join(" ");
 }
 
 /** The settings probe: prints `FLEET_FACT=` with the project's static and media settings. */
-export function settingsProbe(app: Pick<AppConfig, "name">): string {
-  return script(asService(app, `-c ${cmd(SETTINGS_PROBE_PY)}`));
+export function settingsProbe(app: Pick<AppConfig, "name">, code?: CodePaths): string {
+  return script(asService(app, `-c ${cmd(SETTINGS_PROBE_PY)}`, code));
 }
 
 /** collectstatic into the project's STATIC_ROOT; nothing when staticfiles is not installed. */
-export function collectstaticScripts(app: Pick<AppConfig, "name">, s: DjangoPaths): { create: string; check: string } {
+export function collectstaticScripts(app: Pick<AppConfig, "name">, s: DjangoPaths, code?: CodePaths): { create: string; check: string } {
   if (!s.staticfiles) return { create: script("true"), check: script("true") };
   return {
-    create: script(manageCommand(app, "collectstatic --noinput -v 0")),
+    create: script(manageCommand(app, "collectstatic --noinput -v 0", code)),
     // Drift: the collected files are gone (a wiped folder, a rebuilt host).
     check: script(`[ -n "$(ls -A -- ${cmd(s.staticRoot ?? "/nonexistent")} 2>/dev/null)" ]`),
   };
@@ -71,19 +81,32 @@ export interface AppReleaseArgs {
 export class AppRelease extends pulumi.ComponentResource {
   /** The deployed commit. */
   public readonly commit: string;
+  /** Its release id (first 12 characters), as previews show it. */
+  public readonly releaseId: string;
   /** Hash of the env file, for restart triggers. */
   public readonly envHash: pulumi.Output<string>;
-  /** Resources that must exist before the app runs on this host. */
+  /** Resources that must exist before the release can run on this host (built, env file, static files). */
   public readonly ready: pulumi.Resource[];
-  /** Where the project's settings put static and media files, read on this host. */
+  /** Where the project's settings put static and media files, read on this host (folders inside the checkout mapped to /srv/<app>/shared). */
   public readonly settings: pulumi.Output<DjangoPaths>;
+  /** The release's own checkout and virtualenv (for migrate, before any node runs it). */
+  public readonly code: CodePaths;
+  private readonly host: Host;
+  private readonly app: AppPlan;
+  private readonly resourceName: string;
 
   constructor(name: string, args: AppReleaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:AppRelease", name, {}, opts);
     const { host: h, app } = args;
     const p = appPaths(app.name);
+    const r = releasePaths(app.name, args.commit);
     const user = cmd(app.name);
-    const asApp = `runuser -u ${user} --`;
+    this.host = h;
+    this.app = app;
+    this.resourceName = name;
+    this.commit = args.commit;
+    this.releaseId = releaseId(args.commit);
+    this.code = { source: r.source, venv: r.venv };
 
     const layout = new RemoteScript(`${name}-layout`, {
       connection: h.connection,
@@ -98,55 +121,33 @@ export class AppRelease extends pulumi.ComponentResource {
         "fi",
         // The app's tree is its own: other apps' users cannot enter it (0750); nginx
         // (www-data, in the app's group) can, to serve the static and media files.
-        `install -d -o ${user} -g ${user} -m 0750 ${cmd(p.root)} ${cmd(p.state)}`,
+        `install -d -o ${user} -g ${user} -m 0750 ${cmd(p.root)} ${cmd(p.state)} ${cmd(p.releases)}`,
         `chmod 0750 ${cmd(p.root)} ${cmd(p.state)}`,
-        `install -d -o ${user} -g ${user} -m 0755 ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)}`,
+        `install -d -o ${user} -g ${user} -m 0755 ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)} ${cmd(p.shared)}`,
         `usermod -a -G ${user} www-data`,
         `install -d -o root -g root -m 0700 ${cmd(p.ssl)}`,
-        // One pip cache per host for all apps, so a re-created virtualenv reinstalls fast.
+        // One pip cache per host for all apps, so a new release's virtualenv installs fast.
         "install -d -m 1777 /var/cache/pip",
       ),
       check: script(
-        `id -u ${user} >/dev/null`, `test -d ${cmd(p.static)} -a -d ${cmd(p.media)} -a -d ${cmd(p.state)}`,
+        `id -u ${user} >/dev/null`, `test -d ${cmd(p.static)} -a -d ${cmd(p.media)} -a -d ${cmd(p.state)} -a -d ${cmd(p.releases)}`,
         `[ "$(stat -c %a ${cmd(p.root)})" = 750 ]`,
         `id -nG www-data | tr ' ' '\\n' | grep -x ${user} >/dev/null`,
       ),
-      triggers: { layout: "2" },
+      triggers: { layout: "3" },
     }, { parent: this, dependsOn: h.ready });
 
-    const checkout = new RemoteScript(`${name}-checkout`, {
-      connection: h.connection,
-      description: `git checkout ${app.repo} at ${args.commit.slice(0, 12)}`,
-      create: script(
-        `cd ${cmd(p.root)}`,
-        `if [ ! -d source/.git ]; then ${asApp} git clone --quiet --no-checkout -- ${cmd(app.repo)} source; fi`,
-        "cd source",
-        `${asApp} git remote set-url -- origin ${cmd(app.repo)}`,
-        `${asApp} git fetch --quiet --tags --force origin '+refs/heads/*:refs/remotes/origin/*'`,
-        // A commit in no branch or tag (a pull request's head) is fetched by its id.
-        `${asApp} git cat-file -e ${cmd(`${args.commit}^{commit}`)} 2>/dev/null || ${asApp} git fetch --quiet origin ${cmd(args.commit)}`,
-        `${asApp} git checkout --quiet --force --detach ${cmd(args.commit)} --`,
-        // No `git clean`: files the app wrote inside its tree (MEDIA_ROOT = BASE_DIR / "media",
-        // ignored in git or not) are data; the checkout itself removes files a commit dropped.
-      ),
-      // Drift: another commit checked out, or files in the checkout edited by hand.
-      check: script(
-        `cd ${cmd(p.source)}`,
-        `[ "$(${asApp} git rev-parse HEAD)" = ${cmd(args.commit)} ]`,
-        `[ -z "$(${asApp} git status --porcelain --untracked-files=no)" ]`,
-      ),
-      triggers: { repo: app.repo, commit: args.commit },
-    }, { parent: this, dependsOn: [layout] });
-
+    // The release is built in its own folder while the running one keeps serving.
     const project = args.project;
-    const installPaths = { user: app.name, home: p.root, source: p.source, venv: p.venv };
-    const venv = new RemoteScript(`${name}-virtualenv`, {
+    const buildArgs = { app: app.name, repo: app.repo, commit: args.commit, project, install: app.install };
+    const build = new RemoteScript(`${name}-build`, {
       connection: h.connection,
-      description: `virtualenv with ${project.method} (${project.reason})`,
-      create: installScript(project, installPaths, app.install),
-      check: checkScript(project, installPaths),
-      triggers: { commit: args.commit, method: project.method, ...(project.requirementsFile ? { requirements: project.requirementsFile } : {}) },
-    }, { parent: this, dependsOn: [checkout] });
+      description: `release ${this.releaseId} of ${app.name}: git ${app.repo} and a virtualenv with ${project.method} (${project.reason})`,
+      create: buildScript(buildArgs),
+      // Drift: the release deleted, its checkout edited, its virtualenv broken.
+      check: buildCheck(buildArgs),
+      triggers: { release: this.releaseId, method: project.method, ...(project.requirementsFile ? { requirements: project.requirementsFile } : {}) },
+    }, { parent: this, dependsOn: [layout] });
 
     const envFile = new RemoteFile(`${name}-env`, {
       connection: h.connection, path: p.envFile, content: args.envFileContent,
@@ -158,22 +159,51 @@ export class AppRelease extends pulumi.ComponentResource {
     const probe = new RemoteProbe<DjangoPaths>(`${name}-settings`, {
       connection: h.connection,
       description: `${app.settingsModule} STATIC_ROOT, MEDIA_ROOT`,
-      probe: settingsProbe(app),
+      probe: settingsProbe(app, this.code),
       triggers: { commit: args.commit, env: this.envHash },
-    }, { parent: this, dependsOn: [venv, envFile] });
-    this.settings = probe.value;
-    const collect = probe.value.apply((s) => collectstaticScripts(app, s));
+    }, { parent: this, dependsOn: [build, envFile] });
 
+    // STATIC_ROOT or MEDIA_ROOT inside the checkout: linked to a folder every release shares.
+    const mapped = probe.value.apply((s) => {
+      const st = s.staticRoot ? sharedPathOf(app.name, args.commit, s.staticRoot) : undefined;
+      const me = s.mediaRoot ? sharedPathOf(app.name, args.commit, s.mediaRoot) : undefined;
+      const rels = [st?.rel, me?.rel].filter((x): x is string => !!x);
+      return { settings: { ...s, staticRoot: st?.path ?? s.staticRoot, mediaRoot: me?.path ?? s.mediaRoot }, rels: [...new Set(rels)] };
+    });
+    this.settings = mapped.apply((m) => m.settings);
+    const links = new RemoteScript(`${name}-shared`, {
+      connection: h.connection,
+      description: "link STATIC_ROOT and MEDIA_ROOT inside the checkout to /srv/<app>/shared",
+      create: mapped.apply((m) => sharedLinksScript(app.name, args.commit, m.rels)),
+      triggers: { release: this.releaseId, folders: mapped.apply((m) => m.rels.join(" ")) },
+    }, { parent: this, dependsOn: [probe] });
+
+    const collect = this.settings.apply((s) => collectstaticScripts(app, s, this.code));
     const collectstatic = new RemoteScript(`${name}-collectstatic`, {
       connection: h.connection,
       description: "manage.py collectstatic",
       create: collect.create,
       check: collect.check,
       triggers: { commit: args.commit, env: this.envHash },
-    }, { parent: this, dependsOn: [venv, envFile, probe] });
+    }, { parent: this, dependsOn: [build, envFile, probe, links] });
 
-    this.commit = args.commit;
-    this.ready = [venv, envFile, collectstatic];
+    this.ready = [build, envFile, links, collectstatic];
     this.registerOutputs({});
+  }
+
+  /**
+   * Points `current` at this release on a host where no health-gated app node does it
+   * (the load balancer, a worker host), after `after`; keeps `keep` releases.
+   */
+  public activate(after: pulumi.Resource[], keep: number): RemoteScript {
+    const app = this.app.name;
+    return new RemoteScript(`${this.resourceName}-activate`, {
+      connection: this.host.connection,
+      description: `switch ${app} to release ${this.releaseId}`,
+      create: script(...linkCommands(app, this.commit), ...pruneCommands(app, keep)),
+      // Drift: `current` switched by hand.
+      check: script(`[ "$(readlink -- ${cmd(appPaths(app).current)})" = ${cmd(`releases/${this.releaseId}`)} ]`),
+      triggers: { release: this.releaseId, keep: String(keep) },
+    }, { parent: this, dependsOn: [...this.ready, ...after] });
   }
 }

@@ -22,8 +22,10 @@ export interface CeleryWorkerArgs {
   readonly worker: boolean;
   /** Run the beat here. */
   readonly beat: boolean;
-  /** Resources that must exist first (broker account, migration). */
+  /** Resources that must exist first (broker account, migration, every app node's switch to the release, this host's `current`). */
   readonly after: pulumi.Resource[];
+  /** Seconds a worker's warm shutdown may last when it restarts. @default 60 */
+  readonly stopTimeoutSeconds?: number;
 }
 
 export class CeleryWorker extends pulumi.ComponentResource {
@@ -37,7 +39,7 @@ export class CeleryWorker extends pulumi.ComponentResource {
     const units: Array<[string, string]> = [];
     if (args.worker) {
       units.push([`${app.name}-celery-worker.service`, renderCeleryWorkerUnit({
-        ...base, concurrency: app.celery.concurrency, queues: app.celery.queues,
+        ...base, concurrency: app.celery.concurrency, queues: app.celery.queues, stopTimeoutSeconds: args.stopTimeoutSeconds,
       })]);
     }
     if (args.beat) {
@@ -50,12 +52,13 @@ export class CeleryWorker extends pulumi.ComponentResource {
       const file = new RemoteFile(`${name}-${short}-unit`, {
         connection: h.connection, path: `/etc/systemd/system/${unitName}`, content: unit,
       }, { parent: this, dependsOn: h.ready });
-      // Celery has no graceful code reload: a new release or env restarts it (warm
-      // shutdown lets running tasks finish first).
+      // Celery has no graceful code reload: a new release or env restarts it, after every
+      // app node switched (warm shutdown lets running tasks finish first). A restart stops
+      // the one beat before it starts again, so beat is never doubled.
       new SystemdService(`${name}-${short}`, {
         connection: h.connection,
         unit: unitName,
-        restartOn: { [unitName]: shortHash(unit), env: release.envHash, commit: release.commit.slice(0, 12) },
+        restartOn: { [unitName]: shortHash(unit), env: release.envHash, commit: release.releaseId },
       }, { parent: this, dependsOn: [file, ...release.ready, ...args.after] });
     }
     this.registerOutputs({});

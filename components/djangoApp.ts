@@ -118,11 +118,13 @@ export class DjangoApp extends pulumi.ComponentResource {
     // Migrations run once per release, on the app's first app host, before any new code serves.
     const migrator = d.appHosts[0] ?? d.codeHosts[0]!;
     const migrateRelease = releases.get(migrator.name)!;
+    // It runs the new release's code while the previous release still serves everywhere, so
+    // a migration must work with the previous release's code (see README "Safe deploys").
     const migrate = new RemoteScript(`${app.name}-migrate`, {
       connection: hostOf(migrator.name).connection,
-      description: "manage.py migrate",
-      create: script(manageCommand(app, "migrate --noinput")),
-      check: script(manageCommand(app, "migrate --check")),
+      description: `manage.py migrate (release ${migrateRelease.releaseId})`,
+      create: script(manageCommand(app, "migrate --noinput", migrateRelease.code)),
+      check: script(manageCommand(app, "migrate --check", migrateRelease.code)),
       triggers: { commit: args.commit, env: migrateRelease.envHash },
     }, { ...atRoot, dependsOn: [...migrateRelease.ready, database] });
 
@@ -137,22 +139,44 @@ export class DjangoApp extends pulumi.ComponentResource {
       ...(app.key === "app" ? {} : { label: app.name }),
     }, moved("media-backup")) : undefined;
 
-    const nodes = d.appHosts.map((plan) => new AppNode(`${plan.name}-${app.name}`, {
-      host: hostOf(plan.name), app, release: releases.get(plan.name)!,
-      after: [migrate, ...shared.cacheReady, ...(mediaBackup ? [mediaBackup.restored] : [])],
-      bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
-    }, atRoot));
+    // The rollout: app nodes switch in batches of deploy.batchSize, each batch once the
+    // previous one passed its health gates; the graph holds the order, so a preview shows it.
+    const lb = topo.loadBalancer && hostOf(topo.loadBalancer.name);
+    const nodes: AppNode[] = [];
+    let previousBatch: pulumi.Resource[] = [];
+    for (let i = 0; i < d.appHosts.length; i += cfg.deploy.batchSize) {
+      const batch = d.appHosts.slice(i, i + cfg.deploy.batchSize).map((plan) => new AppNode(`${plan.name}-${app.name}`, {
+        host: hostOf(plan.name), app, release: releases.get(plan.name)!,
+        after: [migrate, ...shared.cacheReady, ...(mediaBackup ? [mediaBackup.restored] : [])],
+        afterSwitches: previousBatch,
+        bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
+        ...(lb ? { drain: { connection: lb.connection, seconds: cfg.deploy.drainSeconds } } : {}),
+      }, atRoot));
+      nodes.push(...batch);
+      previousBatch = batch.map((n) => n.switch);
+    }
+    const switches = nodes.map((n) => n.switch);
+    const nodeHosts = new Set(d.appHosts.map((h) => h.name));
+
+    // Hosts without an app node move `current` themselves: workers after every app node.
+    const activated = new Map(codeHosts.filter((plan) => !nodeHosts.has(plan.name)).map((plan) => {
+      const isWorker = d.workers.includes(plan) || d.beat === plan;
+      return [plan.name, releases.get(plan.name)!.activate(isWorker ? [migrate, ...switches] : [], app.keepReleases)];
+    }));
 
     for (const plan of codeHosts.filter((h) => d.workers.includes(h) || d.beat === h)) {
       new CeleryWorker(`${plan.name}-${app.name}-celery`, {
         host: hostOf(plan.name), app, release: releases.get(plan.name)!,
-        worker: d.workers.includes(plan), beat: d.beat === plan, after: [migrate, ...brokerReady, ...shared.cacheReady],
+        worker: d.workers.includes(plan), beat: d.beat === plan,
+        after: [migrate, ...brokerReady, ...shared.cacheReady, ...switches, ...(activated.has(plan.name) ? [activated.get(plan.name)!] : [])],
+        stopTimeoutSeconds: cfg.deploy.celeryStopTimeoutSeconds,
       }, atRoot);
     }
 
     const lbRelease = topo.loadBalancer && releases.get(topo.loadBalancer.name);
     this.site = lbRelease && { app, upstreams: nodes.map((n) => n.upstream), settings: lbRelease.settings };
-    this.siteReady = [...(lbRelease?.ready ?? []), ...nodes.map((n) => n.service)];
+    // The site is rewritten only after every switch: a drain edits it while it runs.
+    this.siteReady = [...(lbRelease?.ready ?? []), ...(topo.loadBalancer && activated.has(topo.loadBalancer.name) ? [activated.get(topo.loadBalancer.name)!] : []), ...nodes.map((n) => n.service), ...switches];
     this.directUrl = `http://${d.appHosts[0]?.privateAddress ?? migrator.privateAddress}:${app.port}/`;
     this.databasePassword = pulumi.secret(dbPassword.value);
     this.brokerUrl = pulumi.secret(brokerPassword.apply((pw) => brokerUrl(cfg, pw, topo.broker.privateAddress, app)));

@@ -86,6 +86,26 @@ export const gunicornSchema = z.strictObject({
   maxRequests: z.number().int().min(0).max(10_000_000).default(1000),
 });
 
+/** What an app node must answer after it switched to a new release (the health gate). */
+export const healthCheckSchema = z.strictObject({
+  /** Path requested on the node itself, with its own address as Host. @default "/" */
+  path: z.string().regex(/^\/[\x21-\x7e]*$/, "must be a URL path starting with / (e.g. /healthz), without spaces").default("/"),
+  /** The status the check expects. @default any 2xx or 3xx */
+  status: z.number().int().min(100).max(599).optional(),
+  /** Seconds the node has to pass the check before it is switched back. @default 60 */
+  timeoutSeconds: z.number().int().min(1).max(3600).default(60),
+});
+
+/** How a new release rolls out over the app nodes. */
+export const deploySchema = z.strictObject({
+  /** App nodes switched at once; the next batch waits for this one's health gate. @default 1 */
+  batchSize: z.number().int().min(1, "must be at least 1 (app nodes switched at once)").default(1),
+  /** Seconds a node stays out of the load balancer before it restarts, so requests in flight finish. @default 5 */
+  drainSeconds: z.number().min(0).max(3600).default(5),
+  /** Seconds a Celery worker has to finish its running tasks when it restarts onto a new release. @default 60 */
+  celeryStopTimeoutSeconds: z.number().int().min(1).max(86_400).default(60),
+});
+
 /** The variables django-fleet writes, by default. */
 const ENV_DEFAULTS = {
   secretKey: "DJANGO_SECRET_KEY", databaseUrl: "DATABASE_URL", brokerUrl: "CELERY_BROKER_URL", allowedHosts: "DJANGO_ALLOWED_HOSTS",
@@ -219,6 +239,13 @@ export const appSchema = z.strictObject({
   }),
   /** gunicorn settings. */
   gunicorn: gunicornSchema.prefault({}),
+  /**
+   * Releases kept on each host under /srv/<app>/releases, the running one included; a ref
+   * set back to a kept release switches to it without git or pip. @default 3
+   */
+  keepReleases: z.number().int().min(1, "must be at least 1 (the running release is always kept)").max(20).default(3),
+  /** The check each app node must pass after a switch before the next node switches. */
+  healthCheck: healthCheckSchema.prefault({}),
 }).superRefine((app, ctx) => {
   // Credentials are written after app.env and would silently win over it.
   const n = app.envNames;
@@ -378,6 +405,8 @@ export const stackSchema = z.strictObject({
   backup: backupSchema.prefault({}),
   /** Where user uploads are stored. */
   media: mediaSchema.prefault({}),
+  /** How new releases roll out: batches, drain time, Celery's warm shutdown. */
+  deploy: deploySchema.prefault({}),
   /** Protect the database resources against `pulumi destroy` (prod). @default false */
   protectData: z.boolean().default(false),
 }).superRefine((c, ctx) => {

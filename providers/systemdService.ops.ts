@@ -18,8 +18,30 @@ export interface ServiceState {
   readonly reloadOn?: Record<string, string>;
   /** Stop and disable the unit on delete: true for our own units, false for a package's. */
   readonly stopOnDelete?: boolean;
+  /** How to tell the unit is ready after a start, restart or reload (see {@link plan}). */
+  readonly readyCheck?: ReadyCheck;
   readonly schema?: number;
 }
+
+/** A socket the service answers on once it is ready. */
+export interface ReadyCheck {
+  /** TCP port. */
+  readonly port: number;
+  /** Address to connect to; a wildcard (`0.0.0.0`, `::`) means loopback. @default "127.0.0.1" */
+  readonly host?: string;
+  /**
+   * Send a request and wait for an HTTP status line, not just a connection. For gunicorn:
+   * its master accepts connections before the workers have imported the app, so only an
+   * answer proves the app loads. The request is malformed on purpose (gunicorn answers 400
+   * itself and logs one "Invalid request" line), so no app code runs. @default false
+   */
+  readonly http?: boolean;
+}
+
+/** Seconds a started unit may take to answer on its ready port. */
+export const READY_TIMEOUT_SECONDS = 30;
+/** The short watch of a unit whose start (or reload) systemd does not wait for: steps of 0.25 s. */
+export const SETTLE_STEPS = 6;
 
 export interface ObservedService {
   readonly enabled: boolean;
@@ -56,8 +78,8 @@ export function changes(olds: ServiceState | undefined, news: ServiceState) {
 
 /**
  * The plan. A restart covers a reload; nothing is restarted that need not be; a unit
- * that should be active is checked to still be active a moment later, with its journal
- * shown when it is not, so a crash-looping app fails the run instead of hiding.
+ * that should be active is proven ready before the run goes on, with its journal shown
+ * when it is not, so a crash-looping app fails the run instead of hiding.
  */
 export function plan(desired: ServiceState, observed: ObservedService, change: { restart: boolean; reload: boolean }): string {
   const u = cmd(desired.unit);
@@ -70,26 +92,74 @@ export function plan(desired: ServiceState, observed: ObservedService, change: {
   if (desired.enabled && !observed.enabled) steps.push(`systemctl enable ${u}`);
   if (!desired.enabled && observed.enabled) steps.push(`systemctl disable ${u}`);
   const started = desired.active && (!observed.active || change.restart);
+  let reloaded = false;
   if (desired.active) {
     if (!observed.active) steps.push(orJournal(`systemctl start ${u}`));
     else if (change.restart) steps.push(orJournal(`systemctl restart ${u}`));
-    else if (change.reload) steps.push(orJournal(`systemctl reload-or-restart ${u}`));
+    else if (change.reload) { steps.push(orJournal(`systemctl reload-or-restart ${u}`)); reloaded = true; }
   } else if (observed.active) {
     steps.push(`systemctl stop ${u}`);
   }
   if (steps.length === 0) return "";
-  if (desired.active) {
-    // Watched for a few seconds: a service that dies on start (bad credentials, a broken
-    // release) is restarted by systemd and would otherwise look fine at a single glance.
-    steps.push(
-      // NRestarts counts automatic restarts since the last start we asked for.
-      // (Services only: a timer or socket has no NRestarts.)
-      `for _ in 1 2 3 4 5; do sleep 1; if ! systemctl is-active --quiet ${u}${started && desired.unit.endsWith(".service") ? ` || [ "$(systemctl show -p NRestarts --value ${u})" != 0 ]` : ""}; then`,
-      `  echo "${desired.unit} did not stay running:" >&2; journalctl -u ${u} -n 25 --no-pager -o cat >&2; exit 1`,
-      "fi; done",
-    );
-  }
+  if (desired.active) steps.push(...readiness(desired, started ? "started" : reloaded ? "reloaded" : "untouched"));
   return script(...steps);
+}
+
+/**
+ * Proves an active unit ready, in as little time as the unit allows; no fixed wait.
+ *
+ * - `running` is the unit active with no automatic restart since we acted: NRestarts
+ *   is 0 after a start or restart we asked for (systemd resets it then), and after a
+ *   reload it must stay what it was right after the reload. A unit that dies shows as
+ *   not active at once (Restart= waits RestartSec in "activating"); one that systemd
+ *   restarted quickly shows in NRestarts. Timers and sockets have no NRestarts.
+ * - After a start: with a ready port, the port is polled until it answers (at most
+ *   READY_TIMEOUT_SECONDS), failing as soon as the unit stops running. Without one, a
+ *   notify, forking, oneshot or dbus service is ready when `systemctl start` returns
+ *   (systemd waited for READY=1, the fork, or the exit), so one check suffices; a
+ *   simple, exec or idle one is watched for SETTLE_STEPS × 0.25 s.
+ * - After a reload: a simple/exec/idle service handles it later (gunicorn on HUP starts
+ *   new workers with the new code), so it is watched first; then its port is polled,
+ *   and that answer comes from a worker started after the reload.
+ * - A unit we did not start or reload (only enabled) is checked once.
+ */
+function readiness(desired: ServiceState, acted: "started" | "reloaded" | "untouched"): string[] {
+  const u = cmd(desired.unit);
+  const isService = desired.unit.endsWith(".service");
+  const lines: string[] = [];
+  if (isService) {
+    lines.push(acted === "started" ? "n0=0" : `n0=$(systemctl show -p NRestarts --value ${u})`);
+    lines.push(`running() { systemctl is-active --quiet ${u} && [ "$(systemctl show -p NRestarts --value ${u})" = "$n0" ]; }`);
+  } else {
+    lines.push(`running() { systemctl is-active --quiet ${u}; }`);
+  }
+  lines.push(`down() { echo ${cmd(desired.unit)} "$1" >&2; journalctl -u ${u} -n 25 --no-pager -o cat >&2; exit 1; }`);
+  const check = acted === "untouched" ? undefined : desired.readyCheck;
+  const settle = isService && acted !== "untouched" && (acted === "reloaded" || !check);
+  if (settle) {
+    lines.push(`case "$(systemctl show -p Type --value ${u})" in simple|exec|idle)`,
+      `  for _ in ${Array.from({ length: SETTLE_STEPS }, (_, i) => i + 1).join(" ")}; do sleep 0.25; running || down 'did not stay running:'; done ;;`,
+      "esac");
+  }
+  if (check) {
+    const port = check.port;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${desired.unit}: readyCheck.port ${port} is not a TCP port`);
+    const host = !check.host || check.host === "0.0.0.0" ? "127.0.0.1" : check.host === "::" ? "::1" : check.host;
+    const at = `${host}:${port}`;
+    // bash's /dev/tcp: no client tools needed on the host. `timeout` bounds a connection
+    // that hangs; an HTTP answer may wait for a worker to boot, so it gets longer.
+    const probe = check.http
+      ? `timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "GET / HTTP/fleet-ready-probe\\r\\n\\r\\n" >&3 && IFS= read -r l <&3 && [[ $l == HTTP/* ]]' ${cmd(host, port)} 2>/dev/null`
+      : `timeout 2 bash -c ': 3<>"/dev/tcp/$0/$1"' ${cmd(host, port)} 2>/dev/null`;
+    lines.push(`end=$((SECONDS + ${READY_TIMEOUT_SECONDS}))`,
+      `until ${probe}; do`,
+      `  running || down ${cmd(`stopped before it answered on ${at}:`)}`,
+      `  [ "$SECONDS" -lt "$end" ] || down ${cmd(`did not answer on ${at} within ${READY_TIMEOUT_SECONDS} s:`)}`,
+      "  sleep 0.25",
+      "done");
+  }
+  lines.push(`running || down ${acted === "untouched" ? "'is not running:'" : "'did not stay running:'"}`);
+  return lines;
 }
 
 async function converge(olds: ServiceState | undefined, news: ServiceState): Promise<void> {

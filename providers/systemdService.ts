@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "./ssh.ts";
+import type { ReadyCheck } from "./systemdService.ops.ts";
 import { lazyProvider, PROVIDER_SCHEMA } from "./dynamic.ts";
 
 const provider = lazyProvider(new URL("./systemdService.ops.ts", import.meta.url).href);
@@ -27,6 +28,13 @@ export interface SystemdServiceArgs {
    * leaves the package installed. @default true
    */
   readonly stopOnDelete?: boolean;
+  /**
+   * The socket the service answers on once ready (e.g. gunicorn's bind address and port,
+   * with `http: true`). After a start the run waits until it answers, not a fixed time.
+   * Without it, readiness is systemd's: a notify/forking/oneshot unit is ready when its
+   * start returns; a simple one must stay running for a short watch. @default none
+   */
+  readonly readyCheck?: pulumi.Input<ReadyCheck>;
 }
 
 export class SystemdService extends pulumi.dynamic.Resource {
@@ -39,6 +47,7 @@ export class SystemdService extends pulumi.dynamic.Resource {
       restartOn: args.restartOn ?? {},
       reloadOn: args.reloadOn ?? {},
       stopOnDelete: args.stopOnDelete ?? true,
+      readyCheck: args.readyCheck,
       schema: PROVIDER_SCHEMA,
     }, { ...opts, additionalSecretOutputs: ["connection"] }, "fleet", "SystemdService");
   }

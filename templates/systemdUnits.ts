@@ -63,6 +63,12 @@ export interface CeleryWorkerUnitOptions extends AppServiceOptions {
    * @default "worker"
    */
   readonly workerName?: string;
+  /**
+   * `TimeoutStopSec=`: how long a warm shutdown (running tasks finish) may last on stop or
+   * restart before systemd kills what is left.
+   * @default 60
+   */
+  readonly stopTimeoutSeconds?: number;
 }
 
 /** Options for {@link renderCeleryBeatUnit}. */
@@ -174,7 +180,7 @@ export function renderCeleryWorkerUnit(o: CeleryWorkerUnitOptions): string {
       // SIGTERM to the main process is Celery's warm shutdown: running tasks finish first.
       "KillSignal=SIGTERM",
       "KillMode=mixed",
-      "TimeoutStopSec=60",
+      `TimeoutStopSec=${assertInt("celery worker stopTimeoutSeconds", withDefault(o.stopTimeoutSeconds, 60), 1, 86400)}`,
       `SyslogIdentifier=${b.app}-celery-worker`,
     ],
   });

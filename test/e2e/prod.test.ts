@@ -7,12 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { engineEnv, ROOT, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
 import { blogApp, fleetdemoApp } from "../helpers/sampleApps.ts";
+import { publishVariant, V2_MARKER } from "../helpers/appCommits.ts";
+import { startLoad } from "../../bench/load.ts";
 
 const NAMES = ["lb", "app1", "app2", "worker", "db", "replica"];
 const ADDR: Record<string, string> = Object.fromEntries(NAMES.map((n, i) => [n, `198.18.0.${10 + i}`]));
@@ -50,15 +52,43 @@ function prodConfig(hosts: HostDef[], withBlog = false): Record<string, { value:
     },
     "django-fleet:inventoryFile": c(INVENTORY),
     "django-fleet:hosts": c(hosts),
-    ...(withBlog ? { "django-fleet:apps": c([FLEETDEMO_FIRST, blogApp("blog")]) } : {
-      "django-fleet:app": c({
-        name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", ref: "main",
-        settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
-      }),
-    }),
+    ...(withBlog ? { "django-fleet:apps": c([FLEETDEMO_FIRST, blogApp("blog")]) } : appAt("main")),
+    "django-fleet:deploy": c({ batchSize: 1, drainSeconds: 2 }),
     "django-fleet:broker": c({ kind: "rabbitmq" }),
     "django-fleet:loadBalancer": c({ tls: "selfSigned" }),
     "django-fleet:cache": c({ kind: "memcached" }),
+  };
+}
+
+/** The one app (`app`), deploying `ref`. */
+function appAt(ref: string): Record<string, { value: string }> {
+  return {
+    "django-fleet:app": {
+      value: JSON.stringify({
+        name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", ref,
+        settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+        healthCheck: { path: "/healthz" },
+      }),
+    },
+  };
+}
+
+/** The release folder of a commit, as `current` points at it. */
+const releaseOf = (commit: string) => `releases/${commit.slice(0, 12)}`;
+
+/** When each resource whose name ends in `suffix` started and finished, from engine events (ms since the epoch). */
+function timings(suffix: string) {
+  const seen = new Map<string, { start: number; end?: number }>();
+  return {
+    seen,
+    onEvent(e: EngineEvent) {
+      const pre = e.resourcePreEvent?.metadata;
+      const done = e.resOutputsEvent?.metadata;
+      const name = (pre ?? done)?.urn.split("::").pop();
+      if (!name?.endsWith(suffix)) return;
+      if (pre && pre.op !== "same") seen.set(name, { start: Date.now() });
+      if (done && seen.has(name)) seen.get(name)!.end = Date.now();
+    },
   };
 }
 
@@ -187,6 +217,80 @@ describe("prod stack on six real servers", () => {
     expect(monitoring).toContain(`"${site}"`);
     expect(res.outputs.brokerUrl!.secret).toBe(true);
   }, 300_000);
+
+  // --- Safe deploys (issue 11): releases side by side, a rolling switch behind the health
+  // gate, a failed node switched back, rollback to a kept release, and drift of `current`.
+  let v2 = "";
+
+  it("a new release rolls out node by node under load: no failed request, every node on it, the previous release kept", async () => {
+    v2 = publishVariant(fleet.gitRoot, "v2");
+    await t.stack.setAllConfig(appAt("v2"));
+    const preview = stepRecorder();
+    await t.stack.preview({ onEvent: preview.onEvent, onOutput: log });
+    expect(preview.steps).toContain("update app1-fleetdemo-release");
+    expect(preview.steps).toContain("update app2-fleetdemo-release");
+    expect(preview.steps.filter((s) => /^(delete|replace|create-replacement|delete-replaced) /.test(s))).toEqual([]);
+    // A pure code deploy restarts gunicorn only through the switches.
+    expect(preview.steps.filter((s) => s.endsWith("-gunicorn"))).toEqual([]);
+
+    const time = timings("-fleetdemo-release");
+    const load = startLoad({ url: site, workers: 4 });
+    const started = Date.now();
+    await t.stack.up({ onOutput: log, onEvent: time.onEvent });
+    const seconds = (Date.now() - started) / 1000;
+    const r = await load.stop();
+    const a1 = time.seen.get("app1-fleetdemo-release")!;
+    const a2 = time.seen.get("app2-fleetdemo-release")!;
+    console.log(`rolling deploy of v2 under load: up ${seconds.toFixed(1)} s; switch app1 ${((a1.end! - a1.start) / 1000).toFixed(1)} s, app2 ${((a2.end! - a2.start) / 1000).toFixed(1)} s; ${r.sent} requests, ${r.failed} failed, p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms`);
+    expect(r.failed, r.errorsSample.join(", ")).toBe(0);
+    expect(r.sent).toBeGreaterThan(20);
+    // Node 2 moved only after node 1 passed its gate.
+    expect(a2.start).toBeGreaterThanOrEqual(a1.end!);
+    for (const n of ["app1", "app2", "worker"]) expect((await fleet.ssh(n, "readlink /srv/fleetdemo/current")).trim()).toBe(releaseOf(v2));
+    const kept = (await fleet.ssh("app1", "ls /srv/fleetdemo/releases")).split("\n").filter(Boolean).sort();
+    expect(kept).toEqual([fleet.commit.slice(0, 12), v2.slice(0, 12)].sort());
+    expect(curl([site])).toContain(V2_MARKER);
+    expect(await fleet.ssh("lb", "grep -c ' down;' /etc/nginx/sites-enabled/fleetdemo.conf || true")).toBe("0\n");
+  }, 900_000);
+
+  it("a release that fails its health check stops at node 1, which goes back; node 2 never moves; no request fails", async () => {
+    const bad = publishVariant(fleet.gitRoot, "unhealthy");
+    await t.stack.setAllConfig(appAt("unhealthy"));
+    const load = startLoad({ url: site, workers: 4 });
+    const error = await t.stack.up({ onOutput: log }).then(() => "", (e: unknown) => String(e));
+    const r = await load.stop();
+    console.log(`deploy of a release failing its health check, under load: ${r.sent} requests, ${r.failed} failed, p99 ${r.p99Ms.toFixed(0)} ms`);
+    expect(error).toContain(`app node ${ADDR.app1} (fleetdemo) failed its health check on release ${bad.slice(0, 12)}`);
+    expect(error).toContain(`it was switched back to release ${v2.slice(0, 12)}, which passes the check`);
+    expect(error).toContain("HTTP 500 unhealthy release");
+    expect(r.failed, r.errorsSample.join(", ")).toBe(0);
+    for (const n of ["app1", "app2", "worker"]) expect((await fleet.ssh(n, "readlink /srv/fleetdemo/current")).trim()).toBe(releaseOf(v2));
+    expect(await fleet.ssh("lb", "grep -c ' down;' /etc/nginx/sites-enabled/fleetdemo.conf || true")).toBe("0\n");
+    expect(curl([site])).toContain(V2_MARKER);
+  }, 900_000);
+
+  it("rolling back to the first release reuses it (no git, no pip) and leaves nothing to change", async () => {
+    const marker = `/srv/fleetdemo/${releaseOf(fleet.commit)}/.django-fleet-built`;
+    const builtAt = await fleet.ssh("app1", `stat -c %Y ${marker}`);
+    await t.stack.setAllConfig(appAt("main"));
+    const started = Date.now();
+    await t.stack.up({ onOutput: log });
+    console.log(`rollback to the kept first release: up ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const n of ["app1", "app2", "worker"]) expect((await fleet.ssh(n, "readlink /srv/fleetdemo/current")).trim()).toBe(releaseOf(fleet.commit));
+    // The build left the kept release as it was: its marker was not written again.
+    expect(await fleet.ssh("app1", `stat -c %Y ${marker}`)).toBe(builtAt);
+    expect(curl([site])).not.toContain(V2_MARKER);
+    expect(await changes(t, log)).toEqual([]);
+  }, 900_000);
+
+  it("a hand-switched `current` on one node is found by refresh and put back", async () => {
+    await fleet.ssh("app2", `cd /srv/fleetdemo && ln -sfn ${releaseOf(v2)} current.x && mv -T current.x current`);
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual(["update app2-fleetdemo-release"]);
+    await t.stack.up({ onOutput: log });
+    expect((await fleet.ssh("app2", "readlink /srv/fleetdemo/current")).trim()).toBe(releaseOf(fleet.commit));
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
 
   it("a second app joins: `app` becomes `apps`, fleetdemo's resources are kept, and blog is served by host name", async () => {
     // Setting `apps` and removing `app` (setAllConfig keeps keys it is not given).

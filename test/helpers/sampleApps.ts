@@ -8,6 +8,7 @@ export function fleetdemoApp(domains: string[], extra: Record<string, unknown> =
   return {
     name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", domains,
     settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+    healthCheck: { path: "/healthz" },
     ...extra,
   };
 }
@@ -17,6 +18,7 @@ export function blogApp(name: string, extra: Record<string, unknown> = {}) {
   return {
     name, repo: "git://198.18.0.1/blog.git", domains: [`${name}.example`],
     settingsModule: "blogsite.conf.live", wsgiModule: "blogsite.wsgi:application", celeryApp: "blogsite",
+    healthCheck: { path: "/healthz" },
     listSeparator: ";",
     envNames: {
       secretKey: "BLOG_SECRET", databaseUrl: "BLOG_DB_URL", brokerUrl: "BLOG_BROKER", allowedHosts: "BLOG_HOSTS",

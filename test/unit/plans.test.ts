@@ -1,4 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -206,43 +208,81 @@ describe("systemdService: parseProbe", () => {
 describe("systemdService: plan", () => {
   const orJournal = (c: string) => `${c} || { sleep 2; ${c}; } || { journalctl -u ${unit} -n 25 --no-pager -o cat >&2; exit 1; }`;
   const unit = "shop-gunicorn.service";
-  /** The tail of every plan for an active unit: watch it for 5 s (and its restarts, after a start). */
-  const watch = (started: boolean) => [
-    `for _ in 1 2 3 4 5; do sleep 1; if ! systemctl is-active --quiet ${unit}${started ? ` || [ "$(systemctl show -p NRestarts --value ${unit})" != 0 ]` : ""}; then`,
-    `  echo "${unit} did not stay running:" >&2; journalctl -u ${unit} -n 25 --no-pager -o cat >&2; exit 1`,
-    "fi; done",
+  /** The readiness tail of a plan for an active service without a ready port. */
+  const ready = (acted: "started" | "reloaded" | "untouched") => [
+    acted === "started" ? "n0=0" : `n0=$(systemctl show -p NRestarts --value ${unit})`,
+    `running() { systemctl is-active --quiet ${unit} && [ "$(systemctl show -p NRestarts --value ${unit})" = "$n0" ]; }`,
+    `down() { echo ${unit} "$1" >&2; journalctl -u ${unit} -n 25 --no-pager -o cat >&2; exit 1; }`,
+    ...(acted === "untouched" ? [] : [
+      `case "$(systemctl show -p Type --value ${unit})" in simple|exec|idle)`,
+      "  for _ in 1 2 3 4 5 6; do sleep 0.25; running || down 'did not stay running:'; done ;;",
+      "esac",
+    ]),
+    acted === "untouched" ? "running || down 'is not running:'" : "running || down 'did not stay running:'",
   ];
   const up: service.ServiceState = { connection: conn, unit, enabled: true, active: true };
   const none = { restart: false, reload: false };
   type Case = [string, service.ServiceState, service.ObservedService, { restart: boolean; reload: boolean }, string[] | ""];
   const cases: Case[] = [
     ["nothing to do", up, { enabled: true, active: true }, none, ""],
-    ["stopped → start", up, { enabled: true, active: false }, none, [orJournal(`systemctl start ${unit}`), ...watch(true)]],
+    ["stopped → start", up, { enabled: true, active: false }, none, [orJournal(`systemctl start ${unit}`), ...ready("started")]],
     ["changed restartOn → daemon-reload + restart", up, { enabled: true, active: true }, { restart: true, reload: false },
-      ["systemctl daemon-reload", orJournal(`systemctl restart ${unit}`), ...watch(true)]],
+      ["systemctl daemon-reload", orJournal(`systemctl restart ${unit}`), ...ready("started")]],
     ["restart covers reload", up, { enabled: true, active: true }, { restart: true, reload: true },
-      ["systemctl daemon-reload", orJournal(`systemctl restart ${unit}`), ...watch(true)]],
+      ["systemctl daemon-reload", orJournal(`systemctl restart ${unit}`), ...ready("started")]],
     ["changed reloadOn only → reload-or-restart", up, { enabled: true, active: true }, { restart: false, reload: true },
-      [orJournal(`systemctl reload-or-restart ${unit}`), ...watch(false)]],
+      [orJournal(`systemctl reload-or-restart ${unit}`), ...ready("reloaded")]],
     ["stopped with changes → just start (after daemon-reload)", up, { enabled: true, active: false }, { restart: true, reload: true },
-      ["systemctl daemon-reload", orJournal(`systemctl start ${unit}`), ...watch(true)]],
-    ["disabled → enable", up, { enabled: false, active: true }, none, [`systemctl enable ${unit}`, ...watch(false)]],
+      ["systemctl daemon-reload", orJournal(`systemctl start ${unit}`), ...ready("started")]],
+    ["disabled → enable, then one check that it runs", up, { enabled: false, active: true }, none, [`systemctl enable ${unit}`, ...ready("untouched")]],
     ["disabled and stopped → enable and start", up, { enabled: false, active: false }, none,
-      [`systemctl enable ${unit}`, orJournal(`systemctl start ${unit}`), ...watch(true)]],
+      [`systemctl enable ${unit}`, orJournal(`systemctl start ${unit}`), ...ready("started")]],
     ["desired inactive & active → stop", { ...up, active: false }, { enabled: true, active: true }, none, [`systemctl stop ${unit}`]],
     ["desired inactive & active, reload change → stop only", { ...up, active: false }, { enabled: true, active: true }, { restart: false, reload: true },
       [`systemctl stop ${unit}`]],
     ["desired off entirely → disable and stop", { ...up, enabled: false, active: false }, { enabled: true, active: true }, none,
       [`systemctl disable ${unit}`, `systemctl stop ${unit}`]],
     ["desired inactive & already inactive → nothing", { ...up, active: false }, { enabled: true, active: false }, none, ""],
-    // A timer has no NRestarts: only whether it stays active is watched.
-    ["a timer started → watched without NRestarts", { ...up, unit: "backup.timer" }, { enabled: false, active: false }, none, [
+    // A timer has no NRestarts and no Type: it is checked once.
+    ["a timer started → checked once, without NRestarts", { ...up, unit: "backup.timer" }, { enabled: false, active: false }, none, [
       "systemctl enable backup.timer",
       "systemctl start backup.timer || { sleep 2; systemctl start backup.timer; } || { journalctl -u backup.timer -n 25 --no-pager -o cat >&2; exit 1; }",
-      "for _ in 1 2 3 4 5; do sleep 1; if ! systemctl is-active --quiet backup.timer; then",
-      `  echo "backup.timer did not stay running:" >&2; journalctl -u backup.timer -n 25 --no-pager -o cat >&2; exit 1`,
-      "fi; done",
+      "running() { systemctl is-active --quiet backup.timer; }",
+      `down() { echo backup.timer "$1" >&2; journalctl -u backup.timer -n 25 --no-pager -o cat >&2; exit 1; }`,
+      "running || down 'did not stay running:'",
     ]],
+    // A ready port replaces the watch after a start: the port is polled until it answers.
+    ["started with a ready port → polled until it answers, no watch", { ...up, unit: "memcached.service", readyCheck: { port: 11211 } },
+      { enabled: true, active: true }, { restart: true, reload: false }, [
+        "systemctl daemon-reload",
+        "systemctl restart memcached.service || { sleep 2; systemctl restart memcached.service; } || { journalctl -u memcached.service -n 25 --no-pager -o cat >&2; exit 1; }",
+        "n0=0",
+        `running() { systemctl is-active --quiet memcached.service && [ "$(systemctl show -p NRestarts --value memcached.service)" = "$n0" ]; }`,
+        `down() { echo memcached.service "$1" >&2; journalctl -u memcached.service -n 25 --no-pager -o cat >&2; exit 1; }`,
+        "end=$((SECONDS + 30))",
+        `until timeout 2 bash -c ': 3<>"/dev/tcp/$0/$1"' 127.0.0.1 11211 2>/dev/null; do`,
+        "  running || down 'stopped before it answered on 127.0.0.1:11211:'",
+        `  [ "$SECONDS" -lt "$end" ] || down 'did not answer on 127.0.0.1:11211 within 30 s:'`,
+        "  sleep 0.25",
+        "done",
+        "running || down 'did not stay running:'",
+      ]],
+    // After a reload the watch comes first (gunicorn's old workers answer until HUP is handled),
+    // then an HTTP answer, which a worker started after the reload gives.
+    ["reloaded with an HTTP ready port → watch, then an HTTP answer", { ...up, readyCheck: { port: 8000, host: "10.0.0.5", http: true } },
+      { enabled: true, active: true }, { restart: false, reload: true }, [
+        orJournal(`systemctl reload-or-restart ${unit}`),
+        ...ready("reloaded").slice(0, -1),
+        "end=$((SECONDS + 30))",
+        `until timeout 10 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "GET / HTTP/fleet-ready-probe\\r\\n\\r\\n" >&3 && IFS= read -r l <&3 && [[ $l == HTTP/* ]]' 10.0.0.5 8000 2>/dev/null; do`,
+        "  running || down 'stopped before it answered on 10.0.0.5:8000:'",
+        `  [ "$SECONDS" -lt "$end" ] || down 'did not answer on 10.0.0.5:8000 within 30 s:'`,
+        "  sleep 0.25",
+        "done",
+        "running || down 'did not stay running:'",
+      ]],
+    ["a ready port is not polled when nothing was started or reloaded", { ...up, readyCheck: { port: 8000 } }, { enabled: false, active: true }, none,
+      [`systemctl enable ${unit}`, ...ready("untouched")]],
   ];
   for (const [name, desired, observed, change, expected] of cases) {
     it(name, () => {
@@ -251,75 +291,187 @@ describe("systemdService: plan", () => {
   }
 
   it("quotes an odd unit name", () => {
-    expect(service.plan({ ...up, unit: "a b.service" }, { enabled: true, active: false }, none).split("\n")[0]).toBe("systemctl start 'a b.service' || { sleep 2; systemctl start 'a b.service'; } || { journalctl -u 'a b.service' -n 25 --no-pager -o cat >&2; exit 1; }");
+    const body = service.plan({ ...up, unit: "a b.service" }, { enabled: true, active: false }, none);
+    expect(body.split("\n")[0]).toBe("systemctl start 'a b.service' || { sleep 2; systemctl start 'a b.service'; } || { journalctl -u 'a b.service' -n 25 --no-pager -o cat >&2; exit 1; }");
+    expect(body).toContain(`down() { echo 'a b.service' "$1" >&2; journalctl -u 'a b.service' -n 25`);
+  });
+
+  it("no plan waits a fixed time: no `sleep 1`, at most 1.5 s of watching", () => {
+    for (const [, desired, observed, change] of cases) {
+      const body = service.plan(desired, observed, change);
+      expect(body).not.toMatch(/sleep 1\b|for _ in 1 2 3 4 5;/);
+      expect((body.match(/sleep 0\.25/g) ?? []).length).toBeLessThanOrEqual(2);
+    }
+    expect(service.SETTLE_STEPS * 0.25).toBeLessThanOrEqual(1.5);
+  });
+
+  it("a wildcard ready host means loopback; a bad port is refused", () => {
+    const p = (readyCheck: service.ReadyCheck) => service.plan({ ...up, readyCheck }, { enabled: true, active: false }, none);
+    expect(p({ port: 80, host: "0.0.0.0" })).toContain("' 127.0.0.1 80 2>/dev/null");
+    expect(p({ port: 80, host: "::" })).toContain("' ::1 80 2>/dev/null");
+    expect(() => p({ port: 0 })).toThrow(/readyCheck.port 0 is not a TCP port/);
+    expect(() => p({ port: 8000.5 })).toThrow(/not a TCP port/);
   });
 
   describe("run locally against a fake systemctl", () => {
     let bin: string;
-    beforeAll(() => {
+    let tcp: Server;
+    let http: HttpServer;
+    let silent: Server;
+    let closedPort: number;
+    const port = (s: Server | HttpServer) => (s.address() as AddressInfo).port;
+    beforeAll(async () => {
       bin = mkdtempSync(join(tmpdir(), "fleet-systemctl-"));
       const stub = (name: string, body: string) => {
         writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
         chmodSync(join(bin, name), 0o755);
       };
-      // Logs every call; `is-active` answers from FAKE_ACTIVE, `show` from FAKE_NRESTARTS.
+      // Logs every call. `is-active` and `show -p NRestarts` answer from FAKE_ACTIVE and
+      // FAKE_NRESTARTS: space-separated answers for the 1st, 2nd, ... call, the last one
+      // repeating. `show -p Type` answers FAKE_TYPE.
       stub("systemctl", [
         'echo "systemctl $*" >> "$FAKE_LOG"',
+        'pick() { local -a v=($1); local i=$(( $(grep -c -- "^systemctl $2" "$FAKE_LOG") - 1 )); [ "$i" -lt "${#v[@]}" ] || i=$(( ${#v[@]} - 1 )); echo "${v[$i]}"; }',
         'case "$1" in',
-        '  is-active) [ "$FAKE_ACTIVE" = yes ] ;;',
-        '  show) echo "$FAKE_NRESTARTS" ;;',
+        '  is-active) [ "$(pick "$FAKE_ACTIVE" is-active)" = yes ] ;;',
+        '  show) case "$3" in Type) echo "$FAKE_TYPE" ;; NRestarts) pick "$FAKE_NRESTARTS" "show -p NRestarts" ;; esac ;;',
         "  *) true ;;",
         "esac",
       ].join("\n"));
       stub("journalctl", 'echo "journal of $2"');
       stub("sleep", 'echo "sleep $*" >> "$FAKE_LOG"');
+      const listen = (s: Server | HttpServer) => new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+      tcp = createServer((c) => c.end());
+      // Node's HTTP server answers a malformed request line with 400, as gunicorn does.
+      http = createHttpServer((_req, res) => res.end("app code ran"));
+      // Accepts and closes without a word: a port that is open but is no HTTP server.
+      silent = createServer((c) => c.destroy());
+      await Promise.all([listen(tcp), listen(http), listen(silent)]);
+      const spare = createServer();
+      await listen(spare);
+      closedPort = port(spare);
+      await new Promise((resolve) => spare.close(resolve));
     });
-    afterAll(() => rmSync(bin, { recursive: true, force: true }));
+    afterAll(async () => {
+      rmSync(bin, { recursive: true, force: true });
+      await Promise.all([tcp, http, silent].map((s) => new Promise((resolve) => s.close(resolve))));
+    });
 
-    function runPlan(body: string, active: "yes" | "no", nRestarts: string) {
+    interface Fake { active?: string; nRestarts?: string; type?: string }
+    /** Runs a plan as providers/ssh.ts does; async, so this process's test servers can answer. */
+    async function runPlan(body: string, fake: Fake = {}) {
       const log = join(bin, `log-${Math.random().toString(36).slice(2)}`);
       writeFileSync(log, "");
-      try {
-        execFileSync("bash", ["-euo", "pipefail", "-s"], {
-          input: wrapBody(body), encoding: "utf8", stdio: ["pipe", "pipe", "pipe"],
-          env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, FAKE_ACTIVE: active, FAKE_NRESTARTS: nRestarts },
+      const calls = () => readFileSync(log, "utf8").trim().split("\n").filter(Boolean);
+      const env = {
+        ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log,
+        FAKE_ACTIVE: fake.active ?? "yes", FAKE_NRESTARTS: fake.nRestarts ?? "0", FAKE_TYPE: fake.type ?? "simple",
+      };
+      return new Promise<{ code: number; stderr: string; calls: string[] }>((resolve) => {
+        const child = execFile("bash", ["-euo", "pipefail", "-s"], { env, encoding: "utf8" }, (err, _stdout, stderr) => {
+          resolve({ code: err ? (err as { code?: number }).code ?? -1 : 0, stderr, calls: calls() });
         });
-        return { code: 0, stderr: "", calls: readFileSync(log, "utf8").trim().split("\n") };
-      } catch (e) {
-        const err = e as { status: number; stderr: string };
-        return { code: err.status, stderr: err.stderr, calls: readFileSync(log, "utf8").trim().split("\n") };
-      }
+        child.stdin!.end(wrapBody(body));
+      });
     }
 
-    const start = () => service.plan(up, { enabled: true, active: false }, none);
-    const reload = () => service.plan(up, { enabled: true, active: true }, { restart: false, reload: true });
+    const start = (over: Partial<service.ServiceState> = {}) => service.plan({ ...up, ...over }, { enabled: true, active: false }, none);
+    const reload = (over: Partial<service.ServiceState> = {}) => service.plan({ ...up, ...over }, { enabled: true, active: true }, { restart: false, reload: true });
+    const check = [`systemctl is-active --quiet ${unit}`, `systemctl show -p NRestarts --value ${unit}`];
+    const watch = Array.from({ length: 6 }, () => ["sleep 0.25", ...check]).flat();
 
-    it("a started unit that stays up: watched 5 times, exit 0", () => {
-      const r = runPlan(start(), "yes", "0");
+    it("a started simple unit that stays up: watched 1.5 s in 0.25 s steps, exit 0", async () => {
+      const r = await runPlan(start());
       expect(r.code).toBe(0);
-      const probe = [
-        "sleep 1", `systemctl is-active --quiet ${unit}`, `systemctl show -p NRestarts --value ${unit}`,
-      ];
-      expect(r.calls).toEqual([`systemctl start ${unit}`, ...probe, ...probe, ...probe, ...probe, ...probe]);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, `systemctl show -p Type --value ${unit}`, ...watch, ...check]);
     });
 
-    it("a started unit that systemd had to restart fails the run with its journal", () => {
-      const r = runPlan(start(), "yes", "1");
+    it("a started notify (or forking, oneshot) unit is ready when its start returns: one check, no sleep", async () => {
+      for (const type of ["notify", "forking", "oneshot"]) {
+        const r = await runPlan(start(), { type });
+        expect(r.code).toBe(0);
+        expect(r.calls).toEqual([`systemctl start ${unit}`, `systemctl show -p Type --value ${unit}`, ...check]);
+      }
+    });
+
+    it("a started unit that systemd had to restart fails the run with its journal", async () => {
+      const r = await runPlan(start(), { nRestarts: "1" });
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`${unit} did not stay running:\njournal of ${unit}\n`);
     });
 
-    it("a unit that is not active fails the run", () => {
-      const r = runPlan(start(), "no", "0");
+    it("a notify unit restarted by systemd fails too", async () => {
+      const r = await runPlan(start(), { type: "notify", nRestarts: "1" });
       expect(r.code).toBe(1);
-      expect(r.calls).toEqual([`systemctl start ${unit}`, "sleep 1", `systemctl is-active --quiet ${unit}`]);
+      expect(r.stderr).toBe(`${unit} did not stay running:\njournal of ${unit}\n`);
     });
 
-    it("after a reload, old restarts do not count", () => {
-      const r = runPlan(reload(), "yes", "7");
+    it("a unit that is not active fails the run at the first check", async () => {
+      const r = await runPlan(start(), { active: "no" });
+      expect(r.code).toBe(1);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, `systemctl show -p Type --value ${unit}`, "sleep 0.25", `systemctl is-active --quiet ${unit}`]);
+    });
+
+    it("a unit that dies a moment after its start fails the run with its journal", async () => {
+      const r = await runPlan(start(), { active: "yes yes no" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`${unit} did not stay running:\njournal of ${unit}\n`);
+      expect(r.calls.filter((c) => c === "sleep 0.25")).toHaveLength(3);
+    });
+
+    it("after a reload, old restarts do not count, new ones do", async () => {
+      const ok = await runPlan(reload(), { nRestarts: "7" });
+      expect(ok.code).toBe(0);
+      expect(ok.calls[0]).toBe(`systemctl reload-or-restart ${unit}`);
+      expect(ok.calls[1]).toBe(`systemctl show -p NRestarts --value ${unit}`);
+      const restarted = await runPlan(reload(), { nRestarts: "7 7 8" });
+      expect(restarted.code).toBe(1);
+      expect(restarted.stderr).toBe(`${unit} did not stay running:\njournal of ${unit}\n`);
+    });
+
+    it("a started unit with a TCP ready port that answers: ready at once, no sleep at all", async () => {
+      const r = await runPlan(start({ readyCheck: { port: port(tcp) } }));
       expect(r.code).toBe(0);
-      expect(r.calls.filter((c) => c.includes("NRestarts"))).toEqual([]);
-      expect(r.calls[0]).toBe(`systemctl reload-or-restart ${unit}`);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, ...check]);
+    });
+
+    it("a started unit with an HTTP ready port: an HTTP answer (400 to the probe) is ready, and no app code runs", async () => {
+      let hits = 0;
+      http.once("request", () => { hits++; });
+      const r = await runPlan(start({ readyCheck: { port: port(http), http: true } }));
+      expect(r.code).toBe(0);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, ...check]);
+      expect(hits).toBe(0);
+    });
+
+    it("a unit that dies before its port answers fails the run with its journal", async () => {
+      const r = await runPlan(start({ readyCheck: { port: closedPort } }), { active: "yes yes no" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`${unit} stopped before it answered on 127.0.0.1:${closedPort}:\njournal of ${unit}\n`);
+      expect(r.calls.filter((c) => c === "sleep 0.25")).toHaveLength(2);
+    });
+
+    it("an open port that gives no HTTP answer is not ready", async () => {
+      const r = await runPlan(start({ readyCheck: { port: port(silent), http: true } }), { active: "yes no" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`${unit} stopped before it answered on 127.0.0.1:${port(silent)}:\njournal of ${unit}\n`);
+    });
+
+    it("after a reload with a ready port: watched first, then the port", async () => {
+      const r = await runPlan(reload({ readyCheck: { port: port(tcp) } }), { nRestarts: "3" });
+      expect(r.code).toBe(0);
+      expect(r.calls).toEqual([
+        `systemctl reload-or-restart ${unit}`, `systemctl show -p NRestarts --value ${unit}`,
+        `systemctl show -p Type --value ${unit}`, ...watch, ...check,
+      ]);
+    });
+
+    it("a failing start is retried once, then shows the journal", async () => {
+      const failing = start().replace(/systemctl start/g, "false");
+      const r = await runPlan(failing);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`journal of ${unit}\n`);
+      expect(r.calls).toEqual(["sleep 2"]);
     });
   });
 

@@ -84,8 +84,16 @@ const BLOG_SETTINGS = {
   staticRoot: "/srv/blog/source/collected", staticUrl: "/assets/",
   mediaRoot: "/srv/blog/source/uploads", mediaUrl: "/uploads/", staticfiles: true,
 };
-/** What a settings probe reads: the blog's on a `<host>-blog-settings` probe, else fleetdemo's. */
-const probedSettings = (name: string) => name.endsWith("-blog-settings") ? BLOG_SETTINGS : PROBED_SETTINGS;
+/**
+ * What a settings probe reads: the blog's on a `<host>-blog-settings` probe, else
+ * fleetdemo's; folders under BASE_DIR are inside the release the probe runs in.
+ */
+const probedSettings = (name: string, probe: unknown) => {
+  const s = name.endsWith("-blog-settings") ? BLOG_SETTINGS : PROBED_SETTINGS;
+  const dir = /WorkingDirectory=(\S+)/.exec(String(probe))?.[1];
+  const inRelease = (v: string) => dir ? v.replace(/^\/srv\/[a-z]+\/source/, dir) : v;
+  return { ...s, staticRoot: inRelease(s.staticRoot), mediaRoot: inRelease(s.mediaRoot) };
+};
 
 let runs = 0;
 
@@ -104,7 +112,7 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
       // What RandomSecret's provider would do on create; every other resource echoes its inputs.
       // RemoteProbe's would read the project's settings: here, a project that hard-codes its folders.
       const state = args.type === T.secret ? { ...args.inputs, value: `${args.name}-value` }
-        : args.type === T.probe ? { ...args.inputs, value: probedSettings(args.name) } : args.inputs;
+        : args.type === T.probe ? { ...args.inputs, value: probedSettings(args.name, args.inputs.probe) } : args.inputs;
       return { id: `${args.name}_id`, state };
     },
     call(args) {
@@ -235,6 +243,7 @@ describe("dev stack: one host with every role", () => {
       `${d}:RandomSecret fleetdemo-broker-password`,
       `${d}:RandomSecret fleetdemo-db-password`,
       `${d}:RandomSecret fleetdemo-django-secret-key`,
+      `${d}:ReleaseSwitch fleet-dev-fleetdemo-release`,
       `${d}:RemoteFile broker-conf`,
       `${d}:RemoteFile db-conf`,
       `${d}:RemoteFile db-hba`,
@@ -253,10 +262,10 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteFile logging-ship-fleet-dev`,
       `${d}:RemoteProbe fleet-dev-fleetdemo-settings`,
       `${d}:RemoteScript broker-account-fleetdemo`,
-      `${d}:RemoteScript fleet-dev-fleetdemo-checkout`,
+      `${d}:RemoteScript fleet-dev-fleetdemo-build`,
       `${d}:RemoteScript fleet-dev-fleetdemo-collectstatic`,
       `${d}:RemoteScript fleet-dev-fleetdemo-layout`,
-      `${d}:RemoteScript fleet-dev-fleetdemo-virtualenv`,
+      `${d}:RemoteScript fleet-dev-fleetdemo-shared`,
       `${d}:RemoteScript fleet-dev-packages`,
       `${d}:RemoteScript fleetdemo-migrate`,
       `${d}:RemoteScript lb-unload-fleetdemo`,
@@ -273,7 +282,7 @@ describe("dev stack: one host with every role", () => {
 
   it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
     const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
-    expect(remote).toHaveLength(34);
+    expect(remote).toHaveLength(35);
     for (const r of remote) {
       expect(isSecret(r.inputs.connection)).toBe(true);
       expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
@@ -313,15 +322,26 @@ describe("dev stack: one host with every role", () => {
     expect(lines).toContain('bind = "127.0.0.1:8000"');
   });
 
+  it("services that listen are proven ready by their port; the others by systemd's own readiness", () => {
+    expect(plain(run.one(T.service, "db-service").inputs.readyCheck)).toEqual({ port: 5432 });
+    for (const name of ["broker-service", "fleet-dev-firewall-service", "logging-rsyslog-fleet-dev", "fleet-dev-fleetdemo-celery-worker"]) {
+      expect(plain(run.one(T.service, name).inputs.readyCheck)).toBeUndefined();
+    }
+  });
+
   it("nginx serves static and media from the folders the project's settings name", () => {
     const site = text(run.one(T.file, "lb-site-fleetdemo").inputs.content);
-    expect(site).toContain("    location /static/ {\n        alias /srv/fleetdemo/source/staticfiles/;");
-    expect(site).toContain("    location /media/ {\n        alias /srv/fleetdemo/source/media/;");
+    expect(site).toContain("    location /static/ {\n        alias /srv/fleetdemo/shared/staticfiles/;");
+    expect(site).toContain("    location /media/ {\n        alias /srv/fleetdemo/shared/media/;");
     const probe = run.one(T.probe, "fleet-dev-fleetdemo-settings");
     expect(text(probe.inputs.probe)).toContain("systemd-run --quiet --wait --pipe --collect -p User=fleetdemo");
     expect(plain(probe.inputs.triggers)).toMatchObject({ commit });
     const collect = run.one(T.script, "fleet-dev-fleetdemo-collectstatic");
-    expect(text(collect.inputs.check)).toContain("ls -A -- /srv/fleetdemo/source/staticfiles");
+    expect(text(collect.inputs.check)).toContain("ls -A -- /srv/fleetdemo/shared/staticfiles");
+    // Folders inside the checkout are linked to ones every release shares.
+    const links = text(run.one(T.script, "fleet-dev-fleetdemo-shared").inputs.create);
+    expect(links).toContain(`ln -s -- /srv/fleetdemo/shared/staticfiles /srv/fleetdemo/releases/${commit.slice(0, 12)}/source/staticfiles`);
+    expect(links).toContain(`ln -s -- /srv/fleetdemo/shared/media /srv/fleetdemo/releases/${commit.slice(0, 12)}/source/media`);
   });
 
   it("the packages step is guarded by the host's release, which is a trigger shown in previews", () => {
@@ -330,10 +350,10 @@ describe("dev stack: one host with every role", () => {
     expect(text(pkgs.inputs.create)).toMatch(/^\. \/etc\/os-release\nif \[ "\$\{ID:-\}" != debian \] \|\| \[ "\$\{VERSION_ID:-\}" != 12 \]; then/);
   });
 
-  it("the virtualenv step uses pip for a repository with only requirements.txt", () => {
-    const venv = run.one(T.script, "fleet-dev-fleetdemo-virtualenv");
-    expect(text(venv.inputs.create)).toContain("/srv/fleetdemo/venv/bin/pip install --quiet --progress-bar off -r requirements.txt");
-    expect(plain(venv.inputs.triggers)).toEqual({ commit, method: "pip", requirements: "requirements.txt" });
+  it("the build makes the release's virtualenv with pip for a repository with only requirements.txt", () => {
+    const build = run.one(T.script, "fleet-dev-fleetdemo-build");
+    expect(text(build.inputs.create)).toContain(`/srv/fleetdemo/releases/${commit.slice(0, 12)}/venv/bin/pip install --quiet --progress-bar off -r requirements.txt`);
+    expect(plain(build.inputs.triggers)).toEqual({ release: commit.slice(0, 12), method: "pip", requirements: "requirements.txt" });
   });
 
   it("the nginx upstream is 127.0.0.1:8000 on a single host", () => {
@@ -369,10 +389,11 @@ describe("dev stack: one host with every role", () => {
     expect(deps.some((u) => u.endsWith("::fleet-dev-fleetdemo-collectstatic"))).toBe(true);
   });
 
-  it("the checkout pins the resolved commit of app.ref", () => {
-    const checkout = run.one(T.script, "fleet-dev-fleetdemo-checkout");
-    expect(plain(checkout.inputs.triggers)).toEqual({ repo, commit });
-    expect(text(checkout.inputs.create)).toContain(`git checkout --quiet --force --detach ${commit}`);
+  it("the release is a checkout of the resolved commit of app.ref, in its own folder", () => {
+    const build = run.one(T.script, "fleet-dev-fleetdemo-build");
+    expect(text(build.inputs.create)).toContain(`git checkout --quiet --force --detach ${commit}`);
+    expect(text(build.inputs.create)).toContain(`cd /srv/fleetdemo/releases/${commit.slice(0, 12)}/source`);
+    expect(text(build.inputs.create)).toContain(`git -C /srv/fleetdemo/repo.git fetch --quiet --tags --force -- ${repo}`);
   });
 
   it("the rabbitmq account gets its password as a secret variable, never in the script", () => {
@@ -490,6 +511,10 @@ describe("split stack: every role on its own host, redis broker", () => {
       "    keepalive 16;",
       "}",
     ].join("\n"));
+  });
+
+  it("Redis is proven ready by its port", () => {
+    expect(plain(run.one(T.service, "broker-service").inputs.readyCheck)).toEqual({ port: 6379 });
   });
 
   it("gunicorn binds to each app host's private address", () => {
@@ -668,7 +693,7 @@ describe("backups on: pgBackRest on the primary, the target proven before Postgr
   });
 
   it("uploads on the one app host's disk are backed up, and restored before the app serves", () => {
-    expect(text(run.one(T.file, "fleetdemo-media-backup-script").inputs.content)).toContain("backup --tag django-fleet-media --host django-fleet-media -- /srv/fleetdemo/source/media");
+    expect(text(run.one(T.file, "fleetdemo-media-backup-script").inputs.content)).toContain("backup --tag django-fleet-media --host django-fleet-media -- /srv/fleetdemo/shared/media");
     const gunicorn = run.one(T.service, "fleet-dev-fleetdemo-gunicorn");
     const node = run.all("django-fleet:fleet:AppNode")[0]!;
     expect([...(gunicorn.options?.dependencies ?? []), ...(node.options?.dependencies ?? [])].some((u) => u.endsWith("::fleetdemo-media-backup-restore-if-empty"))).toBe(true);
@@ -734,10 +759,11 @@ function appResources(a: string): string[] {
     `${d}:RemoteScript ${a}-migrate`,
     `${d}:RemoteScript broker-account-${a}`,
     `${d}:RemoteScript lb-unload-${a}`,
-    `${d}:RemoteScript web-${a}-checkout`,
+    `${d}:ReleaseSwitch web-${a}-release`,
+    `${d}:RemoteScript web-${a}-build`,
     `${d}:RemoteScript web-${a}-collectstatic`,
     `${d}:RemoteScript web-${a}-layout`,
-    `${d}:RemoteScript web-${a}-virtualenv`,
+    `${d}:RemoteScript web-${a}-shared`,
     `${d}:SystemdService web-${a}-celery-beat`,
     `${d}:SystemdService web-${a}-celery-worker`,
     `${d}:SystemdService web-${a}-gunicorn`,
@@ -881,13 +907,13 @@ describe("two apps on one host", () => {
     const fleetdemo = site("fleetdemo");
     expect(fleetdemo).toContain("    server_name fleetdemo.example www.fleetdemo.example;");
     expect(fleetdemo).toContain(`upstream fleetdemo_app {\n    server 127.0.0.1:${FLEETDEMO_PORT} max_fails=3 fail_timeout=10s;`);
-    expect(fleetdemo).toContain("    location /static/ {\n        alias /srv/fleetdemo/source/staticfiles/;");
+    expect(fleetdemo).toContain("    location /static/ {\n        alias /srv/fleetdemo/shared/staticfiles/;");
     expect(fleetdemo).not.toMatch(/blog/);
     const blog = site("blog");
     expect(blog).toContain("    server_name blog.example;");
     expect(blog).toContain(`upstream blog_app {\n    server 127.0.0.1:${BLOG_PORT} max_fails=3 fail_timeout=10s;`);
-    expect(blog).toContain("    location /assets/ {\n        alias /srv/blog/source/collected/;");
-    expect(blog).toContain("    location /uploads/ {\n        alias /srv/blog/source/uploads/;");
+    expect(blog).toContain("    location /assets/ {\n        alias /srv/blog/shared/collected/;");
+    expect(blog).toContain("    location /uploads/ {\n        alias /srv/blog/shared/uploads/;");
     expect(blog).not.toMatch(/fleetdemo/);
     for (const s of [fleetdemo, blog]) expect(s).not.toMatch(/default_server|server_name _;/);
   });
@@ -1067,7 +1093,7 @@ describe("several apps with uploads on the one app host's disk, backed up", () =
   it("each app backs up its own uploads folder, and restores only its own snapshots", () => {
     const restores = ["fleetdemo", "blog"].map((a) => {
       const script = text(run.one(T.file, `${a}-media-backup-script`).inputs.content);
-      expect(script).toContain(`/srv/${a}/source/${a === "blog" ? "uploads" : "media"}`);
+      expect(script).toContain(`/srv/${a}/shared/${a === "blog" ? "uploads" : "media"}`);
       const restore = text(run.one(T.script, `${a}-media-backup-restore-if-empty`).inputs.create);
       const host = /r restore latest --host (\S+) /.exec(restore)?.[1];
       expect(host, a).toBeDefined();

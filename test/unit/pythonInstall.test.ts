@@ -40,7 +40,8 @@ function lines(s: string): string[] {
 }
 
 const shop = appPaths("shop");
-const PATHS: InstallPaths = { user: "shop", home: shop.root, source: shop.source, venv: shop.venv };
+// installScript takes any paths; these are the ones the tests and golden files were written with.
+const PATHS: InstallPaths = { user: "shop", home: shop.root, source: `${shop.root}/source`, venv: `${shop.root}/venv` };
 const NONE: InstallOptions = { groups: [], extras: [] };
 const OPTIONS: InstallOptions = { groups: ["prod"], extras: ["postgres", "redis"] };
 

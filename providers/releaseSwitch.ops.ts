@@ -1,0 +1,133 @@
+/**
+ * Operations of the ReleaseSwitch provider (see releaseSwitch.ts). The scripts are pure
+ * builders in lib/releaseScripts.ts; this module only runs them in order on the node and
+ * on the load balancer, and turns a failed gate into a rollback and a clear error.
+ */
+import { sameRecord } from "../lib/records.ts";
+import {
+  GATE_RESPONSE, currentProbe, drainScript, drainedProbe, healthGateScript, linkCommands, pruneCommands, restartCommands,
+} from "../lib/releaseScripts.ts";
+import { script } from "../lib/shell.ts";
+import { run, type Connection } from "./ssh.ts";
+
+export interface SwitchState {
+  readonly connection: Connection;
+  readonly app: string;
+  readonly release: string;
+  readonly unit: string;
+  readonly restartOn?: Record<string, string>;
+  readonly health: { readonly url: string; readonly hostHeader: string; readonly status?: number; readonly timeoutSeconds: number };
+  readonly drain?: { readonly connection: Connection; readonly site: string; readonly server: string; readonly seconds: number };
+  readonly keepReleases: number;
+  /** false once a refresh found the node out of the load balancer. */
+  readonly inService?: boolean;
+  readonly schema?: number;
+}
+
+/** What an update must do: move the node (drain, link, restart, gate), or only put it back, or nothing on the host. */
+export function switchPlan(olds: SwitchState | undefined, news: SwitchState, observedRelease: string): "switch" | "gate" | "undrain" | "none" {
+  if (!olds) return observedRelease === news.release ? "gate" : "switch";
+  if (olds.release !== news.release || observedRelease !== news.release || !sameRecord(olds.restartOn, news.restartOn)) return "switch";
+  if (olds.inService === false) return "undrain";
+  return "none";
+}
+
+async function drain(s: SwitchState, out: boolean): Promise<string> {
+  if (!s.drain) return "no load balancer";
+  const r = await run(s.drain.connection, drainScript({ site: s.drain.site, server: s.drain.server }, out), { step: `${out ? "drain" : "undrain"} ${s.drain.server} (${s.app})` });
+  return r.stdout.trim();
+}
+
+async function gate(s: SwitchState): Promise<{ ok: true } | { ok: false; detail: string }> {
+  const r = await run(s.connection, healthGateScript({ unit: s.unit, ...s.health }), { step: `health check of ${s.app}`, allowFailure: true });
+  if (r.code === 0) return { ok: true };
+  if (r.code === 255) throw new Error(`health check of ${s.app} on ${s.connection.host}: ssh could not connect`);
+  return { ok: false, detail: r.stdout.trim() || r.stderr.trim() };
+}
+
+async function observed(s: SwitchState): Promise<string> {
+  return (await run(s.connection, currentProbe(s.app), { step: `read ${s.app}'s current release` })).stdout.trim();
+}
+
+/**
+ * Moves the node onto `s.release` behind the gate. On a failed gate the node goes back to
+ * the release it ran (if it ran one), back into the load balancer, and this throws.
+ */
+async function switchNode(s: SwitchState, previous: string): Promise<void> {
+  const drained = await drain(s, true);
+  if (drained === "drained" && s.drain) await new Promise((r) => setTimeout(r, s.drain!.seconds * 1000));
+  await run(s.connection, script(...linkCommands(s.app, s.release), ...restartCommands(s.unit)), { step: `switch ${s.app} to ${s.release}` });
+  const g = await gate(s);
+  if (g.ok) {
+    await drain(s, false);
+    await run(s.connection, script(...pruneCommands(s.app, s.keepReleases)), { step: `prune ${s.app}'s releases` });
+    return;
+  }
+  let back = "it ran no earlier release, so it was left as it is";
+  if (previous && previous !== s.release) {
+    await run(s.connection, script(...linkCommands(s.app, previous), ...restartCommands(s.unit)), { step: `switch ${s.app} back to ${previous}` });
+    const again = await gate(s);
+    back = again.ok ? `it was switched back to release ${previous}, which passes the check` : `it was switched back to release ${previous}, which does not pass the check either`;
+  }
+  await drain(s, false);
+  const lines = g.detail.split("\n");
+  const response = lines.find((l) => l.startsWith(GATE_RESPONSE))?.slice(GATE_RESPONSE.length).trim() ?? "(no response recorded)";
+  const journal = lines.filter((l) => !l.startsWith(GATE_RESPONSE)).slice(-15).join("\n");
+  throw new Error([
+    `app node ${s.connection.host} (${s.app}) failed its health check on release ${s.release}; ${back}, and it is back in the load balancer.`,
+    "Later nodes were not switched. Fix the release and set the ref again.",
+    `Last response: ${response}`,
+    `Last lines of ${s.unit}'s journal:`,
+    journal,
+  ].join("\n"));
+}
+
+export async function create(inputs: SwitchState) {
+  const current = await observed(inputs);
+  const p = switchPlan(undefined, inputs, current);
+  if (p === "switch") await switchNode(inputs, current);
+  else {
+    const g = await gate(inputs);
+    if (!g.ok) throw new Error(`app node ${inputs.connection.host} (${inputs.app}) does not pass its health check on release ${inputs.release}:\n${g.detail}`);
+    await run(inputs.connection, script(...pruneCommands(inputs.app, inputs.keepReleases)), { step: `prune ${inputs.app}'s releases` });
+  }
+  return { id: `${inputs.connection.host}:${inputs.app}:release`, outs: { ...inputs, inService: true } };
+}
+
+export async function diff(_id: string, olds: SwitchState, news: SwitchState) {
+  const replaces = olds.connection?.host !== news.connection?.host || olds.app !== news.app ? ["app"] : [];
+  const changes = replaces.length > 0 || olds.release !== news.release || !sameRecord(olds.restartOn, news.restartOn)
+    || olds.inService === false || olds.unit !== news.unit || olds.keepReleases !== news.keepReleases
+    || olds.schema !== news.schema || JSON.stringify(olds.health) !== JSON.stringify(news.health)
+    || JSON.stringify(olds.drain) !== JSON.stringify(news.drain)
+    || JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+  return { changes, replaces, deleteBeforeReplace: true };
+}
+
+export async function update(_id: string, olds: SwitchState, news: SwitchState) {
+  const current = await observed(news);
+  const p = switchPlan(olds, news, current);
+  if (p === "switch") await switchNode(news, current);
+  else if (p === "undrain") await drain(news, false);
+  if (p === "none" && olds.keepReleases !== news.keepReleases) {
+    await run(news.connection, script(...pruneCommands(news.app, news.keepReleases)), { step: `prune ${news.app}'s releases` });
+  }
+  return { outs: { ...news, inService: true } };
+}
+
+/** Where `current` points, and whether the node is in the load balancer. */
+export async function read(id: string, props: SwitchState) {
+  const release = await observed(props);
+  let inService = true;
+  if (props.drain) {
+    const r = await run(props.drain.connection, drainedProbe({ site: props.drain.site, server: props.drain.server }), { step: `read ${props.drain.server} in the load balancer` });
+    inService = r.stdout.trim() !== "down";
+  }
+  return { id, props: { ...props, release: release || props.release, inService } };
+}
+
+/** Nothing on delete: the node's units and releases go with the app (AppNode, AppRelease). */
+export async function delete_(_id: string, _props: SwitchState) {
+  return;
+}
+export { delete_ as delete };
