@@ -140,7 +140,7 @@ export function benchOptions(env: Readonly<Record<string, string | undefined>>):
     return v;
   };
   const flag = (name: string) => ["1", "true", "yes"].includes((env[name] ?? "").trim().toLowerCase());
-  const brokenRaw = (env.BENCH_BROKEN ?? "unhealthy").trim();
+  const brokenRaw = (env.BENCH_BROKEN ?? "importError").trim();
   const broken = ({ unhealthy: "unhealthy", importerror: "importError" } as const)[brokenRaw.toLowerCase() as "unhealthy" | "importerror"];
   if (!broken) throw new Error(`BENCH_BROKEN=${JSON.stringify(brokenRaw)}: must be unhealthy or importError`);
   const oldRef = (env.BENCH_OLD_REF ?? OLD_COMMIT_DEFAULT).trim();
