@@ -176,3 +176,21 @@ export function startLoad(options: LoadOptions): Load {
 function round1(x: number): number {
   return Number.isNaN(x) ? NaN : Math.round(x * 10) / 10;
 }
+
+/** One GET (fresh connection, certificate not checked): status and body; rejects on a connection error or timeout. */
+export function getPage(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const options: https.RequestOptions = { method: "GET", agent: false, timeout: timeoutMs };
+    const req = u.protocol === "https:" ? https.request(u, { ...options, rejectUnauthorized: false }) : http.request(u, options);
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`)));
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}

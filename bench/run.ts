@@ -1,0 +1,20 @@
+/**
+ * `npm run bench [-- NAME [ARGS...]]`: runs one benchmark.
+ *
+ *   sshPool   (the default) pooled vs unpooled SSH steps against sshd on loopback
+ *   deploys   deploys under load on the prod-like test hosts: in place vs releases (issue 11)
+ */
+const BENCHES = ["sshPool", "deploys"] as const;
+const [name = "sshPool", ...args] = process.argv.slice(2);
+
+switch (name) {
+  case "sshPool":
+    await import("./sshPool.ts");
+    break;
+  case "deploys":
+    await (await import("./deploys.ts")).main(args);
+    break;
+  default:
+    console.error(`unknown benchmark "${name}"; known: ${BENCHES.join(", ")} (npm run bench -- NAME)`);
+    process.exit(2);
+}
