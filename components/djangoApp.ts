@@ -174,7 +174,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     }
 
     const lbRelease = topo.loadBalancer && releases.get(topo.loadBalancer.name);
-    this.site = lbRelease && { app, upstreams: nodes.map((n) => n.upstream), settings: lbRelease.settings };
+    this.site = lbRelease && { app, upstreams: nodes.map((n) => n.upstream), settings: lbRelease.settings, switches };
     // The site is rewritten only after every switch: a drain edits it while it runs.
     this.siteReady = [...(lbRelease?.ready ?? []), ...(topo.loadBalancer && activated.has(topo.loadBalancer.name) ? [activated.get(topo.loadBalancer.name)!] : []), ...nodes.map((n) => n.service), ...switches];
     this.directUrl = `http://${d.appHosts[0]?.privateAddress ?? migrator.privateAddress}:${app.port}/`;

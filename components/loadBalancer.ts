@@ -30,6 +30,8 @@ export interface LoadBalancerSite {
   readonly app: AppPlan;
   /** Where its nodes listen, in order. */
   readonly upstreams: readonly NginxUpstream[];
+  /** What the site file waits for: the app nodes' switches, whose drain edits the file while it runs. @default [] */
+  readonly switches?: readonly pulumi.Resource[];
   /** Where its settings put static and media files, read on the load balancer host. */
   readonly settings: pulumi.Input<DjangoPaths>;
 }
@@ -59,7 +61,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const files: pulumi.Resource[] = [];
     const acme = lb.tls === "acme" ? new AcmeCertificates(`${name}-acme`, { host: h, acme: lb.acme!, ...(args.acmeCaPem ? { caPem: args.acmeCaPem } : {}) }, { parent: this }) : undefined;
 
-    for (const { app, upstreams, settings } of args.sites) {
+    for (const { app, upstreams, settings, switches } of args.sites) {
       // The first app keeps the resource names of the one-app program.
       const first = app.index === 0;
       const named = (what: string) => ({ name: `${name}-${what}-${app.name}`, aliases: first ? [{ name: `${name}-${what}` }] : [] });
@@ -120,7 +122,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       const n = named("site");
       files.push(new RemoteFile(n.name, {
         connection: h.connection, path: vhost, content: site,
-      }, { parent: this, dependsOn: [...deps, unload], aliases: n.aliases }));
+      }, { parent: this, dependsOn: [...deps, unload, ...(switches ?? [])], aliases: n.aliases }));
       reloadOn[`${app.name}.conf`] = site.apply(shortHash);
       this.urls[app.name] = `${tls ? "https" : "http"}://${siteName(app.serverName) ?? h.plan.address}/`;
     }

@@ -573,6 +573,47 @@ describe("split stack: every role on its own host, redis broker", () => {
     expect(database.options).toMatchObject({ protect: true, retainOnDelete: true });
   });
 
+  it("the rollout: app2 switches only after app1 passed its gate, both after the migration, Celery after both, one beat", () => {
+    const SW = "pulumi-nodejs:dynamic/fleet:ReleaseSwitch";
+    const deps = (r: Registered) => r.options?.dependencies ?? [];
+    const on = (r: Registered, name: string) => deps(r).some((u) => u.endsWith(`::${name}`));
+    const sw1 = run.one(SW, "app1-fleetdemo-release");
+    const sw2 = run.one(SW, "app2-fleetdemo-release");
+    expect(run.all(SW).map((r) => r.name)).toEqual(["app1-fleetdemo-release", "app2-fleetdemo-release"]);
+    expect(on(sw2, "app1-fleetdemo-release")).toBe(true);
+    expect(on(sw1, "app2-fleetdemo-release")).toBe(false);
+    // A switch waits for its node's gunicorn, which waits for the migration of the release.
+    expect(on(sw1, "app1-fleetdemo-gunicorn")).toBe(true);
+    expect(on(run.one(T.service, "app1-fleetdemo-gunicorn"), "fleetdemo-migrate")).toBe(true);
+    // Workers and the one beat restart after every app node switched, from their host's `current`.
+    for (const [svc, host] of [["worker-fleetdemo-celery-worker", "worker"], ["beat-fleetdemo-celery-beat", "beat"]] as const) {
+      const r = run.one(T.service, svc);
+      expect([on(r, "app1-fleetdemo-release"), on(r, "app2-fleetdemo-release"), on(r, `${host}-fleetdemo-activate`)]).toEqual([true, true, true]);
+      expect(plain(r.inputs.restartOn)).toMatchObject({ commit: commit.slice(0, 12) });
+    }
+    expect(run.all(T.service).filter((r) => String(plain(r.inputs.unit)).endsWith("-celery-beat.service"))).toHaveLength(1);
+    const activate = run.one(T.script, "worker-fleetdemo-activate");
+    expect(on(activate, "app1-fleetdemo-release") && on(activate, "app2-fleetdemo-release")).toBe(true);
+    expect(text(activate.inputs.create)).toContain(`ln -sfn -- releases/${commit.slice(0, 12)} current.new`);
+    // The load balancer's own copy moves without waiting (it only serves static files), and its site is rewritten after the switches.
+    expect(on(run.one(T.script, "lb-fleetdemo-activate"), "app1-fleetdemo-release")).toBe(false);
+    expect([on(run.one(T.file, "lb-site-fleetdemo"), "app1-fleetdemo-release"), on(run.one(T.file, "lb-site-fleetdemo"), "app2-fleetdemo-release")]).toEqual([true, true]);
+  });
+
+  it("each switch drains its node on the load balancer and checks it on its own address; the preview shows the release", () => {
+    const sw = run.one("pulumi-nodejs:dynamic/fleet:ReleaseSwitch", "app2-fleetdemo-release");
+    expect(plain(sw.inputs.release)).toBe(commit.slice(0, 12));
+    expect(plain(sw.inputs.health)).toEqual({ url: "http://10.0.0.12:8000/", hostHeader: "10.0.0.12", timeoutSeconds: 60 });
+    expect(isSecret(sw.inputs.drain)).toBe(true);
+    const drain = plain(sw.inputs.drain) as { connection: { host: string }; site: string; server: string; seconds: number };
+    expect([drain.connection.host, drain.site, drain.server, drain.seconds]).toEqual(["203.0.113.10", "/etc/nginx/sites-enabled/fleetdemo.conf", "10.0.0.12:8000", 5]);
+    expect(plain(sw.inputs.keepReleases)).toBe(3);
+    expect(sw.options?.additionalSecretOutputs.sort()).toEqual(["connection", "drain"]);
+    // gunicorn itself restarts only for its unit file; a release or env file goes through the switch.
+    expect(Object.keys(plain(run.one(T.service, "app2-fleetdemo-gunicorn").inputs.restartOn) as object)).toEqual(["fleetdemo-gunicorn.service"]);
+    expect(Object.keys(plain(sw.inputs.restartOn) as object)).toEqual(["env"]);
+  });
+
   it("migrate runs once, on the first app host", () => {
     expect(hostOf(run.one(T.script, "fleetdemo-migrate"))).toBe("203.0.113.11");
   });
