@@ -54,10 +54,10 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
     expect(res.summary.result).toBe("succeeded");
     // The first server name is the site's; this machine reaches it by the second, the address.
     expect(res.outputs.siteUrl!.value).toBe("http://shop.example/");
-    // The step that built the virtualenv says how it chose uv.
+    // The step that built the release (checkout and virtualenv) says how it chose uv.
     const resources = (await t.stack.exportStack()).deployment.resources as Array<{ urn: string; outputs?: { description?: string } }>;
-    const venv = resources.find((r) => r.urn.endsWith("::uv13-shop-virtualenv"));
-    expect(venv?.outputs?.description).toBe("virtualenv with uv (uv.lock found)");
+    const build = resources.find((r) => r.urn.endsWith("::uv13-shop-build"));
+    expect(build?.outputs?.description).toMatch(/^release [0-9a-f]{12} of shop: git git:\/\/198\.18\.0\.1\/fleetuv\.git and a virtualenv with uv \(uv\.lock found\)$/);
   }, 900_000);
 
   it("the server runs Debian 13's Python and PostgreSQL, and the venv holds exactly the lock's main dependencies", async () => {
