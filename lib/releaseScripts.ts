@@ -200,6 +200,11 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
+/** The node's upstream line in the site, as an extended regex (group 1: the line before `;` or ` down;`). */
+function upstreamLine(u: UpstreamRef): string {
+  return `^([[:space:]]*server ${escapeRegex(u.server)} [^;]*[^;[:space:]])`;
+}
+
 /** The lock every site edit on the load balancer takes, so two nodes' drains never interleave. */
 const NGINX_LOCK = "/run/lock/django-fleet-nginx.lock";
 
@@ -209,7 +214,7 @@ const NGINX_LOCK = "/run/lock/django-fleet-nginx.lock";
  * node still serving is never taken out. Prints `drained`, `undrained` or why not.
  */
 export function drainScript(u: UpstreamRef, out: boolean): string {
-  const line = `^([[:space:]]*server ${escapeRegex(u.server)} [^;]*[^;[:space:]])`;
+  const line = upstreamLine(u);
   return script(
     `exec 9>${cmd(NGINX_LOCK)}`,
     "flock -w 120 9",
@@ -236,7 +241,7 @@ export function drainScript(u: UpstreamRef, out: boolean): string {
 
 /** Prints `down` when the node is out of the load balancer, else `up`. */
 export function drainedProbe(u: UpstreamRef): string {
-  const line = `^([[:space:]]*server ${escapeRegex(u.server)} [^;]*[^;[:space:]])`;
+  const line = upstreamLine(u);
   return script(`if [ -f ${cmd(u.site)} ] && grep -Eq ${cmd(`${line} down;`)} ${cmd(u.site)}; then echo down; else echo up; fi`);
 }
 

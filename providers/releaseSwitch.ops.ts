@@ -45,6 +45,10 @@ async function gate(s: SwitchState): Promise<{ ok: true } | { ok: false; detail:
   return { ok: false, detail: r.stdout.trim() || r.stderr.trim() };
 }
 
+async function prune(s: SwitchState): Promise<void> {
+  await run(s.connection, script(...pruneCommands(s.app, s.keepReleases)), { step: `prune ${s.app}'s releases` });
+}
+
 async function observed(s: SwitchState): Promise<string> {
   return (await run(s.connection, currentProbe(s.app), { step: `read ${s.app}'s current release` })).stdout.trim();
 }
@@ -60,7 +64,7 @@ async function switchNode(s: SwitchState, previous: string): Promise<void> {
   const g = await gate(s);
   if (g.ok) {
     await drain(s, false);
-    await run(s.connection, script(...pruneCommands(s.app, s.keepReleases)), { step: `prune ${s.app}'s releases` });
+    await prune(s);
     return;
   }
   let back = "it ran no earlier release, so it was left as it is";
@@ -89,7 +93,7 @@ export async function create(inputs: SwitchState) {
   else {
     const g = await gate(inputs);
     if (!g.ok) throw new Error(`app node ${inputs.connection.host} (${inputs.app}) does not pass its health check on release ${inputs.release}:\n${g.detail}`);
-    await run(inputs.connection, script(...pruneCommands(inputs.app, inputs.keepReleases)), { step: `prune ${inputs.app}'s releases` });
+    await prune(inputs);
   }
   return { id: `${inputs.connection.host}:${inputs.app}:release`, outs: { ...inputs, inService: true } };
 }
@@ -110,7 +114,7 @@ export async function update(_id: string, olds: SwitchState, news: SwitchState) 
   if (p === "switch") await switchNode(news, current);
   else if (p === "undrain") await drain(news, false);
   if (p === "none" && olds.keepReleases !== news.keepReleases) {
-    await run(news.connection, script(...pruneCommands(news.app, news.keepReleases)), { step: `prune ${news.app}'s releases` });
+    await prune(news);
   }
   return { outs: { ...news, inService: true } };
 }
