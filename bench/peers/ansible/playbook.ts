@@ -1,0 +1,407 @@
+/**
+ * The Ansible peer: the dev stack as a playbook, written the way a good Ansible user
+ * writes one, over the files our templates render (so only the engine differs):
+ *
+ * - one `apt` task with the package list; `copy` tasks for the rendered files (our
+ *   templates render them; Jinja would only add a second renderer to disagree with);
+ * - `systemd_service` tasks keep the units enabled and running, and handlers restart or
+ *   reload them when what they read changed, flushed before anything depends on them;
+ * - `group`, `user`, `file` for the app's account and folders, `git` for the checkout;
+ * - idempotent `command` tasks with `creates` / `changed_when` / `failed_when` for the
+ *   database and role, the RabbitMQ vhost and user, the virtualenv, migrate and
+ *   collectstatic (the community.postgresql and pip modules would need psycopg2 and
+ *   setuptools on the host, which the dev stack does not install);
+ * - SSH pipelining and ControlPersist on, facts not gathered (nothing here needs them).
+ *
+ * Pure: the project is returned as files (path relative to the project folder, content,
+ * mode); install.ts installs ansible-core and index.ts writes the project and runs it.
+ */
+import type { HostPlan } from "../../../config/topology.ts";
+import { knownHostsLine } from "../bash.ts";
+import { fileById, type PeerStack, type ReleaseStep, type ServiceStep, type Step, type UserStep } from "../render.ts";
+import { toYaml, type Yaml } from "./yaml.ts";
+
+/** One file of the project. */
+export interface ProjectFile {
+  readonly path: string;
+  readonly content: string;
+  /** 0o600 for what holds secrets. */
+  readonly mode: number;
+}
+
+export interface ProjectOptions {
+  /** The project folder on this machine (ansible.cfg names paths in it). */
+  readonly dir: string;
+  /** The SSH private key's path on this machine. */
+  readonly privateKeyPath: string;
+}
+
+type Task = { readonly [key: string]: Yaml | undefined };
+
+const B = "ansible.builtin";
+
+/** Where a rendered file sits in the project (`copy` reads it from there). */
+export function projectFilePath(path: string): string {
+  return `files${path}`;
+}
+
+function handlerNames(stack: PeerStack, id: string): string[] {
+  const services = stack.steps.filter((s): s is ServiceStep => s.kind === "service");
+  return [
+    ...(services.some((s) => s.ownUnitFile === id) ? ["reload systemd"] : []),
+    ...services.filter((s) => s.reloadOn.includes(id)).map((s) => `reload ${s.unit}`),
+    ...services.filter((s) => s.restartOn.includes(id)).map((s) => `restart ${s.unit}`),
+  ];
+}
+
+function notify(stack: PeerStack, id: string): { notify?: string[] } {
+  const names = handlerNames(stack, id);
+  return names.length ? { notify: names } : {};
+}
+
+/** The handlers, in the order Ansible runs them: systemd re-reads units first; a reload before a restart. */
+function handlers(stack: PeerStack): Task[] {
+  const services = stack.steps.filter((s): s is ServiceStep => s.kind === "service");
+  return [
+    { name: "reload systemd", [`${B}.systemd_service`]: { daemon_reload: true } },
+    ...services.flatMap((s) => [
+      ...(s.reloadOn.length ? [{ name: `reload ${s.unit}`, [`${B}.systemd_service`]: { name: s.unit, state: "reloaded" } }] : []),
+      ...(s.restartOn.length ? [{ name: `restart ${s.unit}`, [`${B}.systemd_service`]: { name: s.unit, state: "restarted" } }] : []),
+    ]),
+  ];
+}
+
+const flush: Task = { name: "apply pending restarts and reloads", [`${B}.meta`]: "flush_handlers" };
+
+function asApp(stack: PeerStack): { become: true; become_user: string } {
+  return { become: true, become_user: stack.app.user };
+}
+
+/** The manage.py argv, with the units' environment file (as the units and django-fleet run it). */
+function manageArgv(stack: PeerStack, source: string, venv: string, args: string[]): string[] {
+  return [
+    "systemd-run", "--quiet", "--wait", "--pipe", "--collect",
+    "-p", `User=${stack.app.user}`, "-p", `Group=${stack.app.user}`,
+    "-p", `EnvironmentFile=${stack.app.envFile}`, "-p", `WorkingDirectory=${source}`,
+    `${venv}/bin/python`, "manage.py", ...args,
+  ];
+}
+
+function releaseTasks(stack: PeerStack, s: ReleaseStep): Task[] {
+  const n = notify(stack, "release");
+  const v = s.virtualenv;
+  const home = stack.steps.find((x): x is UserStep => x.kind === "user")!.home;
+  if (v.method !== "pip" || !v.requirementsFile) throw new Error(`the Ansible peer installs with pip from a requirements file; this project uses ${v.method}`);
+  return [
+    {
+      name: `folder of release ${s.releaseId}`,
+      [`${B}.file`]: { path: s.checkout.dir, state: "directory", owner: s.user, group: s.user, mode: "0750" },
+    },
+    {
+      name: `checkout of ${s.checkout.commit}`,
+      [`${B}.git`]: { repo: s.checkout.repo, dest: s.checkout.source, version: s.checkout.commit },
+      ...asApp(stack), ...n,
+    },
+    {
+      name: "virtualenv",
+      [`${B}.command`]: { argv: ["python3", "-m", "venv", "--", v.venv], creates: `${v.venv}/bin/python` },
+      ...asApp(stack),
+    },
+    {
+      name: `Python packages from ${v.requirementsFile}`,
+      [`${B}.command`]: {
+        argv: [`${v.venv}/bin/pip`, "install", "--progress-bar", "off", ...(v.requireHashes ? ["--require-hashes"] : []), "-r", v.requirementsFile],
+        chdir: s.checkout.source,
+      },
+      environment: { HOME: home, PIP_CACHE_DIR: v.pipCache, PIP_DISABLE_PIP_VERSION_CHECK: "1" },
+      register: "pip_install",
+      changed_when: "'Successfully installed' in pip_install.stdout",
+      ...asApp(stack), ...n,
+    },
+    {
+      name: "release built",
+      [`${B}.file`]: { path: s.builtMarker, state: "touch", owner: s.user, group: s.user, mode: "0644", modification_time: "preserve", access_time: "preserve" },
+    },
+    {
+      name: `current release is ${s.releaseId}`,
+      [`${B}.file`]: { src: s.current.target, dest: s.current.link, state: "link" },
+      ...n,
+    },
+  ];
+}
+
+/**
+ * Folders the Debian packages of the dev stack make (and systemd's): a file copied into
+ * one needs no folder task. `copy` makes no folder; django-fleet's RemoteFile makes a
+ * missing one 0755, as `file` does here.
+ */
+const PACKAGE_DIRS = [/^\/etc\/systemd\/system$/, /^\/etc\/rsyslog\.d$/, /^\/etc\/logrotate\.d$/, /^\/etc\/nginx\/sites-(?:enabled|available)$/,
+  /^\/etc\/rabbitmq$/, /^\/etc\/postgresql\/\d+\/main(?:\/conf\.d)?$/];
+
+function parentDir(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+/** The rendered files of one step, each copied with its mode and owner; the env file without showing its content. */
+function fileTasks(stack: PeerStack, ids: readonly string[]): Task[] {
+  const layout = stack.steps.find((x): x is UserStep => x.kind === "user");
+  const made = new Set(layout?.dirs.map((d) => d.path) ?? []);
+  const dirs = [...new Set(ids.map((id) => parentDir(fileById(stack, id).path)))]
+    .filter((d) => !made.has(d) && !PACKAGE_DIRS.some((re) => re.test(d)));
+  const folders: Task[] = dirs.length === 0 ? [] : [{
+    name: `folder${dirs.length > 1 ? "s" : ""} ${dirs.join(", ")}`,
+    [`${B}.file`]: dirs.length === 1 ? { path: dirs[0]!, state: "directory" } : { path: "{{ item }}", state: "directory" },
+    ...(dirs.length > 1 ? { loop: dirs } : {}),
+  }];
+  return [...folders, ...ids.map((id) => {
+    const f = fileById(stack, id);
+    return {
+      name: f.path,
+      [`${B}.copy`]: { src: projectFilePath(f.path), dest: f.path, owner: f.owner, group: f.group, mode: f.mode },
+      ...(f.secret ? { no_log: true } : {}),
+      ...notify(stack, id),
+    };
+  })];
+}
+
+function ensureRunning(s: ServiceStep): Task {
+  return { name: `${s.unit} enabled and running`, [`${B}.systemd_service`]: { name: s.unit, enabled: true, state: "started" } };
+}
+
+/** The tasks of one step. Services are applied at their step: pending handlers run, then the unit is kept running. */
+function tasks(stack: PeerStack, s: Step, flushHere: boolean): Task[] {
+  switch (s.kind) {
+    case "packages":
+      return [{
+        name: `packages (${s.packages.length})`,
+        [`${B}.apt`]: {
+          name: [...s.packages], state: "present", install_recommends: false,
+          update_cache: true, cache_valid_time: 3600, dpkg_options: "force-confold",
+        },
+      }];
+    case "files":
+      return fileTasks(stack, s.files);
+    case "service": {
+      const r = s.readyCheck;
+      return [
+        ...(flushHere ? [flush] : []),
+        ensureRunning(s),
+        ...(r && !r.http ? [{
+          name: `${s.unit} answers on port ${r.port}`,
+          [`${B}.wait_for`]: { host: r.host ?? "127.0.0.1", port: r.port, timeout: 30 },
+        }] : []),
+      ];
+    }
+    case "user": {
+      const n = notify(stack, "user");
+      return [
+        { name: `group ${s.group}`, [`${B}.group`]: { name: s.group, system: true } },
+        {
+          name: `user ${s.user}`,
+          [`${B}.user`]: { name: s.user, group: s.group, system: true, home: s.home, create_home: false, shell: s.shell },
+          ...n,
+        },
+        {
+          name: "folders of the app",
+          [`${B}.file`]: { path: "{{ item.path }}", state: "directory", owner: "{{ item.owner }}", group: "{{ item.group }}", mode: "{{ item.mode }}" },
+          loop: s.dirs.map((d) => ({ path: d.path, owner: d.owner, group: d.group, mode: d.mode })),
+        },
+        {
+          name: `${s.joinGroup.user} may read the app's static and media files`,
+          [`${B}.user`]: { name: s.joinGroup.user, groups: [s.joinGroup.group], append: true },
+          ...n,
+        },
+      ];
+    }
+    case "database": {
+      const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+      const asPostgres = { become: true, become_user: "postgres" };
+      return [
+        {
+          name: `PostgreSQL role ${s.owner}`,
+          [`${B}.command`]: {
+            argv: ["psql", "-XAt", "-v", "ON_ERROR_STOP=1"], chdir: "/",
+            stdin: `SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', ${lit(s.owner)}, {{ "'" ~ (db_password | replace("'", "''")) ~ "'" }}) `
+              + `WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${lit(s.owner)}) \\gexec`,
+          },
+          register: "db_role",
+          changed_when: "'CREATE ROLE' in db_role.stdout",
+          no_log: true,
+          ...asPostgres,
+        },
+        {
+          name: `PostgreSQL database ${s.database}`,
+          [`${B}.command`]: { argv: ["createdb", "-O", s.owner, "-E", "UTF8", "-T", "template0", "--", s.database], chdir: "/" },
+          register: "db_create",
+          failed_when: "db_create.rc != 0 and 'already exists' not in db_create.stderr",
+          changed_when: "db_create.rc == 0",
+          ...asPostgres,
+        },
+        {
+          name: `only ${s.owner} may connect to ${s.database}`,
+          [`${B}.command`]: { argv: ["psql", "-Xq", "-v", "ON_ERROR_STOP=1", "-c", `REVOKE CONNECT ON DATABASE "${s.database}" FROM PUBLIC`], chdir: "/" },
+          when: "db_create is changed",
+          ...asPostgres,
+        },
+      ];
+    }
+    case "brokerAccount": {
+      const names = (v: string) => `(${v}.stdout_lines | map('regex_replace', '\\s.*$', '') | list)`;
+      return [
+        { name: "RabbitMQ users", [`${B}.command`]: "rabbitmqctl -q list_users", register: "rabbit_users", changed_when: false },
+        { name: "RabbitMQ vhosts", [`${B}.command`]: "rabbitmqctl -q list_vhosts", register: "rabbit_vhosts", changed_when: false },
+        {
+          name: `RabbitMQ vhost ${s.vhost}`,
+          [`${B}.command`]: { argv: ["rabbitmqctl", "-q", "add_vhost", s.vhost] },
+          when: `${JSON.stringify(s.vhost)} not in ${names("rabbit_vhosts")}`,
+        },
+        {
+          name: `RabbitMQ user ${s.user}`,
+          [`${B}.command`]: { argv: ["rabbitmqctl", "-q", "add_user", s.user, "{{ broker_password }}"] },
+          when: `${JSON.stringify(s.user)} not in ${names("rabbit_users")}`,
+          no_log: true,
+        },
+        {
+          name: `RabbitMQ permissions of ${s.user} on ${s.vhost}`,
+          [`${B}.command`]: { argv: ["rabbitmqctl", "-q", "list_permissions", "-p", s.vhost] },
+          register: "rabbit_permissions",
+          changed_when: false,
+        },
+        {
+          name: `${s.user} may use ${s.vhost}`,
+          [`${B}.command`]: { argv: ["rabbitmqctl", "-q", "set_permissions", "-p", s.vhost, s.user, ".*", ".*", ".*"] },
+          when: `${JSON.stringify(s.user)} not in ${names("rabbit_permissions")}`,
+        },
+        ...s.deleteUsers.map((u) => ({
+          name: `no RabbitMQ user ${u}`,
+          [`${B}.command`]: { argv: ["rabbitmqctl", "-q", "delete_user", u] },
+          when: `${JSON.stringify(u)} in ${names("rabbit_users")}`,
+        })),
+      ];
+    }
+    case "release":
+      return releaseTasks(stack, s);
+    case "manage": {
+      const reg = s.id.replace(/[^a-z]/g, "_");
+      return [{
+        name: `manage.py ${s.id}`,
+        [`${B}.command`]: { argv: manageArgv(stack, s.source, s.venv, s.id === "migrate" ? ["migrate", "--noinput"] : ["collectstatic", "--noinput"]) },
+        register: reg,
+        changed_when: s.id === "migrate"
+          ? `'No migrations to apply.' not in ${reg}.stdout`
+          : `${reg}.stdout is not search('^0 static files copied', multiline=True)`,
+      }];
+    }
+    case "healthGate":
+      return [{
+        name: `the app answers on ${s.url}`,
+        [`${B}.uri`]: {
+          url: s.url,
+          headers: { Host: s.hostHeader, "X-Forwarded-Proto": "https" },
+          follow_redirects: "none",
+          status_code: s.status !== undefined ? [s.status] : "{{ range(200, 400) | list }}",
+          timeout: 5,
+        },
+        register: "gate",
+        until: "gate is succeeded",
+        retries: s.timeoutSeconds,
+        delay: 1,
+      }];
+  }
+}
+
+/** The playbook's tasks, in the render's order, with handlers flushed where a unit must be in its new state. */
+export function playbookTasks(stack: PeerStack): Task[] {
+  const out: Task[] = [];
+  const steps = stack.steps;
+  for (let n = 0; n < steps.length; n++) {
+    const s = steps[n]!;
+    // Units of one group (gunicorn, the Celery units, nginx: their files are all written
+    // before) flush once, at the first of them: a flush runs every pending handler, and
+    // the Celery units must exist by then.
+    const flushHere = s.kind === "service" && steps[n - 1]?.kind !== "service" && steps[n - 1]?.kind !== "healthGate";
+    out.push(...tasks(stack, s, flushHere));
+  }
+  return out;
+}
+
+/**
+ * The render's steps reordered for handlers: every file the app's units read is written
+ * before the first of them starts (a flush runs all pending handlers, and a restart of a
+ * unit whose file is not written yet would fail).
+ */
+export function ansibleOrder(stack: PeerStack): Step[] {
+  const steps = [...stack.steps];
+  const firstApp = steps.findIndex((s) => s.kind === "files" && s.id === "gunicorn-files");
+  if (firstApp < 0) return steps;
+  const head = steps.slice(0, firstApp);
+  const tail = steps.slice(firstApp);
+  return [...head, ...tail.filter((s) => s.kind === "files"), ...tail.filter((s) => s.kind !== "files")];
+}
+
+/** The playbook as data (what site.yml holds). */
+export function playbookData(stack: PeerStack): Yaml {
+  const ordered: PeerStack = { ...stack, steps: ansibleOrder(stack) };
+  return [{
+    name: `django-fleet's dev stack on ${stack.host.name} (bench/peers)`,
+    hosts: "peers",
+    gather_facts: false,
+    vars_files: ["vars/secrets.yml"],
+    tasks: playbookTasks(ordered),
+    handlers: handlers(stack),
+  }];
+}
+
+/** The playbook (site.yml). */
+export function playbook(stack: PeerStack): string {
+  return toYaml(playbookData(stack));
+}
+
+/** The secrets the tasks use (vars/secrets.yml, 0600). */
+export function secretVars(stack: PeerStack): string {
+  const db = stack.steps.find((s) => s.kind === "database");
+  const broker = stack.steps.find((s) => s.kind === "brokerAccount");
+  return toYaml({
+    db_password: db?.kind === "database" ? db.password : "",
+    broker_password: broker?.kind === "brokerAccount" ? broker.password : "",
+  });
+}
+
+export function inventory(host: HostPlan, privateKeyPath: string): string {
+  const v = (s: string | number) => JSON.stringify(String(s));
+  return [
+    "[peers]",
+    `${host.name} ansible_host=${v(host.address)} ansible_port=${host.port} ansible_user=${v(host.user)} ansible_ssh_private_key_file=${v(privateKeyPath)}`,
+    "",
+  ].join("\n");
+}
+
+export function ansibleCfg(dir: string): string {
+  return [
+    "[defaults]",
+    "inventory = inventory.ini",
+    "gathering = explicit",
+    "interpreter_python = /usr/bin/python3",
+    "host_key_checking = True",
+    "retry_files_enabled = False",
+    `local_tmp = ${dir}/.ansible/tmp`,
+    "",
+    "[ssh_connection]",
+    "pipelining = True",
+    `ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${dir}/known_hosts -o GlobalKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o IdentityAgent=none`,
+    `control_path_dir = ${dir}/.cp`,
+    "",
+  ].join("\n");
+}
+
+/** Every file of the project: ansible.cfg, inventory, known_hosts, site.yml, vars/secrets.yml, files/<path>. */
+export function ansibleProject(stack: PeerStack, o: ProjectOptions): ProjectFile[] {
+  return [
+    { path: "ansible.cfg", content: ansibleCfg(o.dir), mode: 0o644 },
+    { path: "inventory.ini", content: inventory(stack.host, o.privateKeyPath), mode: 0o644 },
+    { path: "known_hosts", content: knownHostsLine(stack.host), mode: 0o644 },
+    { path: "site.yml", content: playbook(stack), mode: 0o644 },
+    { path: "vars/secrets.yml", content: secretVars(stack), mode: 0o600 },
+    ...stack.files.map((f) => ({ path: projectFilePath(f.path), content: f.content, mode: f.secret ? 0o600 : 0o644 })),
+  ];
+}

@@ -1,0 +1,566 @@
+/**
+ * What the dev stack makes on its one host, as plain data, so that two other engines (an
+ * Ansible playbook, one bash script over one SSH session: bench/peers/) can make the same
+ * end state and be timed against django-fleet. Pure: config in, data out; nothing here
+ * reaches a host, reads a file or runs git.
+ *
+ * Every config file is rendered by the functions the components call (templates/*.ts,
+ * config/*.ts), so the files are byte for byte the dev stack's; test/unit/peersRender.test.ts
+ * proves it against the program itself (index.ts under Pulumi mocks). Where a component
+ * writes a value inline instead of through an exported function, the value is copied here
+ * and marked `INLINE in <component>`: a change there must be made here too (the test
+ * catches it for files).
+ *
+ * What the program reads from the world before it registers anything is an input here:
+ * the commit the ref resolves to, the generated secrets, the host's Debian release, how
+ * the project installs (read from its repository) and where its settings put static and
+ * media files (read on the host by a settings probe). The defaults are the sample app's
+ * (examples/app served as fleetdemo.git) on Debian 13, as test/e2e/dev.test.ts deploys it.
+ */
+import { appRecord, appRecordPath } from "../../config/appRecords.ts";
+import type { AppPlan } from "../../config/apps.ts";
+import { appEnvironment } from "../../config/environment.ts";
+import { openingsFor } from "../../config/firewall.ts";
+import { parseConfig } from "../../config/load.ts";
+import { packagesFor } from "../../config/packages.ts";
+import type { PythonProject } from "../../config/pythonProject.ts";
+import { pinnedFacts, type HostFacts, type ReleaseId } from "../../config/releases.ts";
+import type { StackConfig } from "../../config/schema.ts";
+import { serviceLogsFor } from "../../config/serviceLogs.ts";
+import { addressFrom, buildTopology, type HostPlan, type Topology } from "../../config/topology.ts";
+import { collectstaticScripts, manageCommand } from "../../components/appRelease.ts";
+import { appHbaRules } from "../../components/dbServer.ts";
+import { FIREWALL_UNIT } from "../../components/firewall.ts";
+import { installScript as packageInstallScript, releaseGuard } from "../../components/host.ts";
+import { LOG_DIR } from "../../components/loggingServer.ts";
+import { appPaths, releaseId, releasePaths } from "../../components/paths.ts";
+import { servedFolders, type DjangoPaths } from "../../lib/djangoSettings.ts";
+import { shortHash } from "../../lib/hash.ts";
+import { buildCheck, buildScript, healthGateScript, sharedPathOf } from "../../lib/releaseScripts.ts";
+import type { ReadyCheck } from "../../providers/systemdService.ops.ts";
+import { renderEnvFile } from "../../templates/envFile.ts";
+import { renderGunicornConf } from "../../templates/gunicornConf.ts";
+import { renderNftables } from "../../templates/nftables.ts";
+import { renderNginxSite } from "../../templates/nginxSite.ts";
+import { renderPgHba, renderPostgresConf } from "../../templates/postgres.ts";
+import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../templates/rsyslog.ts";
+import { renderCeleryBeatUnit, renderCeleryWorkerUnit, renderGunicornUnit } from "../../templates/systemdUnits.ts";
+
+/** The sample app's repository as the test hosts reach it (scripts/gitserve). */
+export const FLEETDEMO_REPO = "git://198.18.0.1/fleetdemo.git";
+
+/** The roles of the dev stack's one host (test/e2e/dev.test.ts). */
+export const DEV_ROLES = ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] as const;
+
+/** How examples/app installs: config/pythonProject.ts's answer for its repository (requirements.txt, no hashes). */
+export const FLEETDEMO_PROJECT: PythonProject = {
+  method: "pip", reason: "requirements.txt found", requirementsFile: "requirements.txt", requireHashes: false,
+};
+
+/**
+ * Where examples/app's settings put static and media files under the env file the dev
+ * stack writes (STATIC_ROOT and MEDIA_ROOT come from DJANGO_STATIC_ROOT and
+ * DJANGO_MEDIA_ROOT): what the dev stack's settings probe reads on the host.
+ */
+export function fleetdemoSettings(app = "fleetdemo"): DjangoPaths {
+  const p = appPaths(app);
+  return { staticRoot: p.static, staticUrl: "/static/", mediaRoot: p.media, mediaUrl: "/media/", staticfiles: true };
+}
+
+/** The generated secrets (django-fleet's RandomSecret resources): inputs here. */
+export interface PeerSecrets {
+  /** DJANGO_SECRET_KEY (50 characters in the dev stack). */
+  readonly djangoSecretKey: string;
+  /** The database role's password (32). */
+  readonly dbPassword: string;
+  /** The RabbitMQ user's password (32). */
+  readonly brokerPassword: string;
+}
+
+/** The one host, as the inventory file describes it. */
+export interface PeerHost {
+  readonly name: string;
+  readonly address: string;
+  /** `ssh-ed25519 AAAA...`, pinned as django-fleet pins it. */
+  readonly hostKey: string;
+  /** @default 22 */
+  readonly port?: number;
+  /** @default "root" */
+  readonly user?: string;
+}
+
+export interface PeerInputs {
+  readonly host: PeerHost;
+  /** The commit `main` resolves to (40 hex digits). */
+  readonly commit: string;
+  readonly secrets: PeerSecrets;
+  /** gunicorn workers (the bench's one-line change is 2 -> 3). @default 2 */
+  readonly workers?: number;
+  /** @default FLEETDEMO_REPO */
+  readonly repo?: string;
+  /** The host's Debian release (django-fleet reads it from the host). @default "debian13" */
+  readonly release?: ReleaseId;
+  /** @default FLEETDEMO_PROJECT */
+  readonly project?: PythonProject;
+  /** What the settings probe reads. @default fleetdemoSettings() */
+  readonly settings?: DjangoPaths;
+  /** The SSH key's path (only recorded: the topology needs one). @default "/dev/null" */
+  readonly privateKeyPath?: string;
+}
+
+/**
+ * The raw stack config of test/e2e/dev.test.ts's `devConfig` (its inventory given
+ * separately): one host with every role, the sample app, a RabbitMQ broker. Keys and
+ * values as Pulumi hands them to the program. (dev.test.ts keeps its own copy: a test
+ * file exports nothing.)
+ */
+export function devStackConfig(o: { hostName: string; workers?: number; repo?: string }): Record<string, string> {
+  const c = (v: unknown) => JSON.stringify(v);
+  return {
+    "django-fleet:hosts": c([{ name: o.hostName, roles: DEV_ROLES }]),
+    "django-fleet:app": c({
+      name: "fleetdemo", repo: o.repo ?? FLEETDEMO_REPO, ref: "main",
+      settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+      gunicorn: { workers: o.workers ?? 2 },
+    }),
+    "django-fleet:broker": c({ kind: "rabbitmq" }),
+  };
+}
+
+/** One file the dev stack writes (a RemoteFile), rendered. */
+export interface RenderedFile {
+  /** Stable name, used by steps and triggers. */
+  readonly id: string;
+  readonly path: string;
+  /** Octal, 4 digits (`0644`). */
+  readonly mode: string;
+  readonly owner: string;
+  readonly group: string;
+  readonly content: string;
+  /** Holds a secret (the env file): never shown, kept 0600 on the controller too. */
+  readonly secret: boolean;
+}
+
+/** A directory the app's layout makes. */
+export interface LayoutDir {
+  readonly path: string;
+  readonly owner: string;
+  readonly group: string;
+  readonly mode: string;
+}
+
+/** Install these Debian packages (one apt run), after checking the host runs the planned release. */
+export interface PackagesStep {
+  readonly kind: "packages";
+  readonly id: "packages";
+  readonly packages: readonly string[];
+  /** `VERSION_ID` the host must have, and the release's name (the dev stack refuses another). */
+  readonly release: { readonly versionId: string; readonly title: string };
+  /** The dev stack's script for it (components/host.ts: releaseGuard + installScript). */
+  readonly script: string;
+}
+
+/** Write these files (in order); a file whose content, mode or owner changed counts as changed under its id. */
+export interface FilesStep {
+  readonly kind: "files";
+  readonly id: string;
+  readonly files: readonly string[];
+}
+
+/**
+ * A systemd unit kept enabled and running: started when it is not, restarted when one of
+ * `restartOn` changed in this run, else reloaded when one of `reloadOn` did (ids of files
+ * and steps). After acting, proven ready as the dev stack proves it (`readyCheck`: the
+ * port answers; else it stays running).
+ */
+export interface ServiceStep {
+  readonly kind: "service";
+  readonly id: string;
+  readonly unit: string;
+  readonly restartOn: readonly string[];
+  readonly reloadOn: readonly string[];
+  readonly readyCheck?: ReadyCheck;
+  /** One of our own unit files is among the triggers: systemd must re-read it (daemon-reload). */
+  readonly ownUnitFile?: string;
+}
+
+/** The app's system user and directory layout (INLINE in components/appRelease.ts: the `layout` script). */
+export interface UserStep {
+  readonly kind: "user";
+  readonly id: "user";
+  readonly user: string;
+  readonly group: string;
+  readonly home: string;
+  readonly shell: string;
+  readonly dirs: readonly LayoutDir[];
+  /** Directories whose mode is set again even when they exist (`chmod`). */
+  readonly chmod: ReadonlyArray<{ readonly path: string; readonly mode: string }>;
+  /** nginx's user joins the app's group, to serve the static and media files. */
+  readonly joinGroup: { readonly user: string; readonly group: string };
+}
+
+/** The app's PostgreSQL login role (with its password) and database, CONNECT revoked from PUBLIC. */
+export interface DatabaseStep {
+  readonly kind: "database";
+  readonly id: "database";
+  readonly database: string;
+  readonly owner: string;
+  readonly password: string;
+}
+
+/** The app's RabbitMQ vhost and user (all rights on its vhost only); RabbitMQ's guest user removed. */
+export interface BrokerAccountStep {
+  readonly kind: "brokerAccount";
+  readonly id: "brokerAccount";
+  readonly vhost: string;
+  readonly user: string;
+  readonly password: string;
+  /** Removed: nothing we run uses it. */
+  readonly deleteUsers: readonly string[];
+}
+
+/**
+ * The release: the checkout of the commit and its virtualenv, built in its own folder
+ * (/srv/<app>/releases/<commit12>), a marker written last, and `current` pointed at it.
+ * One step, as in the dev stack (one script: a half-built release is built again whole).
+ */
+export interface ReleaseStep {
+  readonly kind: "release";
+  readonly id: "release";
+  readonly releaseId: string;
+  readonly user: string;
+  readonly checkout: {
+    readonly repo: string;
+    readonly commit: string;
+    /** The bare mirror each release is cloned from (django-fleet's; a peer may clone straight from `repo`). */
+    readonly mirror: string;
+    readonly dir: string;
+    readonly source: string;
+  };
+  readonly virtualenv: {
+    readonly venv: string;
+    readonly method: PythonProject["method"];
+    readonly requirementsFile?: string;
+    readonly requireHashes: boolean;
+    /** Shared by every app on the host (and, in the bench, by every tool). */
+    readonly pipCache: string;
+  };
+  /** Written last: a release without it is unfinished. */
+  readonly builtMarker: string;
+  /** The link to the running release, and what it points to (relative). */
+  readonly current: { readonly link: string; readonly target: string };
+  /** The dev stack's build script and its drift check (lib/releaseScripts.ts). */
+  readonly script: string;
+  readonly check: string;
+}
+
+/**
+ * A manage.py command as the app user, with the service's environment (the env file), in
+ * the release's checkout. `migrate` runs once per release and env, `collectstatic` too.
+ */
+export interface ManageStep {
+  readonly kind: "manage";
+  readonly id: "migrate" | "collectstatic";
+  /** Arguments after `manage.py`. */
+  readonly args: string;
+  readonly user: string;
+  readonly source: string;
+  readonly venv: string;
+  readonly envFile: string;
+  /** Re-run when one of these changed (ids). */
+  readonly rerunOn: readonly string[];
+  /** The dev stack's script (components/appRelease.ts: manageCommand / collectstaticScripts). */
+  readonly script: string;
+  /** collectstatic: where the files go (its drift check: the folder is not empty). */
+  readonly staticRoot?: string;
+}
+
+/** The app node's health gate, after gunicorn (re)started onto a release: what the dev stack's ReleaseSwitch checks. */
+export interface HealthGateStep {
+  readonly kind: "healthGate";
+  readonly id: "healthGate";
+  readonly unit: string;
+  readonly url: string;
+  readonly hostHeader: string;
+  readonly status?: number;
+  readonly timeoutSeconds: number;
+  /** lib/releaseScripts.ts healthGateScript. */
+  readonly script: string;
+  /** Releases kept (the switch prunes older ones after the gate). */
+  readonly keepReleases: number;
+}
+
+export type Step = PackagesStep | FilesStep | ServiceStep | UserStep | DatabaseStep | BrokerAccountStep
+  | ReleaseStep | ManageStep | HealthGateStep;
+
+/** The whole dev stack on one host, as data. */
+export interface PeerStack {
+  readonly host: HostPlan;
+  readonly config: StackConfig;
+  readonly app: {
+    readonly name: string;
+    readonly user: string;
+    readonly port: number;
+    readonly commit: string;
+    readonly releaseId: string;
+    readonly repo: string;
+    readonly envFile: string;
+    readonly gunicornUnit: string;
+  };
+  readonly packages: readonly string[];
+  readonly files: readonly RenderedFile[];
+  /** The env file's variables (secret): what a peer that does not read the env file passes to manage.py. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly steps: readonly Step[];
+  /** Where the page is served (nginx, port 80). */
+  readonly url: string;
+  /** Every secret value, for redaction. */
+  readonly secretValues: readonly string[];
+}
+
+/** A file as RemoteFile writes it by default (0644 root:root). */
+function file(id: string, path: string, content: string, o: Partial<Pick<RenderedFile, "mode" | "owner" | "group" | "secret">> = {}): RenderedFile {
+  return { id, path, content, mode: o.mode ?? "0644", owner: o.owner ?? "root", group: o.group ?? "root", secret: o.secret ?? false };
+}
+
+/** The app's layout (INLINE in components/appRelease.ts, the `layout` RemoteScript): user, folders, modes. */
+function layout(app: string): UserStep {
+  const p = appPaths(app);
+  const own = (path: string, mode: string): LayoutDir => ({ path, owner: app, group: app, mode });
+  return {
+    kind: "user", id: "user", user: app, group: app, home: p.root, shell: "/usr/sbin/nologin",
+    dirs: [
+      own(p.root, "0750"), own(p.state, "0750"), own(p.releases, "0750"),
+      own(p.log, "0755"), own(`${p.root}/public`, "0755"), own(p.static, "0755"), own(p.media, "0755"), own(p.shared, "0755"),
+      { path: p.ssl, owner: "root", group: "root", mode: "0700" },
+      // One pip cache per host for all apps.
+      { path: "/var/cache/pip", owner: "root", group: "root", mode: "1777" },
+    ],
+    chmod: [{ path: p.root, mode: "0750" }, { path: p.state, mode: "0750" }],
+    joinGroup: { user: "www-data", group: app },
+  };
+}
+
+/**
+ * Renders the dev stack for one host: every file it writes, its packages, and its steps
+ * in an order that respects the dev stack's dependencies (components wait for the
+ * host's packages and firewall; the database and broker before the app's accounts; the
+ * release, env file, collectstatic and migrate before gunicorn; the gate before Celery
+ * and the load balancer's reload).
+ */
+export function renderPeerStack(i: PeerInputs): PeerStack {
+  const h = i.host;
+  const cfg = parseConfig(devStackConfig({ hostName: h.name, workers: i.workers, repo: i.repo }));
+  const topo: Topology = buildTopology(cfg, {
+    privateKeyPath: i.privateKeyPath ?? "/dev/null",
+    hosts: [{ name: h.name, address: h.address, hostKey: h.hostKey, ...(h.user ? { user: h.user } : {}), ...(h.port ? { port: h.port } : {}) }],
+  });
+  const plan: HostPlan = topo.hosts[0]!;
+  if (topo.hosts.length !== 1 || topo.deployments.length !== 1) throw new Error("the peers cover the dev stack: one host, one app");
+  const d = topo.deployments[0]!;
+  const app: AppPlan = d.app;
+  const facts: HostFacts = pinnedFacts(i.release ?? "debian13");
+  const project = i.project ?? FLEETDEMO_PROJECT;
+  const commit = i.commit;
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`commit ${JSON.stringify(commit)} is not 40 hex digits`);
+  const p = appPaths(app.name);
+  const r = releasePaths(app.name, commit);
+  const code = { source: r.source, venv: r.venv };
+  const s = i.secrets;
+  const files: RenderedFile[] = [];
+  const add = (f: RenderedFile) => { files.push(f); return f.id; };
+
+  // Host: packages (components/host.ts).
+  const packages = packagesFor(plan.roles, cfg);
+
+  // Firewall (components/firewall.ts). Paths INLINE there (RULES, UNIT are not exported).
+  const fwUnit = "django-fleet-firewall.service";
+  const fwRules = add(file("firewall-rules", "/etc/django-fleet/firewall.nft", renderNftables({ openings: openingsFor(plan, topo, cfg) }), { mode: "0600" }));
+  const fwUnitFile = add(file("firewall-unit", `/etc/systemd/system/${fwUnit}`, FIREWALL_UNIT));
+
+  // The app record on the database host (index.ts).
+  const record = add(file("app-record", appRecordPath(app.name), appRecord(app)));
+
+  // Logging (components/loggingServer.ts). Paths INLINE there.
+  const senders = [...new Set(["127.0.0.1", plan.privateAddress])];
+  const rsServer = add(file("rsyslog-server", "/etc/rsyslog.d/10-django-fleet-server.conf",
+    renderRsyslogServer({ port: cfg.logging.port, logDir: LOG_DIR, allowedSenders: senders })));
+  const retention = add(file("log-retention", "/etc/logrotate.d/django-fleet",
+    renderLogRetention({ logDir: LOG_DIR, retentionDays: cfg.logging.retentionDays })));
+  const rsForward = add(file("rsyslog-forward", "/etc/rsyslog.d/90-django-fleet-forward.conf",
+    renderRsyslogClient({ serverAddress: addressFrom(plan, topo.logging!), port: cfg.logging.port, files: serviceLogsFor(plan.roles, cfg) })));
+
+  // PostgreSQL (components/dbServer.ts). The listen addresses are INLINE there.
+  const pg = facts.release.postgresql;
+  const etc = `/etc/postgresql/${pg}/main`;
+  const dbApps = [{ database: app.database.name, user: app.database.user, clients: d.codeHosts }];
+  const remote = dbApps.flatMap((a) => a.clients).filter((c) => c.name !== plan.name);
+  const pgConf = add(file("postgres-conf", `${etc}/conf.d/django-fleet.conf`,
+    renderPostgresConf({ listenAddresses: remote.length ? ["localhost", plan.privateAddress] : ["localhost"], port: cfg.database.port }),
+    { owner: "postgres", group: "postgres" }));
+  const pgHba = add(file("postgres-hba", `${etc}/pg_hba.conf`, renderPgHba({ rules: appHbaRules(plan.name, dbApps), replication: [] }),
+    { owner: "postgres", group: "postgres", mode: "0640" }));
+
+  // RabbitMQ (components/broker.ts): the config is INLINE there (no template).
+  const bind = topo.codeHosts.some((c) => c.name !== plan.name) ? ["127.0.0.1", plan.privateAddress] : ["127.0.0.1"];
+  const rabbitConf = add(file("rabbitmq-conf", "/etc/rabbitmq/rabbitmq.conf",
+    `# Managed by django-fleet (pulumi).\n${bind.map((a, n) => `listeners.tcp.${n + 1} = ${a}:5672`).join("\n")}\n`));
+
+  // The app's env file (components/djangoApp.ts, AppRelease).
+  const env = appEnvironment(cfg, {
+    secretKey: s.djangoSecretKey, dbPassword: s.dbPassword, brokerPassword: s.brokerPassword,
+    dbHost: addressFrom(plan, topo.db), brokerHost: addressFrom(plan, topo.broker),
+    cacheHost: topo.cache && addressFrom(plan, topo.cache), cachePassword: "",
+    dbName: app.database.name, dbUser: app.database.user,
+    ownAddresses: [plan.address, plan.privateAddress], media: undefined,
+  }, app);
+  const envFile = add(file("env", p.envFile, renderEnvFile(env), { mode: "0600", secret: true }));
+
+  // Where the settings put static and media (AppRelease's probe, mapped as it maps them).
+  const probed = i.settings ?? fleetdemoSettings(app.name);
+  const mapPath = (v: string | null) => v ? sharedPathOf(app.name, commit, v).path : v;
+  const settings: DjangoPaths = { ...probed, staticRoot: mapPath(probed.staticRoot), mediaRoot: mapPath(probed.mediaRoot) };
+  if ([probed.staticRoot, probed.mediaRoot].some((v) => v && sharedPathOf(app.name, commit, v).rel)) {
+    throw new Error("settings put static or media files inside the checkout: the peers do not make the shared links yet");
+  }
+
+  // gunicorn (components/appNode.ts). Its config path, bind address and stop timeout are INLINE there.
+  const bindAddress = topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress;
+  const gunicornUnit = `${app.name}-gunicorn.service`;
+  const gConf = add(file("gunicorn-conf", `/etc/${app.name}/gunicorn.conf.py`, renderGunicornConf({
+    bindAddress, port: app.port, workers: app.gunicorn.workers,
+    timeoutSeconds: app.gunicorn.timeoutSeconds, maxRequests: app.gunicorn.maxRequests,
+  })));
+  const gUnit = add(file("gunicorn-unit", `/etc/systemd/system/${gunicornUnit}`, renderGunicornUnit({
+    appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv,
+    envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: `/etc/${app.name}/gunicorn.conf.py`,
+    stopTimeoutSeconds: app.gunicorn.timeoutSeconds + 5,
+  })));
+
+  // Celery (components/celeryWorker.ts). The celery app's default is INLINE there.
+  const celeryApp = app.celeryApp ?? app.settingsModule.split(".")[0]!;
+  const base = { appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv, envFile: p.envFile, celeryApp };
+  const workerUnit = `${app.name}-celery-worker.service`;
+  const beatUnit = `${app.name}-celery-beat.service`;
+  const wUnit = add(file("celery-worker-unit", `/etc/systemd/system/${workerUnit}`, renderCeleryWorkerUnit({
+    ...base, concurrency: app.celery.concurrency, queues: app.celery.queues, stopTimeoutSeconds: cfg.deploy.celeryStopTimeoutSeconds,
+  })));
+  const bUnit = add(file("celery-beat-unit", `/etc/systemd/system/${beatUnit}`, renderCeleryBeatUnit({
+    ...base, scheduleFile: `${p.state}/celerybeat-schedule`,
+  })));
+
+  // nginx (components/loadBalancer.ts). The site path and the disabled default site are INLINE there.
+  const upstream = { address: bindAddress === "127.0.0.1" ? "127.0.0.1" : plan.privateAddress, port: app.port };
+  const served = servedFolders(settings, app.static);
+  const site = add(file("nginx-site", `/etc/nginx/sites-enabled/${app.name}.conf`, renderNginxSite({
+    appName: app.name, upstreams: [upstream], serverName: app.serverName, tls: undefined,
+    staticRoot: served.static?.root, staticUrl: served.static?.url,
+    mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
+    mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
+  })));
+  const noDefault = add(file("nginx-default-site", "/etc/nginx/sites-available/default",
+    "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n"));
+  if (cfg.loadBalancer.tls !== "none") throw new Error("the peers cover loadBalancer.tls none (the dev stack's)");
+
+  const buildArgs = { app: app.name, repo: app.repo, commit, project, install: app.install };
+  const collect = collectstaticScripts(app, settings, code);
+  const service = (id: string, unit: string, o: { restartOn?: string[]; reloadOn?: string[]; readyCheck?: ReadyCheck; ownUnitFile?: string }): ServiceStep => ({
+    kind: "service", id, unit, restartOn: o.restartOn ?? [], reloadOn: o.reloadOn ?? [],
+    ...(o.readyCheck ? { readyCheck: o.readyCheck } : {}), ...(o.ownUnitFile ? { ownUnitFile: o.ownUnitFile } : {}),
+  });
+
+  const steps: Step[] = [
+    {
+      kind: "packages", id: "packages", packages,
+      release: { versionId: facts.release.versionId, title: facts.release.title },
+      script: releaseGuard(facts.release) + packageInstallScript(packages),
+    },
+    { kind: "files", id: "firewall-files", files: [fwRules, fwUnitFile] },
+    service("firewall", fwUnit, { restartOn: [fwUnitFile], reloadOn: [fwRules], ownUnitFile: fwUnitFile }),
+    { kind: "files", id: "logging-files", files: [rsServer, retention, rsForward] },
+    service("rsyslog", "rsyslog.service", { restartOn: [rsServer, rsForward] }),
+    { kind: "files", id: "app-record-file", files: [record] },
+    { kind: "files", id: "postgres-files", files: [pgConf, pgHba] },
+    service("postgresql", `postgresql@${pg}-main.service`, { restartOn: [pgConf], reloadOn: [pgHba], readyCheck: { port: cfg.database.port } }),
+    { kind: "files", id: "rabbitmq-files", files: [rabbitConf] },
+    service("rabbitmq", "rabbitmq-server.service", { restartOn: [rabbitConf] }),
+    { kind: "database", id: "database", database: app.database.name, owner: app.database.user, password: s.dbPassword },
+    { kind: "brokerAccount", id: "brokerAccount", vhost: app.name, user: app.name, password: s.brokerPassword, deleteUsers: ["guest"] },
+    layout(app.name),
+    {
+      kind: "release", id: "release", releaseId: releaseId(commit), user: app.name,
+      checkout: { repo: app.repo, commit, mirror: p.repo, dir: r.dir, source: r.source },
+      virtualenv: {
+        venv: r.venv, method: project.method, requireHashes: project.requireHashes, pipCache: "/var/cache/pip",
+        ...(project.requirementsFile ? { requirementsFile: project.requirementsFile } : {}),
+      },
+      builtMarker: r.builtMarker,
+      current: { link: p.current, target: `releases/${releaseId(commit)}` },
+      script: buildScript(buildArgs),
+      check: buildCheck(buildArgs),
+    },
+    { kind: "files", id: "env-file", files: [envFile] },
+    {
+      kind: "manage", id: "collectstatic", args: "collectstatic --noinput -v 0", user: app.name, source: r.source, venv: r.venv,
+      envFile: p.envFile, rerunOn: ["release", envFile], script: collect.create,
+      ...(settings.staticfiles && settings.staticRoot ? { staticRoot: settings.staticRoot } : {}),
+    },
+    {
+      kind: "manage", id: "migrate", args: "migrate --noinput", user: app.name, source: r.source, venv: r.venv,
+      envFile: p.envFile, rerunOn: ["release", envFile], script: manageCommand(app, "migrate --noinput", code) + "\n",
+    },
+    { kind: "files", id: "gunicorn-files", files: [gConf, gUnit] },
+    // The unit's own change restarts it; a new release or env file restarts it through the
+    // dev stack's switch; its config is re-read on HUP.
+    service("gunicorn", gunicornUnit, {
+      restartOn: [gUnit, envFile, "release"], reloadOn: [gConf],
+      readyCheck: { port: app.port, host: bindAddress, http: true }, ownUnitFile: gUnit,
+    }),
+    (() => {
+      const gate = {
+        unit: gunicornUnit,
+        url: `http://${bindAddress}:${app.port}${app.healthCheck.path}`,
+        hostHeader: plan.privateAddress,
+        ...(app.healthCheck.status !== undefined ? { status: app.healthCheck.status } : {}),
+        timeoutSeconds: app.healthCheck.timeoutSeconds,
+      };
+      return { kind: "healthGate" as const, id: "healthGate" as const, ...gate, script: healthGateScript(gate), keepReleases: app.keepReleases };
+    })(),
+    { kind: "files", id: "celery-files", files: [wUnit, bUnit] },
+    service("celery-worker", workerUnit, { restartOn: [wUnit, envFile, "release"], ownUnitFile: wUnit }),
+    service("celery-beat", beatUnit, { restartOn: [bUnit, envFile, "release"], ownUnitFile: bUnit }),
+    { kind: "files", id: "nginx-files", files: [site, noDefault] },
+    // The dev stack reloads on the site's change; the emptied default site changes with it
+    // on the first run only, and must be read too. Its first run restarts nginx (a new
+    // resource restarts its unit), after www-data joined the app's group: so does a run
+    // that made the app's user.
+    service("nginx", "nginx.service", { restartOn: ["user"], reloadOn: [site, noDefault] }),
+  ];
+
+  return {
+    host: plan,
+    config: cfg,
+    app: {
+      name: app.name, user: app.name, port: app.port, commit, releaseId: releaseId(commit), repo: app.repo,
+      envFile: p.envFile, gunicornUnit,
+    },
+    packages,
+    files,
+    env,
+    steps,
+    url: `http://${plan.address}/`,
+    secretValues: [s.djangoSecretKey, s.dbPassword, s.brokerPassword],
+  };
+}
+
+/** A file by id. */
+export function fileById(stack: PeerStack, id: string): RenderedFile {
+  const f = stack.files.find((x) => x.id === id);
+  if (!f) throw new Error(`no rendered file ${id}`);
+  return f;
+}
+
+/** The env file's hash, as the dev stack keys restarts and migrations by it. */
+export function envHash(stack: PeerStack): string {
+  return shortHash(stack.files.find((f) => f.path === stack.app.envFile)!.content);
+}

@@ -1,0 +1,185 @@
+/**
+ * The Ansible peer (bench/peers/ansible/): the project holds every rendered file byte for
+ * byte, the playbook is the data it was made from (read back by PyYAML, Ansible's own
+ * parser), its tasks are the ones a good Ansible user writes (one apt task, a copy task
+ * per file, handlers that exist), and `ansible-playbook --syntax-check` accepts it when
+ * ansible-core is at hand (PEERS_ANSIBLE_PLAYBOOK, or bench/peers/ansible/install.ts's
+ * folder).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { writeAnsibleProject } from "../../bench/peers/ansible/index.ts";
+import { ANSIBLE_CORE_VERSION, ansibleDir } from "../../bench/peers/ansible/install.ts";
+import { ansibleProject, playbookData, projectFilePath } from "../../bench/peers/ansible/playbook.ts";
+import { toYaml, type Yaml } from "../../bench/peers/ansible/yaml.ts";
+import { renderPeerStack } from "../../bench/peers/render.ts";
+
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
+const SECRETS = { djangoSecretKey: `k'e"y$x{{ x }}`, dbPassword: `db'pw"{{ 1 }}`, brokerPassword: `br"pw'` };
+const stack = renderPeerStack({
+  host: { name: "peer-ansible", address: "198.18.0.12", hostKey: HOST_KEY },
+  commit: "0123456789abcdef0123456789abcdef01234567", secrets: SECRETS,
+});
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+/** A Python with PyYAML (the interpreter Ansible itself would use), if any. */
+const pyyaml = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "import yaml"], { stdio: "ignore" }).status === 0);
+/** ansible-playbook, if installed. */
+const ansiblePlaybook = [process.env.PEERS_ANSIBLE_PLAYBOOK, join(ansibleDir(), "bin", "ansible-playbook")]
+  .find((p): p is string => !!p && existsSync(p));
+
+function yamlLoad(text: string): unknown {
+  const r = spawnSync(pyyaml!, ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))"], { input: text, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+type Task = Record<string, unknown>;
+const tasks = () => (playbookData(stack) as Array<{ tasks: Task[]; handlers: Task[] }>)[0]!;
+
+describe("the Ansible project", () => {
+  const files = ansibleProject(stack, { dir: "/p", privateKeyPath: "/k/id" });
+
+  it("holds every rendered file byte for byte; what holds a secret is 0600", () => {
+    for (const f of stack.files) {
+      const p = files.find((x) => x.path === projectFilePath(f.path));
+      expect(p?.content, f.path).toBe(f.content);
+      expect(p?.mode, f.path).toBe(f.secret ? 0o600 : 0o644);
+    }
+    expect(files.find((f) => f.path === "vars/secrets.yml")!.mode).toBe(0o600);
+  });
+
+  it("turns pipelining and ControlPersist on, gathers no facts, and pins the host key", () => {
+    const cfg = files.find((f) => f.path === "ansible.cfg")!.content;
+    expect(cfg).toMatch(/^pipelining = True$/m);
+    expect(cfg).toMatch(/ControlPersist=60s/);
+    expect(cfg).toMatch(/^gathering = explicit$/m);
+    expect(cfg).toMatch(/StrictHostKeyChecking=yes -o UserKnownHostsFile=\/p\/known_hosts/);
+    expect(files.find((f) => f.path === "known_hosts")!.content).toBe(`198.18.0.12 ${HOST_KEY}\n`);
+    expect((playbookData(stack) as Array<Record<string, unknown>>)[0]!.gather_facts).toBe(false);
+  });
+
+  it("installs the package list in one apt task", () => {
+    const apt = tasks().tasks.filter((t) => "ansible.builtin.apt" in t);
+    expect(apt).toHaveLength(1);
+    expect((apt[0]!["ansible.builtin.apt"] as { name: string[] }).name).toEqual(stack.packages);
+  });
+
+  it("copies each rendered file once, with its mode and owner, hiding the env file", () => {
+    const copies = tasks().tasks.filter((t) => "ansible.builtin.copy" in t);
+    expect(copies.map((t) => (t["ansible.builtin.copy"] as { dest: string }).dest).sort()).toEqual(stack.files.map((f) => f.path).sort());
+    for (const t of copies) {
+      const c = t["ansible.builtin.copy"] as { src: string; dest: string; mode: string; owner: string; group: string };
+      const f = stack.files.find((x) => x.path === c.dest)!;
+      expect(c).toEqual({ src: projectFilePath(f.path), dest: f.path, mode: f.mode, owner: f.owner, group: f.group });
+      expect(t.no_log === true).toBe(f.secret);
+    }
+  });
+
+  it("makes each folder a file is copied into, unless a package or the app's layout made it", () => {
+    const packageDirs = ["/etc/systemd/system", "/etc/rsyslog.d", "/etc/logrotate.d", "/etc/nginx/sites-enabled", "/etc/nginx/sites-available",
+      "/etc/rabbitmq", "/etc/postgresql/17/main", "/etc/postgresql/17/main/conf.d"];
+    const made = new Set<string>(packageDirs);
+    for (const t of tasks().tasks) {
+      const file = t["ansible.builtin.file"] as { path: string; state?: string } | undefined;
+      if (file?.state === "directory") for (const p of file.path === "{{ item }}" ? t.loop as string[] : file.path === "{{ item.path }}" ? (t.loop as Array<{ path: string }>).map((x) => x.path) : [file.path]) made.add(p);
+      const copy = t["ansible.builtin.copy"] as { dest: string } | undefined;
+      if (copy) expect(made.has(copy.dest.slice(0, copy.dest.lastIndexOf("/"))), copy.dest).toBe(true);
+    }
+  });
+
+  it("notifies only handlers that exist, and keeps every unit of the dev stack enabled and running", () => {
+    const { tasks: ts, handlers } = tasks();
+    const names = new Set(handlers.map((h) => h.name));
+    for (const t of ts) for (const n of (t.notify as string[] | undefined) ?? []) expect(names.has(n), `${String(t.name)} -> ${n}`).toBe(true);
+    const units = stack.steps.flatMap((s) => s.kind === "service" ? [s.unit] : []);
+    const kept = ts.flatMap((t) => {
+      const s = t["ansible.builtin.systemd_service"] as { name?: string; state?: string; enabled?: boolean } | undefined;
+      return s?.state === "started" && s.enabled ? [s.name] : [];
+    });
+    expect(kept.sort()).toEqual([...units].sort());
+  });
+
+  it("restarts a unit only after every file it reads is written (a flush runs every pending handler)", () => {
+    const { tasks: ts, handlers } = tasks();
+    const handlerUnit = new Map(handlers.map((h) => [h.name as string, (h["ansible.builtin.systemd_service"] as { name?: string }).name]));
+    const pending = new Set<string>();
+    const written = new Set<string>();
+    for (const t of ts) {
+      const copy = t["ansible.builtin.copy"] as { dest: string } | undefined;
+      if (copy) written.add(copy.dest);
+      for (const n of (t.notify as string[] | undefined) ?? []) pending.add(n);
+      if (t["ansible.builtin.meta"] === "flush_handlers") {
+        for (const n of pending) {
+          const unit = handlerUnit.get(n);
+          if (unit?.startsWith("fleetdemo-")) expect(written.has(`/etc/systemd/system/${unit}`), `${n} before its unit file`).toBe(true);
+        }
+        pending.clear();
+      }
+    }
+    expect(pending.size).toBe(0);
+  });
+
+  it("keeps the secrets out of the playbook and its logs", () => {
+    const site = files.find((f) => f.path === "site.yml")!.content;
+    for (const s of Object.values(SECRETS)) expect(site).not.toContain(s);
+    for (const t of tasks().tasks) {
+      if (JSON.stringify(t).includes("_password")) expect(t.no_log, String(t.name)).toBe(true);
+    }
+  });
+
+  it.skipIf(!pyyaml)("site.yml and vars/secrets.yml read back (PyYAML) as the data they were written from", () => {
+    expect(yamlLoad(files.find((f) => f.path === "site.yml")!.content)).toEqual(JSON.parse(JSON.stringify(playbookData(stack))));
+    expect(yamlLoad(files.find((f) => f.path === "vars/secrets.yml")!.content)).toEqual({ db_password: SECRETS.dbPassword, broker_password: SECRETS.brokerPassword });
+  });
+
+  it.skipIf(!ansiblePlaybook)(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts the project: --syntax-check, --list-tasks`, () => {
+    const parent = mkdtempSync(join(tmpdir(), "fleet-peer-ansible-test-"));
+    dirs.push(parent);
+    const r = writeAnsibleProject(stack, { privateKeyPath: "/nonexistent/id", ansiblePlaybook: ansiblePlaybook!, dir: join(parent, "p") });
+    expect(statSync(r.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(r.dir, "files/srv/fleetdemo/env")).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(r.dir, "files/srv/fleetdemo/env"), "utf8")).toBe(stack.files.find((f) => f.id === "env")!.content);
+    const env = { ...process.env, ...r.env };
+    const check = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--syntax-check"], { cwd: r.dir, env, encoding: "utf8" });
+    expect(check.stderr).not.toMatch(/ERROR|WARNING/);
+    expect(check.status, check.stderr).toBe(0);
+    const list = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--list-tasks"], { cwd: r.dir, env, encoding: "utf8" });
+    expect(list.status, list.stderr).toBe(0);
+    const listed = list.stdout.split("\n").filter((l) => /^ {6}\S.*\tTAGS: \[\]$/.test(l)).length;
+    expect(listed).toBe(tasks().tasks.length);
+  }, 60_000);
+});
+
+describe("the YAML writer", () => {
+  const tricky: Yaml = {
+    plain: "ansible.builtin.copy",
+    words: ["yes", "no", "on", "off", "true", "null", "~", "y", "N", "0644", "1.0", "-x", "a: b", "# c", "{{ x }}", "", " lead", "trail ", "@at", "x #y"],
+    text: "line one\n  indented\n\nlast\n",
+    noNewline: "a\nb",
+    manyNewlines: "a\n\n\n",
+    leadingSpace: "  first\nsecond\n",
+    quotes: `it's "quoted" \\ back`,
+    unicode: "naïve \u2028 sep \u00a0 nbsp",
+    control: "tab\there\r\n",
+    numbers: [0, 1.5, -3],
+    flags: [true, false, null],
+    empty: { list: [], map: {} },
+    nested: [{ a: 1, b: [{ c: "d" }] }, [1, 2]],
+    "key with space": 1,
+    "yes": "reserved key",
+  };
+
+  it.skipIf(!pyyaml)("writes YAML that PyYAML reads back as the same data", () => {
+    expect(yamlLoad(toYaml(tricky))).toEqual(JSON.parse(JSON.stringify(tricky)));
+  });
+
+  it("writes block style, a document marker, and one final newline", () => {
+    const out = toYaml({ a: ["x", { b: "c" }] });
+    expect(out).toBe("---\na:\n  - x\n  - b: c\n");
+  });
+});
