@@ -3,13 +3,13 @@
  * byte, the playbook is the data it was made from (read back by PyYAML, Ansible's own
  * parser), its tasks are the ones a good Ansible user writes (one apt task, a copy task
  * per file, handlers that exist), and `ansible-playbook --syntax-check` accepts it when
- * ansible-core is at hand (PEERS_ANSIBLE_PLAYBOOK, or bench/peers/ansible/install.ts's
- * folder).
+ * scripts/setup has installed ansible-core (bench/peers/ansible/install.ts's folder, or
+ * PEERS_ANSIBLE_PLAYBOOK). Without it these tests fail and say to run scripts/setup.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeAnsibleProject } from "../../bench/peers/ansible/index.ts";
 import { ANSIBLE_CORE_VERSION, ansibleDir } from "../../bench/peers/ansible/install.ts";
@@ -26,14 +26,18 @@ const stack = renderPeerStack({
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-/** A Python with PyYAML (the interpreter Ansible itself would use), if any. */
-const pyyaml = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["-c", "import yaml"], { stdio: "ignore" }).status === 0);
-/** ansible-playbook, if installed. */
-const ansiblePlaybook = [process.env.PEERS_ANSIBLE_PLAYBOOK, join(ansibleDir(), "bin", "ansible-playbook")]
-  .find((p): p is string => !!p && existsSync(p));
+/** ansible-playbook as scripts/setup installs it. */
+const ansiblePlaybook = process.env.PEERS_ANSIBLE_PLAYBOOK ?? join(ansibleDir(), "bin", "ansible-playbook");
+/** The Python Ansible itself runs on, with its PyYAML. */
+const pyyaml = join(dirname(ansiblePlaybook), "python3");
+
+function needAnsible(): void {
+  if (!existsSync(ansiblePlaybook)) throw new Error(`${ansiblePlaybook} is missing: run bash scripts/setup (it installs ansible-core ${ANSIBLE_CORE_VERSION})`);
+}
 
 function yamlLoad(text: string): unknown {
-  const r = spawnSync(pyyaml!, ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))"], { input: text, encoding: "utf8" });
+  needAnsible();
+  const r = spawnSync(pyyaml, ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))"], { input: text, encoding: "utf8" });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -132,15 +136,16 @@ describe("the Ansible project", () => {
     }
   });
 
-  it.skipIf(!pyyaml)("site.yml and vars/secrets.yml read back (PyYAML) as the data they were written from", () => {
+  it("site.yml and vars/secrets.yml read back (PyYAML) as the data they were written from", () => {
     expect(yamlLoad(files.find((f) => f.path === "site.yml")!.content)).toEqual(JSON.parse(JSON.stringify(playbookData(stack))));
     expect(yamlLoad(files.find((f) => f.path === "vars/secrets.yml")!.content)).toEqual({ db_password: SECRETS.dbPassword, broker_password: SECRETS.brokerPassword });
   });
 
-  it.skipIf(!ansiblePlaybook)(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts the project: --syntax-check, --list-tasks`, () => {
+  it(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts the project: --syntax-check, --list-tasks`, () => {
+    needAnsible();
     const parent = mkdtempSync(join(tmpdir(), "fleet-peer-ansible-test-"));
     dirs.push(parent);
-    const r = writeAnsibleProject(stack, { privateKeyPath: "/nonexistent/id", ansiblePlaybook: ansiblePlaybook!, dir: join(parent, "p") });
+    const r = writeAnsibleProject(stack, { privateKeyPath: "/nonexistent/id", ansiblePlaybook, dir: join(parent, "p") });
     expect(statSync(r.dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(r.dir, "files/srv/fleetdemo/env")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(r.dir, "files/srv/fleetdemo/env"), "utf8")).toBe(stack.files.find((f) => f.id === "env")!.content);
@@ -174,7 +179,7 @@ describe("the YAML writer", () => {
     "yes": "reserved key",
   };
 
-  it.skipIf(!pyyaml)("writes YAML that PyYAML reads back as the same data", () => {
+  it("writes YAML that PyYAML reads back as the same data", () => {
     expect(yamlLoad(toYaml(tricky))).toEqual(JSON.parse(JSON.stringify(tricky)));
   });
 

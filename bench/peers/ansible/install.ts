@@ -66,3 +66,9 @@ export function installAnsible(o: { readonly dir?: string; readonly python?: str
   if (got !== ANSIBLE_CORE_VERSION) throw new Error(`ansible-core ${ANSIBLE_CORE_VERSION} did not install into ${dir} (found ${got ?? "nothing"})`);
   return { dir, ansiblePlaybook, installed: true };
 }
+
+// `node bench/peers/ansible/install.ts` (scripts/setup): install it, or say it is in place.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const r = installAnsible();
+  console.log(`ansible-core ${ANSIBLE_CORE_VERSION}: ${r.installed ? "installed" : "in place"} in ${r.dir}`);
+}
