@@ -3,8 +3,9 @@
  *
  *   sshPool   (the default) pooled vs unpooled SSH steps against sshd on loopback
  *   deploys   deploys under load on the prod-like test hosts: in place vs releases (issue 11)
+ *   peers     the dev stack by django-fleet, Ansible and a plain bash script (issue 13)
  */
-const BENCHES = ["sshPool", "deploys"] as const;
+const BENCHES = ["sshPool", "deploys", "peers"] as const;
 const [name = "sshPool", ...args] = process.argv.slice(2);
 
 switch (name) {
@@ -13,6 +14,9 @@ switch (name) {
     break;
   case "deploys":
     await (await import("./deploys.ts")).main(args);
+    break;
+  case "peers":
+    await (await import("./peers.ts")).main(args);
     break;
   default:
     console.error(`unknown benchmark "${name}"; known: ${BENCHES.join(", ")} (npm run bench -- NAME)`);

@@ -1,0 +1,253 @@
+/**
+ * Benchmark (issue 13): django-fleet against the tools users would pick instead, an
+ * Ansible playbook and one plain bash script over one SSH session (bench/peers/), making
+ * the same dev stack (every role on one Debian 13 host) from the same rendered files.
+ *
+ * In one run it boots three fresh test hosts from the same cached root filesystem and the
+ * same apt and pip caches, one per tool, and measures on each:
+ *   1. first provision, bare host to serving page (one run each: a run needs a bare host);
+ *   2. the no-change second run (django-fleet: `up` and `up --refresh`), BENCH_RUNS times;
+ *   3. the one-line change gunicorn workers 2 -> 3 (then 3 -> 2, 2 -> 3: BENCH_RUNS changes),
+ *      each checked live (gunicorn runs that many workers).
+ * The tools take turns, so they see the same machine. Every run is followed by the e2e
+ * test's check of the page (bench/peers/assertServing.ts), outside the timed span; a run
+ * that fails it stops the benchmark. It prints the table and writes
+ * bench/results/peers.md, which the README quotes.
+ *
+ * Run: npm run bench -- peers   (about 20 minutes; it boots the test hosts, so nothing else
+ * may be using them). Settings: BENCH_RUNS (3), BENCH_KEEP=1 (leave hosts and stack up),
+ * BENCH_TAKE_HOSTS=1 (boot although test hosts are up: stops them).
+ */
+import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import { join } from "node:path";
+import { writeAnsibleProject } from "./peers/ansible/index.ts";
+import { ANSIBLE_CORE_VERSION, installAnsible } from "./peers/ansible/install.ts";
+import { assertServing } from "./peers/assertServing.ts";
+import { bashPeerSsh, bashPeerStdin, knownHostsLine } from "./peers/bash.ts";
+import { devStackConfig, renderPeerStack, type PeerSecrets, type PeerStack } from "./peers/render.ts";
+import { renderReport, renderTable, misses, type Row, type Sample, type Tool } from "./peersReport.ts";
+import { ROOT, testStack, type TestStack } from "../test/helpers/pulumi.ts";
+import { bootFleet, INVENTORY, type Fleet } from "../test/helpers/testhosts.ts";
+
+const RESULTS = join(ROOT, "bench/results/peers.md");
+const STACK_NAME = "bench-peers";
+const HOST: Readonly<Record<Tool, string>> = { fleet: "peer-fleet", ansible: "peer-ansible", bash: "peer-bash" };
+const say = (s: string) => console.log(`==> ${s}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Options {
+  readonly runs: number;
+  readonly keep: boolean;
+  readonly takeHosts: boolean;
+}
+
+function options(env: NodeJS.ProcessEnv): Options {
+  const runs = Number(env.BENCH_RUNS ?? "3");
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_RUNS: must be a whole number of at least 1, got ${env.BENCH_RUNS}`);
+  return { runs, keep: env.BENCH_KEEP === "1", takeHosts: env.BENCH_TAKE_HOSTS === "1" };
+}
+
+/** Secrets like RandomSecret's (letters and digits): the peers are handed theirs. */
+function secret(length: number): string {
+  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  return [...randomBytes(length)].map((b) => abc[b % abc.length]).join("");
+}
+
+interface Proc { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+
+function runProcess(argv: readonly string[], o: { cwd?: string; env?: Record<string, string>; input?: string; log: (s: string) => void }): Promise<Proc> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => { stdout += d; o.log(d.toString()); });
+    child.stderr.on("data", (d: Buffer) => { stderr += d; o.log(d.toString()); });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(o.input ?? "");
+  });
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const t0 = performance.now();
+  const value = await f();
+  return { value, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** One engine, able to apply the dev stack with a given number of gunicorn workers. */
+interface Runner {
+  /** Applies the stack; returns what the tool reported changing. Throws when the tool fails. */
+  apply(workers: number, o?: { refresh?: boolean }): Promise<string>;
+}
+
+function fleetRunner(t: TestStack, log: (s: string) => void): Runner & { configure(workers: number): Promise<void> } {
+  return {
+    async configure(workers) {
+      const raw = devStackConfig({ hostName: HOST.fleet, workers });
+      await t.stack.setAllConfig({
+        "django-fleet:inventoryFile": { value: INVENTORY },
+        ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { value: v }])),
+      });
+    },
+    async apply(_workers, o = {}) {
+      const res = await t.stack.up({ onOutput: log, ...(o.refresh ? { refresh: true } : {}) });
+      if (res.summary.result !== "succeeded") throw new Error(`django-fleet up: ${res.summary.result}`);
+      const changed = Object.entries(res.summary.resourceChanges ?? {}).filter(([k, n]) => k !== "same" && (n ?? 0) > 0);
+      return changed.length ? `changed: ${changed.map(([k, n]) => `${k} ${n}`).join(", ")}` : "no changes";
+    },
+  };
+}
+
+function ansibleRunner(stackOf: (workers: number) => PeerStack, privateKeyPath: string, ansiblePlaybook: string, dir: string, log: (s: string) => void): Runner {
+  return {
+    async apply(workers) {
+      const r = writeAnsibleProject(stackOf(workers), { privateKeyPath, ansiblePlaybook, dir });
+      const p = await runProcess(r.argv, { cwd: r.dir, env: { ...r.env }, log });
+      const recap = /^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/m.exec(p.stdout);
+      if (p.code !== 0 || !recap || recap[4] !== "0" || recap[3] !== "0") throw new Error(`ansible-playbook exited ${p.code}: ${recap?.[0] ?? p.stderr.slice(-400)}`);
+      return recap[2] === "0" ? "no changes" : `changed=${recap[2]}`;
+    },
+  };
+}
+
+function bashRunner(stackOf: (workers: number) => PeerStack, identityFile: string, knownHostsFile: string, log: (s: string) => void): Runner {
+  return {
+    async apply(workers) {
+      const stack = stackOf(workers);
+      const p = await runProcess(bashPeerSsh(stack.host, { identityFile, knownHostsFile }), { input: bashPeerStdin(stack), log });
+      const last = p.stdout.trim().split("\n").filter((l) => l.startsWith("peer: ")).pop();
+      if (p.code !== 0 || !last) throw new Error(`the bash peer exited ${p.code}: ${p.stderr.slice(-400)}`);
+      return last.slice("peer: ".length).trim();
+    },
+  };
+}
+
+/** Waits until gunicorn on `host` runs `workers` worker processes (the change is live). */
+async function waitForWorkers(fleet: Fleet, host: string, workers: number, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let seen = "";
+  while (Date.now() < until) {
+    seen = (await fleet.ssh(host, "pid=$(systemctl show -p MainPID --value fleetdemo-gunicorn); pgrep -c -P \"$pid\" || true")).trim();
+    if (seen === String(workers)) return;
+    await sleep(500);
+  }
+  throw new Error(`${host}: gunicorn runs ${seen} workers, not ${workers}, ${timeoutMs / 1000} s after the change`);
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${os.hostname()}: ${cpus.length} x ${cpus[0]?.model.trim() ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
+}
+
+function git(args: string[]): string {
+  return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+}
+
+export async function main(args: readonly string[] = []): Promise<void> {
+  if (args.length) throw new Error(`bench peers takes no arguments (settings are BENCH_* variables; see bench/peers.ts), got: ${args.join(" ")}`);
+  const opts = options(process.env);
+  if (existsSync(INVENTORY) && !opts.takeHosts) {
+    throw new Error(`test hosts are up (${INVENTORY} exists) and this benchmark boots its own (scripts/testhosts down first). Stop them, or set BENCH_TAKE_HOSTS=1 if nobody is using them`);
+  }
+  const started = performance.now();
+  const logPath = join(os.tmpdir(), `fleet-bench-peers-${new Date().toISOString().replace(/[:.]/g, "-")}.log`);
+  const logFile = createWriteStream(logPath);
+  const log = (s: string) => { logFile.write(s); };
+  say(`tool output goes to ${logPath}`);
+  const commit = `${git(["rev-parse", "--short=12", "HEAD"])} (${git(["rev-parse", "--abbrev-ref", "HEAD"])}${git(["status", "--porcelain", "--untracked-files=no"]) ? ", with uncommitted changes" : ""})`;
+  rmSync(join(ROOT, `Pulumi.${STACK_NAME}.yaml`), { force: true });
+
+  const ansible = installAnsible();
+  const work = mkdtempSync(join(os.tmpdir(), "fleet-bench-peers-"));
+  let fleet: Fleet | undefined;
+  let t: TestStack | undefined;
+  try {
+    say(`booting ${Object.values(HOST).join(", ")} (Debian 13, one per tool)`);
+    fleet = bootFleet(Object.values(HOST));
+    const f = fleet;
+    const inv = f.inventory;
+    const hostOf = (tool: Tool) => {
+      const h = inv.hosts.find((x) => x.name === HOST[tool]);
+      if (!h) throw new Error(`no test host ${HOST[tool]}`);
+      return { name: h.name, address: h.address, hostKey: h.hostKey };
+    };
+    const secrets: PeerSecrets = { djangoSecretKey: secret(50), dbPassword: secret(32), brokerPassword: secret(32) };
+    const stackOf = (tool: Tool) => (workers: number) => renderPeerStack({ host: hostOf(tool), commit: f.commit, secrets, workers });
+    const knownHosts = join(work, "known_hosts");
+    writeFileSync(knownHosts, knownHostsLine(stackOf("bash")(2).host));
+
+    t = await testStack(ROOT, STACK_NAME);
+    const fr = fleetRunner(t, log);
+    const runners: Record<Tool, Runner> = {
+      fleet: fr,
+      ansible: ansibleRunner(stackOf("ansible"), inv.privateKeyPath!, ansible.ansiblePlaybook, join(work, "ansible"), log),
+      bash: bashRunner(stackOf("bash"), inv.privateKeyPath!, knownHosts, log),
+    };
+    const urlOf = (tool: Tool) => `http://${hostOf(tool).address}/`;
+
+    const rows: Row[] = [
+      { id: "first", what: "1. first provision, bare host to serving page", samples: {}, target: { bash: 1.15 } },
+      { id: "nochange", what: "2. no-change run (django-fleet: `up`)", samples: {}, target: { ansible: 0.1 } },
+      { id: "refresh", what: "2. no-change run (django-fleet: `up --refresh`)", samples: {}, compareWith: "nochange", target: { ansible: 0.5 } },
+      { id: "change", what: "3. one-line change: gunicorn workers 2 -> 3, live", samples: {}, target: { ansible: 0.5 } },
+    ];
+    const add = (id: string, tool: Tool, s: Sample) => {
+      const row = rows.find((r) => r.id === id)!;
+      (row.samples as Record<Tool, Sample[]>)[tool] = [...(row.samples[tool] ?? []), s];
+    };
+    const once = async (id: string, tool: Tool, workers: number, label: string, o: { refresh?: boolean } = {}) => {
+      log(`\n===== ${tool}: ${label} =====\n`);
+      const r = await timed(() => runners[tool].apply(workers, o));
+      say(`${tool.padEnd(7)} ${label}: ${r.seconds.toFixed(1)} s (${r.value})`);
+      add(id, tool, { seconds: r.seconds, changed: r.value });
+      await waitForWorkers(f, HOST[tool], workers);
+      const seen = await assertServing({ url: urlOf(tool), workerHost: HOST[tool] });
+      log(`\n${tool}: serving, the page showed the task after ${(seen.waitedMs / 1000).toFixed(1)} s more\n`);
+    };
+
+    await fr.configure(2);
+    for (const tool of ["fleet", "ansible", "bash"] as const) await once("first", tool, 2, "first provision");
+    for (let i = 1; i <= opts.runs; i++) {
+      await once("nochange", "fleet", 2, `no-change up (${i}/${opts.runs})`);
+      await once("refresh", "fleet", 2, `no-change up --refresh (${i}/${opts.runs})`, { refresh: true });
+      await once("nochange", "ansible", 2, `no-change run (${i}/${opts.runs})`);
+      await once("nochange", "bash", 2, `no-change run (${i}/${opts.runs})`);
+    }
+    let workers = 2;
+    for (let i = 1; i <= opts.runs; i++) {
+      const next = workers === 2 ? 3 : 2;
+      await fr.configure(next);
+      for (const tool of ["fleet", "ansible", "bash"] as const) await once("change", tool, next, `workers ${workers} -> ${next} (${i}/${opts.runs})`);
+      workers = next;
+    }
+
+    const table = renderTable(rows);
+    console.log(`\n${table}\n`);
+    for (const m of misses(rows)) say(`missed: ${m}`);
+    const pulumiVersion = execFileSync("pulumi", ["version"], { encoding: "utf8", env: { ...process.env } }).trim();
+    const report = renderReport({
+      date: new Date().toISOString(),
+      machine: machine(),
+      command: [...Object.keys(process.env).filter((k) => k.startsWith("BENCH_")).sort().map((k) => `${k}=${process.env[k]}`), "npm run bench -- peers"].join(" "),
+      commit,
+      hosts: `${Object.values(HOST).join(", ")}: Debian 13 test hosts under systemd-nspawn, booted together from one cached root filesystem, sharing the apt and pip caches; each holds every role (load balancer, app, worker, beat, PostgreSQL, RabbitMQ, logging)`,
+      versions: `django-fleet on Pulumi ${pulumiVersion} (the Automation API's \`up\`, which is \`pulumi up --yes --skip-preview\`); ansible-core ${ANSIBLE_CORE_VERSION} (pipelining, ControlPersist 60s, no fact gathering, forks 5); bash over one OpenSSH session`,
+      wholeRunMinutes: (performance.now() - started) / 60_000,
+      notes: [],
+    }, rows);
+    writeFileSync(RESULTS, report);
+    say(`wrote ${RESULTS}`);
+  } finally {
+    if (!opts.keep) {
+      await t?.cleanup(); // the hosts go down with everything on them: no destroy needed
+      fleet?.down();
+      rmSync(work, { recursive: true, force: true });
+    } else {
+      say(`BENCH_KEEP=1: hosts, stack ${STACK_NAME} and ${work} left up`);
+    }
+    logFile.end();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The peers benchmark's arithmetic and its table (issue 13): medians, the ratios against
+ * the issue's targets, and the Markdown report. Pure: samples in, text out.
+ */
+
+/** The three engines, in the table's column order. */
+export const TOOLS = ["fleet", "ansible", "bash"] as const;
+export type Tool = (typeof TOOLS)[number];
+
+export const TOOL_TITLES: Readonly<Record<Tool, string>> = {
+  fleet: "django-fleet",
+  ansible: "Ansible",
+  bash: "plain bash",
+};
+
+/** One timed run of one tool. */
+export interface Sample {
+  readonly seconds: number;
+  /** What the tool said it changed ("no changes", "changed: x y", "changed=3"). */
+  readonly changed: string;
+}
+
+/** A row of the table: one kind of run, the samples of each tool. */
+export interface Row {
+  readonly id: string;
+  readonly what: string;
+  /** django-fleet's samples for this row; `up --refresh` is a row of its own with no peer samples. */
+  readonly samples: Partial<Record<Tool, readonly Sample[]>>;
+  /** The peer row django-fleet's figure is compared with (default: this row). */
+  readonly compareWith?: string;
+  /** The issue's targets: fleet / ansible and fleet / bash at most. */
+  readonly target?: { readonly ansible?: number; readonly bash?: number };
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error("median of no samples");
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function medianOf(samples: readonly Sample[] | undefined): number | undefined {
+  return samples && samples.length ? median(samples.map((s) => s.seconds)) : undefined;
+}
+
+/** fleet / peer for a row (its own fleet figure, the peer's figure from `compareWith`). */
+export function ratio(rows: readonly Row[], row: Row, peer: Exclude<Tool, "fleet">): number | undefined {
+  const f = medianOf(row.samples.fleet);
+  const other = rows.find((r) => r.id === (row.compareWith ?? row.id));
+  const p = medianOf(other?.samples[peer]);
+  return f === undefined || p === undefined || p === 0 ? undefined : f / p;
+}
+
+const secs = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(x < 10 ? 2 : 1));
+
+function cell(samples: readonly Sample[] | undefined): string {
+  const m = medianOf(samples);
+  if (m === undefined) return "-";
+  return samples!.length > 1 ? `${secs(m)} (${samples!.length})` : secs(m);
+}
+
+function ratioCell(r: number | undefined, target: number | undefined): string {
+  if (r === undefined) return "-";
+  const text = `${r.toFixed(2)}x`;
+  if (target === undefined) return text;
+  return r <= target ? `**${text}** (target <= ${target}x: met)` : `**${text}** (target <= ${target}x: missed)`;
+}
+
+/** The Markdown table: seconds (median, with the number of runs), and the two ratios. */
+export function renderTable(rows: readonly Row[]): string {
+  const head = ["run", ...TOOLS.map((t) => `${TOOL_TITLES[t]} s`), "django-fleet / Ansible", "django-fleet / bash"];
+  const lines = [`| ${head.join(" | ")} |`, `| --- | ${head.slice(1).map(() => "---:").join(" | ")} |`];
+  for (const row of rows) {
+    const peerCell = (t: Tool) => (row.compareWith && t !== "fleet" ? `(as above)` : cell(row.samples[t]));
+    lines.push(`| ${[
+      row.what,
+      ...TOOLS.map(peerCell),
+      ratioCell(ratio(rows, row, "ansible"), row.target?.ansible),
+      ratioCell(ratio(rows, row, "bash"), row.target?.bash),
+    ].join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+/** Every sample with what the tool reported changing: the evidence that a no-change run changed nothing. */
+export function renderSamples(rows: readonly Row[]): string {
+  const out: string[] = [];
+  for (const row of rows) {
+    for (const t of TOOLS) {
+      const ss = row.samples[t];
+      if (!ss?.length) continue;
+      out.push(`- ${row.what}, ${TOOL_TITLES[t]}: ${ss.map((s) => `${secs(s.seconds)} s (${s.changed})`).join("; ")}`);
+    }
+  }
+  return out.join("\n");
+}
+
+/** Ratios that missed their targets, for the note and the report. */
+export function misses(rows: readonly Row[]): string[] {
+  const out: string[] = [];
+  for (const row of rows) {
+    for (const peer of ["ansible", "bash"] as const) {
+      const target = row.target?.[peer];
+      const r = ratio(rows, row, peer);
+      if (target !== undefined && r !== undefined && r > target) out.push(`${row.what}: django-fleet / ${TOOL_TITLES[peer]} = ${r.toFixed(2)}x, target <= ${target}x`);
+    }
+  }
+  return out;
+}
+
+export interface ReportHeader {
+  readonly date: string;
+  readonly machine: string;
+  readonly command: string;
+  readonly commit: string;
+  readonly hosts: string;
+  readonly versions: string;
+  readonly wholeRunMinutes: number;
+  readonly notes: readonly string[];
+}
+
+export function renderReport(h: ReportHeader, rows: readonly Row[]): string {
+  const missed = misses(rows);
+  return [
+    "# django-fleet against Ansible and a plain bash script: the dev stack on one host",
+    "",
+    `- date: ${h.date}`,
+    `- machine: ${h.machine}`,
+    `- command: \`${h.command}\``,
+    `- code: ${h.commit}`,
+    `- hosts: ${h.hosts}`,
+    `- tools: ${h.versions}`,
+    `- whole run: ${h.wholeRunMinutes.toFixed(1)} min`,
+    "",
+    "Seconds of each tool's own run (the process from start to exit); a figure with `(n)` is the",
+    "median of n runs. Every run ends with the same check as the e2e test (the page shows the",
+    "PostgreSQL rows, a finished Celery task and a beat run, nginx serves the static file,",
+    "`/healthz` answers `ok`), outside the timed span; a run that fails it fails the benchmark.",
+    "",
+    renderTable(rows),
+    "",
+    missed.length ? `Targets missed:\n${missed.map((m) => `- ${m}`).join("\n")}` : "Every target was met.",
+    "",
+    ...(h.notes.length ? ["Notes:", ...h.notes.map((n) => `- ${n}`), ""] : []),
+    "Every sample, with what the tool reported changing:",
+    "",
+    renderSamples(rows),
+    "",
+  ].join("\n");
+}
