@@ -14,9 +14,14 @@
  * that fails it stops the benchmark. It prints the table and writes
  * bench/results/peers.md, which the README quotes.
  *
- * Run: npm run bench -- peers   (about 20 minutes; it boots the test hosts, so nothing else
- * may be using them). Settings: BENCH_RUNS (3), BENCH_KEEP=1 (leave hosts and stack up),
- * BENCH_TAKE_HOSTS=1 (boot although test hosts are up: stops them).
+ * Then, part 4 (django-fleet only: the peers model one host), on nine fresh hosts: one
+ * stack with a core host (every role but app) and N = 1, 4, 8 app hosts, grown by config;
+ * at each N, the no-change `up` and `up --refresh`, BENCH_RUNS times, per host.
+ *
+ * Run: npm run bench -- peers   (about 30 minutes; it boots the test hosts, so nothing else
+ * may be using them). Settings: BENCH_PARTS (single,scale), BENCH_RUNS (3), BENCH_KEEP=1
+ * (leave the last hosts and stack up), BENCH_TAKE_HOSTS=1 (boot although test hosts are
+ * up: stops them).
  */
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -28,17 +33,42 @@ import { ANSIBLE_CORE_VERSION, installAnsible } from "./peers/ansible/install.ts
 import { assertServing } from "./peers/assertServing.ts";
 import { bashPeerSsh, bashPeerStdin, knownHostsLine } from "./peers/bash.ts";
 import { devStackConfig, renderPeerStack, type PeerSecrets, type PeerStack } from "./peers/render.ts";
-import { renderReport, renderTable, misses, type Row, type Sample, type Tool } from "./peersReport.ts";
+import { misses, renderReport, renderScaleTable, renderTable, type Row, type Sample, type ScaleRow, type Tool } from "./peersReport.ts";
 import { ROOT, testStack, type TestStack } from "../test/helpers/pulumi.ts";
 import { bootFleet, INVENTORY, type Fleet } from "../test/helpers/testhosts.ts";
 
 const RESULTS = join(ROOT, "bench/results/peers.md");
 const STACK_NAME = "bench-peers";
 const HOST: Readonly<Record<Tool, string>> = { fleet: "peer-fleet", ansible: "peer-ansible", bash: "peer-bash" };
+/** Part 4: the core host and the app hosts the fleet grows through. */
+const CORE = "core";
+const SCALE_STEPS = [1, 4, 8] as const;
+const appHost = (i: number) => `app${i}`;
+
+/** Part 4's stack config: the dev stack's app and broker, a core host, `n` app hosts. */
+function scaleConfig(n: number): Record<string, { value: string }> {
+  const raw = devStackConfig({ hostName: CORE });
+  const hosts = [
+    { name: CORE, roles: ["loadBalancer", "worker", "beat", "db", "broker", "logging"] },
+    ...Array.from({ length: n }, (_, i) => ({ name: appHost(i + 1), roles: ["app"] })),
+  ];
+  return {
+    "django-fleet:inventoryFile": { value: INVENTORY },
+    ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { value: v }])),
+    "django-fleet:hosts": { value: JSON.stringify(hosts) },
+  };
+}
+
+function changesOf(summary: { resourceChanges?: Record<string, number> }): string {
+  const changed = Object.entries(summary.resourceChanges ?? {}).filter(([k, n]) => k !== "same" && (n ?? 0) > 0);
+  return changed.length ? `changed: ${changed.map(([k, n]) => `${k} ${n}`).join(", ")}` : "no changes";
+}
 const say = (s: string) => console.log(`==> ${s}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Options {
+  /** BENCH_PARTS: "single" (parts 1-3), "scale" (part 4), or both (the default). */
+  readonly parts: ReadonlySet<"single" | "scale">;
   readonly runs: number;
   readonly keep: boolean;
   readonly takeHosts: boolean;
@@ -47,7 +77,9 @@ interface Options {
 function options(env: NodeJS.ProcessEnv): Options {
   const runs = Number(env.BENCH_RUNS ?? "3");
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_RUNS: must be a whole number of at least 1, got ${env.BENCH_RUNS}`);
-  return { runs, keep: env.BENCH_KEEP === "1", takeHosts: env.BENCH_TAKE_HOSTS === "1" };
+  const parts = (env.BENCH_PARTS ?? "single,scale").split(",").map((x) => x.trim());
+  for (const x of parts) if (x !== "single" && x !== "scale") throw new Error(`BENCH_PARTS: "${x}" is not a part (single, scale)`);
+  return { parts: new Set(parts as Array<"single" | "scale">), runs, keep: env.BENCH_KEEP === "1", takeHosts: env.BENCH_TAKE_HOSTS === "1" };
 }
 
 /** Secrets like RandomSecret's (letters and digits): the peers are handed theirs. */
@@ -95,8 +127,7 @@ function fleetRunner(t: TestStack, log: (s: string) => void): Runner & { configu
     async apply(_workers, o = {}) {
       const res = await t.stack.up({ onOutput: log, ...(o.refresh ? { refresh: true } : {}) });
       if (res.summary.result !== "succeeded") throw new Error(`django-fleet up: ${res.summary.result}`);
-      const changed = Object.entries(res.summary.resourceChanges ?? {}).filter(([k, n]) => k !== "same" && (n ?? 0) > 0);
-      return changed.length ? `changed: ${changed.map(([k, n]) => `${k} ${n}`).join(", ")}` : "no changes";
+      return changesOf(res.summary);
     },
   };
 }
@@ -146,6 +177,123 @@ function git(args: string[]): string {
   return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
 }
 
+interface Ctx {
+  readonly opts: Options;
+  readonly log: (s: string) => void;
+  readonly work: string;
+  readonly ansiblePlaybook: string;
+  /** What is up now, for the caller to take down. */
+  up: { fleet?: Fleet; t?: TestStack };
+}
+
+/** Parts 1-3: three fresh hosts, one per tool, taking turns. */
+async function runSingle(ctx: Ctx): Promise<Row[]> {
+  const { opts, log, work } = ctx;
+  say(`booting ${Object.values(HOST).join(", ")} (Debian 13, one per tool)`);
+  const f = bootFleet(Object.values(HOST));
+  ctx.up.fleet = f;
+  const inv = f.inventory;
+  const hostOf = (tool: Tool) => {
+    const h = inv.hosts.find((x) => x.name === HOST[tool]);
+    if (!h) throw new Error(`no test host ${HOST[tool]}`);
+    return { name: h.name, address: h.address, hostKey: h.hostKey };
+  };
+  const secrets: PeerSecrets = { djangoSecretKey: secret(50), dbPassword: secret(32), brokerPassword: secret(32) };
+  const stackOf = (tool: Tool) => (workers: number) => renderPeerStack({ host: hostOf(tool), commit: f.commit, secrets, workers });
+  const knownHosts = join(work, "known_hosts");
+  writeFileSync(knownHosts, knownHostsLine(stackOf("bash")(2).host));
+
+  const t = await testStack(ROOT, STACK_NAME);
+  ctx.up.t = t;
+  const fr = fleetRunner(t, log);
+  const runners: Record<Tool, Runner> = {
+    fleet: fr,
+    ansible: ansibleRunner(stackOf("ansible"), inv.privateKeyPath!, ctx.ansiblePlaybook, join(work, "ansible"), log),
+    bash: bashRunner(stackOf("bash"), inv.privateKeyPath!, knownHosts, log),
+  };
+  const urlOf = (tool: Tool) => `http://${hostOf(tool).address}/`;
+
+  const rows: Row[] = [
+    { id: "first", what: "1. first provision, bare host to serving page", samples: {}, target: { bash: 1.15 } },
+    { id: "nochange", what: "2. no-change run (django-fleet: `up`)", samples: {}, target: { ansible: 0.1 } },
+    { id: "refresh", what: "2. no-change run (django-fleet: `up --refresh`)", samples: {}, compareWith: "nochange", target: { ansible: 0.5 } },
+    { id: "change", what: "3. one-line change: gunicorn workers 2 -> 3, live", samples: {}, target: { ansible: 0.5 } },
+  ];
+  const add = (id: string, tool: Tool, s: Sample) => {
+    const row = rows.find((r) => r.id === id)!;
+    (row.samples as Record<Tool, Sample[]>)[tool] = [...(row.samples[tool] ?? []), s];
+  };
+  const once = async (id: string, tool: Tool, workers: number, label: string, o: { refresh?: boolean } = {}) => {
+    log(`\n===== ${tool}: ${label} =====\n`);
+    const r = await timed(() => runners[tool].apply(workers, o));
+    say(`${tool.padEnd(7)} ${label}: ${r.seconds.toFixed(1)} s (${r.value})`);
+    add(id, tool, { seconds: r.seconds, changed: r.value });
+    await waitForWorkers(f, HOST[tool], workers);
+    const seen = await assertServing({ url: urlOf(tool), workerHost: HOST[tool] });
+    log(`\n${tool}: serving, the page showed the task after ${(seen.waitedMs / 1000).toFixed(1)} s more\n`);
+  };
+
+  await fr.configure(2);
+  for (const tool of ["fleet", "ansible", "bash"] as const) await once("first", tool, 2, "first provision");
+  for (let i = 1; i <= opts.runs; i++) {
+    await once("nochange", "fleet", 2, `no-change up (${i}/${opts.runs})`);
+    await once("refresh", "fleet", 2, `no-change up --refresh (${i}/${opts.runs})`, { refresh: true });
+    await once("nochange", "ansible", 2, `no-change run (${i}/${opts.runs})`);
+    await once("nochange", "bash", 2, `no-change run (${i}/${opts.runs})`);
+  }
+  let workers = 2;
+  for (let i = 1; i <= opts.runs; i++) {
+    const next = workers === 2 ? 3 : 2;
+    await fr.configure(next);
+    for (const tool of ["fleet", "ansible", "bash"] as const) await once("change", tool, next, `workers ${workers} -> ${next} (${i}/${opts.runs})`);
+    workers = next;
+  }
+  console.log(`\n${renderTable(rows)}\n`);
+  for (const m of misses(rows)) say(`missed: ${m}`);
+  return rows;
+}
+
+/** Part 4: one django-fleet stack grown from 1 to 4 to 8 app hosts; no-change runs at each size. */
+async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
+  const { opts, log } = ctx;
+  const names = [CORE, ...Array.from({ length: SCALE_STEPS[SCALE_STEPS.length - 1] }, (_, i) => appHost(i + 1))];
+  say(`booting ${names.join(", ")} (Debian 13)`);
+  const f = bootFleet(names);
+  ctx.up.fleet = f;
+  const t = await testStack(ROOT, `${STACK_NAME}-scale`);
+  ctx.up.t = t;
+  const core = f.inventory.hosts.find((h) => h.name === CORE)!;
+  const up = async (label: string, refresh = false): Promise<Sample> => {
+    log(`\n===== fleet: ${label} =====\n`);
+    const r = await timed(() => t.stack.up({ onOutput: log, ...(refresh ? { refresh: true } : {}) }));
+    if (r.value.summary.result !== "succeeded") throw new Error(`django-fleet up (${label}): ${r.value.summary.result}`);
+    const changed = changesOf(r.value.summary);
+    say(`fleet   ${label}: ${r.seconds.toFixed(1)} s (${changed})`);
+    return { seconds: r.seconds, changed };
+  };
+  const rows: ScaleRow[] = [];
+  for (const n of SCALE_STEPS) {
+    await t.stack.setAllConfig(scaleConfig(n));
+    const grow = await up(`grow to ${n} app hosts`);
+    await assertServing({ url: `http://${core.address}/`, workerHost: CORE });
+    const nochange: Sample[] = [];
+    const refresh: Sample[] = [];
+    for (let i = 1; i <= opts.runs; i++) {
+      nochange.push(await up(`${n} app hosts: no-change up (${i}/${opts.runs})`));
+      refresh.push(await up(`${n} app hosts: no-change up --refresh (${i}/${opts.runs})`, true));
+    }
+    rows.push({ n, hosts: n + 1, grow, nochange, refresh });
+  }
+  console.log(`\n${renderScaleTable(rows)}\n`);
+  return rows;
+}
+
+async function takeDown(ctx: Ctx): Promise<void> {
+  await ctx.up.t?.cleanup(); // the hosts go down with everything on them: no destroy needed
+  ctx.up.fleet?.down();
+  ctx.up = {};
+}
+
 export async function main(args: readonly string[] = []): Promise<void> {
   if (args.length) throw new Error(`bench peers takes no arguments (settings are BENCH_* variables; see bench/peers.ts), got: ${args.join(" ")}`);
   const opts = options(process.env);
@@ -158,75 +306,18 @@ export async function main(args: readonly string[] = []): Promise<void> {
   const log = (s: string) => { logFile.write(s); };
   say(`tool output goes to ${logPath}`);
   const commit = `${git(["rev-parse", "--short=12", "HEAD"])} (${git(["rev-parse", "--abbrev-ref", "HEAD"])}${git(["status", "--porcelain", "--untracked-files=no"]) ? ", with uncommitted changes" : ""})`;
-  rmSync(join(ROOT, `Pulumi.${STACK_NAME}.yaml`), { force: true });
+  for (const name of [STACK_NAME, `${STACK_NAME}-scale`]) rmSync(join(ROOT, `Pulumi.${name}.yaml`), { force: true });
 
   const ansible = installAnsible();
-  const work = mkdtempSync(join(os.tmpdir(), "fleet-bench-peers-"));
-  let fleet: Fleet | undefined;
-  let t: TestStack | undefined;
+  const ctx: Ctx = { opts, log, work: mkdtempSync(join(os.tmpdir(), "fleet-bench-peers-")), ansiblePlaybook: ansible.ansiblePlaybook, up: {} };
   try {
-    say(`booting ${Object.values(HOST).join(", ")} (Debian 13, one per tool)`);
-    fleet = bootFleet(Object.values(HOST));
-    const f = fleet;
-    const inv = f.inventory;
-    const hostOf = (tool: Tool) => {
-      const h = inv.hosts.find((x) => x.name === HOST[tool]);
-      if (!h) throw new Error(`no test host ${HOST[tool]}`);
-      return { name: h.name, address: h.address, hostKey: h.hostKey };
-    };
-    const secrets: PeerSecrets = { djangoSecretKey: secret(50), dbPassword: secret(32), brokerPassword: secret(32) };
-    const stackOf = (tool: Tool) => (workers: number) => renderPeerStack({ host: hostOf(tool), commit: f.commit, secrets, workers });
-    const knownHosts = join(work, "known_hosts");
-    writeFileSync(knownHosts, knownHostsLine(stackOf("bash")(2).host));
-
-    t = await testStack(ROOT, STACK_NAME);
-    const fr = fleetRunner(t, log);
-    const runners: Record<Tool, Runner> = {
-      fleet: fr,
-      ansible: ansibleRunner(stackOf("ansible"), inv.privateKeyPath!, ansible.ansiblePlaybook, join(work, "ansible"), log),
-      bash: bashRunner(stackOf("bash"), inv.privateKeyPath!, knownHosts, log),
-    };
-    const urlOf = (tool: Tool) => `http://${hostOf(tool).address}/`;
-
-    const rows: Row[] = [
-      { id: "first", what: "1. first provision, bare host to serving page", samples: {}, target: { bash: 1.15 } },
-      { id: "nochange", what: "2. no-change run (django-fleet: `up`)", samples: {}, target: { ansible: 0.1 } },
-      { id: "refresh", what: "2. no-change run (django-fleet: `up --refresh`)", samples: {}, compareWith: "nochange", target: { ansible: 0.5 } },
-      { id: "change", what: "3. one-line change: gunicorn workers 2 -> 3, live", samples: {}, target: { ansible: 0.5 } },
-    ];
-    const add = (id: string, tool: Tool, s: Sample) => {
-      const row = rows.find((r) => r.id === id)!;
-      (row.samples as Record<Tool, Sample[]>)[tool] = [...(row.samples[tool] ?? []), s];
-    };
-    const once = async (id: string, tool: Tool, workers: number, label: string, o: { refresh?: boolean } = {}) => {
-      log(`\n===== ${tool}: ${label} =====\n`);
-      const r = await timed(() => runners[tool].apply(workers, o));
-      say(`${tool.padEnd(7)} ${label}: ${r.seconds.toFixed(1)} s (${r.value})`);
-      add(id, tool, { seconds: r.seconds, changed: r.value });
-      await waitForWorkers(f, HOST[tool], workers);
-      const seen = await assertServing({ url: urlOf(tool), workerHost: HOST[tool] });
-      log(`\n${tool}: serving, the page showed the task after ${(seen.waitedMs / 1000).toFixed(1)} s more\n`);
-    };
-
-    await fr.configure(2);
-    for (const tool of ["fleet", "ansible", "bash"] as const) await once("first", tool, 2, "first provision");
-    for (let i = 1; i <= opts.runs; i++) {
-      await once("nochange", "fleet", 2, `no-change up (${i}/${opts.runs})`);
-      await once("refresh", "fleet", 2, `no-change up --refresh (${i}/${opts.runs})`, { refresh: true });
-      await once("nochange", "ansible", 2, `no-change run (${i}/${opts.runs})`);
-      await once("nochange", "bash", 2, `no-change run (${i}/${opts.runs})`);
+    let rows: Row[] = [];
+    let scale: ScaleRow[] = [];
+    if (opts.parts.has("single")) {
+      rows = await runSingle(ctx);
+      if (opts.parts.has("scale") || !opts.keep) await takeDown(ctx);
     }
-    let workers = 2;
-    for (let i = 1; i <= opts.runs; i++) {
-      const next = workers === 2 ? 3 : 2;
-      await fr.configure(next);
-      for (const tool of ["fleet", "ansible", "bash"] as const) await once("change", tool, next, `workers ${workers} -> ${next} (${i}/${opts.runs})`);
-      workers = next;
-    }
-
-    const table = renderTable(rows);
-    console.log(`\n${table}\n`);
-    for (const m of misses(rows)) say(`missed: ${m}`);
+    if (opts.parts.has("scale")) scale = await runScale(ctx);
     const pulumiVersion = execFileSync("pulumi", ["version"], { encoding: "utf8", env: { ...process.env } }).trim();
     const report = renderReport({
       date: new Date().toISOString(),
@@ -237,16 +328,15 @@ export async function main(args: readonly string[] = []): Promise<void> {
       versions: `django-fleet on Pulumi ${pulumiVersion} (the Automation API's \`up\`, which is \`pulumi up --yes --skip-preview\`); ansible-core ${ANSIBLE_CORE_VERSION} (pipelining, ControlPersist 60s, no fact gathering, forks 5); bash over one OpenSSH session`,
       wholeRunMinutes: (performance.now() - started) / 60_000,
       notes: [],
-    }, rows);
+    }, rows, scale);
     writeFileSync(RESULTS, report);
     say(`wrote ${RESULTS}`);
   } finally {
     if (!opts.keep) {
-      await t?.cleanup(); // the hosts go down with everything on them: no destroy needed
-      fleet?.down();
-      rmSync(work, { recursive: true, force: true });
+      await takeDown(ctx);
+      rmSync(ctx.work, { recursive: true, force: true });
     } else {
-      say(`BENCH_KEEP=1: hosts, stack ${STACK_NAME} and ${work} left up`);
+      say(`BENCH_KEEP=1: hosts, stack and ${ctx.work} left up`);
     }
     logFile.end();
   }

@@ -119,7 +119,7 @@ export interface ReportHeader {
   readonly notes: readonly string[];
 }
 
-export function renderReport(h: ReportHeader, rows: readonly Row[]): string {
+export function renderReport(h: ReportHeader, rows: readonly Row[], scale: readonly ScaleRow[] = []): string {
   const missed = misses(rows);
   return [
     "# django-fleet against Ansible and a plain bash script: the dev stack on one host",
@@ -141,10 +141,50 @@ export function renderReport(h: ReportHeader, rows: readonly Row[]): string {
     "",
     missed.length ? `Targets missed:\n${missed.map((m) => `- ${m}`).join("\n")}` : "Every target was met.",
     "",
+    ...(scale.length ? [
+      "## 4. No-change runs as the fleet grows (django-fleet)",
+      "",
+      "One stack: a core host with every role but `app`, and N app hosts; the fleet grows from",
+      "1 to 4 to 8 app hosts by changing `hosts` in the config. The peers model the dev stack on",
+      "one host, so this part has no peer columns (see the notes).",
+      "",
+      renderScaleTable(scale),
+      "",
+    ] : []),
     ...(h.notes.length ? ["Notes:", ...h.notes.map((n) => `- ${n}`), ""] : []),
     "Every sample, with what the tool reported changing:",
     "",
     renderSamples(rows),
+    ...scale.flatMap((r) => [
+      `- ${r.n} app hosts, django-fleet: grow ${secs(r.grow.seconds)} s (${r.grow.changed}); no-change \`up\` ${r.nochange.map((x) => `${secs(x.seconds)} s (${x.changed})`).join("; ")}; \`up --refresh\` ${r.refresh.map((x) => `${secs(x.seconds)} s (${x.changed})`).join("; ")}`,
+    ]),
     "",
   ].join("\n");
+}
+
+/** Part 4: django-fleet's no-change runs with N app hosts (and one host for every other role). */
+export interface ScaleRow {
+  /** App hosts. */
+  readonly n: number;
+  /** Every host of the stack (the app hosts and the core host). */
+  readonly hosts: number;
+  /** The `up` that grew the fleet to N app hosts (or made it, for the first N). */
+  readonly grow: Sample;
+  readonly nochange: readonly Sample[];
+  readonly refresh: readonly Sample[];
+}
+
+/** Part 4's table: seconds (median), and seconds per host. */
+export function renderScaleTable(rows: readonly ScaleRow[]): string {
+  const lines = [
+    "| app hosts (hosts in all) | `up` that grew the fleet s | no-change `up` s | per host s | no-change `up --refresh` s | per host s |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    const nc = medianOf(r.nochange);
+    const rf = medianOf(r.refresh);
+    const per = (x: number | undefined) => (x === undefined ? "-" : (x / r.hosts).toFixed(2));
+    lines.push(`| ${r.n} (${r.hosts}) | ${secs(r.grow.seconds)} | ${cell(r.nochange)} | ${per(nc)} | ${cell(r.refresh)} | ${per(rf)} |`);
+  }
+  return lines.join("\n");
 }

@@ -1,0 +1,59 @@
+/**
+ * The peers benchmark's arithmetic (bench/peersReport.ts): medians, ratios against the
+ * row each is compared with, targets met and missed, and the tables.
+ */
+import { describe, expect, it } from "vitest";
+import { median, misses, ratio, renderReport, renderScaleTable, renderTable, type Row } from "../../bench/peersReport.ts";
+
+const s = (...xs: number[]) => xs.map((seconds) => ({ seconds, changed: "no changes" }));
+
+const rows: Row[] = [
+  { id: "first", what: "first", samples: { fleet: s(80), ansible: s(140), bash: s(90) }, target: { bash: 1.15 } },
+  { id: "nochange", what: "no-change up", samples: { fleet: s(9, 3, 5), ansible: s(40, 50, 45), bash: s(4, 4, 6) }, target: { ansible: 0.1 } },
+  { id: "refresh", what: "refresh", samples: { fleet: s(10, 12, 11) }, compareWith: "nochange", target: { ansible: 0.5 } },
+];
+
+describe("peers report", () => {
+  it.each([
+    [[3], 3], [[5, 1, 3], 3], [[4, 1, 3, 2], 2.5], [[2, 2], 2],
+  ])("median of %j is %d", (xs, want) => {
+    expect(median(xs)).toBe(want);
+  });
+
+  it("refuses the median of nothing", () => {
+    expect(() => median([])).toThrow(/no samples/);
+  });
+
+  it("compares fleet's median with the peer's median of the row named by compareWith", () => {
+    expect(ratio(rows, rows[0]!, "bash")).toBeCloseTo(80 / 90);
+    expect(ratio(rows, rows[1]!, "ansible")).toBeCloseTo(5 / 45);
+    expect(ratio(rows, rows[2]!, "ansible")).toBeCloseTo(11 / 45);
+    expect(ratio(rows, rows[2]!, "bash")).toBeCloseTo(11 / 4);
+  });
+
+  it("lists exactly the ratios over their targets", () => {
+    expect(misses(rows)).toEqual(["no-change up: django-fleet / Ansible = 0.11x, target <= 0.1x"]);
+  });
+
+  it("renders medians with their run counts, ratios, and whether each target was met", () => {
+    const table = renderTable(rows);
+    expect(table.split("\n")[0]).toBe("| run | django-fleet s | Ansible s | plain bash s | django-fleet / Ansible | django-fleet / bash |");
+    expect(table).toContain("| first | 80.0 | 140.0 | 90.0 | 0.57x | **0.89x** (target <= 1.15x: met) |");
+    expect(table).toContain("| no-change up | 5.00 (3) | 45.0 (3) | 4.00 (3) | **0.11x** (target <= 0.1x: missed) | 1.25x |");
+    expect(table).toContain("| refresh | 11.0 (3) | (as above) | (as above) | **0.24x** (target <= 0.5x: met) | 2.75x |");
+  });
+
+  it("renders part 4 per host", () => {
+    const t = renderScaleTable([{ n: 4, hosts: 5, grow: { seconds: 100, changed: "changed: create 40" }, nochange: s(10, 12, 11), refresh: s(20, 20, 25) }]);
+    expect(t).toContain("| 4 (5) | 100.0 | 11.0 (3) | 2.20 | 20.0 (3) | 4.00 |");
+  });
+
+  it("writes the header, the table, the misses and every sample", () => {
+    const report = renderReport({ date: "d", machine: "m", command: "c", commit: "x", hosts: "h", versions: "v", wholeRunMinutes: 12.34, notes: ["a note"] }, rows);
+    expect(report).toContain("- whole run: 12.3 min");
+    expect(report).toContain("Targets missed:\n- no-change up: django-fleet / Ansible = 0.11x");
+    expect(report).toContain("- a note");
+    expect(report).toContain("- no-change up, Ansible: 40.0 s (no changes); 50.0 s (no changes); 45.0 s (no changes)");
+    expect(report).not.toContain("## 4.");
+  });
+});
