@@ -39,5 +39,9 @@ fleet_env() {
   export PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
   export PULUMI_SKIP_CONFIRMATIONS=false
+  # Node keeps the compiled code of @pulumi/pulumi and of our modules between runs. Every
+  # `pulumi` run starts two Node processes (the program and the dynamic-provider plugin),
+  # and compiling their modules was about 0.7 s of a 6 s no-change `up` (bench/peers.ts).
+  export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$FLEET_CACHE/node-compile-cache}"
   mkdir -p "$FLEET_ROOT/.pulumi-state"
 }
