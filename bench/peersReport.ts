@@ -188,3 +188,13 @@ export function renderScaleTable(rows: readonly ScaleRow[]): string {
   }
   return lines.join("\n");
 }
+
+/** What `pulumi up` says it changed, from its "Resources:" summary ("no changes" when all are unchanged). */
+export function upChanges(stdout: string): string {
+  const at = stdout.lastIndexOf("Resources:");
+  if (at < 0) throw new Error("pulumi up printed no \"Resources:\" summary");
+  const counts = [...stdout.slice(at).matchAll(/^\s*[-+~]*\s*(\d+) (created|updated|deleted|replaced|unchanged)\b/gm)].map((m) => [m[2]!, Number(m[1])] as const);
+  if (!counts.length) throw new Error(`cannot read pulumi up's summary: ${JSON.stringify(stdout.slice(at, at + 200))}`);
+  const changed = counts.filter(([k, n]) => k !== "unchanged" && n > 0);
+  return changed.length ? `changed: ${changed.map(([k, n]) => `${k} ${n}`).join(", ")}` : "no changes";
+}

@@ -198,8 +198,11 @@ export function renderCeleryBeatUnit(o: CeleryBeatUnitOptions): string {
     description: `${b.app} Celery beat scheduler`,
     execStart: `${b.venvBin}/celery -A ${celeryApp} beat --loglevel INFO --schedule ${scheduleFile}`,
     service: [
-      // systemd creates the schedule's directory owned by User=, so beat can write it.
+      // systemd creates the schedule's directory owned by User=, so beat can write it. Its
+      // mode is the app layout's (0750): systemd's default, 0755, would undo the layout at
+      // every start of beat.
       stateDir !== "" && `StateDirectory=${stateDir}`,
+      stateDir !== "" && "StateDirectoryMode=0750",
       `SyslogIdentifier=${b.app}-celery-beat`,
     ].filter((l): l is string => typeof l === "string"),
   });

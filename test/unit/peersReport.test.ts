@@ -3,7 +3,7 @@
  * row each is compared with, targets met and missed, and the tables.
  */
 import { describe, expect, it } from "vitest";
-import { median, misses, ratio, renderReport, renderScaleTable, renderTable, type Row } from "../../bench/peersReport.ts";
+import { median, misses, ratio, renderReport, renderScaleTable, renderTable, upChanges, type Row } from "../../bench/peersReport.ts";
 
 const s = (...xs: number[]) => xs.map((seconds) => ({ seconds, changed: "no changes" }));
 
@@ -55,5 +55,18 @@ describe("peers report", () => {
     expect(report).toContain("- a note");
     expect(report).toContain("- no-change up, Ansible: 40.0 s (no changes); 50.0 s (no changes); 45.0 s (no changes)");
     expect(report).not.toContain("## 4.");
+  });
+
+  it.each([
+    ["Outputs:\n    x: 1\n\nResources:\n    49 unchanged\n\nDuration: 4s\n", "no changes"],
+    ["Resources:\n    ~ 2 updated\n    47 unchanged\n\nDuration: 9s\n", "changed: updated 2"],
+    ["Resources:\n    + 49 created\n\nDuration: 1m17s\n", "changed: created 49"],
+    ["Resources:\n    + 3 created\n    +-1 replaced\n    - 2 deleted\n    40 unchanged\n", "changed: created 3, replaced 1, deleted 2"],
+  ])("reads pulumi up's summary %#", (out, want) => {
+    expect(upChanges(out)).toBe(want);
+  });
+
+  it("refuses output without a summary", () => {
+    expect(() => upChanges("error: update failed\n")).toThrow(/no "Resources:" summary/);
   });
 });

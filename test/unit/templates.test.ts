@@ -315,7 +315,7 @@ describe("systemd units", () => {
     it("schedules into /var/lib/<app> and lets systemd create it", () => {
       const out = renderCeleryBeatUnit(beat);
       expect(out).toContain("beat --loglevel INFO --schedule /var/lib/fleetdemo/celerybeat-schedule\n");
-      expect(out).toContain("StateDirectory=fleetdemo\n");
+      expect(out).toContain("StateDirectory=fleetdemo\nStateDirectoryMode=0750\n");
       expect(out).toContain("SyslogIdentifier=fleetdemo-celery-beat\n");
       expect(renderCeleryBeatUnit({ ...beat, scheduleFile: "/srv/x/schedule" })).not.toContain("StateDirectory");
     });
