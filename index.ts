@@ -6,7 +6,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { preflight } from "./lib/preflight.ts";
-import { startEarly } from "./lib/startup.ts";
 import { cacheUrl as cacheUrlFor, cacheUsesBrokerRedis } from "./config/environment.ts";
 import { appRecord, appRecordPath } from "./config/appRecords.ts";
 import { openingsFor } from "./config/firewall.ts";
@@ -26,9 +25,6 @@ import { LoadBalancer } from "./components/loadBalancer.ts";
 import { LoggingServer } from "./components/loggingServer.ts";
 import { readFileSync } from "node:fs";
 import type { FleetOutputs } from "./outputs.ts";
-
-// The dynamic-provider plugin starts while the preflight reads (lib/startup.ts).
-startEarly();
 
 // Everything checked and read before the first resource: config, topology, object
 // stores, each app's commit and project, each host's facts.

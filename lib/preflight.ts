@@ -19,6 +19,7 @@ import { buildTopology, type AppDeployment, type Topology } from "../config/topo
 import { resolveCommit } from "./gitRemote.ts";
 import { readHostFacts } from "./hostFacts.ts";
 import { readRepoFiles } from "./repoFiles.ts";
+import { startEarly } from "./startup.ts";
 
 /** One app's code: the commit its ref names, and how its project installs. */
 export interface AppCode {
@@ -63,6 +64,9 @@ export async function preflight(rawConfig: Record<string, string>, stack: string
   if (!backupTarget && cfg.protectData) {
     pulumi.log.warn("backup.target is not set: nothing backs up this stack's database. Set backup.target (README: \"Backups, restores and shared media\").");
   }
+  // Every check made on this machine has passed: the dynamic-provider plugin starts while
+  // git and SSH are read (lib/startup.ts). Bad config never gets this far.
+  startEarly();
   const commits = new Map<string, string>();
   const found = topo.deployments.map((d) => {
     // Apps that share a repository and ref (the same code under two names) ask git once.

@@ -8,7 +8,13 @@
  *   reads, and its start-up (a Node process loading @pulumi/pulumi, about 1 s here) was
  *   then the longest step on the critical path. The request is an invoke of a function
  *   the plugin does not have; the engine starts the plugin to answer it, and the "unknown
- *   function" answer is dropped. No resource is registered and nothing reaches a host.
+ *   function" answer is dropped. None of our resources is registered and nothing reaches
+ *   a host. The engine does record its default provider for the plugin, with the stack's
+ *   config (as it does at the first resource of every run), so the preflight calls this
+ *   only once the config has passed every check made on this machine: a refused config
+ *   leaves the state as it was. A problem found later, in the repository or on a host,
+ *   is still refused before any resource, but the provider's record then holds the new
+ *   config (Pulumi's own bookkeeping; no resource of ours changes).
  * - It turns off the source-map lookup Pulumi's Node runtime installs (source-map-support).
  *   Pulumi records a stack trace for every promise it makes, and mapping those was about
  *   0.3 s of CPU per run. Our TypeScript runs with its types stripped in place (Node's own

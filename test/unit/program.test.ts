@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WARM_UP_TOKEN } from "../../lib/startup.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
 
@@ -60,6 +61,8 @@ function valueOf<T>(x: unknown): Promise<T> {
 
 interface Run {
   readonly resources: Registered[];
+  /** The tokens of the invokes the program made. */
+  readonly calls: readonly string[];
   readonly module?: Record<string, unknown>;
   readonly error?: unknown;
   one(type: string, name: string): Registered;
@@ -106,6 +109,7 @@ const runProgramPlain = (config: Record<string, unknown>) => runProgram(config, 
 
 async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: boolean } = {}): Promise<Run> {
   const resources: Registered[] = [];
+  const calls: string[] = [];
   await pulumi.runtime.setMocks({
     newResource(args) {
       resources.push({ type: args.type, name: args.name, inputs: args.inputs });
@@ -116,6 +120,7 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
       return { id: `${args.name}_id`, state };
     },
     call(args) {
+      calls.push(args.token);
       return args.inputs;
     },
   }, "django-fleet", "test");
@@ -168,7 +173,7 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
     if (hits.length !== 1) throw new Error(`expected one ${type} ${name}, found ${hits.length}`);
     return hits[0]!;
   };
-  return { resources, module, error, one, all: (type) => resources.filter((r) => r.type === type) };
+  return { resources, calls, module, error, one, all: (type) => resources.filter((r) => r.type === type) };
 }
 
 let dir: string;
@@ -224,6 +229,10 @@ describe("dev stack: one host with every role", () => {
 
   it("loads without error", () => {
     expect(run.error).toBeUndefined();
+  });
+
+  it("asks the engine once to start the dynamic-provider plugin early (lib/startup.ts)", () => {
+    expect(run.calls).toEqual([WARM_UP_TOKEN]);
   });
 
   it("registers exactly these resources", () => {
@@ -672,6 +681,9 @@ describe("invalid config: refused before any resource is registered", () => {
       expect(run.error).toBeInstanceOf(ConfigError);
       expect((run.error as { problems: string[] }).problems).toEqual(problems());
       expect(run.resources).toEqual([]);
+      // A config refused by the checks made on this machine never reaches the engine at all;
+      // a problem found in the repository does so only to start the plugin (lib/startup.ts).
+      expect(run.calls).toEqual(/repository/.test(name) ? [WARM_UP_TOKEN] : []);
     });
   }
 });
