@@ -35,6 +35,7 @@ import { bashPeerSsh, bashPeerStdin, knownHostsLine } from "./peers/bash.ts";
 import { devStackConfig, renderPeerStack, type PeerSecrets, type PeerStack } from "./peers/render.ts";
 import { misses, renderReport, upChanges, renderScaleTable, renderTable, type Row, type Sample, type ScaleRow, type Tool } from "./peersReport.ts";
 import { engineEnv, ROOT, testStack, type TestStack } from "../test/helpers/pulumi.ts";
+import { freshObjectStore, type ObjectStore } from "../test/helpers/objectStore.ts";
 import { bootFleet, INVENTORY, type Fleet } from "../test/helpers/testhosts.ts";
 
 const RESULTS = join(ROOT, "bench/results/peers.md");
@@ -45,8 +46,12 @@ const CORE = "core";
 const SCALE_STEPS = [1, 4, 8] as const;
 const appHost = (i: number) => `app${i}`;
 
-/** Part 4's stack config: the dev stack's app and broker, a core host, `n` app hosts. */
-function scaleConfig(n: number): Record<string, { value: string }> {
+/**
+ * Part 4's stack config: the dev stack's app and broker, a core host, `n` app hosts, and
+ * uploads in the test object store (the config refuses local media on several app hosts;
+ * it is set from the first N on, so growing changes only `hosts`).
+ */
+function scaleConfig(n: number, s3: ObjectStore): Record<string, { value: string; secret?: boolean }> {
   const raw = devStackConfig({ hostName: CORE });
   const hosts = [
     { name: CORE, roles: ["loadBalancer", "worker", "beat", "db", "broker", "logging"] },
@@ -56,6 +61,10 @@ function scaleConfig(n: number): Record<string, { value: string }> {
     "django-fleet:inventoryFile": { value: INVENTORY },
     ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { value: v }])),
     "django-fleet:hosts": { value: JSON.stringify(hosts) },
+    "django-fleet:media": {
+      value: JSON.stringify({ storage: "s3", target: { endpoint: s3.endpoint, bucket: "fleet-media", pathStyle: true, caFile: s3.caFile, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }),
+      secret: true,
+    },
   };
 }
 
@@ -188,7 +197,7 @@ interface Ctx {
   readonly work: string;
   readonly ansiblePlaybook: string;
   /** What is up now, for the caller to take down. */
-  up: { fleet?: Fleet; t?: TestStack };
+  up: { fleet?: Fleet; t?: TestStack; s3?: ObjectStore };
 }
 
 /** Parts 1-3: three fresh hosts, one per tool, taking turns. */
@@ -265,6 +274,9 @@ async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
   say(`booting ${names.join(", ")} (Debian 13)`);
   const f = bootFleet(names);
   ctx.up.fleet = f;
+  const s3 = await freshObjectStore();
+  ctx.up.s3 = s3;
+  await s3.createBucket("fleet-media");
   const t = await testStack(ROOT, `${STACK_NAME}-scale`);
   ctx.up.t = t;
   const core = f.inventory.hosts.find((h) => h.name === CORE)!;
@@ -276,7 +288,7 @@ async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
   };
   const rows: ScaleRow[] = [];
   for (const n of SCALE_STEPS) {
-    await t.stack.setAllConfig(scaleConfig(n));
+    await t.stack.setAllConfig(scaleConfig(n, s3));
     const grow = await up(`grow to ${n} app hosts`);
     await assertServing({ url: `http://${core.address}/`, workerHost: CORE });
     const nochange: Sample[] = [];
@@ -293,6 +305,7 @@ async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
 
 async function takeDown(ctx: Ctx): Promise<void> {
   await ctx.up.t?.cleanup(); // the hosts go down with everything on them: no destroy needed
+  await ctx.up.s3?.stop({ wipe: true }).catch(() => undefined);
   ctx.up.fleet?.down();
   ctx.up = {};
 }
@@ -313,16 +326,12 @@ export async function main(args: readonly string[] = []): Promise<void> {
 
   const ansible = installAnsible();
   const ctx: Ctx = { opts, log, work: mkdtempSync(join(os.tmpdir(), "fleet-bench-peers-")), ansiblePlaybook: ansible.ansiblePlaybook, up: {} };
-  try {
-    let rows: Row[] = [];
-    let scale: ScaleRow[] = [];
-    if (opts.parts.has("single")) {
-      rows = await runSingle(ctx);
-      if (opts.parts.has("scale") || !opts.keep) await takeDown(ctx);
-    }
-    if (opts.parts.has("scale")) scale = await runScale(ctx);
+  let rows: Row[] = [];
+  let scale: ScaleRow[] = [];
+  // Written after each part, so a failure in part 4 keeps parts 1-3.
+  const writeReport = () => {
     const pulumiVersion = execFileSync("pulumi", ["version"], { encoding: "utf8", env: { ...process.env } }).trim();
-    const report = renderReport({
+    writeFileSync(RESULTS, renderReport({
       date: new Date().toISOString(),
       machine: machine(),
       command: [...Object.keys(process.env).filter((k) => k.startsWith("BENCH_")).sort().map((k) => `${k}=${process.env[k]}`), "npm run bench -- peers"].join(" "),
@@ -331,9 +340,19 @@ export async function main(args: readonly string[] = []): Promise<void> {
       versions: `django-fleet: \`pulumi up --yes --skip-preview\` (Pulumi ${pulumiVersion}, the CLI run directly, a local file backend, Node's compile cache warm); ansible-core ${ANSIBLE_CORE_VERSION} (pipelining, ControlPersist 60s, no fact gathering, forks 5); bash over one OpenSSH session`,
       wholeRunMinutes: (performance.now() - started) / 60_000,
       notes: [],
-    }, rows, scale);
-    writeFileSync(RESULTS, report);
+    }, rows, scale));
     say(`wrote ${RESULTS}`);
+  };
+  try {
+    if (opts.parts.has("single")) {
+      rows = await runSingle(ctx);
+      writeReport();
+      if (opts.parts.has("scale") || !opts.keep) await takeDown(ctx);
+    }
+    if (opts.parts.has("scale")) {
+      scale = await runScale(ctx);
+      writeReport();
+    }
   } finally {
     if (!opts.keep) {
       await takeDown(ctx);

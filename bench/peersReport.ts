@@ -144,9 +144,10 @@ export function renderReport(h: ReportHeader, rows: readonly Row[], scale: reado
     ...(scale.length ? [
       "## 4. No-change runs as the fleet grows (django-fleet)",
       "",
-      "One stack: a core host with every role but `app`, and N app hosts; the fleet grows from",
-      "1 to 4 to 8 app hosts by changing `hosts` in the config. The peers model the dev stack on",
-      "one host, so this part has no peer columns (see the notes).",
+      "One stack: a core host with every role but `app`, and N app hosts (uploads in the test",
+      "object store, as the config requires for several app hosts); the fleet grows from 1 to 4",
+      "to 8 app hosts by changing `hosts` in the config. The peers model the dev stack on one",
+      "host, so this part has no peer columns.",
       "",
       renderScaleTable(scale),
       "",
