@@ -68,7 +68,6 @@ function scaleConfig(n: number, s3: ObjectStore): Record<string, { value: string
   };
 }
 
-
 const say = (s: string) => console.log(`==> ${s}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
