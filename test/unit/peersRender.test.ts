@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { T } from "../helpers/resourceTypes.ts";
 import { DEV_ROLES, devStackConfig, fleetdemoSettings, renderPeerStack, type PeerStack } from "../../bench/peers/render.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
@@ -32,15 +33,6 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-const T = {
-  file: "pulumi-nodejs:dynamic/fleet:RemoteFile",
-  script: "pulumi-nodejs:dynamic/fleet:RemoteScript",
-  service: "pulumi-nodejs:dynamic/fleet:SystemdService",
-  database: "pulumi-nodejs:dynamic/fleet:PostgresDatabase",
-  secret: "pulumi-nodejs:dynamic/fleet:RandomSecret",
-  probe: "pulumi-nodejs:dynamic/fleet:RemoteProbe",
-  gate: "pulumi-nodejs:dynamic/fleet:ReleaseSwitch",
-};
 
 let dir: string;
 let repo: string;

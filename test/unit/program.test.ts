@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { T } from "../helpers/resourceTypes.ts";
 import { WARM_UP_TOKEN } from "../../lib/startup.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
@@ -69,14 +70,6 @@ interface Run {
   all(type: string): Registered[];
 }
 
-const T = {
-  file: "pulumi-nodejs:dynamic/fleet:RemoteFile",
-  script: "pulumi-nodejs:dynamic/fleet:RemoteScript",
-  service: "pulumi-nodejs:dynamic/fleet:SystemdService",
-  database: "pulumi-nodejs:dynamic/fleet:PostgresDatabase",
-  secret: "pulumi-nodejs:dynamic/fleet:RandomSecret",
-  probe: "pulumi-nodejs:dynamic/fleet:RemoteProbe",
-};
 
 const PROBED_SETTINGS = {
   staticRoot: "/srv/fleetdemo/source/staticfiles", staticUrl: "/static/",
