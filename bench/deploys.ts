@@ -33,14 +33,10 @@ import { APP, APP_NODES, BENCH_HOSTS, benchConfig, benchOptions, deploySequence,
 import { renderReport, renderTable, type DeployRow } from "./deployReport.ts";
 import { deployRecorder } from "./deployTimes.ts";
 import { getPage, startLoad } from "./load.ts";
+import { benchCommand, checkoutDescription, git, machine, say } from "./runInfo.ts";
 
 const RESULTS = join(ROOT, "bench/results/deploys.md");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const say = (s: string) => console.log(`==> ${s}`);
-
-function git(args: string[], cwd = ROOT): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-}
 
 /** The old code in a temporary git worktree, sharing this checkout's node_modules and toolchain. */
 function checkoutOld(ref: string): { dir: string; commit: string; remove(): void } {
@@ -58,16 +54,6 @@ function checkoutOld(ref: string): { dir: string; commit: string; remove(): void
       try { git(["worktree", "prune"]); } catch { /* best effort */ }
     },
   };
-}
-
-function machine(): string {
-  const cpus = os.cpus();
-  return `${os.hostname()}: ${cpus.length} x ${cpus[0]?.model.trim() ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
-}
-
-function command(): string {
-  const vars = Object.keys(process.env).filter((k) => k.startsWith("BENCH_")).sort().map((k) => `${k}=${process.env[k]}`);
-  return [...vars, "npm run bench -- deploys"].join(" ");
 }
 
 async function waitForSite(site: string, timeoutMs = 60_000): Promise<boolean> {
@@ -175,7 +161,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
 
   const stackFile = (dir: string) => join(dir, `Pulumi.${STACK_NAME}.yaml`);
   rmSync(stackFile(ROOT), { force: true }); // a leftover of an interrupted run (its backend is gone)
-  const newCode = `${git(["rev-parse", "--short=12", "HEAD"])} (${git(["rev-parse", "--abbrev-ref", "HEAD"])}${git(["status", "--porcelain", "--untracked-files=no"]) ? ", with uncommitted changes" : ""})`;
+  const newCode = checkoutDescription();
   const sequence = deploySequence(opts.broken);
   const rows: DeployRow[] = [];
   let old: ReturnType<typeof checkoutOld> | undefined;
@@ -224,7 +210,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
       const report = renderReport({
         date: new Date().toISOString(),
         machine: machine(),
-        command: command(),
+        command: benchCommand("deploys"),
         oldCode: old ? `${old.commit.slice(0, 12)} (${opts.oldRef}), in a temporary worktree` : opts.oldRef,
         newCode,
         hosts: `${BENCH_HOSTS.map((h) => `${h.name} (${h.roles.join(", ")})`).join(", ")}; Debian test hosts under systemd-nspawn`,

@@ -24,7 +24,6 @@
  * up: stops them).
  */
 import { spawn, execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
@@ -33,8 +32,10 @@ import { ANSIBLE_CORE_VERSION, installAnsible } from "./peers/ansible/install.ts
 import { assertServing } from "./peers/assertServing.ts";
 import { bashPeerSsh, bashPeerStdin, knownHostsLine } from "./peers/bash.ts";
 import { devStackConfig, renderPeerStack, type PeerSecrets, type PeerStack } from "./peers/render.ts";
+import { benchCommand, checkoutDescription, machine, say } from "./runInfo.ts";
 import { misses, renderReport, upChanges, renderScaleTable, renderTable, type Row, type Sample, type ScaleRow, type Tool } from "./peersReport.ts";
 import { engineEnv, ROOT, testStack, type TestStack } from "../test/helpers/pulumi.ts";
+import { generate } from "../providers/randomSecret.ops.ts";
 import { freshObjectStore, type ObjectStore } from "../test/helpers/objectStore.ts";
 import { bootFleet, INVENTORY, type Fleet } from "../test/helpers/testhosts.ts";
 
@@ -51,15 +52,21 @@ const appHost = (i: number) => `app${i}`;
  * uploads in the test object store (the config refuses local media on several app hosts;
  * it is set from the first N on, so growing changes only `hosts`).
  */
+/** The dev stack's raw config for `hostName`, as the Automation API sets it, with the test inventory. */
+function devConfigValues(o: { hostName: string; workers?: number }): Record<string, { value: string }> {
+  return {
+    "django-fleet:inventoryFile": { value: INVENTORY },
+    ...Object.fromEntries(Object.entries(devStackConfig(o)).map(([k, v]) => [k, { value: v }])),
+  };
+}
+
 function scaleConfig(n: number, s3: ObjectStore): Record<string, { value: string; secret?: boolean }> {
-  const raw = devStackConfig({ hostName: CORE });
   const hosts = [
     { name: CORE, roles: ["loadBalancer", "worker", "beat", "db", "broker", "logging"] },
     ...Array.from({ length: n }, (_, i) => ({ name: appHost(i + 1), roles: ["app"] })),
   ];
   return {
-    "django-fleet:inventoryFile": { value: INVENTORY },
-    ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { value: v }])),
+    ...devConfigValues({ hostName: CORE }),
     "django-fleet:hosts": { value: JSON.stringify(hosts) },
     "django-fleet:media": {
       value: JSON.stringify({ storage: "s3", target: { endpoint: s3.endpoint, bucket: "fleet-media", pathStyle: true, caFile: s3.caFile, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }),
@@ -68,7 +75,6 @@ function scaleConfig(n: number, s3: ObjectStore): Record<string, { value: string
   };
 }
 
-const say = (s: string) => console.log(`==> ${s}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Options {
@@ -85,12 +91,6 @@ function options(env: NodeJS.ProcessEnv): Options {
   const parts = (env.BENCH_PARTS ?? "single,scale").split(",").map((x) => x.trim());
   for (const x of parts) if (x !== "single" && x !== "scale") throw new Error(`BENCH_PARTS: "${x}" is not a part (single, scale)`);
   return { parts: new Set(parts as Array<"single" | "scale">), runs, keep: env.BENCH_KEEP === "1", takeHosts: env.BENCH_TAKE_HOSTS === "1" };
-}
-
-/** Secrets like RandomSecret's (letters and digits): the peers are handed theirs. */
-function secret(length: number): string {
-  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  return [...randomBytes(length)].map((b) => abc[b % abc.length]).join("");
 }
 
 interface Proc { readonly code: number | null; readonly stdout: string; readonly stderr: string }
@@ -135,11 +135,7 @@ async function pulumiUp(t: TestStack, stackName: string, log: (s: string) => voi
 function fleetRunner(t: TestStack, log: (s: string) => void): Runner & { configure(workers: number): Promise<void> } {
   return {
     async configure(workers) {
-      const raw = devStackConfig({ hostName: HOST.fleet, workers });
-      await t.stack.setAllConfig({
-        "django-fleet:inventoryFile": { value: INVENTORY },
-        ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { value: v }])),
-      });
+      await t.stack.setAllConfig(devConfigValues({ hostName: HOST.fleet, workers }));
     },
     apply: (_workers, o = {}) => pulumiUp(t, STACK_NAME, log, o.refresh),
   };
@@ -181,15 +177,6 @@ async function waitForWorkers(fleet: Fleet, host: string, workers: number, timeo
   throw new Error(`${host}: gunicorn runs ${seen} workers, not ${workers}, ${timeoutMs / 1000} s after the change`);
 }
 
-function machine(): string {
-  const cpus = os.cpus();
-  return `${os.hostname()}: ${cpus.length} x ${cpus[0]?.model.trim() ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
-}
-
-function git(args: string[]): string {
-  return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-}
-
 interface Ctx {
   readonly opts: Options;
   readonly log: (s: string) => void;
@@ -211,7 +198,7 @@ async function runSingle(ctx: Ctx): Promise<Row[]> {
     if (!h) throw new Error(`no test host ${HOST[tool]}`);
     return { name: h.name, address: h.address, hostKey: h.hostKey };
   };
-  const secrets: PeerSecrets = { djangoSecretKey: secret(50), dbPassword: secret(32), brokerPassword: secret(32) };
+  const secrets: PeerSecrets = { djangoSecretKey: generate(50), dbPassword: generate(32), brokerPassword: generate(32) };
   const stackOf = (tool: Tool) => (workers: number) => renderPeerStack({ host: hostOf(tool), commit: f.commit, secrets, workers });
   const knownHosts = join(work, "known_hosts");
   writeFileSync(knownHosts, knownHostsLine(stackOf("bash")(2).host));
@@ -320,7 +307,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
   const logFile = createWriteStream(logPath);
   const log = (s: string) => { logFile.write(s); };
   say(`tool output goes to ${logPath}`);
-  const commit = `${git(["rev-parse", "--short=12", "HEAD"])} (${git(["rev-parse", "--abbrev-ref", "HEAD"])}${git(["status", "--porcelain", "--untracked-files=no"]) ? ", with uncommitted changes" : ""})`;
+  const commit = checkoutDescription();
   for (const name of [STACK_NAME, `${STACK_NAME}-scale`]) rmSync(join(ROOT, `Pulumi.${name}.yaml`), { force: true });
 
   const ansible = installAnsible();
@@ -333,7 +320,7 @@ export async function main(args: readonly string[] = []): Promise<void> {
     writeFileSync(RESULTS, renderReport({
       date: new Date().toISOString(),
       machine: machine(),
-      command: [...Object.keys(process.env).filter((k) => k.startsWith("BENCH_")).sort().map((k) => `${k}=${process.env[k]}`), "npm run bench -- peers"].join(" "),
+      command: benchCommand("peers"),
       commit,
       hosts: `${Object.values(HOST).join(", ")}: Debian 13 test hosts under systemd-nspawn, booted together from one cached root filesystem, sharing the apt and pip caches; each holds every role (load balancer, app, worker, beat, PostgreSQL, RabbitMQ, logging)`,
       versions: `django-fleet: \`pulumi up --yes --skip-preview\` (Pulumi ${pulumiVersion}, the CLI run directly, a local file backend, Node's compile cache warm); ansible-core ${ANSIBLE_CORE_VERSION} (pipelining, ControlPersist 60s, no fact gathering, forks 5); bash over one OpenSSH session`,
