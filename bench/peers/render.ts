@@ -25,7 +25,8 @@ import { parseConfig } from "../../config/load.ts";
 import { packagesFor } from "../../config/packages.ts";
 import type { PythonProject } from "../../config/pythonProject.ts";
 import { pinnedFacts, type HostFacts, type ReleaseId } from "../../config/releases.ts";
-import type { StackConfig } from "../../config/schema.ts";
+import type { Role, StackConfig } from "../../config/schema.ts";
+import { HOST_CA_FILE, mediaStore, type ObjectStore } from "../../config/objectStore.ts";
 import { serviceLogsFor } from "../../config/serviceLogs.ts";
 import { addressFrom, buildTopology, type HostPlan, type Topology } from "../../config/topology.ts";
 import { collectstaticScripts, manageCommand } from "../../components/appRelease.ts";
@@ -115,16 +116,7 @@ export interface PeerInputs {
  * file exports nothing.)
  */
 export function devStackConfig(o: { hostName: string; workers?: number; repo?: string }): Record<string, string> {
-  const c = (v: unknown) => JSON.stringify(v);
-  return {
-    "django-fleet:hosts": c([{ name: o.hostName, roles: DEV_ROLES }]),
-    "django-fleet:app": c({
-      name: "fleetdemo", repo: o.repo ?? FLEETDEMO_REPO, ref: "main",
-      settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
-      gunicorn: { workers: o.workers ?? 2 },
-    }),
-    "django-fleet:broker": c({ kind: "rabbitmq" }),
-  };
+  return fleetStackConfig({ hosts: [{ name: o.hostName, roles: DEV_ROLES }], workers: o.workers, repo: o.repo });
 }
 
 /** One file the dev stack writes (a RemoteFile), rendered. */
@@ -341,6 +333,80 @@ function layout(app: string): UserStep {
   };
 }
 
+/** A host of a fleet the peers make: its inventory entry and its roles. */
+export interface FleetHost extends PeerHost {
+  readonly roles: readonly Role[];
+}
+
+/** Uploads in an object store (config `media`, storage "s3"), as the stack's config gives it. */
+export interface PeerMedia {
+  /** `media.target` as in the stack config (endpoint, bucket, keys, caFile...). */
+  readonly target: Readonly<Record<string, unknown>>;
+  /** The content of `target.caFile` (the program reads it on this machine; the renderer is pure). */
+  readonly caPem?: string;
+}
+
+/** A fleet of hosts with one app, as the peers make it (part 4 of the benchmark: a core host and N app hosts). */
+export interface PeerFleetInputs extends Omit<PeerInputs, "host"> {
+  /** In config order. */
+  readonly hosts: readonly FleetHost[];
+  /** @default none: uploads on the app host's disk (one app host only) */
+  readonly media?: PeerMedia;
+  /** The stack's name: the object store's key prefix is `django-fleet/<stack>`. @default "dev" */
+  readonly stackName?: string;
+}
+
+/**
+ * The raw stack config of a fleet of one app (the dev stack's app and broker) on `hosts`:
+ * keys and values as Pulumi hands them to the program (`media` is set as a secret).
+ */
+export function fleetStackConfig(o: { hosts: ReadonlyArray<{ name: string; roles: readonly Role[] }>; workers?: number; repo?: string; media?: PeerMedia }): Record<string, string> {
+  const c = (v: unknown) => JSON.stringify(v);
+  return {
+    "django-fleet:hosts": c(o.hosts.map((h) => ({ name: h.name, roles: h.roles }))),
+    "django-fleet:app": c({
+      name: "fleetdemo", repo: o.repo ?? FLEETDEMO_REPO, ref: "main",
+      settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
+      gunicorn: { workers: o.workers ?? 2 },
+    }),
+    "django-fleet:broker": c({ kind: "rabbitmq" }),
+    ...(o.media ? { "django-fleet:media": c({ storage: "s3", target: o.media.target }) } : {}),
+  };
+}
+
+/**
+ * When a step may run, against the other hosts: 0, the host and the shared services
+ * (packages, firewall, logs, database, broker); 1, the app's code and its gunicorn node
+ * (after the database and broker, wherever they are); 2, what waits for every app node
+ * (Celery, which runs after the migration and the switches; nginx, reloaded onto them).
+ */
+export type Phase = 0 | 1 | 2;
+
+/** The whole fleet, as data: each host's stack, and the order hosts run in. */
+export interface PeerFleet {
+  readonly config: StackConfig;
+  readonly topology: Topology;
+  /** One stack per host, in config order. */
+  readonly stacks: readonly PeerStack[];
+  /** Each step's phase, by host name and step id. */
+  readonly phases: ReadonlyMap<string, ReadonlyMap<string, Phase>>;
+  /**
+   * The runs, in order; the hosts of one wave run side by side, each given only its steps
+   * of that wave (a stack with those steps). A host with a shared service (database,
+   * broker, logs) runs phase 0 first, alone; then hosts without one run all their steps;
+   * then the first ones run the rest. A wave on the same hosts as the one before is merged
+   * into it, so the one-host dev stack is one wave of one run.
+   */
+  readonly waves: ReadonlyArray<readonly PeerStack[]>;
+  /** Where the page is served (the load balancer, port 80). */
+  readonly url: string;
+  /** Every secret value, for redaction. */
+  readonly secretValues: readonly string[];
+}
+
+/** The roles whose hosts serve the others: their phase 0 runs before any other host's steps. */
+const SERVICE_ROLES: readonly Role[] = ["db", "broker", "cache", "logging"];
+
 /**
  * Renders the dev stack for one host: every file it writes, its packages, and its steps
  * in an order that respects the dev stack's dependencies (components wait for the
@@ -349,73 +415,46 @@ function layout(app: string): UserStep {
  * and the load balancer's reload).
  */
 export function renderPeerStack(i: PeerInputs): PeerStack {
-  const h = i.host;
-  const cfg = parseConfig(devStackConfig({ hostName: h.name, workers: i.workers, repo: i.repo }));
+  const fleet = renderPeerFleet({ ...i, hosts: [{ ...i.host, roles: DEV_ROLES }] });
+  if (fleet.waves.length !== 1) throw new Error("the dev stack on one host is one run");
+  return fleet.stacks[0]!;
+}
+
+/**
+ * Renders a fleet of one app (the dev stack's app and broker) on `hosts`: each host's
+ * files, packages and steps, as the program makes them for that host's roles, and the
+ * waves the hosts run in. What the peers cover: PostgreSQL, RabbitMQ, no cache, no
+ * backups, loadBalancer.tls none, uploads on disk (one app host) or in an object store.
+ */
+export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
+  const stackName = i.stackName ?? "dev";
+  const cfg = parseConfig(fleetStackConfig({ hosts: i.hosts, workers: i.workers, repo: i.repo, media: i.media }));
   const topo: Topology = buildTopology(cfg, {
     privateKeyPath: i.privateKeyPath ?? "/dev/null",
-    hosts: [{ name: h.name, address: h.address, hostKey: h.hostKey, ...(h.user ? { user: h.user } : {}), ...(h.port ? { port: h.port } : {}) }],
+    hosts: i.hosts.map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey, ...(h.user ? { user: h.user } : {}), ...(h.port ? { port: h.port } : {}) })),
   });
-  const plan: HostPlan = topo.hosts[0]!;
-  if (topo.hosts.length !== 1 || topo.deployments.length !== 1) throw new Error("the peers cover the dev stack: one host, one app");
+  if (topo.deployments.length !== 1) throw new Error("the peers cover one app");
+  if (cfg.database.engine !== "postgresql" || cfg.broker.kind !== "rabbitmq" || topo.cache || topo.dbReplicas.length || cfg.backup.target) {
+    throw new Error("the peers cover PostgreSQL without replicas, RabbitMQ, no cache and no backups");
+  }
+  if (cfg.loadBalancer.tls !== "none") throw new Error("the peers cover loadBalancer.tls none (the dev stack's)");
   const d = topo.deployments[0]!;
   const app: AppPlan = d.app;
   const facts: HostFacts = pinnedFacts(i.release ?? "debian13");
   const project = i.project ?? FLEETDEMO_PROJECT;
   const commit = i.commit;
   if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`commit ${JSON.stringify(commit)} is not 40 hex digits`);
+  const media = mediaStore(cfg, stackName);
+  if (media?.caFile && i.media?.caPem === undefined) throw new Error("media.target.caFile is set: give its content as media.caPem");
   const p = appPaths(app.name);
   const r = releasePaths(app.name, commit);
   const code = { source: r.source, venv: r.venv };
   const s = i.secrets;
-  const files: RenderedFile[] = [];
-  const add = (f: RenderedFile) => { files.push(f); return f.id; };
-
-  // Host: packages (components/host.ts).
-  const packages = packagesFor(plan.roles, cfg);
-
-  // Firewall (components/firewall.ts). Paths INLINE there (RULES, UNIT are not exported).
-  const fwUnit = "django-fleet-firewall.service";
-  const fwRules = add(file("firewall-rules", "/etc/django-fleet/firewall.nft", renderNftables({ openings: openingsFor(plan, topo, cfg) }), { mode: "0600" }));
-  const fwUnitFile = add(file("firewall-unit", `/etc/systemd/system/${fwUnit}`, FIREWALL_UNIT));
-
-  // The app record on the database host (index.ts).
-  const record = add(file("app-record", appRecordPath(app.name), appRecord(app)));
-
-  // Logging (components/loggingServer.ts). Paths INLINE there.
-  const senders = [...new Set(["127.0.0.1", plan.privateAddress])];
-  const rsServer = add(file("rsyslog-server", "/etc/rsyslog.d/10-django-fleet-server.conf",
-    renderRsyslogServer({ port: cfg.logging.port, logDir: LOG_DIR, allowedSenders: senders })));
-  const retention = add(file("log-retention", "/etc/logrotate.d/django-fleet",
-    renderLogRetention({ logDir: LOG_DIR, retentionDays: cfg.logging.retentionDays })));
-  const rsForward = add(file("rsyslog-forward", "/etc/rsyslog.d/90-django-fleet-forward.conf",
-    renderRsyslogClient({ serverAddress: addressFrom(plan, topo.logging!), port: cfg.logging.port, files: serviceLogsFor(plan.roles, cfg) })));
-
-  // PostgreSQL (components/dbServer.ts). The listen addresses are INLINE there.
-  const pg = facts.release.postgresql;
-  const etc = `/etc/postgresql/${pg}/main`;
-  const dbApps = [{ database: app.database.name, user: app.database.user, clients: d.codeHosts }];
-  const remote = dbApps.flatMap((a) => a.clients).filter((c) => c.name !== plan.name);
-  const pgConf = add(file("postgres-conf", `${etc}/conf.d/django-fleet.conf`,
-    renderPostgresConf({ listenAddresses: remote.length ? ["localhost", plan.privateAddress] : ["localhost"], port: cfg.database.port }),
-    { owner: "postgres", group: "postgres" }));
-  const pgHba = add(file("postgres-hba", `${etc}/pg_hba.conf`, renderPgHba({ rules: appHbaRules(plan.name, dbApps), replication: [] }),
-    { owner: "postgres", group: "postgres", mode: "0640" }));
-
-  // RabbitMQ (components/broker.ts): the config is INLINE there (no template).
-  const bind = topo.codeHosts.some((c) => c.name !== plan.name) ? ["127.0.0.1", plan.privateAddress] : ["127.0.0.1"];
-  const rabbitConf = add(file("rabbitmq-conf", "/etc/rabbitmq/rabbitmq.conf",
-    `# Managed by django-fleet (pulumi).\n${bind.map((a, n) => `listeners.tcp.${n + 1} = ${a}:5672`).join("\n")}\n`));
-
-  // The app's env file (components/djangoApp.ts, AppRelease).
-  const env = appEnvironment(cfg, {
-    secretKey: s.djangoSecretKey, dbPassword: s.dbPassword, brokerPassword: s.brokerPassword,
-    dbHost: addressFrom(plan, topo.db), brokerHost: addressFrom(plan, topo.broker),
-    cacheHost: topo.cache && addressFrom(plan, topo.cache), cachePassword: "",
-    dbName: app.database.name, dbUser: app.database.user,
-    ownAddresses: [plan.address, plan.privateAddress], media: undefined,
-  }, app);
-  const envFile = add(file("env", p.envFile, renderEnvFile(env), { mode: "0600", secret: true }));
-
+  const lb = topo.loadBalancer;
+  // The code runs on its app, worker and beat hosts and on the load balancer (static files).
+  const codeHosts = [...d.codeHosts, ...(lb && !d.codeHosts.includes(lb) ? [lb] : [])];
+  const isCodeHost = (h: HostPlan) => codeHosts.some((c) => c.name === h.name);
+  const migrator = d.appHosts[0] ?? d.codeHosts[0]!;
   // Where the settings put static and media (AppRelease's probe, mapped as it maps them).
   const probed = i.settings ?? fleetdemoSettings(app.name);
   const mapPath = (v: string | null) => v ? sharedPathOf(app.name, commit, v).path : v;
@@ -423,134 +462,252 @@ export function renderPeerStack(i: PeerInputs): PeerStack {
   if ([probed.staticRoot, probed.mediaRoot].some((v) => v && sharedPathOf(app.name, commit, v).rel)) {
     throw new Error("settings put static or media files inside the checkout: the peers do not make the shared links yet");
   }
-
-  // gunicorn (components/appNode.ts). Its config path, bind address and stop timeout are INLINE there.
-  const bindAddress = topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress;
+  const pg = facts.release.postgresql;
+  const dbApps = [{ database: app.database.name, user: app.database.user, clients: d.codeHosts }];
   const gunicornUnit = `${app.name}-gunicorn.service`;
-  const gConf = add(file("gunicorn-conf", `/etc/${app.name}/gunicorn.conf.py`, renderGunicornConf({
-    bindAddress, port: app.port, workers: app.gunicorn.workers,
-    timeoutSeconds: app.gunicorn.timeoutSeconds, maxRequests: app.gunicorn.maxRequests,
-  })));
-  const gUnit = add(file("gunicorn-unit", `/etc/systemd/system/${gunicornUnit}`, renderGunicornUnit({
-    appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv,
-    envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: `/etc/${app.name}/gunicorn.conf.py`,
-    stopTimeoutSeconds: app.gunicorn.timeoutSeconds + 5,
-  })));
-
-  // Celery (components/celeryWorker.ts). The celery app's default is INLINE there.
-  const celeryApp = app.celeryApp ?? app.settingsModule.split(".")[0]!;
-  const base = { appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv, envFile: p.envFile, celeryApp };
   const workerUnit = `${app.name}-celery-worker.service`;
   const beatUnit = `${app.name}-celery-beat.service`;
-  const wUnit = add(file("celery-worker-unit", `/etc/systemd/system/${workerUnit}`, renderCeleryWorkerUnit({
-    ...base, concurrency: app.celery.concurrency, queues: app.celery.queues, stopTimeoutSeconds: cfg.deploy.celeryStopTimeoutSeconds,
-  })));
-  const bUnit = add(file("celery-beat-unit", `/etc/systemd/system/${beatUnit}`, renderCeleryBeatUnit({
-    ...base, scheduleFile: `${p.state}/celerybeat-schedule`,
-  })));
-
-  // nginx (components/loadBalancer.ts). The site path and the disabled default site are INLINE there.
-  const upstream = { address: bindAddress === "127.0.0.1" ? "127.0.0.1" : plan.privateAddress, port: app.port };
-  const served = servedFolders(settings, app.static);
-  const site = add(file("nginx-site", `/etc/nginx/sites-enabled/${app.name}.conf`, renderNginxSite({
-    appName: app.name, upstreams: [upstream], serverName: app.serverName, tls: undefined,
-    staticRoot: served.static?.root, staticUrl: served.static?.url,
-    mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
-    mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
-  })));
-  const noDefault = add(file("nginx-default-site", "/etc/nginx/sites-available/default",
-    "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n"));
-  if (cfg.loadBalancer.tls !== "none") throw new Error("the peers cover loadBalancer.tls none (the dev stack's)");
-
-  const buildArgs = { app: app.name, repo: app.repo, commit, project, install: app.install };
-  const collect = collectstaticScripts(app, settings, code);
+  // gunicorn binds to loopback when the load balancer shares its host (components/djangoApp.ts).
+  const bindOf = (h: HostPlan) => lb?.name === h.name ? "127.0.0.1" : h.privateAddress;
   const service = (id: string, unit: string, o: { restartOn?: string[]; reloadOn?: string[]; readyCheck?: ReadyCheck; ownUnitFile?: string }): ServiceStep => ({
     kind: "service", id, unit, restartOn: o.restartOn ?? [], reloadOn: o.reloadOn ?? [],
     ...(o.readyCheck ? { readyCheck: o.readyCheck } : {}), ...(o.ownUnitFile ? { ownUnitFile: o.ownUnitFile } : {}),
   });
 
-  const steps: Step[] = [
-    {
+  const phases = new Map<string, Map<string, Phase>>();
+  const stacks = topo.hosts.map((plan): PeerStack => {
+    const files: RenderedFile[] = [];
+    const add = (f: RenderedFile) => { files.push(f); return f.id; };
+    const steps: Step[] = [];
+    const phase = new Map<string, Phase>();
+    phases.set(plan.name, phase);
+    const at = (n: Phase, ...more: Step[]) => { for (const x of more) { steps.push(x); phase.set(x.id, n); } };
+    const roles = plan.roles;
+
+    // Host: packages (components/host.ts).
+    const packages = packagesFor(roles, cfg);
+    at(0, {
       kind: "packages", id: "packages", packages,
       release: { versionId: facts.release.versionId, title: facts.release.title },
       script: releaseGuard(facts.release) + packageInstallScript(packages),
-    },
-    { kind: "files", id: "firewall-files", files: [fwRules, fwUnitFile] },
-    service("firewall", fwUnit, { restartOn: [fwUnitFile], reloadOn: [fwRules], ownUnitFile: fwUnitFile }),
-    { kind: "files", id: "logging-files", files: [rsServer, retention, rsForward] },
-    service("rsyslog", "rsyslog.service", { restartOn: [rsServer, rsForward] }),
-    { kind: "files", id: "app-record-file", files: [record] },
-    { kind: "files", id: "postgres-files", files: [pgConf, pgHba] },
-    service("postgresql", `postgresql@${pg}-main.service`, { restartOn: [pgConf], reloadOn: [pgHba], readyCheck: { port: cfg.database.port } }),
-    { kind: "files", id: "rabbitmq-files", files: [rabbitConf] },
-    service("rabbitmq", "rabbitmq-server.service", { restartOn: [rabbitConf] }),
-    { kind: "database", id: "database", database: app.database.name, owner: app.database.user, password: s.dbPassword },
-    { kind: "brokerAccount", id: "brokerAccount", vhost: app.name, user: app.name, password: s.brokerPassword, deleteUsers: ["guest"] },
-    layout(app.name),
-    {
-      kind: "release", id: "release", releaseId: releaseId(commit), user: app.name,
-      checkout: { repo: app.repo, commit, mirror: p.repo, dir: r.dir, source: r.source },
-      virtualenv: {
-        venv: r.venv, method: project.method, requireHashes: project.requireHashes, pipCache: "/var/cache/pip",
-        ...(project.requirementsFile ? { requirementsFile: project.requirementsFile } : {}),
+    });
+
+    // The object store's CA where its clients run (index.ts): the app's code hosts (media).
+    if (media?.caFile && isCodeHost(plan)) {
+      const ca = add(file("object-store-ca", HOST_CA_FILE, i.media!.caPem!.trimEnd() + "\n"));
+      at(0, { kind: "files", id: "object-store-ca-file", files: [ca] });
+    }
+
+    // Firewall (components/firewall.ts). Paths INLINE there (RULES, UNIT are not exported).
+    const fwUnit = "django-fleet-firewall.service";
+    const fwRules = add(file("firewall-rules", "/etc/django-fleet/firewall.nft", renderNftables({ openings: openingsFor(plan, topo, cfg) }), { mode: "0600" }));
+    const fwUnitFile = add(file("firewall-unit", `/etc/systemd/system/${fwUnit}`, FIREWALL_UNIT));
+    at(0, { kind: "files", id: "firewall-files", files: [fwRules, fwUnitFile] },
+      service("firewall", fwUnit, { restartOn: [fwUnitFile], reloadOn: [fwRules], ownUnitFile: fwUnitFile }));
+
+    // Logging (components/loggingServer.ts). Paths INLINE there.
+    if (topo.logging) {
+      const isServer = topo.logging.name === plan.name;
+      const logFiles: string[] = [];
+      let rsServer: string | undefined;
+      if (isServer) {
+        const senders = [...new Set(["127.0.0.1", ...topo.hosts.map((h) => h.privateAddress)])];
+        rsServer = add(file("rsyslog-server", "/etc/rsyslog.d/10-django-fleet-server.conf",
+          renderRsyslogServer({ port: cfg.logging.port, logDir: LOG_DIR, allowedSenders: senders })));
+        logFiles.push(rsServer, add(file("log-retention", "/etc/logrotate.d/django-fleet",
+          renderLogRetention({ logDir: LOG_DIR, retentionDays: cfg.logging.retentionDays }))));
+      }
+      const rsForward = add(file("rsyslog-forward", "/etc/rsyslog.d/90-django-fleet-forward.conf",
+        renderRsyslogClient({ serverAddress: addressFrom(plan, topo.logging), port: cfg.logging.port, files: serviceLogsFor(roles, cfg) })));
+      logFiles.push(rsForward);
+      at(0, { kind: "files", id: "logging-files", files: logFiles },
+        service("rsyslog", "rsyslog.service", { restartOn: [...(rsServer ? [rsServer] : []), rsForward] }));
+    }
+
+    if (topo.db.name === plan.name) {
+      // The app record on the database host (index.ts).
+      const record = add(file("app-record", appRecordPath(app.name), appRecord(app)));
+      // PostgreSQL (components/dbServer.ts). The listen addresses are INLINE there.
+      const etc = `/etc/postgresql/${pg}/main`;
+      const remote = dbApps.flatMap((a) => a.clients).filter((c) => c.name !== plan.name);
+      const pgConf = add(file("postgres-conf", `${etc}/conf.d/django-fleet.conf`,
+        renderPostgresConf({ listenAddresses: remote.length ? ["localhost", plan.privateAddress] : ["localhost"], port: cfg.database.port }),
+        { owner: "postgres", group: "postgres" }));
+      const pgHba = add(file("postgres-hba", `${etc}/pg_hba.conf`, renderPgHba({ rules: appHbaRules(plan.name, dbApps), replication: [] }),
+        { owner: "postgres", group: "postgres", mode: "0640" }));
+      at(0, { kind: "files", id: "app-record-file", files: [record] },
+        { kind: "files", id: "postgres-files", files: [pgConf, pgHba] },
+        service("postgresql", `postgresql@${pg}-main.service`, { restartOn: [pgConf], reloadOn: [pgHba], readyCheck: { port: cfg.database.port } }));
+    }
+
+    if (topo.broker.name === plan.name) {
+      // RabbitMQ (components/broker.ts): the config is INLINE there (no template).
+      const bind = topo.codeHosts.some((c) => c.name !== plan.name) ? ["127.0.0.1", plan.privateAddress] : ["127.0.0.1"];
+      const rabbitConf = add(file("rabbitmq-conf", "/etc/rabbitmq/rabbitmq.conf",
+        `# Managed by django-fleet (pulumi).\n${bind.map((a, n) => `listeners.tcp.${n + 1} = ${a}:5672`).join("\n")}\n`));
+      at(0, { kind: "files", id: "rabbitmq-files", files: [rabbitConf] },
+        service("rabbitmq", "rabbitmq-server.service", { restartOn: [rabbitConf] }));
+    }
+    if (topo.db.name === plan.name) {
+      at(0, { kind: "database", id: "database", database: app.database.name, owner: app.database.user, password: s.dbPassword });
+    }
+    if (topo.broker.name === plan.name) {
+      at(0, { kind: "brokerAccount", id: "brokerAccount", vhost: app.name, user: app.name, password: s.brokerPassword, deleteUsers: ["guest"] });
+    }
+
+    // The app's code, env file and static files (components/djangoApp.ts, AppRelease).
+    const env = appEnvironment(cfg, {
+      secretKey: s.djangoSecretKey, dbPassword: s.dbPassword, brokerPassword: s.brokerPassword,
+      dbHost: addressFrom(plan, topo.db), brokerHost: addressFrom(plan, topo.broker),
+      cacheHost: undefined, cachePassword: "",
+      dbName: app.database.name, dbUser: app.database.user,
+      ownAddresses: [plan.address, plan.privateAddress], media,
+    }, app);
+    if (isCodeHost(plan)) {
+      const envFile = add(file("env", p.envFile, renderEnvFile(env), { mode: "0600", secret: true }));
+      const buildArgs = { app: app.name, repo: app.repo, commit, project, install: app.install };
+      const collect = collectstaticScripts(app, settings, code);
+      at(1, layout(app.name), {
+        kind: "release", id: "release", releaseId: releaseId(commit), user: app.name,
+        checkout: { repo: app.repo, commit, mirror: p.repo, dir: r.dir, source: r.source },
+        virtualenv: {
+          venv: r.venv, method: project.method, requireHashes: project.requireHashes, pipCache: "/var/cache/pip",
+          ...(project.requirementsFile ? { requirementsFile: project.requirementsFile } : {}),
+        },
+        builtMarker: r.builtMarker,
+        current: { link: p.current, target: `releases/${releaseId(commit)}` },
+        script: buildScript(buildArgs),
+        check: buildCheck(buildArgs),
+      }, { kind: "files", id: "env-file", files: [envFile] }, {
+        kind: "manage", id: "collectstatic", args: "collectstatic --noinput -v 0", user: app.name, source: r.source, venv: r.venv,
+        envFile: p.envFile, rerunOn: ["release", envFile], script: collect.create,
+        ...(settings.staticfiles && settings.staticRoot ? { staticRoot: settings.staticRoot } : {}),
+      });
+      if (migrator.name === plan.name) {
+        at(1, {
+          kind: "manage", id: "migrate", args: "migrate --noinput", user: app.name, source: r.source, venv: r.venv,
+          envFile: p.envFile, rerunOn: ["release", envFile], script: manageCommand(app, "migrate --noinput", code) + "\n",
+        });
+      }
+
+      if (d.appHosts.some((h) => h.name === plan.name)) {
+        // gunicorn (components/appNode.ts). Its config path and stop timeout are INLINE there.
+        const bindAddress = bindOf(plan);
+        const gConf = add(file("gunicorn-conf", `/etc/${app.name}/gunicorn.conf.py`, renderGunicornConf({
+          bindAddress, port: app.port, workers: app.gunicorn.workers,
+          timeoutSeconds: app.gunicorn.timeoutSeconds, maxRequests: app.gunicorn.maxRequests,
+        })));
+        const gUnit = add(file("gunicorn-unit", `/etc/systemd/system/${gunicornUnit}`, renderGunicornUnit({
+          appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv,
+          envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: `/etc/${app.name}/gunicorn.conf.py`,
+          stopTimeoutSeconds: app.gunicorn.timeoutSeconds + 5,
+        })));
+        const gate = {
+          unit: gunicornUnit,
+          url: `http://${bindAddress}:${app.port}${app.healthCheck.path}`,
+          hostHeader: plan.privateAddress,
+          ...(app.healthCheck.status !== undefined ? { status: app.healthCheck.status } : {}),
+          timeoutSeconds: app.healthCheck.timeoutSeconds,
+        };
+        at(1, { kind: "files", id: "gunicorn-files", files: [gConf, gUnit] },
+          // The unit's own change restarts it; a new release or env file restarts it through
+          // the dev stack's switch; its config is re-read on HUP.
+          service("gunicorn", gunicornUnit, {
+            restartOn: [gUnit, envFile, "release"], reloadOn: [gConf],
+            readyCheck: { port: app.port, host: bindAddress, http: true }, ownUnitFile: gUnit,
+          }),
+          { kind: "healthGate", id: "healthGate", ...gate, script: healthGateScript(gate), keepReleases: app.keepReleases });
+      }
+
+      // Celery (components/celeryWorker.ts). The celery app's default is INLINE there.
+      const isWorker = d.workers.some((h) => h.name === plan.name);
+      const isBeat = d.beat?.name === plan.name;
+      if (isWorker || isBeat) {
+        const celeryApp = app.celeryApp ?? app.settingsModule.split(".")[0]!;
+        const base = { appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv, envFile: p.envFile, celeryApp };
+        const wUnit = isWorker ? add(file("celery-worker-unit", `/etc/systemd/system/${workerUnit}`, renderCeleryWorkerUnit({
+          ...base, concurrency: app.celery.concurrency, queues: app.celery.queues, stopTimeoutSeconds: cfg.deploy.celeryStopTimeoutSeconds,
+        }))) : undefined;
+        const bUnit = isBeat ? add(file("celery-beat-unit", `/etc/systemd/system/${beatUnit}`, renderCeleryBeatUnit({
+          ...base, scheduleFile: `${p.state}/celerybeat-schedule`,
+        }))) : undefined;
+        at(2, { kind: "files", id: "celery-files", files: [wUnit, bUnit].filter((x): x is string => !!x) },
+          ...(wUnit ? [service("celery-worker", workerUnit, { restartOn: [wUnit, envFile, "release"], ownUnitFile: wUnit })] : []),
+          ...(bUnit ? [service("celery-beat", beatUnit, { restartOn: [bUnit, envFile, "release"], ownUnitFile: bUnit })] : []));
+      }
+    }
+
+    if (lb?.name === plan.name) {
+      // nginx (components/loadBalancer.ts). The site path and the disabled default site are INLINE there.
+      const served = servedFolders(settings, app.static);
+      const site = add(file("nginx-site", `/etc/nginx/sites-enabled/${app.name}.conf`, renderNginxSite({
+        appName: app.name,
+        upstreams: d.appHosts.map((h) => ({ address: bindOf(h) === "127.0.0.1" ? "127.0.0.1" : h.privateAddress, port: app.port })),
+        serverName: app.serverName, tls: undefined,
+        staticRoot: served.static?.root, staticUrl: served.static?.url,
+        mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
+        mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
+      })));
+      const noDefault = add(file("nginx-default-site", "/etc/nginx/sites-available/default",
+        "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n"));
+      at(2, { kind: "files", id: "nginx-files", files: [site, noDefault] },
+        // The dev stack reloads on the site's change; the emptied default site changes with it
+        // on the first run only, and must be read too. Its first run restarts nginx (a new
+        // resource restarts its unit), after www-data joined the app's group: so does a run
+        // that made the app's user.
+        service("nginx", "nginx.service", { restartOn: ["user"], reloadOn: [site, noDefault] }));
+    }
+
+    return {
+      host: plan,
+      config: cfg,
+      app: {
+        name: app.name, user: app.name, port: app.port, commit, releaseId: releaseId(commit), repo: app.repo,
+        envFile: p.envFile, gunicornUnit,
       },
-      builtMarker: r.builtMarker,
-      current: { link: p.current, target: `releases/${releaseId(commit)}` },
-      script: buildScript(buildArgs),
-      check: buildCheck(buildArgs),
-    },
-    { kind: "files", id: "env-file", files: [envFile] },
-    {
-      kind: "manage", id: "collectstatic", args: "collectstatic --noinput -v 0", user: app.name, source: r.source, venv: r.venv,
-      envFile: p.envFile, rerunOn: ["release", envFile], script: collect.create,
-      ...(settings.staticfiles && settings.staticRoot ? { staticRoot: settings.staticRoot } : {}),
-    },
-    {
-      kind: "manage", id: "migrate", args: "migrate --noinput", user: app.name, source: r.source, venv: r.venv,
-      envFile: p.envFile, rerunOn: ["release", envFile], script: manageCommand(app, "migrate --noinput", code) + "\n",
-    },
-    { kind: "files", id: "gunicorn-files", files: [gConf, gUnit] },
-    // The unit's own change restarts it; a new release or env file restarts it through the
-    // dev stack's switch; its config is re-read on HUP.
-    service("gunicorn", gunicornUnit, {
-      restartOn: [gUnit, envFile, "release"], reloadOn: [gConf],
-      readyCheck: { port: app.port, host: bindAddress, http: true }, ownUnitFile: gUnit,
-    }),
-    (() => {
-      const gate = {
-        unit: gunicornUnit,
-        url: `http://${bindAddress}:${app.port}${app.healthCheck.path}`,
-        hostHeader: plan.privateAddress,
-        ...(app.healthCheck.status !== undefined ? { status: app.healthCheck.status } : {}),
-        timeoutSeconds: app.healthCheck.timeoutSeconds,
-      };
-      return { kind: "healthGate" as const, id: "healthGate" as const, ...gate, script: healthGateScript(gate), keepReleases: app.keepReleases };
-    })(),
-    { kind: "files", id: "celery-files", files: [wUnit, bUnit] },
-    service("celery-worker", workerUnit, { restartOn: [wUnit, envFile, "release"], ownUnitFile: wUnit }),
-    service("celery-beat", beatUnit, { restartOn: [bUnit, envFile, "release"], ownUnitFile: bUnit }),
-    { kind: "files", id: "nginx-files", files: [site, noDefault] },
-    // The dev stack reloads on the site's change; the emptied default site changes with it
-    // on the first run only, and must be read too. Its first run restarts nginx (a new
-    // resource restarts its unit), after www-data joined the app's group: so does a run
-    // that made the app's user.
-    service("nginx", "nginx.service", { restartOn: ["user"], reloadOn: [site, noDefault] }),
-  ];
+      packages,
+      files,
+      env,
+      steps,
+      url: `http://${(lb ?? migrator).address}/`,
+      secretValues: secretValuesOf(s, media),
+    };
+  });
 
   return {
-    host: plan,
-    config: cfg,
-    app: {
-      name: app.name, user: app.name, port: app.port, commit, releaseId: releaseId(commit), repo: app.repo,
-      envFile: p.envFile, gunicornUnit,
-    },
-    packages,
-    files,
-    env,
-    steps,
-    url: `http://${plan.address}/`,
-    secretValues: [s.djangoSecretKey, s.dbPassword, s.brokerPassword],
+    config: cfg, topology: topo, stacks, phases, waves: waves(stacks, phases),
+    url: `http://${(lb ?? migrator).address}/`, secretValues: secretValuesOf(s, media),
   };
+}
+
+function secretValuesOf(s: PeerSecrets, media: ObjectStore | undefined): string[] {
+  return [s.djangoSecretKey, s.dbPassword, s.brokerPassword, ...(media ? [media.accessKeyId, media.secretAccessKey] : [])];
+}
+
+/** The waves of {@link PeerFleet.waves}, from each host's steps and their phases. */
+function waves(stacks: readonly PeerStack[], phases: ReadonlyMap<string, ReadonlyMap<string, Phase>>): PeerStack[][] {
+  const serves = (st: PeerStack) => SERVICE_ROLES.some((role) => st.host.roles.has(role));
+  const slice = (st: PeerStack, keep: (n: Phase) => boolean): PeerStack[] => {
+    const ph = phases.get(st.host.name)!;
+    const steps = st.steps.filter((x) => keep(ph.get(x.id)!));
+    return steps.length ? [{ ...st, steps }] : [];
+  };
+  const raw = [
+    stacks.filter(serves).flatMap((st) => slice(st, (n) => n === 0)),
+    stacks.filter((st) => !serves(st)).flatMap((st) => slice(st, () => true)),
+    stacks.filter(serves).flatMap((st) => slice(st, (n) => n > 0)),
+  ].filter((w) => w.length > 0);
+  const out: PeerStack[][] = [];
+  const names = (w: readonly PeerStack[]) => w.map((x) => x.host.name).join(" ");
+  for (const w of raw) {
+    const last = out[out.length - 1];
+    if (last && names(last) === names(w)) {
+      out[out.length - 1] = last.map((x, n) => ({ ...x, steps: [...x.steps, ...w[n]!.steps] }));
+    } else {
+      out.push(w);
+    }
+  }
+  return out;
 }
 
 /** A file by id. */

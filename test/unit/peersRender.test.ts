@@ -15,7 +15,8 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T } from "../helpers/resourceTypes.ts";
-import { DEV_ROLES, devStackConfig, fleetdemoSettings, renderPeerStack, type PeerStack } from "../../bench/peers/render.ts";
+import { DEV_ROLES, devStackConfig, fleetdemoSettings, fleetStackConfig, renderPeerFleet, renderPeerStack, type PeerFleet, type PeerMedia, type PeerStack } from "../../bench/peers/render.ts";
+import type { Role } from "../../config/schema.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
 
@@ -23,6 +24,12 @@ const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
 const HOST = "fleet-e2e";
 const ADDRESS = "198.18.0.10";
+/** Part 4's shape: a core host with every role but app, and app hosts. */
+const FLEET = [
+  { name: "core", address: "198.18.0.20", hostKey: HOST_KEY, roles: ["loadBalancer", "worker", "beat", "db", "broker", "logging"] as Role[] },
+  { name: "app1", address: "198.18.0.21", hostKey: HOST_KEY, roles: ["app"] as Role[] },
+  { name: "app2", address: "198.18.0.22", hostKey: HOST_KEY, roles: ["app"] as Role[] },
+];
 
 interface Registered { readonly type: string; readonly name: string; readonly inputs: Record<string, unknown> }
 
@@ -40,8 +47,8 @@ let commit: string;
 let resources: Registered[];
 let stack: PeerStack;
 
-/** Runs index.ts under mocks with the dev e2e's config (workers as given); returns what it registered. */
-async function runProgram(workers: number): Promise<Registered[]> {
+/** Runs index.ts under mocks with a raw stack config; returns what it registered. */
+async function runConfig(raw: Record<string, string>, secretKeys: string[], tag: string): Promise<Registered[]> {
   const seen: Registered[] = [];
   await pulumi.runtime.setMocks({
     newResource(args) {
@@ -52,13 +59,12 @@ async function runProgram(workers: number): Promise<Registered[]> {
     },
     call: (args) => args.inputs,
   }, "django-fleet", "peers");
-  const raw = devStackConfig({ hostName: HOST, workers, repo });
   const hosts = JSON.parse(raw["django-fleet:hosts"]!) as Array<Record<string, unknown>>;
   // The release is pinned so the program reads no host: the renderer takes it as an input.
   raw["django-fleet:hosts"] = JSON.stringify(hosts.map((h) => ({ ...h, os: "debian13" })));
   raw["django-fleet:inventoryFile"] = join(dir, "hosts.json");
-  pulumi.runtime.setAllConfig(raw, []);
-  const module = await nativeImport(new URL(`../../index.ts?peers=${workers}`, import.meta.url).href);
+  pulumi.runtime.setAllConfig(raw, secretKeys);
+  const module = await nativeImport(new URL(`../../index.ts?peers=${tag}`, import.meta.url).href);
   await Promise.all(Object.values(module).map((x) => new Promise((res) => {
     pulumi.output(x as pulumi.Input<string>).apply((v) => { res(v); return v; });
   })));
@@ -68,6 +74,11 @@ async function runProgram(workers: number): Promise<Registered[]> {
     await new Promise((r) => setTimeout(r, 250));
   }
   return seen;
+}
+
+/** Runs index.ts under mocks with the dev e2e's config (workers as given). */
+function runProgram(workers: number): Promise<Registered[]> {
+  return runConfig(devStackConfig({ hostName: HOST, workers, repo }), [], `dev-${workers}`);
 }
 
 const all = (type: string) => resources.filter((r) => r.type === type);
@@ -88,7 +99,8 @@ beforeAll(async () => {
   commit = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
   writeFileSync(join(dir, "id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n", { mode: 0o600 });
   writeFileSync(join(dir, "hosts.json"), JSON.stringify({
-    privateKeyPath: join(dir, "id_ed25519"), hosts: [{ name: HOST, address: ADDRESS, user: "root", hostKey: HOST_KEY }],
+    privateKeyPath: join(dir, "id_ed25519"),
+    hosts: [HOST, ...FLEET.map((h) => h.name)].map((name, n) => ({ name, address: n === 0 ? ADDRESS : FLEET[n - 1]!.address, user: "root", hostKey: HOST_KEY })),
   }));
   resources = await runProgram(2);
   stack = renderPeerStack({
@@ -213,5 +225,93 @@ describe("the peers' rendering is the dev stack's", () => {
       settings: { ...fleetdemoSettings(), staticRoot: `/srv/fleetdemo/releases/${commit.slice(0, 12)}/source/static` },
       secrets: { djangoSecretKey: "a", dbPassword: "b", brokerPassword: "c" },
     })).toThrow(/inside the checkout/);
+  });
+});
+
+describe("the peers' rendering of a core host and app hosts (part 4) is the program's", () => {
+  const secrets = { djangoSecretKey: "fleetdemo-django-secret-key-value", dbPassword: "fleetdemo-db-password-value", brokerPassword: "fleetdemo-broker-password-value" };
+  let program: Registered[];
+  let fleet: PeerFleet;
+  const CA = "-----BEGIN CERTIFICATE-----\nnot a real certificate\n-----END CERTIFICATE-----\n";
+  beforeAll(async () => {
+    writeFileSync(join(dir, "ca.pem"), CA);
+    const media: PeerMedia = {
+      target: { endpoint: "https://198.18.0.1:9000", bucket: "fleet-media", pathStyle: true, caFile: join(dir, "ca.pem"), accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3-secret-key" },
+      caPem: CA,
+    };
+    program = await runConfig(fleetStackConfig({ hosts: FLEET, repo, media }), ["django-fleet:media"], "fleet");
+    fleet = renderPeerFleet({ hosts: FLEET, commit, repo, secrets, media, stackName: "peers", privateKeyPath: join(dir, "id_ed25519") });
+  }, 120_000);
+
+  /** Where a registered resource runs: its connection's address, as a host name. */
+  const hostOf = (r: Registered) => {
+    const address = (plain(r.inputs.connection) as { host: string }).host;
+    return FLEET.find((h) => h.address === address)!.name;
+  };
+
+  it("every file on every host, byte for byte, with its mode and owner, and no other", () => {
+    const files = program.filter((r) => r.type === T.file);
+    expect(files.length).toBeGreaterThan(25);
+    for (const st of fleet.stacks) {
+      const want = files.filter((r) => hostOf(r) === st.host.name).map((r) => {
+        const i = plain(r.inputs) as Record<string, string>;
+        return { path: i.path, mode: i.mode, owner: i.owner, group: i.group, content: i.content };
+      }).sort((a, b) => a.path.localeCompare(b.path));
+      const got = st.files.map((f) => ({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, content: f.content }))
+        .sort((a, b) => a.path.localeCompare(b.path));
+      expect(got.map((f) => f.path), st.host.name).toEqual(want.map((f) => f.path));
+      for (let n = 0; n < want.length; n++) expect(got[n], `${st.host.name} ${want[n]!.path}`).toEqual(want[n]);
+    }
+    // The env file carries the object store's keys; the app hosts' differ from the core's (addresses).
+    const env = (h: string) => fleet.stacks.find((x) => x.host.name === h)!.files.find((f) => f.id === "env")!.content;
+    expect(env("app1")).toContain("s3-secret-key");
+    expect(env("app1")).not.toBe(env("core"));
+  });
+
+  it("the same units on each host, with the same readiness checks, and the same packages", () => {
+    for (const st of fleet.stacks) {
+      const units = program.filter((r) => r.type === T.service && hostOf(r) === st.host.name).map((r) => plain(r.inputs) as { unit: string; readyCheck?: unknown });
+      const steps = st.steps.flatMap((x) => x.kind === "service" ? [x] : []);
+      expect(steps.map((x) => x.unit).sort(), st.host.name).toEqual(units.map((u) => u.unit).sort());
+      for (const u of units) expect(steps.find((x) => x.unit === u.unit)!.readyCheck, `${st.host.name} ${u.unit}`).toEqual(u.readyCheck);
+      const packages = program.find((r) => r.type === T.script && r.name === `${st.host.name}-packages`)!;
+      expect(st.packages.join(" "), st.host.name).toBe((plain(packages.inputs.triggers) as Record<string, string>).packages);
+    }
+  });
+
+  it("migrate once, on the first app host; a gate on each app host; the accounts on the core", () => {
+    const where = (kind: string, id?: string) => fleet.stacks.filter((st) => st.steps.some((x) => x.kind === kind && (!id || x.id === id))).map((st) => st.host.name);
+    expect(where("manage", "migrate")).toEqual([hostOf(program.find((r) => r.name === "fleetdemo-migrate")!)]);
+    expect(where("manage", "migrate")).toEqual(["app1"]);
+    expect(where("healthGate")).toEqual(program.filter((r) => r.type === T.gate).map(hostOf));
+    expect(where("release")).toEqual(["core", "app1", "app2"]);
+    expect(where("database")).toEqual(["core"]);
+    expect(where("brokerAccount")).toEqual(["core"]);
+    for (const st of fleet.stacks.filter((x) => x.host.name !== "core")) {
+      const gate = st.steps.find((x) => x.kind === "healthGate")!;
+      const sw = plain(program.find((r) => r.type === T.gate && hostOf(r) === st.host.name)!.inputs) as { health: Record<string, unknown> };
+      expect(gate).toMatchObject(sw.health);
+    }
+  });
+
+  it("runs the core's services first, then the app hosts side by side, then the core's code, Celery and nginx", () => {
+    expect(fleet.waves.map((w) => w.map((st) => st.host.name))).toEqual([["core"], ["app1", "app2"], ["core"]]);
+    expect(fleet.waves[0]![0]!.steps.map((x) => x.id)).toContain("database");
+    expect(fleet.waves[0]![0]!.steps.map((x) => x.id)).not.toContain("release");
+    expect(fleet.waves[2]![0]!.steps.map((x) => x.id)).toEqual(expect.arrayContaining(["release", "celery-worker", "celery-beat", "nginx"]));
+    // Every step of every host runs exactly once.
+    for (const st of fleet.stacks) {
+      const run = fleet.waves.flatMap((w) => w.filter((x) => x.host.name === st.host.name).flatMap((x) => x.steps.map((y) => y.id)));
+      expect(run, st.host.name).toEqual(st.steps.map((x) => x.id));
+    }
+    // And one host is one run.
+    expect(renderPeerFleet({ hosts: [{ name: HOST, address: ADDRESS, hostKey: HOST_KEY, roles: [...DEV_ROLES] }], commit, repo, secrets }).waves).toHaveLength(1);
+  });
+
+  it("refuses a media CA it is not given", () => {
+    expect(() => renderPeerFleet({
+      hosts: FLEET, commit, repo, secrets,
+      media: { target: { endpoint: "https://198.18.0.1:9000", bucket: "fleet-media", caFile: "/x.pem", accessKeyId: "a", secretAccessKey: "b" } },
+    })).toThrow(/caPem/);
   });
 });
