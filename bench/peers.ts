@@ -14,26 +14,31 @@
  * that fails it stops the benchmark. It prints the table and writes
  * bench/results/peers.md, which the README quotes.
  *
- * Then, part 4 (django-fleet only: the peers model one host), on nine fresh hosts: one
- * stack with a core host (every role but app) and N = 1, 4, 8 app hosts, grown by config;
- * at each N, the no-change `up` and `up --refresh`, BENCH_RUNS times, per host.
+ * Then, part 4, on nine fresh hosts: one stack with a core host (every role but app) and
+ * N = 1, 4, 8 app hosts, grown by config; at each N, the no-change `up` and `up --refresh`,
+ * BENCH_RUNS times; then each peer, rendering the same fleet with the stack's secrets,
+ * takes those hosts over once and runs BENCH_RUNS no-change runs (Ansible: a play per
+ * wave and role, every host of a play at once; bash: one session per host, side by side).
  *
- * Run: npm run bench -- peers   (about 30 minutes; it boots the test hosts, so nothing else
- * may be using them). Settings: BENCH_PARTS (single,scale), BENCH_RUNS (3), BENCH_KEEP=1
+ * Run: npm run bench -- peers   (about 50 minutes; it boots the test hosts, so nothing else
+ * may be using them). Settings: BENCH_PARTS (single,scale), BENCH_RUNS (3), BENCH_SCALE (part 4's app hosts: 1,4,8), BENCH_KEEP=1
  * (leave the last hosts and stack up), BENCH_TAKE_HOSTS=1 (boot although test hosts are
  * up: stops them).
  */
 import { spawn, execFileSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
 import { writeAnsibleProject } from "./peers/ansible/index.ts";
+import type { PeerPlan } from "./peers/ansible/playbook.ts";
 import { ANSIBLE_CORE_VERSION, installAnsible } from "./peers/ansible/install.ts";
 import { assertServing } from "./peers/assertServing.ts";
-import { bashPeerSsh, bashPeerStdin, knownHostsLine } from "./peers/bash.ts";
-import { devStackConfig, renderPeerStack, type PeerSecrets, type PeerStack } from "./peers/render.ts";
+import { bashFleetSessions, bashPeerSsh, bashPeerStdin, fleetChanges, knownHostsLine } from "./peers/bash.ts";
+import { devStackConfig, fleetStackConfig, renderPeerFleet, renderPeerStack, type PeerFleet, type PeerSecrets, type PeerStack } from "./peers/render.ts";
+import type { HostPlan } from "../config/topology.ts";
+import type { Role } from "../config/schema.ts";
 import { benchCommand, checkoutDescription, machine, say } from "./runInfo.ts";
-import { misses, renderReport, upChanges, renderScaleTable, renderTable, type Row, type Sample, type ScaleRow, type Tool } from "./peersReport.ts";
+import { ansibleRecap, misses, renderReport, upChanges, renderScaleTable, renderTable, type Row, type Sample, type ScaleRow, type Tool } from "./peersReport.ts";
 import { engineEnv, ROOT, testStack, type TestStack } from "../test/helpers/pulumi.ts";
 import { generate } from "../providers/randomSecret.ops.ts";
 import { freshObjectStore, type ObjectStore } from "../test/helpers/objectStore.ts";
@@ -44,14 +49,8 @@ const STACK_NAME = "bench-peers";
 const HOST: Readonly<Record<Tool, string>> = { fleet: "peer-fleet", ansible: "peer-ansible", bash: "peer-bash" };
 /** Part 4: the core host and the app hosts the fleet grows through. */
 const CORE = "core";
-const SCALE_STEPS = [1, 4, 8] as const;
 const appHost = (i: number) => `app${i}`;
 
-/**
- * Part 4's stack config: the dev stack's app and broker, a core host, `n` app hosts, and
- * uploads in the test object store (the config refuses local media on several app hosts;
- * it is set from the first N on, so growing changes only `hosts`).
- */
 /** The dev stack's raw config for `hostName`, as the Automation API sets it, with the test inventory. */
 function devConfigValues(o: { hostName: string; workers?: number }): Record<string, { value: string }> {
   return {
@@ -60,19 +59,44 @@ function devConfigValues(o: { hostName: string; workers?: number }): Record<stri
   };
 }
 
-function scaleConfig(n: number, s3: ObjectStore): Record<string, { value: string; secret?: boolean }> {
-  const hosts = [
+/** Part 4's hosts: a core host with every role but app, and `n` app hosts. */
+function scaleHosts(n: number): Array<{ name: string; roles: Role[] }> {
+  return [
     { name: CORE, roles: ["loadBalancer", "worker", "beat", "db", "broker", "logging"] },
-    ...Array.from({ length: n }, (_, i) => ({ name: appHost(i + 1), roles: ["app"] })),
+    ...Array.from({ length: n }, (_, i) => ({ name: appHost(i + 1), roles: ["app"] as Role[] })),
   ];
+}
+
+/** Uploads in the test object store: `media.target` as the stack config gives it. */
+function mediaTarget(s3: ObjectStore): Record<string, unknown> {
+  return { endpoint: s3.endpoint, bucket: "fleet-media", pathStyle: true, caFile: s3.caFile, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+}
+
+/**
+ * Part 4's stack config: the dev stack's app and broker on a core host and `n` app hosts,
+ * uploads in the test object store (the config refuses local media on several app hosts;
+ * it is set from the first N on, so growing changes only `hosts`). The peers render the
+ * same config (render.ts fleetStackConfig).
+ */
+function scaleConfig(n: number, s3: ObjectStore): Record<string, { value: string; secret?: boolean }> {
+  const raw = fleetStackConfig({ hosts: scaleHosts(n), media: { target: mediaTarget(s3) } });
   return {
-    ...devConfigValues({ hostName: CORE }),
-    "django-fleet:hosts": { value: JSON.stringify(hosts) },
-    "django-fleet:media": {
-      value: JSON.stringify({ storage: "s3", target: { endpoint: s3.endpoint, bucket: "fleet-media", pathStyle: true, caFile: s3.caFile, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }),
-      secret: true,
-    },
+    "django-fleet:inventoryFile": { value: INVENTORY },
+    ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { value: v, ...(k === "django-fleet:media" ? { secret: true } : {}) }])),
   };
+}
+
+/** The stack's generated secrets (its RandomSecret resources), read from its state. */
+async function stackSecrets(t: TestStack): Promise<PeerSecrets> {
+  const resources = ((await t.stack.exportStack()).deployment.resources ?? []) as Array<{ type: string; urn: string; outputs?: Record<string, unknown> }>;
+  const value = (name: string): string => {
+    const r = resources.find((x) => x.type === "pulumi-nodejs:dynamic/fleet:RandomSecret" && x.urn.endsWith(`::${name}`));
+    const v = r?.outputs?.value;
+    const plain = typeof v === "object" && v !== null && "plaintext" in v ? JSON.parse(String((v as { plaintext: string }).plaintext)) : v;
+    if (typeof plain !== "string" || !plain) throw new Error(`no value of the stack's secret ${name} in its state`);
+    return plain;
+  };
+  return { djangoSecretKey: value("fleetdemo-django-secret-key"), dbPassword: value("fleetdemo-db-password"), brokerPassword: value("fleetdemo-broker-password") };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -83,6 +107,8 @@ interface Options {
   readonly runs: number;
   readonly keep: boolean;
   readonly takeHosts: boolean;
+  /** BENCH_SCALE: part 4's numbers of app hosts, growing. @default 1,4,8 */
+  readonly scale: readonly number[];
 }
 
 function options(env: NodeJS.ProcessEnv): Options {
@@ -90,7 +116,11 @@ function options(env: NodeJS.ProcessEnv): Options {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_RUNS: must be a whole number of at least 1, got ${env.BENCH_RUNS}`);
   const parts = (env.BENCH_PARTS ?? "single,scale").split(",").map((x) => x.trim());
   for (const x of parts) if (x !== "single" && x !== "scale") throw new Error(`BENCH_PARTS: "${x}" is not a part (single, scale)`);
-  return { parts: new Set(parts as Array<"single" | "scale">), runs, keep: env.BENCH_KEEP === "1", takeHosts: env.BENCH_TAKE_HOSTS === "1" };
+  const scale = (env.BENCH_SCALE ?? "1,4,8").split(",").map((x) => Number(x.trim()));
+  if (scale.some((n, i) => !Number.isInteger(n) || n < 1 || n > 8 || (i > 0 && n <= scale[i - 1]!))) {
+    throw new Error(`BENCH_SCALE: app host counts from 1 to 8, growing (e.g. 1,4,8), got ${env.BENCH_SCALE}`);
+  }
+  return { parts: new Set(parts as Array<"single" | "scale">), runs, keep: env.BENCH_KEEP === "1", takeHosts: env.BENCH_TAKE_HOSTS === "1", scale };
 }
 
 interface Proc { readonly code: number | null; readonly stdout: string; readonly stderr: string }
@@ -141,26 +171,48 @@ function fleetRunner(t: TestStack, log: (s: string) => void): Runner & { configu
   };
 }
 
-function ansibleRunner(stackOf: (workers: number) => PeerStack, privateKeyPath: string, ansiblePlaybook: string, dir: string, log: (s: string) => void): Runner {
+function ansibleRunner(stackOf: (workers: number) => PeerStack | PeerPlan, privateKeyPath: string, ansiblePlaybook: string, dir: string, log: (s: string) => void): Runner {
   return {
     async apply(workers) {
-      const r = writeAnsibleProject(stackOf(workers), { privateKeyPath, ansiblePlaybook, dir });
+      const plan = stackOf(workers);
+      const r = writeAnsibleProject(plan, { privateKeyPath, ansiblePlaybook, dir });
       const p = await runProcess(r.argv, { cwd: r.dir, env: { ...r.env }, log });
-      const recap = /^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/m.exec(p.stdout);
-      if (p.code !== 0 || !recap || recap[4] !== "0" || recap[3] !== "0") throw new Error(`ansible-playbook exited ${p.code}: ${recap?.[0] ?? p.stderr.slice(-400)}`);
-      return recap[2] === "0" ? "no changes" : `changed=${recap[2]}`;
+      const recap = ansibleRecap(p.stdout);
+      const hosts = "waves" in plan ? plan.stacks.length : 1;
+      if (p.code !== 0 || !recap || recap.failed !== 0 || recap.unreachable !== 0 || recap.hosts !== hosts) {
+        throw new Error(`ansible-playbook exited ${p.code}: ${recap ? JSON.stringify(recap) : p.stderr.slice(-400)}`);
+      }
+      return recap.changed === 0 ? "no changes" : `changed=${recap.changed}`;
     },
   };
+}
+
+/** One session of the plain-script peer; returns its summary line ("no changes", "changed: ..."). */
+async function bashSession(host: HostPlan, stdin: string, identityFile: string, knownHostsFile: string, log: (s: string) => void): Promise<string> {
+  const p = await runProcess(bashPeerSsh(host, { identityFile, knownHostsFile }), { input: stdin, log });
+  const last = p.stdout.trim().split("\n").filter((l) => l.startsWith("peer: ")).pop();
+  if (p.code !== 0 || !last) throw new Error(`the bash peer on ${host.name} exited ${p.code}: ${p.stderr.slice(-400)}`);
+  return last.slice("peer: ".length).trim();
 }
 
 function bashRunner(stackOf: (workers: number) => PeerStack, identityFile: string, knownHostsFile: string, log: (s: string) => void): Runner {
   return {
     async apply(workers) {
       const stack = stackOf(workers);
-      const p = await runProcess(bashPeerSsh(stack.host, { identityFile, knownHostsFile }), { input: bashPeerStdin(stack), log });
-      const last = p.stdout.trim().split("\n").filter((l) => l.startsWith("peer: ")).pop();
-      if (p.code !== 0 || !last) throw new Error(`the bash peer exited ${p.code}: ${p.stderr.slice(-400)}`);
-      return last.slice("peer: ".length).trim();
+      return bashSession(stack.host, bashPeerStdin(stack), identityFile, knownHostsFile, log);
+    },
+  };
+}
+
+/** The plain-script peer on a fleet: the sessions of a wave side by side, the waves in order. */
+function bashFleetRunner(fleet: PeerFleet, identityFile: string, knownHostsFile: string, log: (s: string) => void): Runner {
+  return {
+    async apply() {
+      const lasts: Array<{ host: string; last: string }> = [];
+      for (const wave of bashFleetSessions(fleet)) {
+        lasts.push(...await Promise.all(wave.map(async (x) => ({ host: x.host.name, last: await bashSession(x.host, x.stdin, identityFile, knownHostsFile, log) }))));
+      }
+      return fleetChanges(lasts);
     },
   };
 }
@@ -256,7 +308,7 @@ async function runSingle(ctx: Ctx): Promise<Row[]> {
 /** Part 4: one django-fleet stack grown from 1 to 4 to 8 app hosts; no-change runs at each size. */
 async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
   const { opts, log } = ctx;
-  const names = [CORE, ...Array.from({ length: SCALE_STEPS[SCALE_STEPS.length - 1] }, (_, i) => appHost(i + 1))];
+  const names = [CORE, ...Array.from({ length: Math.max(...opts.scale) }, (_, i) => appHost(i + 1))];
   say(`booting ${names.join(", ")} (Debian 13)`);
   const f = bootFleet(names);
   ctx.up.fleet = f;
@@ -273,7 +325,7 @@ async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
     return { seconds: r.seconds, changed: r.value };
   };
   const rows: ScaleRow[] = [];
-  for (const n of SCALE_STEPS) {
+  for (const n of opts.scale) {
     await t.stack.setAllConfig(scaleConfig(n, s3));
     const grow = await up(`grow to ${n} app hosts`);
     await assertServing({ url: `http://${core.address}/`, workerHost: CORE });
@@ -283,10 +335,57 @@ async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
       nochange.push(await up(`${n} app hosts: no-change up (${i}/${opts.runs})`));
       refresh.push(await up(`${n} app hosts: no-change up --refresh (${i}/${opts.runs})`, true));
     }
-    rows.push({ n, hosts: n + 1, grow, nochange, refresh });
+    const peers = await scalePeers(ctx, { f, t, s3, n });
+    rows.push({ n, hosts: n + 1, grow, nochange, refresh, peers });
   }
   console.log(`\n${renderScaleTable(rows)}\n`);
   return rows;
+}
+
+/**
+ * Part 4's peers, on the hosts django-fleet has just provisioned (the issue allows hosts
+ * provisioned once, the same for every tool): each renders the same fleet from the same
+ * config and the stack's own secrets, takes the hosts over once (the bash peer writes its
+ * migrate and collectstatic markers; what else either changes shows where its end state
+ * differs from django-fleet's), then runs BENCH_RUNS no-change runs. The page is checked
+ * after each tool.
+ */
+async function scalePeers(ctx: Ctx, o: { f: Fleet; t: TestStack; s3: ObjectStore; n: number }): Promise<ScaleRow["peers"]> {
+  const { opts, log, work } = ctx;
+  const inv = o.f.inventory;
+  const hosts = scaleHosts(o.n).map((h) => {
+    const x = inv.hosts.find((y) => y.name === h.name)!;
+    return { ...h, address: x.address, hostKey: x.hostKey };
+  });
+  const deployed = (await o.t.stack.outputs()).deployedCommit?.value as string;
+  const fleet = renderPeerFleet({
+    hosts, commit: deployed, secrets: await stackSecrets(o.t), stackName: `${STACK_NAME}-scale`,
+    media: { target: mediaTarget(o.s3), caPem: readFileSync(o.s3.caFile, "utf8") },
+  });
+  const knownHosts = join(work, "known_hosts-scale");
+  writeFileSync(knownHosts, fleet.stacks.map((st) => knownHostsLine(st.host)).join(""));
+  const core = inv.hosts.find((h) => h.name === CORE)!;
+  const runners: Record<"ansible" | "bash", Runner> = {
+    ansible: ansibleRunner(() => fleet, inv.privateKeyPath!, ctx.ansiblePlaybook, join(work, `ansible-scale-${o.n}`), log),
+    bash: bashFleetRunner(fleet, inv.privateKeyPath!, knownHosts, log),
+  };
+  const out: NonNullable<ScaleRow["peers"]> = {};
+  for (const tool of ["ansible", "bash"] as const) {
+    const run = async (label: string): Promise<Sample> => {
+      log(`\n===== ${tool}: ${label} =====\n`);
+      const r = await timed(() => runners[tool].apply(2));
+      say(`${tool.padEnd(7)} ${label}: ${r.seconds.toFixed(1)} s (${r.value})`);
+      return { seconds: r.seconds, changed: r.value };
+    };
+    const takeover = await run(`${o.n} app hosts: taking over django-fleet's hosts`);
+    await assertServing({ url: `http://${core.address}/`, workerHost: CORE });
+    const nochange: Sample[] = [];
+    for (let i = 1; i <= opts.runs; i++) nochange.push(await run(`${o.n} app hosts: no-change run (${i}/${opts.runs})`));
+    for (const x of nochange) if (x.changed !== "no changes") say(`${tool}: a no-change run changed something: ${x.changed}`);
+    await assertServing({ url: `http://${core.address}/`, workerHost: CORE });
+    out[tool] = { takeover, nochange };
+  }
+  return out;
 }
 
 async function takeDown(ctx: Ctx): Promise<void> {
@@ -322,8 +421,8 @@ export async function main(args: readonly string[] = []): Promise<void> {
       machine: machine(),
       command: benchCommand("peers"),
       commit,
-      hosts: `${Object.values(HOST).join(", ")}: Debian 13 test hosts under systemd-nspawn, booted together from one cached root filesystem, sharing the apt and pip caches; each holds every role (load balancer, app, worker, beat, PostgreSQL, RabbitMQ, logging)`,
-      versions: `django-fleet: \`pulumi up --yes --skip-preview\` (Pulumi ${pulumiVersion}, the CLI run directly, a local file backend, Node's compile cache warm); ansible-core ${ANSIBLE_CORE_VERSION} (pipelining, ControlPersist 60s, no fact gathering, forks 5); bash over one OpenSSH session`,
+      hosts: `${Object.values(HOST).join(", ")}: Debian 13 test hosts under systemd-nspawn, booted together from one cached root filesystem, sharing the apt and pip caches; each holds every role (load balancer, app, worker, beat, PostgreSQL, RabbitMQ, logging); part 4: ${CORE} and app1 to app${Math.max(...opts.scale)}, fresh hosts of the same kind, the core with every role but app, uploads in the test object store`,
+      versions: `django-fleet: \`pulumi up --yes --skip-preview\` (Pulumi ${pulumiVersion}, the CLI run directly, a local file backend, Node's compile cache warm); ansible-core ${ANSIBLE_CORE_VERSION} (pipelining, ControlPersist 60s, no fact gathering, forks: every host of a play at once, at least 5); bash over one OpenSSH session`,
       wholeRunMinutes: (performance.now() - started) / 60_000,
       notes: [],
     }, rows, scale));

@@ -158,6 +158,10 @@ export function renderReport(h: ReportHeader, rows: readonly Row[], scale: reado
     renderSamples(rows),
     ...scale.flatMap((r) => [
       `- ${r.n} app hosts, django-fleet: grow ${secs(r.grow.seconds)} s (${r.grow.changed}); no-change \`up\` ${r.nochange.map((x) => `${secs(x.seconds)} s (${x.changed})`).join("; ")}; \`up --refresh\` ${r.refresh.map((x) => `${secs(x.seconds)} s (${x.changed})`).join("; ")}`,
+      ...(["ansible", "bash"] as const).flatMap((t) => {
+        const p = r.peers?.[t];
+        return p ? [`- ${r.n} app hosts, ${TOOL_TITLES[t]}: taking over django-fleet's hosts ${secs(p.takeover.seconds)} s (${p.takeover.changed}); no-change ${p.nochange.map((x) => `${secs(x.seconds)} s (${x.changed})`).join("; ")}`] : [];
+      }),
     ]),
     "",
   ].join("\n");
@@ -173,21 +177,43 @@ export interface ScaleRow {
   readonly grow: Sample;
   readonly nochange: readonly Sample[];
   readonly refresh: readonly Sample[];
+  /**
+   * The peers on the same hosts, after django-fleet: a first run that takes them over
+   * (untimed: it writes the bash peer's markers; it is the evidence that the peers' end
+   * state is django-fleet's), then the timed no-change runs.
+   */
+  readonly peers?: Partial<Record<Exclude<Tool, "fleet">, { readonly takeover: Sample; readonly nochange: readonly Sample[] }>>;
 }
 
-/** Part 4's table: seconds (median), and seconds per host. */
+/** Part 4's table: seconds (median) and seconds per host of each tool's no-change run, and the ratios. */
 export function renderScaleTable(rows: readonly ScaleRow[]): string {
   const lines = [
-    "| app hosts (hosts in all) | `up` that grew the fleet s | no-change `up` s | per host s | no-change `up --refresh` s | per host s |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "| app hosts (hosts in all) | `up` that grew the fleet s | django-fleet no-change `up` s (per host) | `up --refresh` s (per host) | Ansible s (per host) | plain bash s (per host) | django-fleet / Ansible | `--refresh` / Ansible | django-fleet / bash |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
     const nc = medianOf(r.nochange);
     const rf = medianOf(r.refresh);
-    const per = (x: number | undefined) => (x === undefined ? "-" : (x / r.hosts).toFixed(2));
-    lines.push(`| ${r.n} (${r.hosts}) | ${secs(r.grow.seconds)} | ${cell(r.nochange)} | ${per(nc)} | ${cell(r.refresh)} | ${per(rf)} |`);
+    const an = medianOf(r.peers?.ansible?.nochange);
+    const ba = medianOf(r.peers?.bash?.nochange);
+    const per = (samples: readonly Sample[] | undefined) => {
+      const x = medianOf(samples);
+      return x === undefined ? "-" : `${cell(samples)} (${(x / r.hosts).toFixed(2)})`;
+    };
+    const x = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? "-" : `${(a / b).toFixed(2)}x`);
+    lines.push(`| ${r.n} (${r.hosts}) | ${secs(r.grow.seconds)} | ${per(r.nochange)} | ${per(r.refresh)} | ${per(r.peers?.ansible?.nochange)} | ${per(r.peers?.bash?.nochange)} | ${x(nc, an)} | ${x(rf, an)} | ${x(nc, ba)} |`);
   }
   return lines.join("\n");
+}
+
+/** What ansible-playbook's PLAY RECAP says, summed over its hosts; undefined without one. */
+export function ansibleRecap(stdout: string): { hosts: number; changed: number; failed: number; unreachable: number } | undefined {
+  const at = stdout.lastIndexOf("PLAY RECAP");
+  if (at < 0) return undefined;
+  const lines = [...stdout.slice(at).matchAll(/^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)];
+  if (!lines.length) return undefined;
+  const sum = (k: number) => lines.reduce((n, m) => n + Number(m[k]), 0);
+  return { hosts: lines.length, changed: sum(2), unreachable: sum(3), failed: sum(4) };
 }
 
 /** What `pulumi up` says it changed, from its "Resources:" summary ("no changes" when all are unchanged). */

@@ -316,3 +316,25 @@ export function knownHostsLine(host: HostPlan): string {
   const name = host.port === 22 ? host.address : `[${host.address}]:${host.port}`;
   return `${name} ${host.hostKey}\n`;
 }
+
+/** One SSH session of the fleet's plain-script peer: a host and what is written to its ssh's stdin. */
+export interface BashSession {
+  readonly host: HostPlan;
+  readonly stdin: string;
+}
+
+/**
+ * The plain-script peer for a fleet (render.ts `renderPeerFleet`): one session per host of
+ * each wave, the sessions of a wave side by side, the waves in order. A wave's script holds
+ * only that host's steps of the wave; no step waits for one in another session of its host
+ * (render.ts puts a host's steps that trigger each other in one wave).
+ */
+export function bashFleetSessions(fleet: { readonly waves: ReadonlyArray<readonly PeerStack[]> }): BashSession[][] {
+  return fleet.waves.map((wave) => wave.map((st) => ({ host: st.host, stdin: bashPeerStdin(st) })));
+}
+
+/** The summary of a fleet run from each session's last line: "no changes", or each host's changes. */
+export function fleetChanges(lasts: ReadonlyArray<{ readonly host: string; readonly last: string }>): string {
+  const changed = lasts.filter((l) => l.last !== "no changes");
+  return changed.length ? changed.map((l) => `${l.host}: ${l.last}`).join("; ") : "no changes";
+}

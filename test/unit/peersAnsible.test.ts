@@ -15,7 +15,8 @@ import { writeAnsibleProject } from "../../bench/peers/ansible/index.ts";
 import { ANSIBLE_CORE_VERSION, ansibleDir } from "../../bench/peers/ansible/install.ts";
 import { ansibleProject, playbookData, projectFilePath } from "../../bench/peers/ansible/playbook.ts";
 import { toYaml, type Yaml } from "../../bench/peers/ansible/yaml.ts";
-import { renderPeerStack } from "../../bench/peers/render.ts";
+import { renderPeerFleet, renderPeerStack } from "../../bench/peers/render.ts";
+import type { Role } from "../../config/schema.ts";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
 const SECRETS = { djangoSecretKey: `k'e"y$x{{ x }}`, dbPassword: `db'pw"{{ 1 }}`, brokerPassword: `br"pw'` };
@@ -50,7 +51,7 @@ describe("the Ansible project", () => {
 
   it("holds every rendered file byte for byte; what holds a secret is 0600", () => {
     for (const f of stack.files) {
-      const p = files.find((x) => x.path === projectFilePath(f.path));
+      const p = files.find((x) => x.path === projectFilePath(stack.host.name, f.path));
       expect(p?.content, f.path).toBe(f.content);
       expect(p?.mode, f.path).toBe(f.secret ? 0o600 : 0o644);
     }
@@ -79,7 +80,7 @@ describe("the Ansible project", () => {
     for (const t of copies) {
       const c = t["ansible.builtin.copy"] as { src: string; dest: string; mode: string; owner: string; group: string };
       const f = stack.files.find((x) => x.path === c.dest)!;
-      expect(c).toEqual({ src: projectFilePath(f.path), dest: f.path, mode: f.mode, owner: f.owner, group: f.group });
+      expect(c).toEqual({ src: projectFilePath("{{ inventory_hostname }}", f.path), dest: f.path, mode: f.mode, owner: f.owner, group: f.group });
       expect(t.no_log === true).toBe(f.secret);
     }
   });
@@ -147,8 +148,8 @@ describe("the Ansible project", () => {
     dirs.push(parent);
     const r = writeAnsibleProject(stack, { privateKeyPath: "/nonexistent/id", ansiblePlaybook, dir: join(parent, "p") });
     expect(statSync(r.dir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(r.dir, "files/srv/fleetdemo/env")).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(r.dir, "files/srv/fleetdemo/env"), "utf8")).toBe(stack.files.find((f) => f.id === "env")!.content);
+    expect(statSync(join(r.dir, projectFilePath(stack.host.name, "/srv/fleetdemo/env"))).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(r.dir, projectFilePath(stack.host.name, "/srv/fleetdemo/env")), "utf8")).toBe(stack.files.find((f) => f.id === "env")!.content);
     const env = { ...process.env, ...r.env };
     const check = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--syntax-check"], { cwd: r.dir, env, encoding: "utf8" });
     expect(check.stderr).not.toMatch(/ERROR|WARNING/);
@@ -157,6 +158,62 @@ describe("the Ansible project", () => {
     expect(list.status, list.stderr).toBe(0);
     const listed = list.stdout.split("\n").filter((l) => /^ {6}\S.*\tTAGS: \[\]$/.test(l)).length;
     expect(listed).toBe(tasks().tasks.length);
+  }, 60_000);
+});
+
+describe("the Ansible project of a core host and app hosts (part 4)", () => {
+  const core = { name: "core", address: "198.18.0.2", hostKey: HOST_KEY, roles: ["loadBalancer", "worker", "beat", "db", "broker", "logging"] as Role[] };
+  const apps = [21, 22, 23].map((n) => ({ name: `app${n - 20}`, address: `198.18.0.${n}`, hostKey: HOST_KEY, roles: ["app"] as Role[] }));
+  const media = { target: { endpoint: "https://198.18.0.1:9000", bucket: "fleet-media", pathStyle: true, accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3-secret'{{x}}" } };
+  const fleet = renderPeerFleet({ hosts: [core, ...apps], commit: "0123456789abcdef0123456789abcdef01234567", secrets: SECRETS, media });
+  const files = ansibleProject(fleet, { dir: "/p", privateKeyPath: "/k/id" });
+  const plays = playbookData(fleet) as Array<{ hosts: string; tasks: Task[]; handlers: Task[] }>;
+
+  it("plays the core's services, then the app hosts together, then the core's code, Celery and nginx", () => {
+    expect(plays.map((p) => p.hosts)).toEqual(["core", "app", "core"]);
+    const inv = files.find((f) => f.path === "inventory.ini")!.content;
+    expect(inv).toMatch(/^\[app\]\napp1 ansible_host="198\.18\.0\.21" .*private_address="198\.18\.0\.21"\napp2 .*\napp3 /m);
+    expect(files.find((f) => f.path === "ansible.cfg")!.content).toMatch(/^forks = 5$/m);
+    expect(files.find((f) => f.path === "known_hosts")!.content.split("\n").filter(Boolean)).toHaveLength(4);
+  });
+
+  it("the app hosts' play names each host's address by variable, never one host's", () => {
+    const app = JSON.stringify(plays[1]);
+    expect(app).toContain("\"url\":\"http://{{ private_address }}:8000/\"");
+    for (const a of [...apps, core]) expect(app).not.toContain(a.address);
+    // The core's address is the database's and broker's: in the files, not in the tasks.
+    expect(JSON.stringify(plays[0])).not.toContain("198.18.0.21");
+  });
+
+  it("holds each host's files under its name, byte for byte", () => {
+    for (const st of fleet.stacks) {
+      for (const f of st.files) expect(files.find((x) => x.path === projectFilePath(st.host.name, f.path))?.content, `${st.host.name} ${f.path}`).toBe(f.content);
+    }
+    expect(files.filter((f) => f.path.startsWith("files/")).length).toBe(fleet.stacks.reduce((n, st) => n + st.files.length, 0));
+  });
+
+  it("keeps every secret, the object store's key too, out of the playbook", () => {
+    const site = files.find((f) => f.path === "site.yml")!.content;
+    for (const v of fleet.secretValues) expect(site).not.toContain(v);
+  });
+
+  it("migrates on one app host only", () => {
+    const migrate = plays[1]!.tasks.find((t) => t.name === "manage.py migrate")!;
+    expect(migrate.when).toBe("inventory_hostname == \"app1\"");
+  });
+
+  it(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts it: --syntax-check, --list-hosts`, () => {
+    needAnsible();
+    const parent = mkdtempSync(join(tmpdir(), "fleet-peer-ansible-test-"));
+    dirs.push(parent);
+    const r = writeAnsibleProject(fleet, { privateKeyPath: "/nonexistent/id", ansiblePlaybook, dir: join(parent, "p") });
+    const env = { ...process.env, ...r.env };
+    const check = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--syntax-check"], { cwd: r.dir, env, encoding: "utf8" });
+    expect(check.stderr).not.toMatch(/ERROR|WARNING/);
+    expect(check.status, check.stderr).toBe(0);
+    const list = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--list-hosts"], { cwd: r.dir, env, encoding: "utf8" });
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout.match(/hosts \(\d+\)/g)).toEqual(["hosts (1)", "hosts (3)", "hosts (1)"]);
   }, 60_000);
 });
 

@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { heredoc } from "../../lib/shell.ts";
-import { bashPeerScript, bashPeerSsh, bashPeerStdin, knownHostsLine, PRELUDE, REMOTE_COMMAND } from "../../bench/peers/bash.ts";
-import { renderPeerStack } from "../../bench/peers/render.ts";
+import { bashFleetSessions, bashPeerScript, bashPeerSsh, bashPeerStdin, fleetChanges, knownHostsLine, PRELUDE, REMOTE_COMMAND } from "../../bench/peers/bash.ts";
+import { renderPeerFleet, renderPeerStack } from "../../bench/peers/render.ts";
 
 const run = promisify(execFile);
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
@@ -206,5 +206,39 @@ describe("peer_any", () => {
   it("keeps the peer's own state in files: marker contents hold the release and the env file's hash", () => {
     const marker = /printf '%s\\n' '([0-9a-f]{12} [0-9a-f]{12})' > \/srv\/fleetdemo\/releases\/0123456789ab\/\.peer-migrate/.exec(body);
     expect(marker?.[1]).toMatch(/^0123456789ab [0-9a-f]{12}$/);
+  });
+});
+
+describe("the plain-script peer of a core host and app hosts (part 4)", () => {
+  const roles = { core: ["loadBalancer", "worker", "beat", "db", "broker", "logging"], app: ["app"] } as const;
+  const fleet = renderPeerFleet({
+    hosts: [
+      { name: "core", address: "198.18.0.20", hostKey: HOST_KEY, roles: [...roles.core] },
+      { name: "app1", address: "198.18.0.21", hostKey: HOST_KEY, roles: [...roles.app] },
+      { name: "app2", address: "198.18.0.22", hostKey: HOST_KEY, roles: [...roles.app] },
+    ],
+    commit: COMMIT, secrets: SECRETS,
+    media: { target: { endpoint: "https://198.18.0.1:9000", bucket: "fleet-media", pathStyle: true, accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3-secret" } },
+  });
+  const sessions = bashFleetSessions(fleet);
+
+  it("one session per host of a wave; every script parses; migrate in app1's only", () => {
+    expect(sessions.map((w) => w.map((x) => x.host.name))).toEqual([["core"], ["app1", "app2"], ["core"]]);
+    for (const w of sessions) {
+      for (const x of w) {
+        const parsed = spawnSync("bash", ["-n"], { input: x.stdin, encoding: "utf8" });
+        expect(parsed.status, `${x.host.name}: ${parsed.stderr}`).toBe(0);
+      }
+    }
+    const migrates = sessions.flat().filter((x) => x.stdin.includes("# --- manage.py migrate")).map((x) => x.host.name);
+    expect(migrates).toEqual(["app1"]);
+    expect(sessions[0]![0]!.stdin).toContain("# --- database fleetdemo");
+    expect(sessions[0]![0]!.stdin).not.toContain("# --- release");
+    expect(sessions[2]![0]!.stdin).toContain("# --- unit fleetdemo-celery-beat.service");
+  });
+
+  it("sums the sessions' last lines", () => {
+    expect(fleetChanges([{ host: "core", last: "no changes" }, { host: "app1", last: "no changes" }])).toBe("no changes");
+    expect(fleetChanges([{ host: "core", last: "no changes" }, { host: "app1", last: "changed: migrate" }])).toBe("app1: changed: migrate");
   });
 });

@@ -304,6 +304,16 @@ describe("the peers' rendering of a core host and app hosts (part 4) is the prog
       const run = fleet.waves.flatMap((w) => w.filter((x) => x.host.name === st.host.name).flatMap((x) => x.steps.map((y) => y.id)));
       expect(run, st.host.name).toEqual(st.steps.map((x) => x.id));
     }
+    // A step is restarted or re-run only by what ran in its own session.
+    for (const wave of fleet.waves) {
+      for (const st of wave) {
+        const ids = new Set([...st.steps.flatMap((x) => x.kind === "files" ? x.files : []), ...st.steps.map((x) => x.id)]);
+        for (const x of st.steps) {
+          const triggers = x.kind === "service" ? [...x.restartOn, ...x.reloadOn] : x.kind === "manage" ? x.rerunOn : [];
+          for (const t of triggers) expect(ids.has(t), `${st.host.name}: ${x.id} waits for ${t}`).toBe(true);
+        }
+      }
+    }
     // And one host is one run.
     expect(renderPeerFleet({ hosts: [{ name: HOST, address: ADDRESS, hostKey: HOST_KEY, roles: [...DEV_ROLES] }], commit, repo, secrets }).waves).toHaveLength(1);
   });

@@ -3,7 +3,7 @@
  * row each is compared with, targets met and missed, and the tables.
  */
 import { describe, expect, it } from "vitest";
-import { median, misses, ratio, renderReport, renderScaleTable, renderTable, upChanges, type Row } from "../../bench/peersReport.ts";
+import { ansibleRecap, median, misses, ratio, renderReport, renderScaleTable, renderTable, upChanges, type Row } from "../../bench/peersReport.ts";
 
 const s = (...xs: number[]) => xs.map((seconds) => ({ seconds, changed: "no changes" }));
 
@@ -45,7 +45,28 @@ describe("peers report", () => {
 
   it("renders part 4 per host", () => {
     const t = renderScaleTable([{ n: 4, hosts: 5, grow: { seconds: 100, changed: "changed: create 40" }, nochange: s(10, 12, 11), refresh: s(20, 20, 25) }]);
-    expect(t).toContain("| 4 (5) | 100.0 | 11.0 (3) | 2.20 | 20.0 (3) | 4.00 |");
+    expect(t).toContain("| 4 (5) | 100.0 | 11.0 (3) (2.20) | 20.0 (3) (4.00) | - | - | - | - | - |");
+  });
+
+  it("renders part 4 with the peers: medians, per host, the ratios; every takeover and sample in the report", () => {
+    const row = {
+      n: 8, hosts: 9, grow: { seconds: 120, changed: "changed: create 80" }, nochange: s(9, 10, 11), refresh: s(20, 22, 24),
+      peers: {
+        ansible: { takeover: { seconds: 150, changed: "changed=3" }, nochange: s(100, 110, 90) },
+        bash: { takeover: { seconds: 30, changed: "app1: changed: migrate" }, nochange: s(5, 4, 6) },
+      },
+    };
+    const t = renderScaleTable([row]);
+    expect(t).toContain("| 8 (9) | 120.0 | 10.0 (3) (1.11) | 22.0 (3) (2.44) | 100.0 (3) (11.11) | 5.00 (3) (0.56) | 0.10x | 0.22x | 2.00x |");
+    const report = renderReport({ date: "d", machine: "m", command: "c", commit: "x", hosts: "h", versions: "v", wholeRunMinutes: 1, notes: [] }, rows, [row]);
+    expect(report).toContain("- 8 app hosts, Ansible: taking over django-fleet's hosts 150.0 s (changed=3); no-change 100.0 s (no changes); 110.0 s (no changes); 90.0 s (no changes)");
+    expect(report).toContain("- 8 app hosts, plain bash: taking over django-fleet's hosts 30.0 s (app1: changed: migrate)");
+  });
+
+  it("reads ansible-playbook's recap over every host", () => {
+    const out = "TASK [x]\nok: [core]\n\nPLAY RECAP *****\ncore   : ok=40 changed=0    unreachable=0    failed=0    skipped=2\napp1 : ok=30 changed=2 unreachable=0 failed=1 skipped=0\n";
+    expect(ansibleRecap(out)).toEqual({ hosts: 2, changed: 2, unreachable: 0, failed: 1 });
+    expect(ansibleRecap("ERROR! no playbook")).toBeUndefined();
   });
 
   it("writes the header, the table, the misses and every sample", () => {

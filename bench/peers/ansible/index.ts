@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { PeerStack } from "../render.ts";
-import { ansibleProject } from "./playbook.ts";
+import { ansibleProject, type PeerPlan } from "./playbook.ts";
 
 export interface AnsibleRun {
   /** The project folder. */
@@ -18,7 +18,7 @@ export interface AnsibleRun {
 }
 
 /** Writes the project into `dir` (default: a new temporary folder) and returns its command line. */
-export function writeAnsibleProject(stack: PeerStack, o: { readonly privateKeyPath: string; readonly ansiblePlaybook: string; readonly dir?: string }): AnsibleRun {
+export function writeAnsibleProject(stack: PeerStack | PeerPlan, o: { readonly privateKeyPath: string; readonly ansiblePlaybook: string; readonly dir?: string }): AnsibleRun {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), "fleet-peer-ansible-"));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);

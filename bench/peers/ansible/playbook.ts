@@ -40,9 +40,9 @@ type Task = { readonly [key: string]: Yaml | undefined };
 
 const B = "ansible.builtin";
 
-/** Where a rendered file sits in the project (`copy` reads it from there). */
-export function projectFilePath(path: string): string {
-  return `files${path}`;
+/** Where a host's rendered file sits in the project (`copy` reads it from there). */
+export function projectFilePath(host: string, path: string): string {
+  return `files/${host}${path}`;
 }
 
 function handlerNames(stack: PeerStack, id: string): string[] {
@@ -157,7 +157,7 @@ function fileTasks(stack: PeerStack, ids: readonly string[]): Task[] {
     const f = fileById(stack, id);
     return {
       name: f.path,
-      [`${B}.copy`]: { src: projectFilePath(f.path), dest: f.path, owner: f.owner, group: f.group, mode: f.mode },
+      [`${B}.copy`]: { src: projectFilePath("{{ inventory_hostname }}", f.path), dest: f.path, owner: f.owner, group: f.group, mode: f.mode },
       ...(f.secret ? { no_log: true } : {}),
       ...notify(stack, id),
     };
@@ -339,44 +339,130 @@ export function ansibleOrder(stack: PeerStack): Step[] {
   return [...head, ...tail.filter((s) => s.kind === "files"), ...tail.filter((s) => s.kind !== "files")];
 }
 
+/** The hosts and the order they run in: a fleet (render.ts), or one stack as a fleet of one. */
+export interface PeerPlan {
+  readonly stacks: readonly PeerStack[];
+  readonly waves: ReadonlyArray<readonly PeerStack[]>;
+}
+
+function planOf(p: PeerStack | PeerPlan): PeerPlan {
+  return "waves" in p ? p : { stacks: [p], waves: [[p]] };
+}
+
+/** The inventory group of hosts with these roles (the plays of several hosts name it). */
+export function groupName(roles: ReadonlySet<string>): string {
+  return [...roles].sort().join("_").toLowerCase();
+}
+
+/** A host's tasks with its own address written as the `private_address` variable, so hosts of one role can share a play. */
+function generic(st: PeerStack, data: Yaml): string {
+  const text = JSON.stringify(data);
+  const exactly = (a: string) => new RegExp(`(?<![0-9.])${a.replace(/\./g, "\\.")}(?![0-9])`, "g");
+  return st.host.privateAddress === st.host.address || !exactly(st.host.address).test(text)
+    ? text.replace(exactly(st.host.privateAddress), "{{ private_address }}")
+    : "not shared";
+}
+
+/**
+ * The tasks of hosts with the same roles as one list, for one play: each host's tasks
+ * must be the longest list's, in order, with some left out (the migration runs on the
+ * first app host only); a task some hosts skip gets a `when` naming the others.
+ * Undefined when the hosts' tasks differ otherwise.
+ */
+function shared(sts: readonly PeerStack[]): { tasks: Task[]; handlers: Task[] } | undefined {
+  const lists = sts.map((st) => playbookTasks({ ...st, steps: ansibleOrder(st) }).map((t) => generic(st, t as Yaml)));
+  const full = lists.reduce((a, b) => (b.length > a.length ? b : a));
+  const on: string[][] = full.map(() => []);
+  for (let h = 0; h < sts.length; h++) {
+    let k = 0;
+    for (const t of lists[h]!) {
+      while (k < full.length && full[k] !== t) k++;
+      if (k === full.length) return undefined;
+      on[k++]!.push(sts[h]!.host.name);
+    }
+  }
+  const hs = sts.map((st) => generic(st, handlers(st) as Yaml));
+  if (hs.some((x) => x !== hs[0])) return undefined;
+  const tasks = full.map((t, k) => {
+    const task = JSON.parse(t) as Record<string, Yaml>;
+    const hosts = on[k]!;
+    if (hosts.length === sts.length) return task as Task;
+    const only = hosts.length === 1 ? `inventory_hostname == ${JSON.stringify(hosts[0])}` : `inventory_hostname in ${JSON.stringify(hosts)}`;
+    return { ...task, when: task.when === undefined ? only : [only, task.when] } as Task;
+  });
+  return { tasks, handlers: JSON.parse(hs[0]!) as Task[] };
+}
+
+/**
+ * The plays: one per wave and set of roles, so Ansible runs hosts of one role (the app
+ * hosts) side by side; the waves in order.
+ */
+function plays(plan: PeerPlan): Array<{ hosts: string; tasks: Task[]; handlers: Task[] }> {
+  const out: Array<{ hosts: string; tasks: Task[]; handlers: Task[] }> = [];
+  for (const wave of plan.waves) {
+    const groups = new Map<string, PeerStack[]>();
+    for (const st of wave) groups.set(groupName(st.host.roles), [...(groups.get(groupName(st.host.roles)) ?? []), st]);
+    for (const [name, sts] of groups) {
+      const merged = sts.length > 1 ? shared(sts) : undefined;
+      if (merged) {
+        const whole = plan.stacks.filter((x) => groupName(x.host.roles) === name).length === sts.length;
+        out.push({ hosts: whole ? name : sts.map((x) => x.host.name).join(":"), ...merged });
+        continue;
+      }
+      // One host, or hosts whose tasks differ: a play each.
+      for (const st of sts) {
+        out.push({
+          hosts: st.host.name,
+          tasks: playbookTasks({ ...st, steps: ansibleOrder(st) }),
+          handlers: handlers(st),
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /** The playbook as data (what site.yml holds). */
-export function playbookData(stack: PeerStack): Yaml {
-  const ordered: PeerStack = { ...stack, steps: ansibleOrder(stack) };
-  return [{
-    name: `django-fleet's dev stack on ${stack.host.name} (bench/peers)`,
-    hosts: "peers",
+export function playbookData(p: PeerStack | PeerPlan): Yaml {
+  return plays(planOf(p)).map((play) => ({
+    name: `django-fleet's stack on ${play.hosts} (bench/peers)`,
+    hosts: play.hosts,
     gather_facts: false,
     vars_files: ["vars/secrets.yml"],
-    tasks: playbookTasks(ordered),
-    handlers: handlers(stack),
-  }];
+    tasks: play.tasks,
+    handlers: play.handlers,
+  }));
 }
 
 /** The playbook (site.yml). */
-export function playbook(stack: PeerStack): string {
-  return toYaml(playbookData(stack));
+export function playbook(p: PeerStack | PeerPlan): string {
+  return toYaml(playbookData(p));
 }
 
 /** The secrets the tasks use (vars/secrets.yml, 0600). */
-export function secretVars(stack: PeerStack): string {
-  const db = stack.steps.find((s) => s.kind === "database");
-  const broker = stack.steps.find((s) => s.kind === "brokerAccount");
+export function secretVars(p: PeerStack | PeerPlan): string {
+  const steps = planOf(p).stacks.flatMap((st) => st.steps);
+  const db = steps.find((s) => s.kind === "database");
+  const broker = steps.find((s) => s.kind === "brokerAccount");
   return toYaml({
     db_password: db?.kind === "database" ? db.password : "",
     broker_password: broker?.kind === "brokerAccount" ? broker.password : "",
   });
 }
 
-export function inventory(host: HostPlan, privateKeyPath: string): string {
+/** One group per set of roles; each host with its address (`private_address`, which shared plays use). */
+export function inventory(hosts: readonly HostPlan[], privateKeyPath: string): string {
   const v = (s: string | number) => JSON.stringify(String(s));
-  return [
-    "[peers]",
-    `${host.name} ansible_host=${v(host.address)} ansible_port=${host.port} ansible_user=${v(host.user)} ansible_ssh_private_key_file=${v(privateKeyPath)}`,
+  const groups = new Map<string, HostPlan[]>();
+  for (const h of hosts) groups.set(groupName(h.roles), [...(groups.get(groupName(h.roles)) ?? []), h]);
+  return [...groups].flatMap(([name, hs]) => [
+    `[${name}]`,
+    ...hs.map((h) => `${h.name} ansible_host=${v(h.address)} ansible_port=${h.port} ansible_user=${v(h.user)} ansible_ssh_private_key_file=${v(privateKeyPath)} private_address=${v(h.privateAddress)}`),
     "",
-  ].join("\n");
+  ]).join("\n");
 }
 
-export function ansibleCfg(dir: string): string {
+export function ansibleCfg(dir: string, forks = 5): string {
   return [
     "[defaults]",
     "inventory = inventory.ini",
@@ -384,6 +470,8 @@ export function ansibleCfg(dir: string): string {
     "interpreter_python = /usr/bin/python3",
     "host_key_checking = True",
     "retry_files_enabled = False",
+    // Every host of a play at once (the default is 5).
+    `forks = ${forks}`,
     `local_tmp = ${dir}/.ansible/tmp`,
     "",
     "[ssh_connection]",
@@ -394,14 +482,15 @@ export function ansibleCfg(dir: string): string {
   ].join("\n");
 }
 
-/** Every file of the project: ansible.cfg, inventory, known_hosts, site.yml, vars/secrets.yml, files/<path>. */
-export function ansibleProject(stack: PeerStack, o: ProjectOptions): ProjectFile[] {
+/** Every file of the project: ansible.cfg, inventory, known_hosts, site.yml, vars/secrets.yml, files/<host>/<path>. */
+export function ansibleProject(p: PeerStack | PeerPlan, o: ProjectOptions): ProjectFile[] {
+  const plan = planOf(p);
   return [
-    { path: "ansible.cfg", content: ansibleCfg(o.dir), mode: 0o644 },
-    { path: "inventory.ini", content: inventory(stack.host, o.privateKeyPath), mode: 0o644 },
-    { path: "known_hosts", content: knownHostsLine(stack.host), mode: 0o644 },
-    { path: "site.yml", content: playbook(stack), mode: 0o644 },
-    { path: "vars/secrets.yml", content: secretVars(stack), mode: 0o600 },
-    ...stack.files.map((f) => ({ path: projectFilePath(f.path), content: f.content, mode: f.secret ? 0o600 : 0o644 })),
+    { path: "ansible.cfg", content: ansibleCfg(o.dir, Math.max(5, plan.stacks.length)), mode: 0o644 },
+    { path: "inventory.ini", content: inventory(plan.stacks.map((st) => st.host), o.privateKeyPath), mode: 0o644 },
+    { path: "known_hosts", content: plan.stacks.map((st) => knownHostsLine(st.host)).join(""), mode: 0o644 },
+    { path: "site.yml", content: playbook(plan), mode: 0o644 },
+    { path: "vars/secrets.yml", content: secretVars(plan), mode: 0o600 },
+    ...plan.stacks.flatMap((st) => st.files.map((f) => ({ path: projectFilePath(st.host.name, f.path), content: f.content, mode: f.secret ? 0o600 : 0o644 }))),
   ];
 }
