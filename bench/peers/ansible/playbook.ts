@@ -208,7 +208,8 @@ function tasks(stack: PeerStack, s: Step, flushHere: boolean): Task[] {
         },
         {
           name: `${s.joinGroup.user} may read the app's static and media files`,
-          [`${B}.user`]: { name: s.joinGroup.user, groups: [s.joinGroup.group], append: true },
+          // create_home off: the module would make the home of an existing account (www-data's /var/www where nginx is not installed).
+          [`${B}.user`]: { name: s.joinGroup.user, groups: [s.joinGroup.group], append: true, create_home: false },
           ...n,
         },
       ];
