@@ -1,6 +1,7 @@
 /**
  * The plain-script peer: the dev stack as ONE bash script, sent over one SSH session
- * (`ssh host bash -euo pipefail -s`, the script on stdin). It is the floor of the
+ * (`ssh host bash -euo pipefail -s`, the script on stdin); for a fleet, one such session
+ * per host of each wave, side by side (bashFleetSessions). It is the floor of the
  * benchmark: it runs the same remote work as django-fleet (the same rendered files, and
  * the very scripts the components build where they build them with exported functions:
  * the package install, the release build, collectstatic, migrate, the health gate), with

@@ -1,8 +1,9 @@
 /**
- * What the dev stack makes on its one host, as plain data, so that two other engines (an
- * Ansible playbook, one bash script over one SSH session: bench/peers/) can make the same
- * end state and be timed against django-fleet. Pure: config in, data out; nothing here
- * reaches a host, reads a file or runs git.
+ * What the dev stack makes on its one host (renderPeerStack), or a fleet of one app on a
+ * core host and app hosts (renderPeerFleet: the benchmark's part 4), as plain data, so
+ * that two other engines (an Ansible playbook, bash scripts over SSH: bench/peers/) can
+ * make the same end state and be timed against django-fleet. Pure: config in, data out;
+ * nothing here reaches a host, reads a file or runs git.
  *
  * Every config file is rendered by the functions the components call (templates/*.ts,
  * config/*.ts), so the files are byte for byte the dev stack's; test/unit/peersRender.test.ts

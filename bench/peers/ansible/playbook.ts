@@ -11,7 +11,10 @@
  *   database and role, the RabbitMQ vhost and user, the virtualenv, migrate and
  *   collectstatic (the community.postgresql and pip modules would need psycopg2 and
  *   setuptools on the host, which the dev stack does not install);
- * - SSH pipelining and ControlPersist on, facts not gathered (nothing here needs them).
+ * - SSH pipelining and ControlPersist on, facts not gathered (nothing here needs them);
+ * - for a fleet, a play per wave (render.ts) and set of roles: the app hosts share one
+ *   play (each host's files under files/<host>/, its address as a host variable), so
+ *   Ansible works on them side by side, with forks for every host.
  *
  * Pure: the project is returned as files (path relative to the project folder, content,
  * mode); install.ts installs ansible-core and index.ts writes the project and runs it.
