@@ -59,9 +59,16 @@ function cell(samples: readonly Sample[] | undefined): string {
   return samples!.length > 1 ? `${secs(m)} (${samples!.length})` : secs(m);
 }
 
+/** A ratio with two decimals, more where two would round it onto its target (0.104x, not "0.10x: missed"). */
+export function ratioText(r: number, target?: number): string {
+  let digits = 2;
+  while (digits < 4 && target !== undefined && r !== target && Number(r.toFixed(digits)) === target) digits++;
+  return `${r.toFixed(digits)}x`;
+}
+
 function ratioCell(r: number | undefined, target: number | undefined): string {
   if (r === undefined) return "-";
-  const text = `${r.toFixed(2)}x`;
+  const text = ratioText(r, target);
   if (target === undefined) return text;
   return r <= target ? `**${text}** (target <= ${target}x: met)` : `**${text}** (target <= ${target}x: missed)`;
 }
@@ -102,7 +109,7 @@ export function misses(rows: readonly Row[]): string[] {
     for (const peer of ["ansible", "bash"] as const) {
       const target = row.target?.[peer];
       const r = ratio(rows, row, peer);
-      if (target !== undefined && r !== undefined && r > target) out.push(`${row.what}: django-fleet / ${TOOL_TITLES[peer]} = ${r.toFixed(2)}x, target <= ${target}x`);
+      if (target !== undefined && r !== undefined && r > target) out.push(`${row.what}: django-fleet / ${TOOL_TITLES[peer]} = ${ratioText(r, target)}, target <= ${target}x`);
     }
   }
   return out;

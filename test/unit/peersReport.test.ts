@@ -3,7 +3,7 @@
  * row each is compared with, targets met and missed, and the tables.
  */
 import { describe, expect, it } from "vitest";
-import { ansibleRecap, median, misses, ratio, renderReport, renderScaleTable, renderTable, upChanges, type Row } from "../../bench/peersReport.ts";
+import { ansibleRecap, median, misses, ratioText, ratio, renderReport, renderScaleTable, renderTable, upChanges, type Row } from "../../bench/peersReport.ts";
 
 const s = (...xs: number[]) => xs.map((seconds) => ({ seconds, changed: "no changes" }));
 
@@ -61,6 +61,14 @@ describe("peers report", () => {
     const report = renderReport({ date: "d", machine: "m", command: "c", commit: "x", hosts: "h", versions: "v", wholeRunMinutes: 1, notes: [] }, rows, [row]);
     expect(report).toContain("- 8 app hosts, Ansible: taking over django-fleet's hosts 150.0 s (changed=3); no-change 100.0 s (no changes); 110.0 s (no changes); 90.0 s (no changes)");
     expect(report).toContain("- 8 app hosts, plain bash: taking over django-fleet's hosts 30.0 s (app1: changed: migrate)");
+  });
+
+  it("shows a third decimal only where two would round a ratio onto its target", () => {
+    expect(ratioText(5.52 / 53.3, 0.1)).toBe("0.104x");
+    expect(ratioText(0.0996, 0.1)).toBe("0.0996x");
+    expect(ratioText(0.12, 0.1)).toBe("0.12x");
+    expect(ratioText(0.1, 0.1)).toBe("0.10x");
+    expect(ratioText(0.104)).toBe("0.10x");
   });
 
   it("reads ansible-playbook's recap over every host", () => {
