@@ -21,9 +21,9 @@
  * wave and role, every host of a play at once; bash: one session per host, side by side).
  *
  * Run: npm run bench -- peers   (about 50 minutes; it boots the test hosts, so nothing else
- * may be using them). Settings: BENCH_PARTS (single,scale), BENCH_RUNS (3), BENCH_SCALE (part 4's app hosts: 1,4,8), BENCH_KEEP=1
- * (leave the last hosts and stack up), BENCH_TAKE_HOSTS=1 (boot although test hosts are
- * up: stops them).
+ * may be using them). Settings: BENCH_PARTS (single,scale), BENCH_RUNS (3), BENCH_SCALE
+ * (part 4's app hosts: 1,4,8), BENCH_KEEP=1 (leave the last hosts and stack up),
+ * BENCH_TAKE_HOSTS=1 (boot although test hosts are up: stops them).
  */
 import { spawn, execFileSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -305,7 +305,7 @@ async function runSingle(ctx: Ctx): Promise<Row[]> {
   return rows;
 }
 
-/** Part 4: one django-fleet stack grown from 1 to 4 to 8 app hosts; no-change runs at each size. */
+/** Part 4: one django-fleet stack grown from 1 to 4 to 8 app hosts; at each size, no-change runs of it and of the peers. */
 async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
   const { opts, log } = ctx;
   const names = [CORE, ...Array.from({ length: Math.max(...opts.scale) }, (_, i) => appHost(i + 1))];
