@@ -30,11 +30,10 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, write
 import * as os from "node:os";
 import { join } from "node:path";
 import { writeAnsibleProject } from "./peers/ansible/index.ts";
-import type { PeerPlan } from "./peers/ansible/playbook.ts";
 import { ANSIBLE_CORE_VERSION, installAnsible } from "./peers/ansible/install.ts";
 import { assertServing } from "./peers/assertServing.ts";
 import { bashFleetSessions, bashPeerSsh, bashPeerStdin, fleetChanges, knownHostsLine } from "./peers/bash.ts";
-import { devStackConfig, fleetStackConfig, renderPeerFleet, renderPeerStack, type PeerFleet, type PeerSecrets, type PeerStack } from "./peers/render.ts";
+import { devStackConfig, fleetStackConfig, renderPeerFleet, renderPeerStack, type PeerFleet, type PeerPlan, type PeerSecrets, type PeerStack } from "./peers/render.ts";
 import type { HostPlan } from "../config/topology.ts";
 import type { Role } from "../config/schema.ts";
 import { benchCommand, checkoutDescription, machine, say } from "./runInfo.ts";
@@ -138,10 +137,14 @@ function runProcess(argv: readonly string[], o: { cwd?: string; env?: Record<str
   });
 }
 
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+/** Times one run of `tool` (which returns what it changed), with a header in the log and a line on the console. */
+async function measure(tool: Tool, label: string, log: (s: string) => void, f: () => Promise<string>): Promise<Sample> {
+  log(`\n===== ${tool}: ${label} =====\n`);
   const t0 = performance.now();
-  const value = await f();
-  return { value, seconds: (performance.now() - t0) / 1000 };
+  const changed = await f();
+  const seconds = (performance.now() - t0) / 1000;
+  say(`${tool.padEnd(7)} ${label}: ${seconds.toFixed(1)} s (${changed})`);
+  return { seconds, changed };
 }
 
 /** One engine, able to apply the dev stack with a given number of gunicorn workers. */
@@ -276,10 +279,7 @@ async function runSingle(ctx: Ctx): Promise<Row[]> {
     (row.samples as Record<Tool, Sample[]>)[tool] = [...(row.samples[tool] ?? []), s];
   };
   const once = async (id: string, tool: Tool, workers: number, label: string, o: { refresh?: boolean } = {}) => {
-    log(`\n===== ${tool}: ${label} =====\n`);
-    const r = await timed(() => runners[tool].apply(workers, o));
-    say(`${tool.padEnd(7)} ${label}: ${r.seconds.toFixed(1)} s (${r.value})`);
-    add(id, tool, { seconds: r.seconds, changed: r.value });
+    add(id, tool, await measure(tool, label, log, () => runners[tool].apply(workers, o)));
     await waitForWorkers(f, HOST[tool], workers);
     const seen = await assertServing({ url: urlOf(tool), workerHost: HOST[tool] });
     log(`\n${tool}: serving, the page showed the task after ${(seen.waitedMs / 1000).toFixed(1)} s more\n`);
@@ -318,12 +318,7 @@ async function runScale(ctx: Ctx): Promise<ScaleRow[]> {
   const t = await testStack(ROOT, `${STACK_NAME}-scale`);
   ctx.up.t = t;
   const core = f.inventory.hosts.find((h) => h.name === CORE)!;
-  const up = async (label: string, refresh = false): Promise<Sample> => {
-    log(`\n===== fleet: ${label} =====\n`);
-    const r = await timed(() => pulumiUp(t, `${STACK_NAME}-scale`, log, refresh));
-    say(`fleet   ${label}: ${r.seconds.toFixed(1)} s (${r.value})`);
-    return { seconds: r.seconds, changed: r.value };
-  };
+  const up = (label: string, refresh = false): Promise<Sample> => measure("fleet", label, log, () => pulumiUp(t, `${STACK_NAME}-scale`, log, refresh));
   const rows: ScaleRow[] = [];
   for (const n of opts.scale) {
     await t.stack.setAllConfig(scaleConfig(n, s3));
@@ -371,12 +366,7 @@ async function scalePeers(ctx: Ctx, o: { f: Fleet; t: TestStack; s3: ObjectStore
   };
   const out: NonNullable<ScaleRow["peers"]> = {};
   for (const tool of ["ansible", "bash"] as const) {
-    const run = async (label: string): Promise<Sample> => {
-      log(`\n===== ${tool}: ${label} =====\n`);
-      const r = await timed(() => runners[tool].apply(2));
-      say(`${tool.padEnd(7)} ${label}: ${r.seconds.toFixed(1)} s (${r.value})`);
-      return { seconds: r.seconds, changed: r.value };
-    };
+    const run = (label: string): Promise<Sample> => measure(tool, label, log, () => runners[tool].apply(2));
     const takeover = await run(`${o.n} app hosts: taking over django-fleet's hosts`);
     await assertServing({ url: `http://${core.address}/`, workerHost: CORE });
     const nochange: Sample[] = [];

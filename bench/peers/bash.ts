@@ -23,7 +23,7 @@ import { plan as databasePlan, probeScript as databaseProbe, type DatabaseState 
 import { withSecrets } from "../../providers/remoteScript.ops.ts";
 import { wrapBody } from "../../providers/ssh.ts";
 import type { HostPlan } from "../../config/topology.ts";
-import { envHash, fileById, type BrokerAccountStep, type DatabaseStep, type FilesStep, type HealthGateStep, type ManageStep, type PackagesStep, type PeerStack, type ReleaseStep, type ServiceStep, type Step, type UserStep } from "./render.ts";
+import { envHash, fileById, type BrokerAccountStep, type DatabaseStep, type FilesStep, type HealthGateStep, type ManageStep, type PackagesStep, type PeerPlan, type PeerStack, type ReleaseStep, type ServiceStep, type Step, type UserStep } from "./render.ts";
 
 /** The remote command the script is fed to. */
 export const REMOTE_COMMAND = "bash -euo pipefail -s";
@@ -330,7 +330,7 @@ export interface BashSession {
  * only that host's steps of the wave; no step waits for one in another session of its host
  * (render.ts puts a host's steps that trigger each other in one wave).
  */
-export function bashFleetSessions(fleet: { readonly waves: ReadonlyArray<readonly PeerStack[]> }): BashSession[][] {
+export function bashFleetSessions(fleet: PeerPlan): BashSession[][] {
   return fleet.waves.map((wave) => wave.map((st) => ({ host: st.host, stdin: bashPeerStdin(st) })));
 }
 

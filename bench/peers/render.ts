@@ -389,8 +389,6 @@ export interface PeerFleet {
   readonly topology: Topology;
   /** One stack per host, in config order. */
   readonly stacks: readonly PeerStack[];
-  /** Each step's phase, by host name and step id. */
-  readonly phases: ReadonlyMap<string, ReadonlyMap<string, Phase>>;
   /**
    * The runs, in order; the hosts of one wave run side by side, each given only its steps
    * of that wave (a stack with those steps). A host with a shared service (database,
@@ -403,6 +401,17 @@ export interface PeerFleet {
   readonly url: string;
   /** Every secret value, for redaction. */
   readonly secretValues: readonly string[];
+}
+
+/** The hosts and the order they run in: what the peers need of a {@link PeerFleet}. */
+export interface PeerPlan {
+  readonly stacks: readonly PeerStack[];
+  readonly waves: ReadonlyArray<readonly PeerStack[]>;
+}
+
+/** One stack as a plan of one host and one run. */
+export function planOf(p: PeerStack | PeerPlan): PeerPlan {
+  return "waves" in p ? p : { stacks: [p], waves: [[p]] };
 }
 
 /** The roles whose hosts serve the others: their phase 0 runs before any other host's steps. */
@@ -676,7 +685,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
   });
 
   return {
-    config: cfg, topology: topo, stacks, phases, waves: waves(stacks, phases),
+    config: cfg, topology: topo, stacks, waves: waves(stacks, phases),
     url: `http://${(lb ?? migrator).address}/`, secretValues: secretValuesOf(s, media),
   };
 }

@@ -6,7 +6,7 @@
  * scripts/setup has installed ansible-core (bench/peers/ansible/install.ts's folder, or
  * PEERS_ANSIBLE_PLAYBOOK). Without it these tests fail and say to run scripts/setup.
  */
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -44,6 +44,20 @@ function yamlLoad(text: string): unknown {
 }
 
 type Task = Record<string, unknown>;
+
+/** Writes the project into a fresh folder, passes `--syntax-check` (no error, no warning), and returns a runner of ansible-playbook there. */
+function syntaxChecked(plan: Parameters<typeof writeAnsibleProject>[0]): { dir: string; playbook: (arg: string) => SpawnSyncReturns<string> } {
+  needAnsible();
+  const parent = mkdtempSync(join(tmpdir(), "fleet-peer-ansible-test-"));
+  dirs.push(parent);
+  const r = writeAnsibleProject(plan, { privateKeyPath: "/nonexistent/id", ansiblePlaybook, dir: join(parent, "p") });
+  const env = { ...process.env, ...r.env };
+  const playbook = (arg: string) => spawnSync(r.argv[0]!, [...r.argv.slice(1), arg], { cwd: r.dir, env, encoding: "utf8" });
+  const check = playbook("--syntax-check");
+  expect(check.stderr).not.toMatch(/ERROR|WARNING/);
+  expect(check.status, check.stderr).toBe(0);
+  return { dir: r.dir, playbook };
+}
 const tasks = () => (playbookData(stack) as Array<{ tasks: Task[]; handlers: Task[] }>)[0]!;
 
 describe("the Ansible project", () => {
@@ -143,18 +157,11 @@ describe("the Ansible project", () => {
   });
 
   it(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts the project: --syntax-check, --list-tasks`, () => {
-    needAnsible();
-    const parent = mkdtempSync(join(tmpdir(), "fleet-peer-ansible-test-"));
-    dirs.push(parent);
-    const r = writeAnsibleProject(stack, { privateKeyPath: "/nonexistent/id", ansiblePlaybook, dir: join(parent, "p") });
+    const r = syntaxChecked(stack);
     expect(statSync(r.dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(r.dir, projectFilePath(stack.host.name, "/srv/fleetdemo/env"))).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(r.dir, projectFilePath(stack.host.name, "/srv/fleetdemo/env")), "utf8")).toBe(stack.files.find((f) => f.id === "env")!.content);
-    const env = { ...process.env, ...r.env };
-    const check = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--syntax-check"], { cwd: r.dir, env, encoding: "utf8" });
-    expect(check.stderr).not.toMatch(/ERROR|WARNING/);
-    expect(check.status, check.stderr).toBe(0);
-    const list = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--list-tasks"], { cwd: r.dir, env, encoding: "utf8" });
+    const list = r.playbook("--list-tasks");
     expect(list.status, list.stderr).toBe(0);
     const listed = list.stdout.split("\n").filter((l) => /^ {6}\S.*\tTAGS: \[\]$/.test(l)).length;
     expect(listed).toBe(tasks().tasks.length);
@@ -203,15 +210,7 @@ describe("the Ansible project of a core host and app hosts (part 4)", () => {
   });
 
   it(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts it: --syntax-check, --list-hosts`, () => {
-    needAnsible();
-    const parent = mkdtempSync(join(tmpdir(), "fleet-peer-ansible-test-"));
-    dirs.push(parent);
-    const r = writeAnsibleProject(fleet, { privateKeyPath: "/nonexistent/id", ansiblePlaybook, dir: join(parent, "p") });
-    const env = { ...process.env, ...r.env };
-    const check = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--syntax-check"], { cwd: r.dir, env, encoding: "utf8" });
-    expect(check.stderr).not.toMatch(/ERROR|WARNING/);
-    expect(check.status, check.stderr).toBe(0);
-    const list = spawnSync(r.argv[0]!, [...r.argv.slice(1), "--list-hosts"], { cwd: r.dir, env, encoding: "utf8" });
+    const list = syntaxChecked(fleet).playbook("--list-hosts");
     expect(list.status, list.stderr).toBe(0);
     expect(list.stdout.match(/hosts \(\d+\)/g)).toEqual(["hosts (1)", "hosts (3)", "hosts (1)"]);
   }, 60_000);

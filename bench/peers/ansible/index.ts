@@ -6,8 +6,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { PeerStack } from "../render.ts";
-import { ansibleProject, type PeerPlan } from "./playbook.ts";
+import type { PeerPlan, PeerStack } from "../render.ts";
+import { ansibleProject } from "./playbook.ts";
 
 export interface AnsibleRun {
   /** The project folder. */

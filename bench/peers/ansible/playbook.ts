@@ -21,7 +21,7 @@
  */
 import type { HostPlan } from "../../../config/topology.ts";
 import { knownHostsLine } from "../bash.ts";
-import { fileById, type PeerStack, type ReleaseStep, type ServiceStep, type Step, type UserStep } from "../render.ts";
+import { fileById, planOf, type PeerPlan, type PeerStack, type ReleaseStep, type ServiceStep, type Step, type UserStep } from "../render.ts";
 import { toYaml, type Yaml } from "./yaml.ts";
 
 /** One file of the project. */
@@ -341,16 +341,6 @@ export function ansibleOrder(stack: PeerStack): Step[] {
   const head = steps.slice(0, firstApp);
   const tail = steps.slice(firstApp);
   return [...head, ...tail.filter((s) => s.kind === "files"), ...tail.filter((s) => s.kind !== "files")];
-}
-
-/** The hosts and the order they run in: a fleet (render.ts), or one stack as a fleet of one. */
-export interface PeerPlan {
-  readonly stacks: readonly PeerStack[];
-  readonly waves: ReadonlyArray<readonly PeerStack[]>;
-}
-
-function planOf(p: PeerStack | PeerPlan): PeerPlan {
-  return "waves" in p ? p : { stacks: [p], waves: [[p]] };
 }
 
 /** The inventory group of hosts with these roles (the plays of several hosts name it). */
