@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { engineEnv, ROOT, stateText, type TestStack } from "../helpers/pulumi.ts";
 import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { startRealStack, stopRealStack, waitForPage, INVENTORY, type Fleet } from "../helpers/testhosts.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const NAMES = ["lb", "app1", "app2", "db", "replica"];
 const ADDR: Record<string, string> = Object.fromEntries(NAMES.map((n, i) => [n, `198.18.0.${10 + i}`]));
@@ -128,14 +129,12 @@ describe("backups, shared media and restores on five real servers", () => {
     console.log(`bare database host to serving site: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(await rows()).toBe(before);
     // The replica follows the restored primary, with the rows.
-    for (let i = 0; i < 60; i++) {
-      const s = await fleet.ssh("replica", "cd / && runuser -u postgres -- psql -XAtc \"SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'\"");
-      if (s.trim() === "1") break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    await waitFor("the replica to stream from the restored primary",
+      async () => (await fleet.ssh("replica", "cd / && runuser -u postgres -- psql -XAtc \"SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'\"")).trim(),
+      (n) => n === "1", { timeoutMs: 60_000, intervalMs: 1000 });
     await onDb(sql("INSERT INTO notes_note (text, created) VALUES ('bk-r1', now())"));
-    await new Promise((r) => setTimeout(r, 2000));
-    expect((await fleet.ssh("replica", sql("SELECT count(*) FROM notes_note WHERE text LIKE 'bk-%'"))).trim()).toBe("4");
+    expect(await waitFor("the new row to reach the replica", async () => (await fleet.ssh("replica", sql("SELECT count(*) FROM notes_note WHERE text LIKE 'bk-%'"))).trim(),
+      (n) => n === "4", { timeoutMs: 30_000 })).toBe("4");
   }, 1_500_000);
 
   it("retention: a second backup on the same day expires the first (daily keeps the newest of each day)", async () => {

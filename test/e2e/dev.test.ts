@@ -4,12 +4,29 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { engineEnv, ROOT, stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
+import { exitOf, waitFor } from "../helpers/wait.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const HOST = "fleet-e2e";
+/** The gunicorn unit's resource (its reload step is the killed run's kill point). */
+const GUNICORN = "fleet-e2e-fleetdemo-gunicorn";
+
+/** Engine events the CLI wrote so far (`--event-log`), one JSON object a line; a torn last line is left out. */
+function engineEvents(file: string): EngineEventLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").split("\n").flatMap((l) => {
+    try { return l.trim() ? [JSON.parse(l) as EngineEventLine] : []; } catch { return []; }
+  });
+}
+type EngineEventLine = {
+  resourcePreEvent?: { metadata?: { urn?: string } };
+  resOutputsEvent?: { metadata?: { urn?: string } };
+  summaryEvent?: unknown;
+};
 
 function devConfig(workers: number): Record<string, { value: string; secret?: boolean }> {
   const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
@@ -31,6 +48,8 @@ describe("dev stack on one real server", () => {
   let output = "";
   const log = (s: string) => { output += s; };
   let siteUrl = "";
+  /** How many workers the gunicorn master has now. */
+  const gunicornWorkers = async () => (await fleet.ssh(HOST, "pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn) || true")).trim();
 
   beforeAll(async () => ({ fleet, t } = await startRealStack([HOST], "e2e-dev", devConfig(2))), 600_000);
   afterAll(() => stopRealStack(fleet, t, log), 600_000);
@@ -60,7 +79,8 @@ describe("dev stack on one real server", () => {
   }, 120_000);
 
   it("the logging server holds the app's lines by host and program", async () => {
-    const files = await fleet.ssh(HOST, "sleep 2; ls /var/log/fleet/fleet-e2e/");
+    const files = await waitFor("the app's log files on the logging server", () => fleet.ssh(HOST, "ls /var/log/fleet/fleet-e2e/"),
+      (f) => f.includes("fleetdemo-gunicorn.log") && f.includes("fleetdemo-celery-worker.log"), { timeoutMs: 30_000 });
     expect(files).toContain("fleetdemo-gunicorn.log");
     expect(files).toContain("fleetdemo-celery-worker.log");
   }, 60_000);
@@ -90,8 +110,7 @@ describe("dev stack on one real server", () => {
     // Same master process (a HUP reload, no dropped requests), now with three workers.
     const pidAfter = (await fleet.ssh(HOST, "systemctl show -p MainPID --value fleetdemo-gunicorn")).trim();
     expect(pidAfter).toBe(pidBefore);
-    const workers = await fleet.ssh(HOST, "sleep 3; pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn)");
-    expect(workers.trim()).toBe("3");
+    expect(await waitFor("gunicorn to run 3 workers after the reload", () => gunicornWorkers(), (n) => n === "3")).toBe("3");
     expect(await waitForPage(siteUrl, (b) => b.includes('class="note"'))).toContain('class="note"');
   }, 600_000);
 
@@ -99,20 +118,41 @@ describe("dev stack on one real server", () => {
     // Real work for the killed run: a new gunicorn config and the reload it implies.
     await t.stack.setAllConfig(devConfig(4));
     const env = { ...process.env, ...engineEnv(t.backendDir) };
-    const killed = spawn(join(ROOT, "scripts/pulumi"), ["up", "--stack", "e2e-dev", "--yes", "--non-interactive", "--skip-preview"], { cwd: ROOT, env, stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 6000));
-    // The wrapper execs pulumi, so this is the engine itself, killed without warning.
-    killed.kill("SIGKILL");
-    await new Promise((r) => killed.once("exit", r));
-    const rerun = spawnSync(join(ROOT, "scripts/pulumi"), ["up", "--stack", "e2e-dev", "--yes", "--non-interactive", "--skip-preview"], { cwd: ROOT, env, encoding: "utf8" });
+    const events = join(t.backendDir, "killed-up.events.jsonl");
+    const pulumi = join(ROOT, "scripts/pulumi");
+    const args = ["up", "--stack", "e2e-dev", "--yes", "--non-interactive", "--skip-preview"];
+    // Its own process group, so the kill reaches the whole tree the CLI started, as Ctrl-C
+    // of a terminal's foreground job would.
+    const killed = spawn(pulumi, [...args, "--event-log", events], { cwd: ROOT, env, stdio: "ignore", detached: true });
+    const ended = exitOf(killed, "the killed pulumi up", 600_000);
+    // The kill point is a marker of the run's own progress, not a delay: the engine has
+    // written the new gunicorn.conf.py and has begun the unit's reload step. That step
+    // takes at least its settle watch (SETTLE_STEPS x 0.25 s), so the kill lands inside it.
+    await waitFor(`the run to begin the reload step of ${GUNICORN} (engine events in ${events})`,
+      () => {
+        if (killed.exitCode !== null) throw new Error(`pulumi up exited with ${killed.exitCode} before reaching the kill point`);
+        return engineEvents(events);
+      },
+      (evs) => evs.some((e) => e.resourcePreEvent?.metadata?.urn?.endsWith(`::${GUNICORN}`)),
+      { timeoutMs: 300_000, intervalMs: 50 });
+    process.kill(-killed.pid!, "SIGKILL");
+    const end = await ended;
+    expect(end.signal).toBe("SIGKILL");
+    // The kill landed mid-run: the engine never saw the reload step finish, nor the run end.
+    const seen = engineEvents(events);
+    expect(seen.some((e) => e.resOutputsEvent?.metadata?.urn?.endsWith(`::${GUNICORN}`)), "the reload step finished before the kill landed").toBe(false);
+    expect(seen.some((e) => e.summaryEvent), "the run ended before the kill landed").toBe(false);
+
+    const rerun = spawnSync(pulumi, args, { cwd: ROOT, env, encoding: "utf8", timeout: 600_000 });
     output += rerun.stdout + rerun.stderr;
+    expect(rerun.error, "the re-run did not finish within 600 s").toBeUndefined();
     expect(rerun.status, rerun.stderr).toBe(0);
     expect(await changes(t, log)).toEqual([]);
-    const workers = await fleet.ssh(HOST, "sleep 3; pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn)");
-    expect(workers.trim()).toBe("4");
+    expect(await fleet.ssh(HOST, "grep -E '^workers' /etc/fleetdemo/gunicorn.conf.py")).toMatch(/workers = 4/);
+    await waitFor("gunicorn to run 4 workers after the re-run", () => gunicornWorkers(), (n) => n === "4");
     await t.stack.setAllConfig(devConfig(3));
     await t.stack.up({ onOutput: log });
-  }, 600_000);
+  }, 900_000);
 
   it("refresh finds a hand edit of the nginx site and a stopped worker; up repairs both", async () => {
     const site = "/etc/nginx/sites-enabled/fleetdemo.conf";

@@ -9,6 +9,7 @@ import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const RETENTION = { daily: 3, weekly: 2, monthly: 3 };
 /** Backups to the test object store (set once it runs): restic, with the retention above. */
@@ -90,11 +91,9 @@ describe("MariaDB with a binlog replica, Redis broker, on two real servers", () 
 
   it("a row written on the primary is read on the replica", async () => {
     await fleet.ssh("maria1", "mariadb -e \"INSERT INTO fleetdemo.notes_note (text, created) VALUES ('written-on-primary', NOW())\"");
-    let seen = "";
-    for (let i = 0; i < 30 && seen !== "1"; i++) {
-      seen = (await fleet.ssh("maria2", "mariadb -N -e \"SELECT COUNT(*) FROM fleetdemo.notes_note WHERE text = 'written-on-primary'\"")).trim();
-      if (seen !== "1") await new Promise((r) => setTimeout(r, 1000));
-    }
+    const seen = await waitFor("the row written on the primary to reach the replica",
+      async () => (await fleet.ssh("maria2", "mariadb -N -e \"SELECT COUNT(*) FROM fleetdemo.notes_note WHERE text = 'written-on-primary'\"")).trim(),
+      (n) => n === "1", { timeoutMs: 30_000, intervalMs: 1000 });
     expect(seen).toBe("1");
     expect(await fleet.ssh("maria2", "mariadb -N -e 'SELECT @@read_only'")).toBe("1\n");
   }, 120_000);

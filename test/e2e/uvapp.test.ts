@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const HOST = "uv13";
 // A secret app variable, set the way README shows (`config set --secret --path app.env.X`).
@@ -97,7 +98,8 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
 
   it("PostgreSQL's and nginx's own logs reach the logging host", async () => {
     await fetch(SITE);
-    const files = await fleet.ssh(HOST, "sleep 3; ls /var/log/fleet/uv13/");
+    const files = await waitFor("PostgreSQL's and nginx's logs on the logging host", () => fleet.ssh(HOST, "ls /var/log/fleet/uv13/"),
+      (f) => f.includes("postgresql.log") && f.includes("nginx-access.log"), { timeoutMs: 30_000 });
     expect(files).toContain("postgresql.log");
     expect(files).toContain("nginx-access.log");
   }, 60_000);

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Connection } from "../../providers/ssh.ts";
+import { exitOf } from "./wait.ts";
 
 export interface LoopbackSshd {
   readonly connection: Connection;
@@ -57,8 +58,9 @@ export async function startSshd(): Promise<LoopbackSshd> {
     connection: { host: "127.0.0.1", port, user: "root", hostKey: `${type} ${key}`, privateKey: readFileSync(join(dir, "client_key"), "utf8") },
     async stop() {
       if (child.exitCode === null) {
+        const ended = exitOf(child, "the test sshd", 10_000);
         child.kill("SIGTERM");
-        await new Promise((r) => child.once("exit", r));
+        await ended;
       }
       rmSync(dir, { recursive: true, force: true });
     },
