@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { engineEnv, ROOT, stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
-import { exitOf, waitFor } from "../helpers/wait.ts";
+import { exitOf, WaitAborted, waitFor } from "../helpers/wait.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const HOST = "fleet-e2e";
@@ -21,6 +21,10 @@ function engineEvents(file: string): EngineEventLine[] {
   return readFileSync(file, "utf8").split("\n").flatMap((l) => {
     try { return l.trim() ? [JSON.parse(l) as EngineEventLine] : []; } catch { return []; }
   });
+}
+/** The last lines of a log file, for an error message. */
+function tail(file: string): string {
+  return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").slice(-15).join("\n") : "(no output)";
 }
 type EngineEventLine = {
   resourcePreEvent?: { metadata?: { urn?: string } };
@@ -117,20 +121,22 @@ describe("dev stack on one real server", () => {
   it("an up killed part-way re-runs to the same result", async () => {
     // Real work for the killed run: a new gunicorn config and the reload it implies.
     await t.stack.setAllConfig(devConfig(4));
-    const env = { ...process.env, ...engineEnv(t.backendDir) };
+    // PULUMI_DEBUG_COMMANDS: the CLI takes --event-log only with it (as the Automation API sets it).
+    const env = { ...process.env, ...engineEnv(t.backendDir), PULUMI_DEBUG_COMMANDS: "true" };
     const events = join(t.backendDir, "killed-up.events.jsonl");
+    const upLog = join(t.backendDir, "killed-up.log");
     const pulumi = join(ROOT, "scripts/pulumi");
     const args = ["up", "--stack", "e2e-dev", "--yes", "--non-interactive", "--skip-preview"];
     // Its own process group, so the kill reaches the whole tree the CLI started, as Ctrl-C
     // of a terminal's foreground job would.
-    const killed = spawn(pulumi, [...args, "--event-log", events], { cwd: ROOT, env, stdio: "ignore", detached: true });
+    const killed = spawn(pulumi, [...args, "--event-log", events], { cwd: ROOT, env, stdio: ["ignore", openSync(upLog, "w"), openSync(upLog, "a")], detached: true });
     const ended = exitOf(killed, "the killed pulumi up", 600_000);
     // The kill point is a marker of the run's own progress, not a delay: the engine has
     // written the new gunicorn.conf.py and has begun the unit's reload step. That step
     // takes at least its settle watch (SETTLE_STEPS x 0.25 s), so the kill lands inside it.
     await waitFor(`the run to begin the reload step of ${GUNICORN} (engine events in ${events})`,
       () => {
-        if (killed.exitCode !== null) throw new Error(`pulumi up exited with ${killed.exitCode} before reaching the kill point`);
+        if (killed.exitCode !== null) throw new WaitAborted(`pulumi up exited with ${killed.exitCode} before reaching the kill point: ${tail(upLog)}`);
         return engineEvents(events);
       },
       (evs) => evs.some((e) => e.resourcePreEvent?.metadata?.urn?.endsWith(`::${GUNICORN}`)),
@@ -147,6 +153,8 @@ describe("dev stack on one real server", () => {
     output += rerun.stdout + rerun.stderr;
     expect(rerun.error, "the re-run did not finish within 600 s").toBeUndefined();
     expect(rerun.status, rerun.stderr).toBe(0);
+    // The re-run did the step the kill cut short (its state still held the old config).
+    expect(rerun.stdout).toMatch(new RegExp(`${GUNICORN} updated`));
     expect(await changes(t, log)).toEqual([]);
     expect(await fleet.ssh(HOST, "grep -E '^workers' /etc/fleetdemo/gunicorn.conf.py")).toMatch(/workers = 4/);
     await waitFor("gunicorn to run 4 workers after the re-run", () => gunicornWorkers(), (n) => n === "4");

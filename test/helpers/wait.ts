@@ -11,9 +11,12 @@ export interface WaitOptions {
   readonly intervalMs?: number;
 }
 
+/** Thrown by a probe when waiting longer is pointless (the awaited process died, say): ends the wait at once. */
+export class WaitAborted extends Error {}
+
 /**
  * Calls `probe` until `ok(value)` holds; returns that value. A probe that throws counts as
- * "not yet" (its error is the last value seen). Throws `timed out after N s waiting for
+ * "not yet" (its error is the last value seen), except a {@link WaitAborted}, which ends it. Throws `timed out after N s waiting for
  * <what>; last: ...` when the time is up.
  */
 export async function waitFor<T>(what: string, probe: () => T | Promise<T>, ok: (v: T) => boolean, options: WaitOptions = {}): Promise<T> {
@@ -27,6 +30,7 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, ok: 
       if (ok(v)) return v;
       last = v;
     } catch (e) {
+      if (e instanceof WaitAborted) throw new Error(`stopped waiting for ${what}: ${e.message}`);
       last = e instanceof Error ? e.message : e;
     }
     if (Date.now() >= until) {
