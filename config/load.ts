@@ -30,17 +30,28 @@ export class ConfigError extends Error {
   }
 }
 
-/** Edit distance, for namespace typos (`django-flet:protectData`). */
-function distance(a: string, b: string): number {
+/**
+ * Edit distance, for namespace typos (`django-flet:protectData`): insertions, deletions,
+ * substitutions and swaps of two neighbouring letters (`djnago`) count one edit each.
+ */
+export function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
 }
+
+/**
+ * How far a namespace may be from ours and still be taken for a typo of it: four edits
+ * (`djnago-felt` is three with swaps), while the namespaces a stack really uses (`aws`,
+ * `pulumi`, `command`, `random`, ...) are eight or more away.
+ */
+const TYPO_EDITS = 4;
 
 /** Top-level keys that hold plain strings even when they look like JSON. */
 const STRING_KEYS = new Set(["inventoryFile", "sshPrivateKeyPath"]);
@@ -92,7 +103,7 @@ export function parseConfig(raw: Record<string, string>): StackConfig {
     if (ns !== NAMESPACE) {
       // Pulumi ignores other namespaces silently; a near miss of ours is almost surely a typo
       // (`django-flet:protectData: true` would leave prod unprotected).
-      if (ns && distance(ns.toLowerCase(), NAMESPACE) <= 3) {
+      if (ns && distance(ns.toLowerCase(), NAMESPACE) <= TYPO_EDITS) {
         typos.push(`${k}: the namespace "${ns}" is not "${NAMESPACE}", so this key would be ignored. Fix: \`npm run pulumi -- config rm '${k}'\` and set it as ${NAMESPACE}:${rest.join(":")}`);
       }
       continue;

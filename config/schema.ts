@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { RELEASE_IDS } from "./releases.ts";
 import { ACME_DIRECTORY_RE, ACME_EMAIL_RE, ACME_SERVERS } from "./acme.ts";
+import { calendarProblem } from "./onCalendar.ts";
 
 /** The roles a host can hold. One host may hold all of them (the dev stack). */
 export const ROLES = ["loadBalancer", "app", "worker", "beat", "db", "dbReplica", "broker", "cache", "logging"] as const;
@@ -350,7 +351,14 @@ export const objectStoreSchema = z.strictObject({
 });
 
 /** A systemd OnCalendar expression: conservative characters, never read as an option. */
-const onCalendar = z.string().max(200).regex(/^[A-Za-z0-9*][A-Za-z0-9*,:/.~ -]*$/, "must be a systemd OnCalendar expression, e.g. \"*-*-* 03:00:00\" or daily");
+const CALENDAR_CHARS = /^[A-Za-z0-9*][A-Za-z0-9*,:/.~ -]*$/;
+const onCalendar = z.string().max(200).regex(CALENDAR_CHARS, "must be a systemd OnCalendar expression, e.g. \"*-*-* 03:00:00\" or daily")
+  .superRefine((v, ctx) => {
+    // Text the pattern already refused gets that one message, not two.
+    if (!CALENDAR_CHARS.test(v)) return;
+    const problem = calendarProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: `is not a systemd calendar expression (${problem}); e.g. "*-*-* 03:00:00" or daily` });
+  });
 
 export const backupSchema = z.strictObject({
   /** Where backups go. No target, no backups (a warning says so on a stack with protectData). @default none */

@@ -201,9 +201,9 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
   const workers = holders(hosts, "worker");
   if (workers.length === 0) problems.push(`hosts: no host has the role "worker", so Celery tasks would never run. Fix: add "worker" to the roles of at least one host`);
   const lbs = holders(hosts, "loadBalancer");
-  if (lbs.length > 1) problems.push(`hosts: at most one host may have the role "loadBalancer"; found ${lbs.length}${names(lbs)}`);
+  if (lbs.length > 1) problems.push(`hosts: at most one host may have the role "loadBalancer"; found ${lbs.length}${names(lbs)}. Fix: keep "loadBalancer" in the roles of one host and remove it from the others`);
   const logs = holders(hosts, "logging");
-  if (logs.length > 1) problems.push(`hosts: at most one host may have the role "logging"; found ${logs.length}${names(logs)}`);
+  if (logs.length > 1) problems.push(`hosts: at most one host may have the role "logging"; found ${logs.length}${names(logs)}. Fix: keep "logging" in the roles of one host and remove it from the others`);
   const replicas = holders(hosts, "dbReplica");
   for (const r of replicas) {
     if (r.roles.has("db")) problems.push(`hosts: "${r.name}" has both "db" and "dbReplica"; a replica must be another host. Fix: remove one of the two roles`);

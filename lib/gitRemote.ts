@@ -17,7 +17,8 @@ export function pickCommit(lsRemote: string, ref: string): string | undefined {
   return undefined;
 }
 
-export function resolveCommit(repo: string, ref: string): string {
+/** `key`: the app's own config key (`app`, or `apps[i]` in a several-app stack), named in errors. */
+export function resolveCommit(repo: string, ref: string, key = "app"): string {
   if (/^[0-9a-f]{40}$/.test(ref)) return ref;
   let out: string;
   try {
@@ -26,9 +27,9 @@ export function resolveCommit(repo: string, ref: string): string {
     });
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n").slice(0, 3).join(" ") : String(e);
-    throw new ConfigError([`app.repo: cannot read ${repo} (${why}). Fix: check the URL and that this machine can reach it`]);
+    throw new ConfigError([`${key}.repo: cannot read ${repo} (${why}). Fix: check the URL and that this machine can reach it`]);
   }
   const commit = pickCommit(out, ref);
-  if (!commit) throw new ConfigError([`app.ref: "${ref}" is not a branch, tag or commit in ${repo}. Fix: \`npm run pulumi -- config set --path app.ref <branch-or-tag>\``]);
+  if (!commit) throw new ConfigError([`${key}.ref: "${ref}" is not a branch, tag or commit in ${repo}. Fix: \`npm run pulumi -- config set --path '${key}.ref' <branch-or-tag>\``]);
   return commit;
 }

@@ -71,7 +71,7 @@ export async function preflight(rawConfig: Record<string, string>, stack: string
   const found = topo.deployments.map((d) => {
     // Apps that share a repository and ref (the same code under two names) ask git once.
     const key = `${d.app.repo} ${d.app.ref}`;
-    const commit = commits.get(key) ?? resolveCommit(d.app.repo, d.app.ref);
+    const commit = commits.get(key) ?? resolveCommit(d.app.repo, d.app.ref, d.app.key);
     commits.set(key, commit);
     const project = detectPythonProject(d.app, readRepoFiles(d.app.repo, commit, filesToRead(d.app)));
     return { d, commit, project };

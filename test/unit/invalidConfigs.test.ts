@@ -302,6 +302,8 @@ const CASES: readonly Case[] = [
     ['django-flet:protectData: the namespace "django-flet" is not "django-fleet", so this key would be ignored. Fix: `npm run pulumi -- config rm \'django-flet:protectData\'` and set it as django-fleet:protectData']],
   ["namespace in the wrong case", { raw: { "Django-Fleet:protectData": "true" } },
     ['Django-Fleet:protectData: the namespace "Django-Fleet" is not "django-fleet", so this key would be ignored. Fix: `npm run pulumi -- config rm \'Django-Fleet:protectData\'` and set it as django-fleet:protectData']],
+  ["namespace typo with swapped letters, four plain edits away", { raw: { "djnago-felt:protectData": "true" } },
+    ['djnago-felt:protectData: the namespace "djnago-felt" is not "django-fleet", so this key would be ignored. Fix: `npm run pulumi -- config rm \'djnago-felt:protectData\'` and set it as django-fleet:protectData']],
   ["namespace typo in the legacy ns:config:key form", { raw: { "django_fleet:config:protectData": "true" } },
     ['django_fleet:config:protectData: the namespace "django_fleet" is not "django-fleet", so this key would be ignored. Fix: `npm run pulumi -- config rm \'django_fleet:config:protectData\'` and set it as django-fleet:config:protectData']],
 
@@ -527,7 +529,7 @@ const CASES: readonly Case[] = [
   ["two cache hosts", { set: { cache: { kind: "memcached" }, hosts: [{ ...BASE_HOST, roles: [...ALL_ROLES, "cache"] }, { ...BASE_HOST, name: "c2", address: "10.0.0.11", roles: ["cache"] }] } },
     ['hosts: cache.kind is "memcached", so exactly one host must have the role "cache"; found 2 (fleet-dev, c2). Fix: add "cache" to the roles of exactly one host']],
   ["two load balancers", { set: { hosts: [BASE_HOST, { ...BASE_HOST, name: "lb2", address: "10.0.0.11", roles: ["loadBalancer"] }] } },
-    ['hosts: at most one host may have the role "loadBalancer"; found 2 (fleet-dev, lb2)']],
+    ['hosts: at most one host may have the role "loadBalancer"; found 2 (fleet-dev, lb2). Fix: keep "loadBalancer" in the roles of one host and remove it from the others']],
 
   // --- the SSH key and the inventory -------------------------------------------------------------
   ["sshPrivateKeyPath missing, no inventory", { set: { sshPrivateKeyPath: undefined } },
@@ -614,7 +616,7 @@ const CASES: readonly Case[] = [
     role("db", DB, "2 (fleet-dev, fleet-dev)"),
     role("broker", "the Celery broker", "0"),
     role("beat", BEAT, "0"),
-    'hosts: at most one host may have the role "loadBalancer"; found 2 (fleet-dev, fleet-dev)',
+    'hosts: at most one host may have the role "loadBalancer"; found 2 (fleet-dev, fleet-dev). Fix: keep "loadBalancer" in the roles of one host and remove it from the others',
     'hosts: "fleet-dev" has both "db" and "dbReplica"; a replica must be another host. Fix: remove one of the two roles',
     'hosts: cache.kind is "redis", so exactly one host must have the role "cache"; found 0. Fix: add "cache" to the roles of exactly one host',
     "sshPrivateKeyPath: missing. Fix: `npm run pulumi -- config set sshPrivateKeyPath ~/.ssh/id_ed25519`, or use an inventory file that names privateKeyPath",

@@ -150,7 +150,13 @@ describe("resolveCommit against a real git repository", () => {
 
   it("refuses an unknown ref with the config key and the fix", () => {
     expect(() => resolveCommit(dir, "nope")).toThrow(
-      `app.ref: "nope" is not a branch, tag or commit in ${dir}. Fix: \`npm run pulumi -- config set --path app.ref <branch-or-tag>\``);
+      `app.ref: "nope" is not a branch, tag or commit in ${dir}. Fix: \`npm run pulumi -- config set --path 'app.ref' <branch-or-tag>\``);
+  });
+
+  it("names the app's own key in a several-app stack, so the fix sets that app's ref", () => {
+    expect(() => resolveCommit(dir, "nope", "apps[1]")).toThrow(
+      `apps[1].ref: "nope" is not a branch, tag or commit in ${dir}. Fix: \`npm run pulumi -- config set --path 'apps[1].ref' <branch-or-tag>\``);
+    expect(() => resolveCommit(join(dir, "missing"), "main", "apps[1]")).toThrow(/\n  - apps\[1\]\.repo: cannot read /);
   });
 
   it("refuses an unreadable repository", () => {

@@ -174,9 +174,9 @@ describe("buildTopology: cross-host rules", () => {
     ["no worker", { hosts: [host("a", rest(["worker"]), 1)] },
       'hosts: no host has the role "worker", so Celery tasks would never run. Fix: add "worker" to the roles of at least one host'],
     ["two load balancers", { hosts: [host("a", ALL_ROLES, 1), host("b", ["loadBalancer"], 2)] },
-      'hosts: at most one host may have the role "loadBalancer"; found 2 (a, b)'],
+      'hosts: at most one host may have the role "loadBalancer"; found 2 (a, b). Fix: keep "loadBalancer" in the roles of one host and remove it from the others'],
     ["two logging hosts", { hosts: [host("a", ALL_ROLES, 1), host("b", ["logging"], 2)] },
-      'hosts: at most one host may have the role "logging"; found 2 (a, b)'],
+      'hosts: at most one host may have the role "logging"; found 2 (a, b). Fix: keep "logging" in the roles of one host and remove it from the others'],
     ["db and dbReplica on one host", { hosts: [host("a", [...ALL_ROLES, "dbReplica"], 1)] },
       'hosts: "a" has both "db" and "dbReplica"; a replica must be another host. Fix: remove one of the two roles'],
     ["duplicate host names", { hosts: [host("a", ALL_ROLES, 1), host("a", ["app"], 2)] },
@@ -219,7 +219,7 @@ describe("buildTopology: cross-host rules", () => {
       'hosts: exactly one host must have the role "beat" (Celery beat must run once in the whole fleet, or periodic tasks run twice or never); found 0. Fix: add "beat" to the roles of exactly one host',
       'hosts: no host has the role "app". Fix: add "app" to the roles of at least one host',
       'hosts: no host has the role "worker", so Celery tasks would never run. Fix: add "worker" to the roles of at least one host',
-      'hosts: at most one host may have the role "logging"; found 2 (a, a)',
+      'hosts: at most one host may have the role "logging"; found 2 (a, a). Fix: keep "logging" in the roles of one host and remove it from the others',
       "sshPrivateKeyPath: missing. Fix: `npm run pulumi -- config set sshPrivateKeyPath ~/.ssh/id_ed25519`, or use an inventory file that names privateKeyPath",
     ]);
     expect(e.message.split("\n")[0]).toBe("django-fleet: the stack config is invalid; nothing was changed on any server.");
