@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, openSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineEnv, ROOT, stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
@@ -123,8 +124,11 @@ describe("dev stack on one real server", () => {
     await t.stack.setAllConfig(devConfig(4));
     // PULUMI_DEBUG_COMMANDS: the CLI takes --event-log only with it (as the Automation API sets it).
     const env = { ...process.env, ...engineEnv(t.backendDir), PULUMI_DEBUG_COMMANDS: "true" };
-    const events = join(t.backendDir, "killed-up.events.jsonl");
-    const upLog = join(t.backendDir, "killed-up.log");
+    // Not in the backend folder: engine events under PULUMI_DEBUG_COMMANDS carry debug
+    // diagnostics with resource inputs in plain text, and the state must hold no secret.
+    const scratch = mkdtempSync(join(tmpdir(), "fleet-killed-up-"));
+    const events = join(scratch, "events.jsonl");
+    const upLog = join(scratch, "up.log");
     const pulumi = join(ROOT, "scripts/pulumi");
     const args = ["up", "--stack", "e2e-dev", "--yes", "--non-interactive", "--skip-preview"];
     // Its own process group, so the kill reaches the whole tree the CLI started, as Ctrl-C
@@ -148,6 +152,7 @@ describe("dev stack on one real server", () => {
     const seen = engineEvents(events);
     expect(seen.some((e) => e.resOutputsEvent?.metadata?.urn?.endsWith(`::${GUNICORN}`)), "the reload step finished before the kill landed").toBe(false);
     expect(seen.some((e) => e.summaryEvent), "the run ended before the kill landed").toBe(false);
+    rmSync(scratch, { recursive: true, force: true });
 
     const rerun = spawnSync(pulumi, args, { cwd: ROOT, env, encoding: "utf8", timeout: 600_000 });
     output += rerun.stdout + rerun.stderr;
