@@ -152,16 +152,24 @@ describe("certificates from a real ACME server (pebble), renewed by certbot's ti
     // Due now by certbot's own rule: Debian 13's certbot (4.0, no ARI) renews a lineage when
     // notAfter < now + renew_before_expiry, and pebble's certificates live 90 days. Then the
     // same service the timer starts, unchanged.
+    // The timer itself is held meanwhile: a run it started (at a random time) would make
+    // `systemctl start` wait for that run instead of starting one that sees the new rule.
     const due = "renew_before_expiry = 3650 days";
-    await on(`sed -i 's/^renew_before_expiry.*/${due}/' ${RENEWAL} && grep -qx '${due}' ${RENEWAL}`,
-      "making the certificate due (renew_before_expiry = 3650 days)");
+    // (A oneshot service is "activating" while it runs.)
+    await on(["systemctl stop certbot.timer", "for _ in $(seq 600); do",
+      '  case "$(systemctl show -p ActiveState --value certbot.service)" in activating | deactivating) sleep 0.2 ;; *) exit 0 ;; esac',
+      "done", "echo 'certbot.service still running after 120 s' >&2; exit 1"].join("\n"),
+      "certbot.timer stopped and no run of certbot.service going", 150_000);
     let finished = 0;
     try {
+      await on(`sed -i 's/^renew_before_expiry.*/${due}/' ${RENEWAL} && grep -qx '${due}' ${RENEWAL}`,
+        "making the certificate due (renew_before_expiry = 3650 days)");
       await on("systemctl start certbot.service || { journalctl -u certbot -n 40 --no-pager -o cat >&2; exit 1; }",
         "certbot.service (certbot renew, as certbot.timer starts it)", 180_000);
       finished = Date.now();
     } finally {
-      await on(`sed -i 's/^renew_before_expiry.*/renew_before_expiry = 30 days/' ${RENEWAL}`, "putting renew_before_expiry back");
+      await on(`sed -i 's/^renew_before_expiry.*/renew_before_expiry = 30 days/' ${RENEWAL} && systemctl start certbot.timer`,
+        "renew_before_expiry back to 30 days, certbot.timer started again");
     }
     // certbot renewed, and its deploy hook installed the new certificate where nginx reads it.
     const installed = (await on(`openssl x509 -in ${CERT} -noout -serial`)).trim();
