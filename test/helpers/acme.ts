@@ -21,17 +21,37 @@ export interface AcmeServer {
 
 const script = join(ROOT, "scripts/acmeserve");
 
+/**
+ * Runs a command to its end within `timeoutMs` (its first build of pebble included);
+ * a failure or a timeout says which step it was.
+ */
+function bounded(what: string, timeoutMs: number, file: string, args: string[], inherit = false): string {
+  try {
+    return execFileSync(file, args, {
+      encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL",
+      stdio: inherit ? ["ignore", "ignore", "inherit"] : ["ignore", "pipe", "pipe"],
+    }) ?? "";
+  } catch (e) {
+    const err = e as { code?: string; stderr?: string; message: string };
+    const why = err.code === "ETIMEDOUT" ? `no answer within ${timeoutMs / 1000} s` : (err.stderr?.trim() || err.message);
+    throw new Error(`acme server: ${what} failed: ${why}`);
+  }
+}
+
 /** Starts pebble on the bridge (needs `scripts/testhosts up`); every name resolves to `lbAddress`. */
 export function startAcmeServer(lbAddress: string): AcmeServer {
-  execFileSync(script, ["up", "--address", "198.18.0.1", "--default-ipv4", lbAddress], { stdio: ["ignore", "ignore", "inherit"] });
-  const env = Object.fromEntries(execFileSync(script, ["env"], { encoding: "utf8" }).split("\n")
+  // scripts/acmeserve bounds its own steps (a first build of pebble: 900 s; ready: 15 s).
+  bounded("scripts/acmeserve up (building pebble the first time, then waiting for it to answer)", 1_000_000,
+    script, ["up", "--address", "198.18.0.1", "--default-ipv4", lbAddress], true);
+  const env = Object.fromEntries(bounded("scripts/acmeserve env", 30_000, script, ["env"]).split("\n")
     .map((l) => /^export ([A-Z_]+)=(.*)$/.exec(l)).filter((m) => m !== null)
     .map((m) => [m[1]!, m[2]!.replace(/^['"]|['"]$/g, "")]));
   const dir = mkdtempSync(join(tmpdir(), "fleet-acme-"));
   const rootFile = join(dir, "pebble-root.pem");
-  writeFileSync(rootFile, execFileSync("curl", ["-fsS", "--cacert", env.ACME_CA_FILE!, `${env.ACME_MANAGEMENT}/roots/0`], { encoding: "utf8" }));
+  writeFileSync(rootFile, bounded("fetching pebble's root from its management API", 30_000,
+    "curl", ["-fsS", "--max-time", "20", "--cacert", env.ACME_CA_FILE!, `${env.ACME_MANAGEMENT}/roots/0`]));
   return {
     directory: env.ACME_DIRECTORY!, caFile: env.ACME_CA_FILE!, rootFile,
-    stop() { execFileSync(script, ["down"], { stdio: "ignore" }); },
+    stop() { bounded("scripts/acmeserve down", 60_000, script, ["down"]); },
   };
 }
