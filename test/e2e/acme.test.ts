@@ -11,6 +11,7 @@ import type { TestStack } from "../helpers/pulumi.ts";
 import { stepRecorder } from "../helpers/steps.ts";
 import { startAcmeServer, type AcmeServer } from "../helpers/acme.ts";
 import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
+import { waitFor, within } from "../helpers/wait.ts";
 
 const HOST = "acme13";
 const ADDRESS = "198.18.0.10";
@@ -35,43 +36,6 @@ function config(names: string, server?: string): Record<string, { value: string 
       acme: { email: "ops@shop.example", server: server ?? pebble!.directory, caFile: pebble!.caFile },
     }),
   };
-}
-
-/**
- * Runs `op` (handed a signal that aborts it) for at most `ms`; past that it fails saying
- * what it waited for, whether or not `op` heeds the signal.
- */
-async function within<T>(what: string, ms: number, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      abort.abort();
-      reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([op(abort.signal), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Asks `probe` every 100 ms until `done` holds, for at most `ms`; fails with what it waited for and saw last. */
-async function waitUntil<T>(what: string, ms: number, probe: () => T, done: (v: T) => boolean): Promise<{ value: T; tries: number }> {
-  const until = Date.now() + ms;
-  for (let tries = 1; ; tries++) {
-    let last: string;
-    try {
-      const value = probe();
-      if (done(value)) return { value, tries };
-      last = String(value);
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() >= until) throw new Error(`timed out after ${ms / 1000} s (${tries} tries) waiting for ${what}; last seen: ${last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** curl to the load balancer under shop.example, verifying HTTPS against pebble's root (curl bounds itself). */
@@ -181,9 +145,10 @@ describe("certificates from a real ACME server (pebble), renewed by certbot's ti
     // The hook's `systemctl reload nginx` returns once nginx has the signal; nginx then starts
     // new workers and keeps the old ones (old certificate) accepting for 100 ms more
     // (src/os/unix/ngx_process_cycle.c), so the first handshakes may still get the old one.
-    const served = await waitUntil(`nginx on ${ADDRESS}:443 to serve the renewed certificate (${installed})`, 30_000,
-      servedSerial, (s) => s === installed);
-    console.log(`acme: nginx served the renewed certificate ${Date.now() - finished} ms after certbot.service finished (${served.tries} handshake(s))`);
+    let handshakes = 0;
+    await waitFor(`nginx on ${ADDRESS}:443 to serve the renewed certificate (${installed})`,
+      () => { handshakes++; return servedSerial(); }, (s) => s === installed, { timeoutMs: 30_000, intervalMs: 100 });
+    console.log(`acme: nginx served the renewed certificate ${Date.now() - finished} ms after certbot.service finished (${handshakes} handshake(s))`);
     expect((await on("systemctl show -p MainPID --value nginx")).trim()).toBe(pidBefore);
     // The renewal is in the journal (and so on the logging host).
     expect(await on("journalctl -t django-fleet-acme --no-pager -o cat")).toContain(`installed the certificate for fleetdemo (serial ${installed.replace(/^serial=/, "")},`);

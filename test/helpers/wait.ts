@@ -61,3 +61,23 @@ export function exitOf(child: ChildProcess, what: string, timeoutMs: number): Pr
     child.once("exit", (code, signal) => { clearTimeout(timer); resolve({ code, signal }); });
   });
 }
+
+/**
+ * Runs `op` (handed a signal that aborts it) for at most `ms`; past that it fails saying
+ * what it waited for, whether or not `op` heeds the signal.
+ */
+export async function within<T>(what: string, ms: number, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([op(abort.signal), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

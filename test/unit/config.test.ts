@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../config/load.ts";
+import { ConfigError, distance, parseConfig } from "../../config/load.ts";
 import { resolveApps } from "../../config/apps.ts";
 
 /** A valid dev config as Pulumi hands it to the program (objects as JSON strings). */
@@ -89,5 +89,16 @@ describe("parseConfig", () => {
       expect(msg).toMatch(/^django-fleet: the stack config is invalid; nothing was changed on any server\./);
       expect((e as ConfigError).problems).toHaveLength(2);
     }
+  });
+});
+
+describe("namespace distance: swaps count one edit; real namespaces stay far", () => {
+  it.each([
+    ["django-fleet", 0], ["django-flet", 1], ["djnago-fleet", 1], ["djnago-felt", 3], ["django_fleet", 1],
+  ] as const)("%s is %i edits from django-fleet", (ns, n) => {
+    expect(distance(ns, "django-fleet")).toBe(n);
+  });
+  it.each(["aws", "pulumi", "command", "random", "gcp", "azure-native", "kubernetes"])("%s is more than 4 edits away", (ns) => {
+    expect(distance(ns, "django-fleet")).toBeGreaterThan(4);
   });
 });

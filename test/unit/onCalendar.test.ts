@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { calendarProblem } from "../../config/onCalendar.ts";
-import { ConfigError, distance, parseConfig } from "../../config/load.ts";
+import { ConfigError, parseConfig } from "../../config/load.ts";
 
 describe("calendarProblem: systemd calendar expressions a backup schedule may use", () => {
   it.each([
@@ -45,16 +45,5 @@ describe("backup.schedule is refused up front, naming the key, the value and the
       if (e instanceof ConfigError) problems = e.problems;
     }
     expect(problems).toContain(message);
-  });
-});
-
-describe("namespace distance: swaps count one edit; real namespaces stay far", () => {
-  it.each([
-    ["django-fleet", 0], ["django-flet", 1], ["djnago-fleet", 1], ["djnago-felt", 3], ["django_fleet", 1],
-  ] as const)("%s is %i edits from django-fleet", (ns, n) => {
-    expect(distance(ns, "django-fleet")).toBe(n);
-  });
-  it.each(["aws", "pulumi", "command", "random", "gcp", "azure-native", "kubernetes"])("%s is more than 4 edits away", (ns) => {
-    expect(distance(ns, "django-fleet")).toBeGreaterThan(4);
   });
 });
