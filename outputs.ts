@@ -90,7 +90,7 @@ export interface AppOutput {
   readonly port: number;
   /** Its database and login role on the fleet's database server (`database` has the host and port). */
   readonly database: { readonly name: string; readonly user: string };
-  /** Its RabbitMQ vhost, or null with a Redis broker (`broker` has the host and port). */
+  /** Its RabbitMQ vhost, also its RabbitMQ user (both are its name), or null with a Redis broker (`broker` has the host and port). */
   readonly brokerVhost: string | null;
   /** Its Redis database number, or null with RabbitMQ. */
   readonly brokerRedisDb: number | null;
