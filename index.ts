@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { preflight } from "./lib/preflight.ts";
-import { cacheUrl as cacheUrlFor, cacheUsesBrokerRedis } from "./config/environment.ts";
+import { cacheUsesBrokerRedis } from "./config/environment.ts";
 import { appRecord, appRecordPath } from "./config/appRecords.ts";
 import { openingsFor } from "./config/firewall.ts";
 import { HOST_CA_FILE } from "./config/objectStore.ts";
@@ -24,7 +24,7 @@ import { DjangoApp } from "./components/djangoApp.ts";
 import { LoadBalancer } from "./components/loadBalancer.ts";
 import { LoggingServer } from "./components/loggingServer.ts";
 import { readFileSync } from "node:fs";
-import type { FleetOutputs } from "./outputs.ts";
+import { fleetOutputs } from "./outputs.ts";
 
 // Everything checked and read before the first resource: config, topology, object
 // stores, each app's commit and project, each host's facts.
@@ -91,14 +91,14 @@ const db = cfg.database.engine === "mariadb"
 
 // The Redis broker's password is the fleet's (one server); RabbitMQ accounts are each app's.
 const redisBrokerPassword = cfg.broker.kind === "redis" ? new RandomSecret("broker-password", { length: 32 }) : undefined;
-const broker = new Broker("broker", {
+const brokerServer = new Broker("broker", {
   host: hostOf(topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts, password: redisBrokerPassword?.value ?? "",
 });
 // A Redis cache on the broker's Redis shares its password; its own Redis gets its own.
 const cacheShared = topo.cache !== undefined && cacheUsesBrokerRedis(topo.cache, cfg);
 const cachePassword = cfg.cache.kind !== "redis" ? undefined
   : cacheShared ? redisBrokerPassword! : new RandomSecret("cache-password", { length: 32 });
-const cache = topo.cache && cfg.cache.kind !== "none" ? new Cache("cache", {
+const cacheServer = topo.cache && cfg.cache.kind !== "none" ? new Cache("cache", {
   host: hostOf(topo.cache.name), kind: cfg.cache.kind, clients: topo.codeHosts,
   password: cachePassword?.value, sharedWithBroker: cacheShared,
 }) : undefined;
@@ -107,7 +107,7 @@ const cache = topo.cache && cfg.cache.kind !== "none" ? new Cache("cache", {
 const djangoApps = code.map(({ d, commit, project }) => new DjangoApp(d.app.name, {
   deployment: d, config: cfg, topology: topo, hosts, commit, project,
   shared: {
-    db, broker, redisBrokerPassword: redisBrokerPassword?.value, cacheReady: cache?.ready ?? [], cachePassword: cachePassword?.value,
+    db, broker: brokerServer, redisBrokerPassword: redisBrokerPassword?.value, cacheReady: cacheServer?.ready ?? [], cachePassword: cachePassword?.value,
     media: mediaTarget, backup: backupTarget && { store: backupTarget, password: backupCipher!.value },
   },
 }));
@@ -135,41 +135,25 @@ const logging = topo.logging && new LoggingServer("logging", {
   port: cfg.logging.port, retentionDays: cfg.logging.retentionDays, config: cfg,
 });
 
-const appOutputs = Object.fromEntries(djangoApps.map((a) => [a.name, a.output(lb ? lb.urls[a.name]! : a.directUrl)]));
-// The one-app outputs describe the first app.
-const main = djangoApps[0]!;
-const mainApp = topo.deployments[0]!.app;
-const outputs: FleetOutputs = {
-  siteUrl: appOutputs[mainApp.name]!.url,
-  apps: appOutputs,
-  hosts: Object.fromEntries(topo.hosts.map((h) => [h.name, { address: h.address, privateAddress: h.privateAddress, roles: [...h.roles] }])),
-  appHosts: topo.deployments[0]!.appHosts.map((h) => h.privateAddress),
-  database: { engine: cfg.database.engine, host: db.address, port: db.port, name: mainApp.database.name, user: mainApp.database.user },
-  databaseReplicas: replicas.map((r) => r.address),
-  databasePassword: main.databasePassword,
-  brokerUrl: main.brokerUrl,
-  loggingEndpoint: logging ? logging.endpoint : null,
-  cacheUrl: topo.cache && cfg.cache.kind !== "none"
-    ? pulumi.secret(pulumi.output(cachePassword?.value ?? "").apply((pw) => cacheUrlFor(cfg, topo.cache!.privateAddress, pw)!))
-    : null,
-  deployedCommit: main.commit,
-  backup: backupTarget ? {
-    endpoint: backupTarget.endpoint, bucket: backupTarget.bucket, region: backupTarget.region, prefix: backupTarget.prefix,
-    tool: cfg.database.engine === "postgresql" ? "pgbackrest" : "restic", schedule: cfg.backup.schedule, retention: cfg.backup.retention,
-  } : null,
-  backupEncryptionKey: backupCipher ? pulumi.secret(backupCipher.value) : null,
-  lastRestoreDrill: pgBackup ? pgBackup.lastDrill : null,
-};
+const outputs = fleetOutputs({
+  config: cfg, topology: topo,
+  apps: djangoApps.map((app) => ({ app, url: lb ? lb.urls[app.name]! : app.directUrl })),
+  database: db, broker: brokerServer, replicaAddresses: replicas.map((r) => r.address), loggingEndpoint: logging ? logging.endpoint : undefined,
+  cachePassword: cachePassword?.value, backupTarget, backupKey: backupCipher?.value, lastRestoreDrill: pgBackup?.lastDrill,
+});
 
 export const siteUrl = outputs.siteUrl;
 export const apps = outputs.apps;
+export const appSecrets = outputs.appSecrets;
 export const hostAddresses = outputs.hosts;
 export const appHosts = outputs.appHosts;
 export const database = outputs.database;
 export const databaseReplicas = outputs.databaseReplicas;
 export const databasePassword = outputs.databasePassword;
+export const broker = outputs.broker;
 export const brokerUrl = outputs.brokerUrl;
 export const loggingEndpoint = outputs.loggingEndpoint;
+export const cache = outputs.cache;
 export const cacheUrl = outputs.cacheUrl;
 export const deployedCommit = outputs.deployedCommit;
 export const backup = outputs.backup;

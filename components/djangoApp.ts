@@ -24,7 +24,6 @@ import type { Host } from "./host.ts";
 import type { LoadBalancerSite } from "./loadBalancer.ts";
 import { MediaBackup } from "./mediaBackup.ts";
 import { appPaths } from "./paths.ts";
-import type { AppOutput } from "../outputs.ts";
 
 /** The database server seam: each engine's server makes an app's database its own way. */
 export interface DatabaseServer {
@@ -76,8 +75,8 @@ export class DjangoApp extends pulumi.ComponentResource {
   public readonly commit: string;
   /** The app's name. */
   public readonly name: string;
-  private readonly deployment: AppDeployment;
-  private readonly brokerKind: "rabbitmq" | "redis";
+  /** The app and where it runs (outputs.ts reads its plain facts from it). */
+  public readonly deployment: AppDeployment;
 
   constructor(name: string, args: DjangoAppArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:DjangoApp", name, {}, opts);
@@ -183,23 +182,6 @@ export class DjangoApp extends pulumi.ComponentResource {
     this.commit = args.commit;
     this.name = app.name;
     this.deployment = d;
-    this.brokerKind = cfg.broker.kind;
     this.registerOutputs({});
-  }
-
-  /** Its entry in the stack output `apps`, served at `url`. */
-  public output(url: string): AppOutput {
-    const app = this.deployment.app;
-    return {
-      url,
-      hosts: this.deployment.appHosts.map((h) => h.privateAddress),
-      port: app.port,
-      database: { name: app.database.name, user: app.database.user },
-      databasePassword: this.databasePassword,
-      brokerUrl: this.brokerUrl,
-      brokerVhost: this.brokerKind === "rabbitmq" ? app.name : null,
-      brokerRedisDb: this.brokerKind === "redis" ? app.redisDb : null,
-      deployedCommit: this.commit,
-    };
   }
 }

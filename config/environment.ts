@@ -72,11 +72,14 @@ export function cacheUsesBrokerRedis(cacheHost: { roles: ReadonlySet<string> }, 
   return cfg.cache.kind === "redis" && cfg.broker.kind === "redis" && cacheHost.roles.has("broker");
 }
 
+/** The Redis database a Redis cache uses (the broker's queues use their apps' `redisDb`, 0 by default). */
+export const CACHE_REDIS_DB = 1;
+
 /** The cache's URL; with `keyPrefix`, django-environ's `?key_prefix=`, so apps sharing the cache keep apart. */
 export function cacheUrl(cfg: StackConfig, host: string, password: string, keyPrefix?: string): string | undefined {
   const q = keyPrefix ? `?key_prefix=${encodeURIComponent(keyPrefix)}` : "";
   if (cfg.cache.kind === "memcached") return `memcached://${host}:11211${q}`;
-  if (cfg.cache.kind === "redis") return `redis://:${encodeURIComponent(password)}@${host}:6379/1${q}`;
+  if (cfg.cache.kind === "redis") return `redis://:${encodeURIComponent(password)}@${host}:6379/${CACHE_REDIS_DB}${q}`;
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Renders a Prometheus scrape config for a django-fleet stack: an HTTP probe of the site
- * of every app and of every app node's health endpoint, and the database endpoint. Pure.
+ * of every app and of every app node's health endpoint, and the database endpoint; and an
+ * app's database DSN for a metrics exporter. Pure.
  */
 import type { DatabaseOutput } from "../../outputs.ts";
 
@@ -32,4 +33,11 @@ export function renderMonitoring(i: MonitoringInputs): string {
     `        labels: { engine: ${JSON.stringify(i.database.engine)}, database: ${JSON.stringify(i.database.name)} }`,
   ];
   return lines.join("\n") + "\n";
+}
+
+/** An app's database as a DSN (`postgresql://` or `mysql://`), user and password URL-encoded. */
+export function databaseDsn(db: DatabaseOutput, app: { readonly name: string; readonly user: string }, password: string): string {
+  const u = encodeURIComponent;
+  const scheme = db.engine === "mariadb" ? "mysql" : "postgresql";
+  return `${scheme}://${u(app.user)}:${u(password)}@${db.host}:${db.port}/${u(app.name)}`;
 }

@@ -83,8 +83,10 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect(apps.blog!.database).toEqual({ name: "blog", user: "blog" });
     expect(apps.blog!.brokerVhost).toBe("blog");
     expect(apps.fleetdemo!.deployedCommit).toBe(fleet.commit);
-    // The passwords inside `apps` are secret values: encrypted in the state.
-    const blogApp = (apps as unknown as Record<string, { databasePassword: string; brokerUrl: string }>).blog!;
+    // `apps` is plain; each app's credentials are in the secret `appSecrets`, encrypted in the state.
+    expect(res.outputs.apps!.secret).toBe(false);
+    expect(res.outputs.appSecrets!.secret).toBe(true);
+    const blogApp = (res.outputs.appSecrets!.value as Record<string, { databasePassword: string; brokerUrl: string }>).blog!;
     expect(blogApp.databasePassword).toMatch(/^[A-Za-z0-9]{32}$/);
     const state = stateText(t.backendDir);
     expect(state).not.toContain(blogApp.databasePassword);

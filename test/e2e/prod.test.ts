@@ -206,7 +206,7 @@ describe("prod stack on six real servers", () => {
     expect(await changes(t, log)).toEqual([]);
   }, 300_000);
 
-  it("another stack reads the outputs through StackReference", async () => {
+  it("another stack reads the outputs through StackReference: plain facts plain, credentials secret (issue 22)", async () => {
     const env = engineEnv(t.backendDir);
     consumer = await LocalWorkspace.createOrSelectStack({ stackName: "e2e-consumer", workDir: join(ROOT, "examples/consumer") }, { envVars: env });
     await consumer.setConfig("fleetStack", { value: "organization/django-fleet/e2e-prod" });
@@ -215,7 +215,22 @@ describe("prod stack on six real servers", () => {
     expect(monitoring).toContain(`"http://${ADDR.app1}:8000/healthz", "http://${ADDR.app2}:8000/healthz"`);
     expect(monitoring).toContain(`"${ADDR.db}:5432"`);
     expect(monitoring).toContain(`"${site}"`);
+    // Derived from plain outputs only (`apps` among them), so not secret.
+    expect(res.outputs.monitoringConfig!.secret).toBe(false);
+    // An app's URL arrives as a plain string.
+    expect(res.outputs.appUrls!.value).toEqual({ fleetdemo: site });
+    expect(res.outputs.appUrls!.secret).toBe(false);
+    // Its password arrives as a secret (in the exporter DSN built from it), the fleet's own.
+    const fleetOutputs = await t.stack.outputs();
+    expect(fleetOutputs.apps!.secret).toBe(false);
+    expect(fleetOutputs.appSecrets!.secret).toBe(true);
+    const password = (fleetOutputs.appSecrets!.value as Record<string, { databasePassword: string }>).fleetdemo!.databasePassword;
+    expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(res.outputs.databaseDsns!.secret).toBe(true);
+    expect(res.outputs.databaseDsns!.value).toEqual({ fleetdemo: `postgresql://fleetdemo:${password}@${ADDR.db}:5432/fleetdemo` });
     expect(res.outputs.brokerUrl!.secret).toBe(true);
+    // Nothing secret in what the consumer printed.
+    expect(output).not.toContain(password);
   }, 300_000);
 
   // --- Safe deploys (issue 11): releases side by side, a rolling switch behind the health

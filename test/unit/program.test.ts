@@ -434,6 +434,9 @@ describe("dev stack: one host with every role", () => {
     expect(await pulumi.isSecret(m.brokerUrl as pulumi.Output<string>)).toBe(true);
     expect(await pulumi.isSecret(m.databasePassword as pulumi.Output<string>)).toBe(true);
     expect(await pulumi.isSecret(pulumi.output(m.siteUrl))).toBe(false);
+    expect(await valueOf(m.broker)).toEqual({ kind: "rabbitmq", host: "198.18.0.10", port: 5672 });
+    expect(await valueOf(m.cache)).toBeNull();
+    expect(await valueOf(m.cacheUrl)).toBeNull();
     expect(await valueOf(m.hostAddresses)).toEqual({
       "fleet-dev": { address: "198.18.0.10", privateAddress: "198.18.0.10", roles: ALL_ROLES },
     });
@@ -1032,21 +1035,25 @@ describe("two apps on one host", () => {
     for (const r of blog) expect(r.options?.aliases, r.name).toEqual([]);
   });
 
-  it("exports every app under `apps` (secret as a whole); the one-app outputs describe the first", async () => {
+  it("exports every app under `apps` (plain) and its credentials under `appSecrets` (secret); the one-app outputs describe the first", async () => {
     const m = run.module!;
     expect(await valueOf(m.apps)).toEqual({
       fleetdemo: {
         url: "http://fleetdemo.example/", hosts: ["10.0.0.20"], port: FLEETDEMO_PORT, database: { name: "fleetdemo", user: "fleetdemo" },
-        databasePassword: "fleetdemo-db-password-value", brokerUrl: "amqp://fleetdemo:fleetdemo-broker-password-value@10.0.0.20:5672/fleetdemo",
         brokerVhost: "fleetdemo", brokerRedisDb: null, deployedCommit: commit,
       },
       blog: {
         url: "http://blog.example/", hosts: ["10.0.0.20"], port: BLOG_PORT, database: { name: "blog", user: "blog" },
-        databasePassword: "blog-db-password-value", brokerUrl: "amqp://blog:blog-broker-password-value@10.0.0.20:5672/blog",
         brokerVhost: "blog", brokerRedisDb: null, deployedCommit: commit,
       },
     });
-    expect(await pulumi.isSecret(pulumi.output(m.apps))).toBe(true);
+    expect(await pulumi.isSecret(pulumi.output(m.apps))).toBe(false);
+    expect(await valueOf(m.appSecrets)).toEqual({
+      fleetdemo: { databasePassword: "fleetdemo-db-password-value", brokerUrl: "amqp://fleetdemo:fleetdemo-broker-password-value@10.0.0.20:5672/fleetdemo" },
+      blog: { databasePassword: "blog-db-password-value", brokerUrl: "amqp://blog:blog-broker-password-value@10.0.0.20:5672/blog" },
+    });
+    expect(await pulumi.isSecret(pulumi.output(m.appSecrets))).toBe(true);
+    expect(await valueOf(m.broker)).toEqual({ kind: "rabbitmq", host: "10.0.0.20", port: 5672 });
     expect(await valueOf(m.siteUrl)).toBe("http://fleetdemo.example/");
     expect(await valueOf(m.database)).toEqual({ engine: "postgresql", host: "10.0.0.21", port: 5432, name: "fleetdemo", user: "fleetdemo" });
     expect(await valueOf(m.databasePassword)).toBe("fleetdemo-db-password-value");
@@ -1194,4 +1201,68 @@ describe("tls acme: certbot on the load balancer, a placeholder until the first 
     expect(text(run.one(T.file, "lb-acme-certbot-drop-in").inputs.content)).toContain("Environment=REQUESTS_CA_BUNDLE=/etc/django-fleet/acme-ca.pem");
     expect(text(run.one(T.script, "fleet-dev-packages").inputs.create)).toMatch(/\bcertbot\b/);
   });
+});
+
+/**
+ * Issue 22: Pulumi keeps secrecy per top-level output (a StackReference marks an output
+ * secret if anything in it is), so the program never mixes plain facts and credentials
+ * in one output. Each case lists the secret outputs exactly; every other export must be
+ * plain at every depth, and every leaf of a secret output must carry a generated secret
+ * (a plain field inside a secret output fails here).
+ */
+describe("stack outputs: credentials only in secret outputs, plain facts never inside one", () => {
+  const EXPORTS = [
+    "appHosts", "appSecrets", "apps", "backup", "backupEncryptionKey", "broker", "brokerUrl", "cache", "cacheUrl", "database",
+    "databasePassword", "databaseReplicas", "deployedCommit", "hostAddresses", "lastRestoreDrill", "loggingEndpoint", "siteUrl",
+  ];
+  const withCache = (cfg: Record<string, unknown>, kind: string) => ({
+    ...cfg, cache: { kind },
+    hosts: (cfg.hosts as Array<{ roles: string[] }>).map((h, i) => (i === 0 ? { ...h, roles: [...h.roles, "cache"] } : h)),
+  });
+  const cases: Array<[string, () => Record<string, unknown>, string[], Record<string, unknown>]> = [
+    ["one host, RabbitMQ, no cache, no backups", devConfig, ["appSecrets", "brokerUrl", "databasePassword"], { cacheUrl: null }],
+    ["two apps, Redis broker, a Redis cache sharing the broker's server",
+      () => withCache({ ...twoAppsConfig([fleetdemoApp(), { ...blogApp(), broker: { redisDb: 2 } }]), broker: { kind: "redis" } }, "redis"),
+      ["appSecrets", "brokerUrl", "cacheUrl", "databasePassword"],
+      { cache: { kind: "redis", host: "10.0.0.20", port: 6379, redisDb: 1 }, broker: { kind: "redis", host: "10.0.0.20", port: 6379 } }],
+    ["a Redis cache of its own, backups on", () => withCache({ ...devConfig(), backup: { target: { ...S3_TARGET, bucket: "fleet-backups" } } }, "redis"),
+      ["appSecrets", "backupEncryptionKey", "brokerUrl", "cacheUrl", "databasePassword"], { cacheUrl: "redis://:cache-password-value@198.18.0.10:6379/1" }],
+    ["memcached: its URL holds no password, so it is plain", () => withCache(devConfig(), "memcached"),
+      ["appSecrets", "brokerUrl", "databasePassword"],
+      { cacheUrl: "memcached://198.18.0.10:11211", cache: { kind: "memcached", host: "198.18.0.10", port: 11211, redisDb: null } }],
+  ];
+
+  const leaves = (v: unknown): unknown[] => Array.isArray(v) ? v.flatMap(leaves)
+    : typeof v === "object" && v !== null ? Object.values(v).flatMap(leaves) : [v];
+
+  for (const [name, config, secret, values] of cases) {
+    it(name, async () => {
+      const run = await runProgram(config());
+      expect(run.error).toBeUndefined();
+      const m = run.module!;
+      expect(Object.keys(m).sort()).toEqual(EXPORTS);
+      const secrecy = await Promise.all(EXPORTS.map(async (k) => [k, await pulumi.isSecret(pulumi.output(m[k]))] as const));
+      expect(secrecy.filter(([, s]) => s).map(([k]) => k)).toEqual(secret);
+      // The generated secrets (the mocks' RandomSecret values).
+      const generated = run.all(T.secret).map((r) => `${r.name}-value`);
+      expect(generated.length).toBeGreaterThan(0);
+      const carriesSecret = (x: unknown) => typeof x === "string" && generated.some((g) => x.includes(g));
+      for (const k of EXPORTS) {
+        const found = leaves(await valueOf(m[k]));
+        if (secret.includes(k)) {
+          expect(found.length, k).toBeGreaterThan(0);
+          for (const x of found) expect(carriesSecret(x), `${k}: the plain value ${JSON.stringify(x)} is inside a secret output`).toBe(true);
+        } else {
+          for (const x of found) expect(carriesSecret(x), `${k}: a secret inside a plain output`).toBe(false);
+        }
+      }
+      for (const [k, v] of Object.entries(values)) expect(await valueOf(m[k]), k).toEqual(v);
+      // Each app: the same names in both, the plain facts and the credentials.
+      const apps = await valueOf<Record<string, object>>(m.apps);
+      const creds = await valueOf<Record<string, object>>(m.appSecrets);
+      expect(Object.keys(creds)).toEqual(Object.keys(apps));
+      for (const a of Object.values(apps)) expect(Object.keys(a).sort()).toEqual(["brokerRedisDb", "brokerVhost", "database", "deployedCommit", "hosts", "port", "url"]);
+      for (const c of Object.values(creds)) expect(Object.keys(c).sort()).toEqual(["brokerUrl", "databasePassword"]);
+    });
+  }
 });
