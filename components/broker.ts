@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../config/topology.ts";
 import { shortHash } from "../lib/hash.ts";
+import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate } from "../lib/brokerAuth.ts";
 import { cmd, script } from "../lib/shell.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
@@ -74,28 +75,14 @@ export class Broker extends pulumi.ComponentResource {
     const h = this.host;
     const name = this.componentName;
     const user = cmd(app);
-    // rabbitmqctl takes the password as an argument: it exists only inside this
-    // root-run script on the broker host, never on the machine running Pulumi's logs.
+    // The password reaches rabbitmqctl on stdin; refresh logs in with it (a password
+    // changed by hand is drift that the next `up` sets back).
     return [new RemoteScript(`${name}-account-${app}`, {
       connection: h.connection,
       description: `RabbitMQ vhost and user ${app}`,
-      secrets: { BROKER_PASSWORD: password },
-      create: script(
-        // grep without -q: an early exit would fail the pipeline under pipefail.
-        `rabbitmqctl -q list_vhosts | grep -x ${user} >/dev/null || rabbitmqctl -q add_vhost ${user}`,
-        `if rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null; then`,
-        `  rabbitmqctl -q change_password ${user} "$BROKER_PASSWORD" >/dev/null`,
-        "else",
-        `  rabbitmqctl -q add_user ${user} "$BROKER_PASSWORD" >/dev/null`,
-        "fi",
-        `rabbitmqctl -q set_permissions -p ${user} ${user} '.*' '.*' '.*'`,
-        // The default guest account is not needed by anything we run.
-        "rabbitmqctl -q delete_user guest >/dev/null 2>&1 || true",
-      ),
-      check: script(
-        `rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null`,
-        `rabbitmqctl -q list_permissions -p ${user} | awk '{print $1}' | grep -x ${user} >/dev/null`,
-      ),
+      secrets: { [BROKER_PASSWORD_VAR]: password },
+      create: rabbitAccountCreate(app),
+      check: rabbitAccountCheck(app),
       delete: script(`rabbitmqctl -q delete_user ${user} >/dev/null 2>&1 || true`),
     }, { parent: this, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
   }

@@ -165,7 +165,7 @@ export class DbServer extends pulumi.ComponentResource {
   public addDatabase(app: string, db: AppDatabase, password: pulumi.Input<string>, first: boolean): pulumi.Resource {
     const name = this.componentName;
     const r = new PostgresDatabase(`${name}-database-${app}`, {
-      connection: this.host.connection, database: db.database, owner: db.user, password,
+      connection: this.host.connection, database: db.database, owner: db.user, password, port: this.port,
     }, { parent: this, dependsOn: [this.service], protect: this.protect, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });
     this.databaseResources.push(r);
     return r;

@@ -141,6 +141,10 @@ export class MariaDbServer extends pulumi.ComponentResource {
       check: script(
         `[ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`)})" = 1 ]`,
         `[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${u}'`)})" = ${hosts.length} ]`,
+        // The password works: a login as the app, over the socket and over TCP on loopback
+        // (the option file on a descriptor keeps it off the command line).
+        `mariadb --defaults-extra-file=${clientOptions("localhost", this.port, u, "DB_PASSWORD")} --batch -e 'SELECT 1' >/dev/null`,
+        `mariadb --defaults-extra-file=${clientOptions("127.0.0.1", this.port, u, "DB_PASSWORD")} --protocol=TCP --batch -e 'SELECT 1' >/dev/null`,
       ),
       // No delete script: the database and its data stay (see the module comment).
     }, { parent: this, dependsOn: [this.service, ...(backup ? [backup.restored] : [])], protect: this.protect, retainOnDelete: true, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });

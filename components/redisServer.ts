@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { shortHash } from "../lib/hash.ts";
+import { REDIS_PASSWORD_VAR, redisAuthCheck, redisAuthRepair } from "../lib/brokerAuth.ts";
 import { script } from "../lib/shell.ts";
 import { renderRedisConf } from "../templates/redis.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
@@ -14,8 +15,11 @@ import type { Host } from "./host.ts";
 const SECRET = "/etc/redis/django-fleet-secret.conf";
 const CONF = "/etc/redis/django-fleet.conf";
 
-/** Creates the Redis config, password file and service as children of `parent`; returns the service. */
-export function redisServer(name: string, parent: pulumi.Resource, host: Host, bind: readonly string[], password: pulumi.Input<string>): SystemdService {
+/**
+ * Creates the Redis config, password file, service and password check as children of
+ * `parent`; returns what clients wait for (the check, which runs after the service).
+ */
+export function redisServer(name: string, parent: pulumi.Resource, host: Host, bind: readonly string[], password: pulumi.Input<string>): pulumi.Resource {
   const deps = { parent, dependsOn: host.ready };
   const conf = renderRedisConf({ bindAddresses: bind, secretIncludePath: SECRET });
   const secretFile = new RemoteFile(`${name}-secret`, {
@@ -33,7 +37,7 @@ export function redisServer(name: string, parent: pulumi.Resource, host: Host, b
     // Removed before the files it names (it depends on them), or Redis would not start again.
     delete: script(`sed -i '\\#^include ${CONF}$#d' /etc/redis/redis.conf`),
   }, { parent, dependsOn: [...host.ready, secretFile, confFile] });
-  return new SystemdService(`${name}-service`, {
+  const service = new SystemdService(`${name}-service`, {
     connection: host.connection, unit: "redis-server.service", stopOnDelete: false,
     restartOn: {
       "django-fleet.conf": shortHash(conf),
@@ -42,4 +46,13 @@ export function redisServer(name: string, parent: pulumi.Resource, host: Host, b
     },
     readyCheck: { port: 6379 },
   }, { parent, dependsOn: [secretFile, confFile, include] });
+  // What Redis runs with is read back: refresh logs in with the password (a CONFIG SET
+  // requirepass or ACL SETUSER by hand is drift); the repair restarts Redis onto its files.
+  return new RemoteScript(`${name}-auth`, {
+    connection: host.connection,
+    description: "Redis accepts exactly the password in django-fleet-secret.conf",
+    secrets: { [REDIS_PASSWORD_VAR]: password },
+    create: redisAuthRepair("redis-server.service", SECRET),
+    check: redisAuthCheck(),
+  }, { parent, dependsOn: [service] });
 }

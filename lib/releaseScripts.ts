@@ -4,6 +4,7 @@
  * balancer, and the health gate a node must pass after it switched. The provider
  * (providers/releaseSwitch.ops.ts) and components/appRelease.ts run them.
  */
+import { posix } from "node:path";
 import type { PythonProject } from "../config/pythonProject.ts";
 import { appPaths, releaseId, releasePaths } from "../components/paths.ts";
 import { checkScript, installScript, type InstallOptions } from "./pythonInstall.ts";
@@ -134,9 +135,51 @@ export function pruneCommands(app: string, keep: number): string[] {
   ];
 }
 
-/** Prints the release `current` points at (its id), or nothing. */
+/**
+ * Prints what `current` is: `missing`, `not-a-link`, or `link <target>` followed by a
+ * line `resolves` or `dangling`. Root only reads the link itself (readlink, no -f: it
+ * follows nothing in the app-owned tree); whether the target resolves is asked as the
+ * app user, the one who runs from it, so root never follows a link the app can write.
+ */
 export function currentProbe(app: string): string {
-  return script(`l=$(readlink -- ${cmd(appPaths(app).current)} 2>/dev/null || true)`, `case "$l" in releases/*) echo "\${l#releases/}";; esac`);
+  const c = cmd(appPaths(app).current);
+  return script(
+    `if ! l=$(readlink -- ${c}); then if [ -e ${c} ]; then echo not-a-link; else echo missing; fi; exit 0; fi 2>/dev/null`,
+    // One line, whatever the link holds (a newline in it could not fake the next line).
+    `l=\${l//$'\\n'/ }`,
+    `echo "link \${l:0:300}"`,
+    `if runuser -u ${cmd(app)} -- test -d ${cmd(`${appPaths(app).current}/`)} 2>/dev/null; then echo resolves; else echo dangling; fi`,
+  );
+}
+
+/** What `current` is on a host (see {@link currentProbe}). */
+export type CurrentLink =
+  | { readonly kind: "release"; readonly id: string }
+  | { readonly kind: "other"; readonly what: string };
+
+const RELEASE_ID = /^[0-9a-f]{12}$/;
+
+/**
+ * Reads {@link currentProbe}'s output as the release `current` resolves to: a relative
+ * `releases/<id>` or an absolute `/srv/<app>/releases/<id>` (also with `./` or a
+ * trailing `/`) whose target exists. Anything else (another folder, a dangling target,
+ * no link) is `other`, with a short description that previews show.
+ */
+export function parseCurrent(app: string, stdout: string): CurrentLink {
+  const lines = stdout.replace(/\n$/, "").split("\n");
+  if (lines[0] === "missing") return { kind: "other", what: "(no current link)" };
+  if (lines[0] === "not-a-link") return { kind: "other", what: "(current is not a link)" };
+  if (lines.length !== 2 || !lines[0]!.startsWith("link ") || !/^(resolves|dangling)$/.test(lines[1]!)) {
+    throw new Error(`unexpected current-link probe output: ${JSON.stringify(stdout.trim())}`);
+  }
+  const target = lines[0]!.slice("link ".length);
+  const dangling = lines[1] === "dangling";
+  const root = appPaths(app).root;
+  const abs = posix.normalize(target.startsWith("/") ? target : `${root}/${target}`).replace(/\/+$/, "");
+  const prefix = `${appPaths(app).releases}/`;
+  const id = abs.startsWith(prefix) ? abs.slice(prefix.length) : "";
+  if (!dangling && RELEASE_ID.test(id)) return { kind: "release", id };
+  return { kind: "other", what: `current -> ${target}${dangling ? " (dangling)" : ""}` };
 }
 
 /** The health check a node must pass. */

@@ -17,6 +17,8 @@ export interface PostgresDatabaseArgs {
   readonly owner: pulumi.Input<string>;
   /** The role's password (secret). */
   readonly password: pulumi.Input<string>;
+  /** The port PostgreSQL listens on (refresh logs in there as the owner). @default 5432 */
+  readonly port?: number;
 }
 
 export class PostgresDatabase extends pulumi.dynamic.Resource {
@@ -27,6 +29,8 @@ export class PostgresDatabase extends pulumi.dynamic.Resource {
       owner: args.owner,
       password: pulumi.secret(args.password),
       isolated: true,
+      port: args.port ?? 5432,
+      passwordAccepted: true,
       schema: PROVIDER_SCHEMA,
     }, { retainOnDelete: true, ...opts, additionalSecretOutputs: ["connection", "password"] }, "fleet", "PostgresDatabase");
   }

@@ -5,7 +5,8 @@
  */
 import { sameRecord } from "../lib/records.ts";
 import {
-  GATE_RESPONSE, currentProbe, drainScript, drainedProbe, healthGateScript, linkCommands, pruneCommands, restartCommands,
+  GATE_RESPONSE, currentProbe, drainScript, drainedProbe, healthGateScript, linkCommands, parseCurrent, pruneCommands, restartCommands,
+  type CurrentLink,
 } from "../lib/releaseScripts.ts";
 import { script } from "../lib/shell.ts";
 import { run, type Connection } from "./ssh.ts";
@@ -49,8 +50,13 @@ async function prune(s: SwitchState): Promise<void> {
   await run(s.connection, script(...pruneCommands(s.app, s.keepReleases)), { step: `prune ${s.app}'s releases` });
 }
 
-async function observed(s: SwitchState): Promise<string> {
-  return (await run(s.connection, currentProbe(s.app), { step: `read ${s.app}'s current release` })).stdout.trim();
+async function observed(s: SwitchState): Promise<CurrentLink> {
+  return parseCurrent(s.app, (await run(s.connection, currentProbe(s.app), { step: `read ${s.app}'s current release` })).stdout);
+}
+
+/** The release id `current` resolves to, or "" (not a release: never a rollback target). */
+function releaseOf(c: CurrentLink): string {
+  return c.kind === "release" ? c.id : "";
 }
 
 /**
@@ -87,7 +93,7 @@ async function switchNode(s: SwitchState, previous: string): Promise<void> {
 }
 
 export async function create(inputs: SwitchState) {
-  const current = await observed(inputs);
+  const current = releaseOf(await observed(inputs));
   const p = switchPlan(undefined, inputs, current);
   if (p === "switch") await switchNode(inputs, current);
   else {
@@ -109,7 +115,7 @@ export async function diff(_id: string, olds: SwitchState, news: SwitchState) {
 }
 
 export async function update(_id: string, olds: SwitchState, news: SwitchState) {
-  const current = await observed(news);
+  const current = releaseOf(await observed(news));
   const p = switchPlan(olds, news, current);
   if (p === "switch") await switchNode(news, current);
   else if (p === "undrain") await drain(news, false);
@@ -119,15 +125,20 @@ export async function update(_id: string, olds: SwitchState, news: SwitchState) 
   return { outs: { ...news, inService: true } };
 }
 
-/** Where `current` points, and whether the node is in the load balancer. */
+/**
+ * Where `current` resolves, and whether the node is in the load balancer. A link to
+ * anything but a built release (another folder, a dangling target, no link) reads as
+ * its description (`current -> /tmp`), so it differs from every release: drift.
+ */
 export async function read(id: string, props: SwitchState) {
-  const release = await observed(props);
+  const c = await observed(props);
+  const release = c.kind === "release" ? c.id : c.what;
   let inService = true;
   if (props.drain) {
     const r = await run(props.drain.connection, drainedProbe({ site: props.drain.site, server: props.drain.server }), { step: `read ${props.drain.server} in the load balancer` });
     inService = r.stdout.trim() !== "down";
   }
-  return { id, props: { ...props, release: release || props.release, inService } };
+  return { id, props: { ...props, release, inService } };
 }
 
 /** Nothing on delete: the node's units and releases go with the app (AppNode, AppRelease). */

@@ -4,8 +4,9 @@
  * it takes the node out of the load balancer, lets requests in flight finish, points
  * `current` at the release, restarts gunicorn and waits for the health check before the
  * node goes back in; a node that fails the check is switched back and the run fails.
- * Refresh reads where `current` points and whether the node is drained, so a hand-switched
- * link or a node left out of rotation shows as drift.
+ * Refresh reads what `current` resolves to (a link to anything but a built release reads
+ * as `current -> <target>`) and whether the node is drained, so a hand-switched or
+ * dangling link, or a node left out of rotation, shows as drift.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "./ssh.ts";

@@ -11,6 +11,7 @@ import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
 import { blogApp, fleetdemoApp } from "../helpers/sampleApps.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const HOST = "apps13";
 const ADDRESS = "198.18.0.10";
@@ -187,4 +188,25 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect(await pageOf("fleetdemo.example", (b) => b.includes('class="note"'))).toContain('class="note"');
     expect(await changes(t, log)).toEqual([]);
   }, 900_000);
+
+  // Issue 20: a broker user's password is verified by logging in with it (self-contained: any earlier state of the fleet).
+  it("a RabbitMQ user's password changed by hand is drift that one up sets back, in place; its worker connects again", async () => {
+    const app = "journal";
+    // The app's own broker password, from its env file (never on a command line: stdin).
+    const login = `url=$(grep -m1 -o 'amqp://${app}:[^@]*@' /srv/${app}/env); pw=\${url#amqp://${app}:}; pw=\${pw%@}; printf '%s\\n' "$pw" | rabbitmqctl -q authenticate_user ${app} >/dev/null 2>&1 && echo accepted || echo refused`;
+    expect((await fleet.ssh(HOST, login)).trim()).toBe("accepted");
+    await fleet.ssh(HOST, `rabbitmqctl -q change_password ${app} changed-by-hand`);
+    expect((await fleet.ssh(HOST, login)).trim()).toBe("refused");
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual([`update broker-account-${app}`]);
+    const res = await t.stack.up({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    expect((await fleet.ssh(HOST, login)).trim()).toBe("accepted");
+    // A restarted worker logs in with the password from its env file.
+    await fleet.ssh(HOST, `systemctl restart ${app}-celery-worker`);
+    const users = await waitFor(`${app}'s worker connected to RabbitMQ`, () => fleet.ssh(HOST, "rabbitmqctl -q list_connections user"),
+      (s) => s.split("\n").map((l) => l.trim()).includes(app), { timeoutMs: 60_000 });
+    expect(users.split("\n").map((l) => l.trim())).toContain(app);
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
 });

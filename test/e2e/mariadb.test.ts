@@ -147,6 +147,20 @@ describe("MariaDB with a binlog replica, Redis broker, on two real servers", () 
     expect(kept.length).toBe(expected.size);
   }, 600_000);
 
+  // Issue 20: the password we set is verified by logging in with it.
+  it("the app's MariaDB password changed by hand is drift that one up sets back, in place", async () => {
+    await fleet.ssh("maria1", `mariadb -e "ALTER USER 'fleetdemo'@'localhost' IDENTIFIED BY 'changed-by-hand'; ALTER USER 'fleetdemo'@'127.0.0.1' IDENTIFIED BY 'changed-by-hand'"`);
+    await t.stack.refresh({ onOutput: log });
+    const drift = await changes(t, log);
+    expect(drift).toContain("update db-database-fleetdemo");
+    expect(drift.filter((c) => !c.startsWith("update "))).toEqual([]);
+    const res = await t.stack.up({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    await fleet.ssh("maria1", "systemctl restart fleetdemo-gunicorn.service");
+    expect(await waitForPage("http://198.18.0.10/", (b) => b.includes('<li class="note">beta</li>'))).toContain('<li class="note">beta</li>');
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
+
   it("Redis refuses clients without the password", async () => {
     const reply = await fleet.ssh("maria1", "redis-cli -h 127.0.0.1 PING 2>&1 || true");
     expect(reply).toContain("NOAUTH");

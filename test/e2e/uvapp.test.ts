@@ -124,4 +124,48 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
     expect((await fetch(new URL("/static/admin/css/base.css", SITE))).status).toBe(200);
     expect(await changes(t, log)).toEqual([]);
   }, 300_000);
+
+  // Issue 20: links and credentials are read back, not inferred. One refresh and one up for three kinds.
+  it("current switched to /tmp, the app's PostgreSQL password and Redis's password changed by hand: refresh sees each, one up repairs them in place", async () => {
+    const release = (await fleet.ssh(HOST, "readlink /srv/shop/current")).trim();
+    expect(release).toMatch(/^releases\/[0-9a-f]{12}$/);
+    const redisAuth = `REDISCLI_AUTH="$(sed -n 's/^requirepass //p' /etc/redis/django-fleet-secret.conf)"`;
+    await fleet.ssh(HOST, [
+      "ln -sfn /tmp /srv/shop/current",
+      `cd / && runuser -u postgres -- psql -Xq -c "ALTER ROLE shop PASSWORD 'changed-by-hand'"`,
+      // The running Redis gets another password; the file keeps ours.
+      `${redisAuth} redis-cli CONFIG SET requirepass changed-by-hand`,
+    ].join(" && "));
+    await t.stack.refresh({ onOutput: log });
+    const drift = await changes(t, log);
+    // Updates, never replaces: the database, Redis's password check, the switch (and migrate, which cannot log in).
+    expect(drift).toEqual(expect.arrayContaining(["update broker-auth", "update db-database-shop", "update uv13-shop-release"]));
+    expect(drift.filter((c) => !c.startsWith("update "))).toEqual([]);
+
+    const res = await t.stack.up({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    expect((await fleet.ssh(HOST, "readlink /srv/shop/current")).trim()).toBe(release);
+    expect((await fleet.ssh(HOST, `${redisAuth} redis-cli ping`)).trim()).toBe("PONG");
+    // After a gunicorn restart the app reads the database and a fresh Celery task went through Redis.
+    await fleet.ssh(HOST, "systemctl restart shop-gunicorn.service");
+    const since = Date.now() - 1000;
+    const status = await waitFor("a Celery task finished after the repair", async () => {
+      await fetch(SITE, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+      const r = await fetch(new URL("/api/status", SITE), { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+      return r?.ok ? await r.json() as { items: string[]; add: { finishedAt: string } | null } : undefined;
+    }, (s) => !!s?.add && Date.parse(s.add.finishedAt) > since, { timeoutMs: 120_000 });
+    expect(status!.items.length).toBeGreaterThan(0);
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
+
+  it("current pointing at a dangling relative target is drift that up repairs", async () => {
+    const release = (await fleet.ssh(HOST, "readlink /srv/shop/current")).trim();
+    await fleet.ssh(HOST, "ln -sfn releases/nonexistent /srv/shop/current");
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual(["update uv13-shop-release"]);
+    await t.stack.up({ onOutput: log });
+    expect((await fleet.ssh(HOST, "readlink /srv/shop/current")).trim()).toBe(release);
+    expect(await waitForPage(SITE, (b) => b.includes('class="item"'))).toContain(`<p id="task">add=5 on ${HOST}</p>`);
+    expect(await changes(t, log)).toEqual([]);
+  }, 300_000);
 });

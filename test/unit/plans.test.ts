@@ -562,9 +562,9 @@ describe("postgresDatabase", () => {
     ["both present and isolated, password unchanged", { roleExists: true, databaseExists: true, publicConnect: false }, false, ""],
     ["both present, PUBLIC may connect (a database made before, or a grant put back)", { roleExists: true, databaseExists: true, publicConnect: true }, false, revoke],
     ["both present, password changed", { roleExists: true, databaseExists: true, publicConnect: false }, true,
-      [psql, "ALTER ROLE \"shop_user\" WITH LOGIN PASSWORD 'pa''ss';", "FLEET_EOF"]],
+      [psql, "ALTER ROLE \"shop_user\" WITH LOGIN PASSWORD 'pa''ss' VALID UNTIL 'infinity';", "FLEET_EOF"]],
     ["both present, password changed and PUBLIC may connect", { roleExists: true, databaseExists: true, publicConnect: true }, true,
-      [psql, "ALTER ROLE \"shop_user\" WITH LOGIN PASSWORD 'pa''ss';", "FLEET_EOF", ...revoke]],
+      [psql, "ALTER ROLE \"shop_user\" WITH LOGIN PASSWORD 'pa''ss' VALID UNTIL 'infinity';", "FLEET_EOF", ...revoke]],
   ];
   for (const [name, observed, passwordChanged, expected] of cases) {
     it(`plan: ${name}`, () => {
