@@ -226,9 +226,13 @@ export function healthGateScript(g: HealthGate): string {
   );
 }
 
-/** Restarts the node's gunicorn onto whatever `current` points at. */
+/**
+ * Restarts the node's gunicorn onto whatever `current` points at, and onto its unit file
+ * as now on disk (a changed unit file is rolled out here, gated, not by the service).
+ * The listening socket is systemd's, so connections wait in its backlog meanwhile.
+ */
 export function restartCommands(unit: string): string[] {
-  return [`systemctl restart ${cmd(unit)} || true`];
+  return ["systemctl daemon-reload", `systemctl restart ${cmd(unit)} || true`];
 }
 
 /** One node's line in an app's nginx site, and the site. */

@@ -8,6 +8,7 @@ import {
   GATE_RESPONSE, currentProbe, drainScript, drainedProbe, healthGateScript, linkCommands, parseCurrent, pruneCommands, restartCommands,
   type CurrentLink,
 } from "../lib/releaseScripts.ts";
+import { sideGateScript } from "../lib/sideGate.ts";
 import { script } from "../lib/shell.ts";
 import { run, type Connection } from "./ssh.ts";
 
@@ -19,6 +20,8 @@ export interface SwitchState {
   readonly restartOn?: Record<string, string>;
   readonly health: { readonly url: string; readonly hostHeader: string; readonly status?: number; readonly timeoutSeconds: number };
   readonly drain?: { readonly connection: Connection; readonly site: string; readonly server: string; readonly seconds: number };
+  /** How to start a release beside the running one (the side gate); without it, no side gate. */
+  readonly side?: { readonly envFile: string; readonly wsgiModule: string; readonly configFile: string };
   readonly keepReleases: number;
   /** false once a refresh found the node out of the load balancer. */
   readonly inService?: boolean;
@@ -33,6 +36,16 @@ export function switchPlan(olds: SwitchState | undefined, news: SwitchState, obs
   return "none";
 }
 
+/**
+ * Whether the new release must pass its health check beside the running one before the
+ * restart: yes when the node keeps taking traffic through the restart (it could not be
+ * drained: the only node in rotation, or no load balancer) and a release runs there now.
+ * A drained node is checked by the gate after its restart, with no request reaching it.
+ */
+export function sideGateWanted(drained: string, previous: string, hasSide: boolean): boolean {
+  return hasSide && drained !== "drained" && previous !== "";
+}
+
 async function drain(s: SwitchState, out: boolean): Promise<string> {
   if (!s.drain) return "no load balancer";
   const r = await run(s.drain.connection, drainScript({ site: s.drain.site, server: s.drain.server }, out), { step: `${out ? "drain" : "undrain"} ${s.drain.server} (${s.app})` });
@@ -44,6 +57,27 @@ async function gate(s: SwitchState): Promise<{ ok: true } | { ok: false; detail:
   if (r.code === 0) return { ok: true };
   if (r.code === 255) throw new Error(`health check of ${s.app} on ${s.connection.host}: ssh could not connect`);
   return { ok: false, detail: r.stdout.trim() || r.stderr.trim() };
+}
+
+async function sideGate(s: SwitchState): Promise<{ ok: true } | { ok: false; detail: string }> {
+  const r = await run(s.connection, sideGateScript({ app: s.app, release: s.release, ...s.side!, ...s.health }), { step: `health check of ${s.app} ${s.release} beside the running release`, allowFailure: true });
+  if (r.code === 0) return { ok: true };
+  if (r.code === 255) throw new Error(`health check of ${s.app} on ${s.connection.host}: ssh could not connect`);
+  return { ok: false, detail: r.stdout.trim() || r.stderr.trim() };
+}
+
+/** The error of a failed gate: what happened to the node, the last response, the journal. */
+function gateError(s: SwitchState, detail: string, what: string, journalOf: string): Error {
+  const lines = detail.split("\n");
+  const response = lines.find((l) => l.startsWith(GATE_RESPONSE))?.slice(GATE_RESPONSE.length).trim() ?? "(no response recorded)";
+  const journal = lines.filter((l) => !l.startsWith(GATE_RESPONSE)).slice(-15).join("\n");
+  return new Error([
+    `app node ${s.connection.host} (${s.app}) failed its health check on release ${s.release}; ${what}.`,
+    "Later nodes were not switched. Fix the release and set the ref again.",
+    `Last response: ${response}`,
+    `Last lines of ${journalOf}'s journal:`,
+    journal,
+  ].join("\n"));
 }
 
 async function prune(s: SwitchState): Promise<void> {
@@ -66,6 +100,15 @@ function releaseOf(c: CurrentLink): string {
 async function switchNode(s: SwitchState, previous: string): Promise<void> {
   const drained = await drain(s, true);
   if (drained === "drained" && s.drain) await new Promise((r) => setTimeout(r, s.drain!.seconds * 1000));
+  if (sideGateWanted(drained, previous, !!s.side)) {
+    // Nothing was touched yet: a release that fails here never serves a request.
+    const side = await sideGate(s);
+    if (!side.ok) {
+      throw gateError(s, side.detail,
+        `it was started beside the running release and checked there, so the node still runs release ${previous}, not restarted, and no request reached the new one`,
+        "the release started beside it");
+    }
+  }
   await run(s.connection, script(...linkCommands(s.app, s.release), ...restartCommands(s.unit)), { step: `switch ${s.app} to ${s.release}` });
   const g = await gate(s);
   if (g.ok) {
@@ -80,16 +123,7 @@ async function switchNode(s: SwitchState, previous: string): Promise<void> {
     back = again.ok ? `it was switched back to release ${previous}, which passes the check` : `it was switched back to release ${previous}, which does not pass the check either`;
   }
   await drain(s, false);
-  const lines = g.detail.split("\n");
-  const response = lines.find((l) => l.startsWith(GATE_RESPONSE))?.slice(GATE_RESPONSE.length).trim() ?? "(no response recorded)";
-  const journal = lines.filter((l) => !l.startsWith(GATE_RESPONSE)).slice(-15).join("\n");
-  throw new Error([
-    `app node ${s.connection.host} (${s.app}) failed its health check on release ${s.release}; ${back}, and it is back in the load balancer.`,
-    "Later nodes were not switched. Fix the release and set the ref again.",
-    `Last response: ${response}`,
-    `Last lines of ${s.unit}'s journal:`,
-    journal,
-  ].join("\n"));
+  throw gateError(s, g.detail, `${back}, and it is back in the load balancer`, s.unit);
 }
 
 export async function create(inputs: SwitchState) {
@@ -109,7 +143,7 @@ export async function diff(_id: string, olds: SwitchState, news: SwitchState) {
   const changes = replaces.length > 0 || olds.release !== news.release || !sameRecord(olds.restartOn, news.restartOn)
     || olds.inService === false || olds.unit !== news.unit || olds.keepReleases !== news.keepReleases
     || olds.schema !== news.schema || JSON.stringify(olds.health) !== JSON.stringify(news.health)
-    || JSON.stringify(olds.drain) !== JSON.stringify(news.drain)
+    || JSON.stringify(olds.drain) !== JSON.stringify(news.drain) || JSON.stringify(olds.side) !== JSON.stringify(news.side)
     || JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
   return { changes, replaces, deleteBeforeReplace: true };
 }

@@ -1,8 +1,11 @@
 import {
+  assertHost,
   assertInt,
   assertMatches,
   assertName,
   assertPath,
+  assertPort,
+  hostPort,
   managedHeader,
   renderLines,
   stripTrailingSlash,
@@ -108,6 +111,8 @@ function checkBase(kind: string, o: AppServiceOptions): CheckedBase {
 
 interface UnitParts {
   description: string;
+  /** Lines of `[Unit]` after the network ones. */
+  unit?: readonly string[];
   /** Lines of `[Service]` that differ between units, placed after ExecStart. */
   service: readonly string[];
   execStart: string;
@@ -121,6 +126,7 @@ function renderUnit(b: CheckedBase, p: UnitParts): string {
     // Wait for real network so binding to a private address or reaching the broker works.
     "After=network-online.target",
     "Wants=network-online.target",
+    ...(p.unit ?? []),
     "",
     "[Service]",
     "Type=simple",
@@ -151,6 +157,10 @@ export function renderGunicornUnit(o: GunicornUnitOptions): string {
   const stopTimeout = assertInt("gunicorn stopTimeoutSeconds", withDefault(o.stopTimeoutSeconds, 30), 1, 86400);
   return renderUnit(b, {
     description: `${b.app} gunicorn (Django WSGI)`,
+    // Its listening socket is systemd's (see renderGunicornSocket): gunicorn takes it from
+    // LISTEN_FDS, so a restart never closes the port. Requires= also stops the service
+    // with the socket (destroy), and restarts it when the socket is restarted.
+    unit: [`Requires=${gunicornSocketName(b.app)}`, `After=${gunicornSocketName(b.app)}`],
     execStart: `${b.venvBin}/gunicorn --config ${configFile} ${wsgi}`,
     service: [
       // HUP re-reads the config file, starts new workers and retires old ones gracefully:
@@ -162,6 +172,54 @@ export function renderGunicornUnit(o: GunicornUnitOptions): string {
       `SyslogIdentifier=${b.app}-gunicorn`,
     ],
   });
+}
+
+/** The socket unit of an app's gunicorn: `<app>-gunicorn.socket`. */
+export function gunicornSocketName(appName: string): string {
+  return `${assertName("gunicorn socket appName", appName)}-gunicorn.socket`;
+}
+
+/** Options for {@link renderGunicornSocket}. */
+export interface GunicornSocketOptions {
+  /** App name; names the unit `<app>-gunicorn.socket` and the service it activates. */
+  readonly appName: string;
+  /** Address gunicorn serves on (the config file's bind address). */
+  readonly bindAddress: string;
+  /** Port gunicorn serves on. */
+  readonly port: number;
+  /**
+   * `Backlog=`: connections the kernel queues while no gunicorn accepts them (during a
+   * restart). The kernel caps it at `net.core.somaxconn` (4096 on current kernels).
+   * @default 4096
+   */
+  readonly backlog?: number;
+}
+
+/**
+ * Renders the systemd socket gunicorn serves on. systemd holds the listening socket, so it
+ * outlives gunicorn: while the service restarts (a new release, env file or unit file),
+ * new connections wait in the backlog and are answered by the new master's workers
+ * instead of being refused. gunicorn takes the socket from LISTEN_FDS and then ignores
+ * its `bind` setting; on stop it closes only its own copy.
+ */
+export function renderGunicornSocket(o: GunicornSocketOptions): string {
+  const app = assertName("gunicorn socket appName", o.appName);
+  const listen = hostPort(assertHost("gunicorn socket bindAddress", o.bindAddress), assertPort("gunicorn socket port", o.port));
+  const backlog = assertInt("gunicorn socket backlog", withDefault(o.backlog, 4096), 1, 65535);
+  return renderLines([
+    managedHeader("#"),
+    "[Unit]",
+    `Description=${app} gunicorn socket`,
+    "",
+    "[Socket]",
+    `ListenStream=${listen}`,
+    // Sockets start early at boot, before the network: a private address may not exist yet.
+    "FreeBind=true",
+    `Backlog=${backlog}`,
+    "",
+    "[Install]",
+    "WantedBy=sockets.target",
+  ]);
 }
 
 /** Renders the Celery worker systemd service (never with embedded beat: beat is its own unit). */

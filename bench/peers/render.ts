@@ -46,7 +46,7 @@ import { renderNftables } from "../../templates/nftables.ts";
 import { renderNginxSite } from "../../templates/nginxSite.ts";
 import { renderPgHba, renderPostgresConf } from "../../templates/postgres.ts";
 import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../templates/rsyslog.ts";
-import { renderCeleryBeatUnit, renderCeleryWorkerUnit, renderGunicornUnit } from "../../templates/systemdUnits.ts";
+import { gunicornSocketName, renderCeleryBeatUnit, renderCeleryWorkerUnit, renderGunicornSocket, renderGunicornUnit } from "../../templates/systemdUnits.ts";
 
 /** The sample app's repository as the test hosts reach it (scripts/gitserve). */
 export const FLEETDEMO_REPO = "git://198.18.0.1/fleetdemo.git";
@@ -612,6 +612,10 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
           envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: `/etc/${app.name}/gunicorn.conf.py`,
           stopTimeoutSeconds: app.gunicorn.timeoutSeconds + 5,
         })));
+        // The socket gunicorn serves on (Requires= in its unit): started with gunicorn.
+        const gSocket = add(file("gunicorn-socket-unit", `/etc/systemd/system/${gunicornSocketName(app.name)}`, renderGunicornSocket({
+          appName: app.name, bindAddress, port: app.port,
+        })));
         const gate = {
           unit: gunicornUnit,
           url: `http://${bindAddress}:${app.port}${app.healthCheck.path}`,
@@ -619,7 +623,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
           ...(app.healthCheck.status !== undefined ? { status: app.healthCheck.status } : {}),
           timeoutSeconds: app.healthCheck.timeoutSeconds,
         };
-        at(1, { kind: "files", id: "gunicorn-files", files: [gConf, gUnit] },
+        at(1, { kind: "files", id: "gunicorn-files", files: [gConf, gUnit, gSocket] },
           // The unit's own change restarts it; a new release or env file restarts it through
           // the dev stack's switch; its config is re-read on HUP.
           service("gunicorn", gunicornUnit, {

@@ -11,6 +11,8 @@ import { engineEnv, ROOT, stateText, type TestStack } from "../helpers/pulumi.ts
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { exitOf, WaitAborted, waitFor } from "../helpers/wait.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
+import { publishVariant, V2_MARKER } from "../helpers/appCommits.ts";
+import { startLoad, type LoadResult } from "../../bench/load.ts";
 
 const HOST = "fleet-e2e";
 /** The gunicorn unit's resource (its reload step is the killed run's kill point). */
@@ -44,6 +46,26 @@ function devConfig(workers: number): Record<string, { value: string; secret?: bo
       gunicorn: { workers },
     }),
     "django-fleet:broker": c({ kind: "rabbitmq" }),
+  };
+}
+
+/**
+ * devConfig(2) at another ref, health-checked on /healthz (which the `unhealthy` commit
+ * breaks) with a short timeout, and optionally an extra env var or another gunicorn
+ * timeout (which changes the unit file's TimeoutStopSec).
+ */
+function deployConfig(ref: string, o: { env?: Record<string, string>; timeoutSeconds?: number } = {}): Record<string, { value: string }> {
+  const base = devConfig(2);
+  const app = JSON.parse(base["django-fleet:app"]!.value) as { gunicorn: Record<string, number> };
+  return {
+    ...base,
+    "django-fleet:app": {
+      value: JSON.stringify({
+        ...app, ref, healthCheck: { path: "/healthz", timeoutSeconds: 15 },
+        ...(o.env ? { env: o.env } : {}),
+        gunicorn: { ...app.gunicorn, ...(o.timeoutSeconds ? { timeoutSeconds: o.timeoutSeconds } : {}) },
+      }),
+    },
   };
 }
 
@@ -96,6 +118,82 @@ describe("dev stack on one real server", () => {
     expect(rec.steps).toEqual([]);
     expect(Object.keys(res.changeSummary)).toEqual(["same"]);
   }, 300_000);
+
+  // --- Zero-downtime deploys on the only node (issue 25): gunicorn's socket is systemd's,
+  // so a restart refuses no connection; a release is checked beside the running one first.
+  const gunicornPid = async () => (await fleet.ssh(HOST, "systemctl show -p MainPID --value fleetdemo-gunicorn")).trim();
+  const currentRelease = async () => (await fleet.ssh(HOST, "readlink /srv/fleetdemo/current")).trim();
+  /** `up` under a bounded load loop through nginx: the load's figures, and the up's error if it failed. */
+  async function upUnderLoad(what: string): Promise<{ r: LoadResult; error: string }> {
+    const load = startLoad({ url: siteUrl, workers: 4, maxRequests: 50_000 });
+    const started = Date.now();
+    const error = await t.stack.up({ onOutput: log }).then(() => "", (e: unknown) => String(e));
+    const seconds = (Date.now() - started) / 1000;
+    const r = await load.stop();
+    console.log(`${what}, the only node, under load: up ${seconds.toFixed(1)} s; ${r.sent} requests, ${r.failed} failed, p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms`);
+    return { r, error };
+  }
+  let v2 = "";
+
+  it("a new commit on the only node: gunicorn restarts on its systemd socket and no request fails", async () => {
+    v2 = publishVariant(fleet.gitRoot, "v2");
+    await t.stack.setAllConfig(deployConfig("v2"));
+    const pidBefore = await gunicornPid();
+    const { r, error } = await upUnderLoad("a new commit");
+    expect(error).toBe("");
+    expect(r.failed, r.errorsSample.join(", ")).toBe(0);
+    expect(r.sent).toBeGreaterThan(20);
+    expect(await currentRelease()).toBe(`releases/${v2.slice(0, 12)}`);
+    expect(await gunicornPid()).not.toBe(pidBefore);
+    expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-gunicorn.socket; systemctl is-enabled fleetdemo-gunicorn.socket")).split("\n").slice(0, 2)).toEqual(["active", "enabled"]);
+    expect(await waitForPage(siteUrl, (b) => b.includes(V2_MARKER))).toContain(V2_MARKER);
+  }, 600_000);
+
+  it("an env change on the only node: restarted through the switch, no request fails", async () => {
+    await t.stack.setAllConfig(deployConfig("v2", { env: { FLEET_ZERO_DOWNTIME: "1" } }));
+    const pidBefore = await gunicornPid();
+    const { r, error } = await upUnderLoad("an env change");
+    expect(error).toBe("");
+    expect(r.failed, r.errorsSample.join(", ")).toBe(0);
+    expect(await gunicornPid()).not.toBe(pidBefore);
+    expect(await fleet.ssh(HOST, `tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value fleetdemo-gunicorn)/environ | grep -c '^FLEET_ZERO_DOWNTIME=1$'`)).toBe("1\n");
+  }, 600_000);
+
+  it("a unit-file change on the only node: rolled out by the gated switch, not by the service, and no request fails", async () => {
+    await t.stack.setAllConfig(deployConfig("v2", { env: { FLEET_ZERO_DOWNTIME: "1" }, timeoutSeconds: 31 }));
+    const rec = stepRecorder();
+    await t.stack.preview({ onEvent: rec.onEvent, onOutput: log });
+    expect(rec.steps).toContain("update fleet-e2e-fleetdemo-gunicorn-unit");
+    expect(rec.steps).toContain("update fleet-e2e-fleetdemo-release");
+    const { r, error } = await upUnderLoad("a unit-file change");
+    expect(error).toBe("");
+    expect(r.failed, r.errorsSample.join(", ")).toBe(0);
+    // The running unit is the one on disk: TimeoutStopSec = timeout + 5.
+    expect((await fleet.ssh(HOST, "systemctl show -p TimeoutStopUSec --value fleetdemo-gunicorn; systemctl show -p NeedDaemonReload --value fleetdemo-gunicorn")).split("\n").slice(0, 2)).toEqual(["36s", "no"]);
+  }, 600_000);
+
+  it("a broken release on the only node fails beside the running one: no request fails, the old release still serves, unrestarted", async () => {
+    const bad = publishVariant(fleet.gitRoot, "unhealthy");
+    await t.stack.setAllConfig(deployConfig("unhealthy", { env: { FLEET_ZERO_DOWNTIME: "1" }, timeoutSeconds: 31 }));
+    const pidBefore = await gunicornPid();
+    const { r, error } = await upUnderLoad("a release failing its health check");
+    expect(error).toContain(`(fleetdemo) failed its health check on release ${bad.slice(0, 12)}`);
+    expect(error).toContain(`the node still runs release ${v2.slice(0, 12)}, not restarted`);
+    expect(error).toContain("HTTP 500 unhealthy release");
+    expect(r.failed, r.errorsSample.join(", ")).toBe(0);
+    expect(await currentRelease()).toBe(`releases/${v2.slice(0, 12)}`);
+    expect(await gunicornPid()).toBe(pidBefore);
+    expect(await fleet.ssh(HOST, "systemctl is-active fleetdemo-gunicorn-gate.service || true")).not.toBe("active\n");
+    expect(await waitForPage(siteUrl, (b) => b.includes(V2_MARKER))).toContain(V2_MARKER);
+  }, 600_000);
+
+  it("back to the first release, env and unit file in one switch: no request fails", async () => {
+    await t.stack.setAllConfig(devConfig(2));
+    const { r, error } = await upUnderLoad("back to the first release (commit, env and unit file)");
+    expect(error).toBe("");
+    expect(r.failed, r.errorsSample.join(", ")).toBe(0);
+    expect(await currentRelease()).toBe(`releases/${fleet.commit.slice(0, 12)}`);
+  }, 600_000);
 
   it("changing gunicorn.workers previews as the changed line and a reload, and applies without a restart", async () => {
     const pidBefore = (await fleet.ssh(HOST, "systemctl show -p MainPID --value fleetdemo-gunicorn")).trim();
@@ -214,6 +312,8 @@ describe("dev stack on one real server", () => {
     const res = await t.stack.destroy({ onOutput: log });
     expect(res.summary.result).toBe("succeeded");
     expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-gunicorn || true")).trim()).not.toBe("active");
+    // Its socket too: a connection to a listening socket would start gunicorn again.
+    expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-gunicorn.socket || true")).trim()).not.toBe("active");
     expect((await fleet.ssh(HOST, "systemctl is-active postgresql@17-main")).trim()).toBe("active");
     const dbs = await fleet.ssh(HOST, "cd /; runuser -u postgres -- psql -XAtc \"SELECT datname FROM pg_database WHERE datname = 'fleetdemo'\"");
     expect(dbs.trim()).toBe("fleetdemo");

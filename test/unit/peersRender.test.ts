@@ -128,7 +128,7 @@ describe("the peers' rendering is the dev stack's", () => {
     }).sort((a, b) => a.path.localeCompare(b.path));
     const rendered = stack.files.map((f) => ({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, content: f.content }))
       .sort((a, b) => a.path.localeCompare(b.path));
-    expect(program).toHaveLength(16);
+    expect(program).toHaveLength(17);
     expect(rendered.map((f) => f.path)).toEqual(program.map((f) => f.path));
     for (let n = 0; n < program.length; n++) expect(rendered[n], program[n]!.path).toEqual(program[n]);
   });

@@ -255,6 +255,7 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteFile fleet-dev-fleetdemo-celery-worker-unit`,
       `${d}:RemoteFile fleet-dev-fleetdemo-env`,
       `${d}:RemoteFile fleet-dev-fleetdemo-gunicorn-conf`,
+      `${d}:RemoteFile fleet-dev-fleetdemo-gunicorn-socket-unit`,
       `${d}:RemoteFile fleet-dev-fleetdemo-gunicorn-unit`,
       `${d}:RemoteFile fleetdemo-app-record`,
       `${d}:RemoteFile lb-default-site`,
@@ -266,6 +267,7 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteScript broker-account-fleetdemo`,
       `${d}:RemoteScript fleet-dev-fleetdemo-build`,
       `${d}:RemoteScript fleet-dev-fleetdemo-collectstatic`,
+      `${d}:RemoteScript fleet-dev-fleetdemo-gunicorn-socket`,
       `${d}:RemoteScript fleet-dev-fleetdemo-layout`,
       `${d}:RemoteScript fleet-dev-fleetdemo-shared`,
       `${d}:RemoteScript fleet-dev-packages`,
@@ -284,7 +286,7 @@ describe("dev stack: one host with every role", () => {
 
   it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
     const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
-    expect(remote).toHaveLength(35);
+    expect(remote).toHaveLength(37);
     for (const r of remote) {
       expect(isSecret(r.inputs.connection)).toBe(true);
       expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
@@ -614,9 +616,11 @@ describe("split stack: every role on its own host, redis broker", () => {
     expect([drain.connection.host, drain.site, drain.server, drain.seconds]).toEqual(["203.0.113.10", "/etc/nginx/sites-enabled/fleetdemo.conf", "10.0.0.12:8000", 5]);
     expect(plain(sw.inputs.keepReleases)).toBe(3);
     expect(sw.options?.additionalSecretOutputs.sort()).toEqual(["connection", "drain"]);
-    // gunicorn itself restarts only for its unit file; a release or env file goes through the switch.
-    expect(Object.keys(plain(run.one(T.service, "app2-fleetdemo-gunicorn").inputs.restartOn) as object)).toEqual(["fleetdemo-gunicorn.service"]);
-    expect(Object.keys(plain(sw.inputs.restartOn) as object)).toEqual(["env"]);
+    // gunicorn itself never restarts for a change: a release, env file or unit file goes
+    // through the switch (drained, or checked beside the running release, and gated).
+    expect(plain(run.one(T.service, "app2-fleetdemo-gunicorn").inputs.restartOn)).toEqual({});
+    expect(Object.keys(plain(sw.inputs.restartOn) as object).sort()).toEqual(["env", "fleetdemo-gunicorn.service"]);
+    expect(plain(sw.inputs.side)).toEqual({ envFile: "/srv/fleetdemo/env", wsgiModule: "fleetdemo.wsgi:application", configFile: "/etc/fleetdemo/gunicorn.conf.py" });
   });
 
   it("migrate runs once, on the first app host", () => {
@@ -803,6 +807,7 @@ function appResources(a: string): string[] {
     `${d}:RemoteFile web-${a}-celery-worker-unit`,
     `${d}:RemoteFile web-${a}-env`,
     `${d}:RemoteFile web-${a}-gunicorn-conf`,
+    `${d}:RemoteFile web-${a}-gunicorn-socket-unit`,
     `${d}:RemoteFile web-${a}-gunicorn-unit`,
     `${d}:RemoteProbe web-${a}-settings`,
     `${d}:RemoteScript ${a}-migrate`,
@@ -811,6 +816,7 @@ function appResources(a: string): string[] {
     `${d}:ReleaseSwitch web-${a}-release`,
     `${d}:RemoteScript web-${a}-build`,
     `${d}:RemoteScript web-${a}-collectstatic`,
+    `${d}:RemoteScript web-${a}-gunicorn-socket`,
     `${d}:RemoteScript web-${a}-layout`,
     `${d}:RemoteScript web-${a}-shared`,
     `${d}:SystemdService web-${a}-celery-beat`,

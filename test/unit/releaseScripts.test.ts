@@ -15,7 +15,8 @@ import {
   ALREADY_BUILT, GATE_RESPONSE, buildScript, drainScript, drainedProbe, healthGateScript, linkCommands, pruneCommands, seedVenvCommands, sharedPathOf,
 } from "../../lib/releaseScripts.ts";
 import { script } from "../../lib/shell.ts";
-import { switchPlan, type SwitchState } from "../../providers/releaseSwitch.ops.ts";
+import { sideGateScript } from "../../lib/sideGate.ts";
+import { sideGateWanted, switchPlan, type SwitchState } from "../../providers/releaseSwitch.ops.ts";
 
 const DIRS: string[] = [];
 afterAll(() => { for (const d of DIRS) rmSync(d, { recursive: true, force: true }); });
@@ -214,6 +215,76 @@ describe("the health gate", () => {
   });
 });
 
+describe("the side gate: the release checked beside the running one, before any restart", () => {
+  const side = (status?: number, timeoutSeconds = 3) => sideGateScript({
+    app: "shop", release: COMMIT_B, envFile: "/srv/shop/env", wsgiModule: "shop.wsgi:application", configFile: "/etc/shop/gunicorn.conf.py",
+    url: "http://127.0.0.1:8000/healthz", hostHeader: "10.0.0.11", timeoutSeconds, ...(status !== undefined ? { status } : {}),
+  });
+  /** curl answers `codes` one per call (the last from then on); the side instance dies after `diesAfter` curls. */
+  function host(codes: string[], diesAfter = Infinity) {
+    const dir = tempDir();
+    writeFileSync(join(dir, "codes"), codes.join("\n") + "\n");
+    return shims({
+      curl: [
+        `n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/n`,
+        `code=$(sed -n "$((n + 1))p" ${dir}/codes); [ -n "$code" ] || code=$(tail -n 1 ${dir}/codes)`,
+        `while [ $# -gt 0 ]; do if [ "$1" = -o ]; then echo "body of $code" > "$2"; fi; shift; done`,
+        `printf %s "$code"`,
+      ].join("\n"),
+      "systemd-run": "exit 0",
+      systemctl: `case "$1" in is-active) [ "$(cat ${dir}/n 2>/dev/null || echo 0)" -lt ${Number.isFinite(diesAfter) ? diesAfter : 1_000_000} ];; *) exit 0;; esac`,
+      journalctl: 'echo "[ERROR] Exception in worker process: DisallowedHost"',
+    });
+  }
+
+  it("starts the release's own gunicorn as the app user on a Unix socket, one worker, passes on 2xx, and stops it", () => {
+    const s = host(["000", "200"]);
+    const r = bash(side(), s.path);
+    expect(r).toMatchObject({ code: 0, stdout: "healthy beside the running release: HTTP 200\n" });
+    const calls = s.calls();
+    const run = calls.find((c) => c.startsWith("systemd-run "))!;
+    for (const part of [
+      "--unit=shop-gunicorn-gate.service", "-p User=shop -p Group=shop", "-p EnvironmentFile=/srv/shop/env",
+      `-p WorkingDirectory=/srv/shop/releases/${releaseId(COMMIT_B)}/source`, "-p RuntimeDirectory=shop-gate",
+      `-- /srv/shop/releases/${releaseId(COMMIT_B)}/venv/bin/gunicorn --config /etc/shop/gunicorn.conf.py --bind unix:/run/shop-gate/gunicorn.sock --workers 1 shop.wsgi:application`,
+    ]) expect(run).toContain(part);
+    const curls = calls.filter((c) => c.startsWith("curl "));
+    expect(curls[0]).toContain("--unix-socket /run/shop-gate/gunicorn.sock -H Host: 10.0.0.11");
+    expect(curls[0]).toContain("-- http://127.0.0.1:8000/healthz");
+    // A leftover of an interrupted run is stopped first; the instance is stopped at the end.
+    expect(calls[0]).toBe("systemctl stop shop-gunicorn-gate.service");
+    expect(calls.at(-1)).toBe("systemctl stop shop-gunicorn-gate.service");
+  });
+
+  it("a 500 fails at the timeout with the response and the instance's journal, and still stops it", () => {
+    const s = host(["500"]);
+    const r = bash(side(undefined, 1), s.path);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${GATE_RESPONSE} GET http://127.0.0.1:8000/healthz (the release started beside the running one): HTTP 500 body of 500`);
+    expect(r.stdout).toContain("DisallowedHost");
+    expect(s.calls().at(-1)).toBe("systemctl stop shop-gunicorn-gate.service");
+  });
+
+  it("an instance that dies (a release that cannot import) fails at once, not at the timeout", () => {
+    const s = host(["000"], 1);
+    const r = bash(side(undefined, 600), s.path);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("(the release started beside the running one): no answer");
+    expect(s.calls().filter((c) => c.startsWith("curl "))).toHaveLength(1);
+  });
+
+  it.each([
+    ["the only node in rotation, running a release -> checked beside", "the only node in rotation: not drained", "3f2a1c0e9b7d", true, true],
+    ["no load balancer -> checked beside", "no load balancer", "3f2a1c0e9b7d", true, true],
+    ["a node the site does not list yet -> checked beside", "not in the load balancer", "3f2a1c0e9b7d", true, true],
+    ["drained: no request reaches it, the gate after the restart is enough", "drained", "3f2a1c0e9b7d", true, false],
+    ["nothing runs there yet (a new host): nothing to protect", "the only node in rotation: not drained", "", true, false],
+    ["a switch recorded before the side gate existed", "the only node in rotation: not drained", "3f2a1c0e9b7d", false, false],
+  ] as const)("%s", (_what, drained, previous, hasSide, want) => {
+    expect(sideGateWanted(drained, previous, hasSide)).toBe(want);
+  });
+});
+
 describe("the switch's plan", () => {
   const base: SwitchState = {
     connection: { host: "10.0.0.11", hostKey: "ssh-ed25519 AAAA", privateKey: "k" },
@@ -227,6 +298,7 @@ describe("the switch's plan", () => {
     ["create, the node runs another release (an upgrade) -> switch", "switch", undefined, base, A],
     ["a new release -> switch", "switch", { ...base, release: A }, base, A],
     ["a new env file -> switch", "switch", { ...base, restartOn: { env: "e0" } }, base, B],
+    ["a new unit file -> switch (gated, node by node)", "switch", base, { ...base, restartOn: { env: "e1", "shop-gunicorn.service": "u1" } }, B],
     ["current switched by hand (refresh recorded it) -> switch", "switch", { ...base, release: A }, base, A],
     ["an interrupted switch: current moved, state still the old release -> switch", "switch", { ...base, release: A }, base, B],
     ["left drained by an interrupted run -> undrain", "undrain", { ...base, inService: false }, base, B],

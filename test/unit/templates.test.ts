@@ -5,6 +5,7 @@ import {
   renderCeleryWorkerUnit,
   renderEnvFile,
   renderGunicornConf,
+  renderGunicornSocket,
   renderGunicornUnit,
   renderLogRetention,
   renderNginxDefaultServer,
@@ -253,6 +254,31 @@ describe("systemd units", () => {
 
     it("rejects a relative config file", () => {
       expect(() => renderGunicornUnit({ ...gunicorn, configFile: "gunicorn.conf.py" })).toThrow(/configFile/);
+    });
+
+    it("runs on its socket unit: required and ordered after it", () => {
+      const out = renderGunicornUnit(gunicorn);
+      expect(out).toContain("Requires=fleetdemo-gunicorn.socket\nAfter=fleetdemo-gunicorn.socket\n");
+    });
+  });
+
+  describe("renderGunicornSocket", () => {
+    goldenTable(
+      [
+        ["gunicorn-socket-defaults", { appName: "fleetdemo", bindAddress: "127.0.0.1", port: 8000 }],
+        ["gunicorn-socket-custom", { appName: "shop", bindAddress: "::1", port: 8001, backlog: 1024 }],
+      ],
+      renderGunicornSocket,
+    );
+
+    it("listens where gunicorn's config binds, early at boot, with a generous backlog", () => {
+      const out = renderGunicornSocket({ appName: "fleetdemo", bindAddress: "10.0.0.11", port: 8000 });
+      for (const line of ["ListenStream=10.0.0.11:8000", "FreeBind=true", "Backlog=4096", "WantedBy=sockets.target"]) {
+        expect(out).toContain(`${line}\n`);
+      }
+      expect(renderGunicornSocket({ appName: "fleetdemo", bindAddress: "::1", port: 8000 })).toContain("ListenStream=[::1]:8000\n");
+      expect(() => renderGunicornSocket({ appName: "fleetdemo", bindAddress: "127.0.0.1\nExecStartPre=x", port: 8000 })).toThrow(/bindAddress/);
+      expect(() => renderGunicornSocket({ appName: "fleetdemo", bindAddress: "127.0.0.1", port: 8000, backlog: 0 })).toThrow(/backlog/);
     });
   });
 
