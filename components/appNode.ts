@@ -72,6 +72,7 @@ export class AppNode extends pulumi.ComponentResource {
       unit: unitName,
       restartOn: { [unitName]: shortHash(unit) },
       reloadOn: { "gunicorn.conf.py": shortHash(conf) },
+      loads: [{ file: unitFile, then: "restart" }, { file: confFile, then: "reload" }],
       // Ready once a worker answers: the master listens before the app is imported.
       readyCheck: { port: app.port, host: args.bindAddress, http: true },
     }, { parent: this, dependsOn: [confFile, unitFile, ...args.release.ready, ...args.after] });
