@@ -6,6 +6,7 @@
 import { sameRecord } from "../lib/records.ts";
 import { cmd, script } from "../lib/shell.ts";
 import { run, type Connection } from "./ssh.ts";
+import { UNTRACKED } from "./remoteFile.ops.ts";
 
 export interface ServiceState {
   readonly connection: Connection;
@@ -168,19 +169,22 @@ export function changes(olds: ServiceState | undefined, news: ServiceState) {
 /**
  * Which of reload and restart the loaded files call for: a file whose stamp differs from
  * the recorded one (written since, or marked not loaded by refresh), or a file the unit
- * did not load before. State from older code has no `loads`: it calls for nothing (the
- * update records the files; the next write acts). While previewing, a stamp not known yet
- * (the file is about to be written) differs too.
+ * did not load before. State from older code has no `loads`: only a file written in this
+ * run acts, not one that only got the upgrade's fixed stamp (so an upgrade reloads or
+ * restarts nothing that was fine). While previewing, a stamp not known yet (the file is
+ * about to be written) differs too.
  */
 export function fileChanges(olds: ServiceState | undefined, news: ServiceState): { restart: boolean; reload: boolean } {
   const out: Record<LoadedFile["then"], boolean> = { restart: false, reload: false };
-  if (!olds || !Array.isArray(olds.loads)) return out;
+  if (!olds) return out;
   // Before the files are known (a preview of their first write), something will load.
-  if (!Array.isArray(news.loads)) return { restart: false, reload: true };
-  const recorded: readonly LoadedFile[] = olds.loads;
-  for (const f of news.loads as readonly LoadedFile[]) {
-    const o = recorded.find((x) => x.path === f.path);
-    if (!o || o.written !== f.written) out[f.then] = true;
+  if (news.loads !== undefined && !Array.isArray(news.loads)) return { restart: false, reload: true };
+  const recorded: readonly LoadedFile[] | undefined = Array.isArray(olds.loads) ? olds.loads : undefined;
+  for (const f of (news.loads ?? []) as readonly LoadedFile[]) {
+    // Older state: only a file written in this run (not the fixed stamp of the upgrade) acts.
+    const acts = recorded ? recorded.find((x) => x.path === f.path)?.written !== f.written || !recorded.some((x) => x.path === f.path)
+      : f.written !== undefined && f.written !== UNTRACKED;
+    if (acts) out[f.then] = true;
   }
   return out;
 }

@@ -121,7 +121,7 @@ describe("dev stack on one real server", () => {
     await fleet.ssh(HOST, `echo '# edited by hand' >> ${site}; systemctl stop fleetdemo-celery-worker`);
 
     const refresh = await t.stack.refresh({ onOutput: log });
-    expect(refresh.summary.resourceChanges?.update).toBe(2);
+    expect(refresh.summary.resourceChanges?.update).toBe(3);
     // nginx too: it has not loaded the edited file, and will reload the repaired one.
     expect(await changes(t, log)).toEqual(["update fleet-e2e-fleetdemo-celery-worker", "update lb-nginx", "update lb-site-fleetdemo"]);
 
@@ -157,13 +157,23 @@ describe("dev stack on one real server", () => {
     }
     throw new Error(`${what}: not within ${seconds} s; last output: ${out}`);
   };
-  const header = async () => (await fetch(`${siteUrl}healthz`, { signal: AbortSignal.timeout(5000) })).headers.get("x-hand-edit");
+  /** The hand-made header nginx serves, once `want` (a reload's new workers take a moment). */
+  const header = async (want: string | null) => {
+    const until = Date.now() + 30_000;
+    let got: string | null | undefined;
+    while (Date.now() < until) {
+      got = await fetch(`${siteUrl}healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.headers.get("x-hand-edit"), (e) => `fetch failed: ${e}`);
+      if (got === want) return got;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return got;
+  };
   let restartsBefore = 0;
 
   it("drift battery: hand edits reloaded by hand, a flushed firewall, a masked unit and a restart history are live, and refresh sees each", async () => {
     // nginx: a header added to the site and reloaded by hand is served.
     await fleet.ssh(HOST, `sed -i '/^\\s*server_name /a\\    add_header X-Hand-Edit drift always;' ${SITE}; nginx -t -q; systemctl reload nginx`);
-    expect(await header()).toBe("drift");
+    expect(await header("drift")).toBe("drift");
     // PostgreSQL: a trust line for everyone, reloaded by hand: the superuser logs in without a password.
     await fleet.ssh(HOST, `sed -i '1i host all all 0.0.0.0/0 trust' ${HBA}; systemctl reload postgresql@17-main`);
     expect((await fleet.ssh(HOST, superuserWithoutPassword)).trim()).toBe("1");
@@ -210,7 +220,7 @@ describe("dev stack on one real server", () => {
     expect(res.summary.result).toBe("succeeded");
     // nginx unmasked and serving, without the header.
     expect((await fleet.ssh(HOST, "systemctl is-enabled nginx; systemctl is-active nginx")).split("\n").slice(0, 2)).toEqual(["enabled", "active"]);
-    expect(await header()).toBeNull();
+    expect(await header(null)).toBeNull();
     // PostgreSQL reloaded with our pg_hba: no password, no login.
     expect(await fleet.ssh(HOST, superuserWithoutPassword)).toMatch(/no password supplied|password authentication failed/);
     // RabbitMQ restarted onto our config: loopback only.

@@ -568,7 +568,10 @@ describe("systemdService: what the running process has loaded", () => {
       ["refresh found a file not loaded: its action", { ...base, loads: [{ ...loads[0]!, written: `${service.NOT_LOADED}: changed after the last reload` }, loads[1]!] }, base, { restart: false, reload: true }],
       ["a file the unit did not load before: its action", { ...base, loads: [loads[0]!] }, base, { restart: true, reload: false }],
       ["a file no longer loaded: nothing to load", base, { ...base, loads: [loads[0]!] }, none],
-      ["state from older code (no loads): nothing, whatever the stamps", { ...base, loads: undefined }, base, none],
+      ["state from older code (no loads), files with the upgrade's fixed stamp: nothing", { ...base, loads: undefined },
+        { ...base, loads: loads.map((f) => ({ ...f, written: file.UNTRACKED })) }, none],
+      ["state from older code, a file written in this run (it had drifted): its action", { ...base, loads: undefined },
+        { ...base, loads: [{ ...loads[0]!, written: S2 }, { ...loads[1]!, written: file.UNTRACKED }] }, { restart: false, reload: true }],
       ["no recorded state (create): nothing here (create restarts anyway)", undefined, base, none],
       ["stamps still unknown (a preview before the write): reload", base, { ...base, loads: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as unknown as service.LoadedFile[] }, { restart: false, reload: true }],
       ["older files without stamps on both sides: neither", { ...base, loads: [{ path: site, then: "reload" }] }, { ...base, loads: [{ path: site, then: "reload" }] }, none],
@@ -584,9 +587,10 @@ describe("systemdService: what the running process has loaded", () => {
     expect((await service.diff("id", base, rewritten)).changes).toBe(true);
     expect((await service.diff("id", base, { ...base })).changes).toBe(false);
     const older = { ...base, loads: undefined };
-    expect((await service.diff("id", older, base)).changes).toBe(true);
-    expect(service.changes(older, base)).toEqual(none);
-    expect(service.plan(base, { enabled: true, active: true }, service.changes(older, base))).toBe("");
+    const upgraded = { ...base, loads: loads.map((f) => ({ ...f, written: file.UNTRACKED })) };
+    expect((await service.diff("id", older, upgraded)).changes).toBe(true);
+    expect(service.changes(older, upgraded)).toEqual(none);
+    expect(service.plan(upgraded, { enabled: true, active: true }, service.changes(older, upgraded))).toBe("");
   });
 
   it("the probe reads times and files only when asked (refresh), in the same script", () => {
