@@ -216,6 +216,7 @@ describe("systemdService: parseProbe", () => {
     ["reloading counts as active", "enabled reloading\n", { enabled: true, active: true }],
     ["disabled and stopped", "disabled inactive\n", { enabled: false, active: false }],
     ["failed", "enabled failed\n", { enabled: true, active: false }],
+    ["in systemd's restart delay (activating): not active, so up starts it, and the start waits out the delay", "enabled activating\n", { enabled: true, active: false }],
     ["static units count as enabled (enabled through another unit)", "static active\n", { enabled: true, active: true }],
     ["indirect units count as enabled", "indirect active\n", { enabled: true, active: true }],
     ["disabled units are not enabled", "disabled active\n", { enabled: false, active: true }],
