@@ -82,6 +82,7 @@ export class AppNode extends pulumi.ComponentResource {
       connection: h.connection,
       unit: unitName,
       reloadOn: { "gunicorn.conf.py": shortHash(conf) },
+      loads: [{ file: unitFile, then: "restart" }, { file: confFile, then: "reload" }],
       // Ready once a worker answers: the master listens before the app is imported.
       readyCheck: { port: app.port, host: args.bindAddress, http: true },
     }, { parent: this, dependsOn: [confFile, unitFile, socketFile, ...args.release.ready, ...args.after] });

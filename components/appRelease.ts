@@ -85,6 +85,8 @@ export class AppRelease extends pulumi.ComponentResource {
   public readonly releaseId: string;
   /** Hash of the env file, for restart triggers. */
   public readonly envHash: pulumi.Output<string>;
+  /** The env file (its write stamp restarts the Celery units that read it). */
+  public readonly envFile: RemoteFile;
   /** Resources that must exist before the release can run on this host (built, env file, static files). */
   public readonly ready: pulumi.Resource[];
   /** Where the project's settings put static and media files, read on this host (folders inside the checkout mapped to /srv/<app>/shared). */
@@ -149,7 +151,7 @@ export class AppRelease extends pulumi.ComponentResource {
       triggers: { release: this.releaseId, method: project.method, ...(project.requirementsFile ? { requirements: project.requirementsFile } : {}) },
     }, { parent: this, dependsOn: [layout] });
 
-    const envFile = new RemoteFile(`${name}-env`, {
+    const envFile = this.envFile = new RemoteFile(`${name}-env`, {
       connection: h.connection, path: p.envFile, content: args.envFileContent,
       mode: "0600", secret: true,
     }, { parent: this, dependsOn: [layout] });

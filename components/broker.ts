@@ -54,6 +54,7 @@ export class Broker extends pulumi.ComponentResource {
       const service = new SystemdService(`${name}-service`, {
         connection: h.connection, unit: "rabbitmq-server.service", stopOnDelete: false,
         restartOn: { "rabbitmq.conf": shortHash(conf) },
+        loads: [{ file: confFile, then: "restart" }],
       }, { parent: this, dependsOn: [confFile] });
       this.service = service;
       this.ready = [service];

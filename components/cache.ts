@@ -39,6 +39,7 @@ export class Cache extends pulumi.ComponentResource {
       this.ready = [new SystemdService(`${name}-service`, {
         connection: h.connection, unit: "memcached.service", stopOnDelete: false,
         restartOn: { "memcached.conf": shortHash(conf) },
+        loads: [{ file, then: "restart" }],
         readyCheck: { port: 11211 },
       }, { parent: this, dependsOn: [file] })];
     } else if (args.sharedWithBroker) {

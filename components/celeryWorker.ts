@@ -59,6 +59,7 @@ export class CeleryWorker extends pulumi.ComponentResource {
         connection: h.connection,
         unit: unitName,
         restartOn: { [unitName]: shortHash(unit), env: release.envHash, commit: release.releaseId },
+        loads: [{ file, then: "restart" }, { file: release.envFile, then: "restart" }],
       }, { parent: this, dependsOn: [file, ...release.ready, ...args.after] });
     }
     this.registerOutputs({});

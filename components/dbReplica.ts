@@ -87,6 +87,7 @@ export class DbReplica extends pulumi.ComponentResource {
       connection: h.connection, unit, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
+      loads: [{ file: confFile, then: "restart" }, { file: hbaFile, then: "reload" }],
       readyCheck: { port },
     }, { parent: this, dependsOn: [seed] });
     this.address = h.plan.privateAddress;

@@ -103,6 +103,7 @@ export class DbServer extends pulumi.ComponentResource {
       unit: `postgresql@${pg}-main.service`, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
+      loads: [{ file: confFile, then: "restart" }, { file: hbaFile, then: "reload" }],
       readyCheck: { port },
     }, { parent: this, dependsOn: [confFile, hbaFile] });
     this.protect = args.protect ?? false;

@@ -31,6 +31,18 @@ ExecStop=-/usr/sbin/nft delete table inet django_fleet
 WantedBy=multi-user.target
 `;
 
+/**
+ * Refresh's check that the kernel holds the table the rules file makes (the unit's
+ * "active" says nothing once someone ran `nft flush ruleset`): the file is loaded into a
+ * throwaway network namespace and both listings are compared. Where no namespace can be
+ * made, the table must at least exist.
+ */
+export const LOADED_TABLE_CHECK = [
+  "have=$(nft list table inet django_fleet) || exit 1",
+  `want=$(unshare --net -- bash -c 'nft -f "$0" && nft list table inet django_fleet' ${RULES} 2>/dev/null) || exit 0`,
+  '[ "$have" = "$want" ]',
+].join("; ");
+
 export interface FirewallArgs {
   /** The host. */
   readonly host: Host;
@@ -56,6 +68,7 @@ export class Firewall extends pulumi.ComponentResource {
       connection: h.connection, unit: UNIT,
       restartOn: { [UNIT]: shortHash(FIREWALL_UNIT) },
       reloadOn: { "firewall.nft": shortHash(rules) },
+      loads: [{ file: unitFile, then: "restart" }, { file: rulesFile, then: "reload", check: LOADED_TABLE_CHECK }],
     }, { parent: this, dependsOn: [rulesFile, unitFile] });
     this.registerOutputs({});
   }

@@ -58,7 +58,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const { host: h, config: cfg } = args;
     const lb = cfg.loadBalancer;
     const reloadOn: Record<string, pulumi.Input<string>> = {};
-    const files: pulumi.Resource[] = [];
+    const files: RemoteFile[] = [];
     const acme = lb.tls === "acme" ? new AcmeCertificates(`${name}-acme`, { host: h, acme: lb.acme!, ...(args.acmeCaPem ? { caPem: args.acmeCaPem } : {}) }, { parent: this }) : undefined;
 
     for (const { app, upstreams, settings, switches } of args.sites) {
@@ -162,6 +162,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       connection: h.connection,
       unit: "nginx.service", stopOnDelete: false,
       reloadOn,
+      loads: [...files, noDefault].map((file) => ({ file, then: "reload" as const })),
     }, { parent: this, dependsOn: [...files, noDefault, ...args.after] });
     // Certificates are asked for once nginx answers the HTTP-01 challenge of each site.
     for (const { app } of args.sites) acme?.certificate(app.name, app.serverName.split(" ").filter(Boolean), [nginx]);

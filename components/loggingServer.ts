@@ -69,6 +69,7 @@ export class LoggingServer extends pulumi.ComponentResource {
           "90-django-fleet-forward.conf": shortHash(forward),
           ...(isServer ? { "10-django-fleet-server.conf": shortHash(serverConf) } : {}),
         },
+        loads: [forwardFile, ...(isServer ? [serverFile] : [])].map((file) => ({ file, then: "restart" as const })),
       }, { parent: this, dependsOn: [forwardFile, serverFile] });
     }
     this.endpoint = `${server.plan.privateAddress}:${port}`;

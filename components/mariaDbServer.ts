@@ -68,6 +68,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
     const confFile = new RemoteFile(`${name}-conf`, { connection: h.connection, path: CONF, content: conf }, { parent: this, dependsOn: h.ready });
     const service = new SystemdService(`${name}-service`, {
       connection: h.connection, unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
+      loads: [{ file: confFile, then: "restart" }],
     }, { parent: this, dependsOn: [confFile] });
 
     this.backup = args.backup && new MariaDbBackup(`${name}-backup`, { ...args.backup, host: h, database: args.apps[0]!.database, after: [service] }, { parent: this });
@@ -176,6 +177,7 @@ export class MariaDbReplica extends pulumi.ComponentResource {
     const confFile = new RemoteFile(`${name}-conf`, { connection: h.connection, path: CONF, content: conf }, { parent: this, dependsOn: h.ready });
     const service = new SystemdService(`${name}-service`, {
       connection: h.connection, unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
+      loads: [{ file: confFile, then: "restart" }],
     }, { parent: this, dependsOn: [confFile] });
     const db = args.database.replace(/`/g, "");
     const primary = args.primary.privateAddress;

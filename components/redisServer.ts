@@ -44,6 +44,7 @@ export function redisServer(name: string, parent: pulumi.Resource, host: Host, b
       // The hash of a 32-character random password reveals nothing usable.
       "django-fleet-secret.conf": pulumi.unsecret(pulumi.output(password).apply(shortHash)),
     },
+    loads: [{ file: confFile, then: "restart" }, { file: secretFile, then: "restart" }],
     readyCheck: { port: 6379 },
   }, { parent, dependsOn: [secretFile, confFile, include] });
   // What Redis runs with is read back: refresh logs in with the password (a CONFIG SET

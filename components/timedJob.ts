@@ -21,5 +21,6 @@ export function timedJob(parent: pulumi.Resource, name: string, h: Host, unit: s
   return new SystemdService(`${name}-timer`, {
     connection: h.connection, unit: `${unit}.timer`,
     restartOn: { service: shortHash(service), timer: shortHash(timer) },
+    loads: files.map((file) => ({ file, then: "restart" as const })),
   }, { parent, dependsOn: [...files, ...after] });
 }

@@ -17,6 +17,11 @@ export interface FileState {
   readonly owner: string;
   readonly group: string;
   readonly schema?: number;
+  /**
+   * Output only: when a run last wrote the file or found it needed writing (ISO time).
+   * Undefined in state written by older code.
+   */
+  readonly written?: string;
 }
 
 /** What the probe saw on the host; `undefined` when the file is missing. */
@@ -93,11 +98,33 @@ export function plan(desired: FileState, observed: ObservedFile | undefined, tak
   );
 }
 
-async function converge(s: FileState, takeOver: boolean): Promise<void> {
+/** Writes what differs; true when something was written. */
+async function converge(s: FileState, takeOver: boolean): Promise<boolean> {
   const observed = parseProbe((await run(s.connection, probeScript(s.path), { step: `read ${s.path}` })).stdout);
   const body = plan(s, observed, takeOver);
   if (body) await run(s.connection, body, { step: `write ${s.path}` });
+  return body !== "";
 }
+
+/** A new `written` stamp: unique per write, and it reads as the time it was taken. */
+export function stamp(): string {
+  return new Date().toISOString();
+}
+
+/**
+ * The `written` an update records. A new stamp when it wrote, and also when the recorded
+ * file differs from the desired one although nothing was written now: a killed run wrote
+ * it before recording it, and the reload that write needs is still to come. Otherwise the
+ * old stamp (none in older state: a fixed one, so the upgrade reloads nothing).
+ */
+export function writtenAfter(olds: FileState, news: FileState, wrote: boolean, now: string): string {
+  const differed = FILE_KEYS.some((k) => olds[k] !== news[k]);
+  return wrote || differed ? now : olds.written ?? UNTRACKED;
+}
+
+/** The stamp of a file recorded before stamps existed and not written since. */
+export const UNTRACKED = "before write stamps";
+const FILE_KEYS = ["path", "content", "mode", "owner", "group"] as const;
 
 export async function check(_olds: unknown, news: FileState) {
   const failures = [];
@@ -108,7 +135,7 @@ export async function check(_olds: unknown, news: FileState) {
 
 export async function create(inputs: FileState) {
   await converge(inputs, true);
-  return { id: `${inputs.connection.host}:${inputs.path}`, outs: inputs };
+  return { id: `${inputs.connection.host}:${inputs.path}`, outs: { ...inputs, written: stamp() } };
 }
 
 const CONTENT_KEYS = ["content", "mode", "owner", "group", "schema"] as const;
@@ -121,6 +148,8 @@ export async function diff(_id: string, olds: FileState, news: FileState) {
   // A new key, user or pinned host key must reach the stored outputs, which refresh and
   // delete use: an in-place update.
   if (JSON.stringify(olds.connection) !== JSON.stringify(news.connection)) changed.push("schema");
+  // State from before write stamps: one update records a stamp (no write, no reload).
+  if (olds.written === undefined) changed.push("schema");
   return {
     changes: replaces.length > 0 || changed.length > 0,
     replaces,
@@ -128,9 +157,9 @@ export async function diff(_id: string, olds: FileState, news: FileState) {
   };
 }
 
-export async function update(_id: string, _olds: FileState, news: FileState) {
-  await converge(news, false);
-  return { outs: news };
+export async function update(_id: string, olds: FileState, news: FileState) {
+  const wrote = await converge(news, false);
+  return { outs: { ...news, written: writtenAfter(olds, news, wrote, stamp()) } };
 }
 
 /** Reports the file as it is on the host, so `pulumi refresh` shows a hand edit. */

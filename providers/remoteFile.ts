@@ -31,6 +31,12 @@ export class RemoteFile extends pulumi.dynamic.Resource {
   declare public readonly path: pulumi.Output<string>;
   /** The file's content as last written or read back. */
   declare public readonly content: pulumi.Output<string>;
+  /**
+   * When a run last wrote the file (or found it needed writing): a new value on every
+   * write, a write that only repaired drift included. Services that load the file take
+   * it as their reload or restart trigger (SystemdService `loads`).
+   */
+  declare public readonly written: pulumi.Output<string>;
 
   constructor(name: string, args: RemoteFileArgs, opts?: pulumi.CustomResourceOptions) {
     const content = args.secret ? pulumi.secret(args.content) : args.content;
@@ -42,6 +48,8 @@ export class RemoteFile extends pulumi.dynamic.Resource {
       owner: args.owner ?? "root",
       group: args.group ?? "root",
       schema: PROVIDER_SCHEMA,
+      // An output only: declared so that it resolves (unknown while previewing a write).
+      written: undefined,
     }, {
       ...opts,
       additionalSecretOutputs: ["connection", ...(args.secret ? ["content"] : [])],

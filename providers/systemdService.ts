@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "./ssh.ts";
+import type { RemoteFile } from "./remoteFile.ts";
 import type { ReadyCheck } from "./systemdService.ops.ts";
 import { lazyProvider, PROVIDER_SCHEMA } from "./dynamic.ts";
 
@@ -35,6 +36,28 @@ export interface SystemdServiceArgs {
    * start returns; a simple one must stay running for a short watch. @default none
    */
   readonly readyCheck?: pulumi.Input<ReadyCheck>;
+  /**
+   * The config files the running process loads. Every write of one (its `written` stamp),
+   * a write that only repaired drift included, reloads or restarts the unit (`then`); the
+   * stamp is in state, so a reload lost with a killed run is done by the next `up`.
+   * Refresh compares each file's modification time with the unit's last reload (or
+   * start) and runs its `check`, and reports a file not loaded as the reload or restart
+   * that loads it. @default []
+   */
+  readonly loads?: ReadonlyArray<Loads>;
+}
+
+/** A config file a service loads (see {@link SystemdServiceArgs.loads}). */
+export interface Loads {
+  /** The file. */
+  readonly file: RemoteFile;
+  /** What loads it: a reload (the unit re-reads it, e.g. on HUP) or a restart. */
+  readonly then: "reload" | "restart";
+  /**
+   * A command refresh runs on the host, exiting 0 when what the kernel or daemon holds
+   * matches the file (e.g. the loaded nftables table). @default none: times only
+   */
+  readonly check?: string;
 }
 
 export class SystemdService extends pulumi.dynamic.Resource {
@@ -48,6 +71,7 @@ export class SystemdService extends pulumi.dynamic.Resource {
       reloadOn: args.reloadOn ?? {},
       stopOnDelete: args.stopOnDelete ?? true,
       readyCheck: args.readyCheck,
+      loads: (args.loads ?? []).map((l) => ({ path: l.file.path, written: l.file.written, then: l.then, ...(l.check ? { check: l.check } : {}) })),
       schema: PROVIDER_SCHEMA,
     }, { ...opts, additionalSecretOutputs: ["connection"] }, "fleet", "SystemdService");
   }

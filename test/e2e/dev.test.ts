@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineEnv, ROOT, stateText, type TestStack } from "../helpers/pulumi.ts";
@@ -271,14 +272,135 @@ describe("dev stack on one real server", () => {
     await fleet.ssh(HOST, `echo '# edited by hand' >> ${site}; systemctl stop fleetdemo-celery-worker`);
 
     const refresh = await t.stack.refresh({ onOutput: log });
-    expect(refresh.summary.resourceChanges?.update).toBe(2);
-    expect(await changes(t, log)).toEqual(["update fleet-e2e-fleetdemo-celery-worker", "update lb-site-fleetdemo"]);
+    expect(refresh.summary.resourceChanges?.update).toBe(3);
+    // nginx too: it has not loaded the edited file, and will reload the repaired one.
+    expect(await changes(t, log)).toEqual(["update fleet-e2e-fleetdemo-celery-worker", "update lb-nginx", "update lb-site-fleetdemo"]);
 
     await t.stack.up({ onOutput: log });
     expect(await fleet.ssh(HOST, `cat ${site}`)).toBe(original);
     expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-celery-worker")).trim()).toBe("active");
     expect(await changes(t, log)).toEqual([]);
   }, 600_000);
+
+  // Drift in what the services have LOADED (issue 20), many kinds batched into one refresh
+  // and one up: each is made live by hand (and checked live), then repaired live.
+  const SITE = "/etc/nginx/sites-enabled/fleetdemo.conf";
+  const HBA = "/etc/postgresql/17/main/pg_hba.conf";
+  const FORWARD = "/etc/rsyslog.d/90-django-fleet-forward.conf";
+  /** psql as the postgres superuser over TCP, never prompting: "1", or why it was refused. */
+  const superuserWithoutPassword = "cd /; PGCONNECT_TIMEOUT=5 psql -w -h 127.0.0.1 -U postgres -XAtc 'SELECT 1' 2>&1 || true";
+  const listeners5672 = "ss -Hltn 'sport = :5672' | awk '{print $4}' | sort | tr '\\n' ' '";
+  const gunicornWorkers = "pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn) || true";
+  /** From this machine (198.18.0.1): does a TCP connection to the host open within 2 s? */
+  const reachable = (port: number) => new Promise<boolean>((resolve) => {
+    const c = createConnection({ host: "198.18.0.10", port, timeout: 2000 });
+    const done = (open: boolean) => { c.destroy(); resolve(open); };
+    c.once("connect", () => done(true)).once("timeout", () => done(false)).once("error", () => done(false));
+  });
+  /** Polls a host command until `ok(output)`, at most `seconds`; fails with the last output. */
+  const waitOn = async (script: string, ok: (out: string) => boolean, what: string, seconds = 60) => {
+    const until = Date.now() + seconds * 1000;
+    let out = "";
+    while (Date.now() < until) {
+      out = await fleet.ssh(HOST, script);
+      if (ok(out)) return out;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`${what}: not within ${seconds} s; last output: ${out}`);
+  };
+  /** The hand-made header nginx serves, once `want` (a reload's new workers take a moment). */
+  const header = async (want: string | null) => {
+    const until = Date.now() + 30_000;
+    let got: string | null | undefined;
+    while (Date.now() < until) {
+      got = await fetch(`${siteUrl}healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.headers.get("x-hand-edit"), (e) => `fetch failed: ${e}`);
+      if (got === want) return got;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return got;
+  };
+  let restartsBefore = 0;
+
+  it("drift battery: hand edits reloaded by hand, a flushed firewall, a masked unit and a restart history are live, and refresh sees each", async () => {
+    // nginx: a header added to the site and reloaded by hand is served.
+    await fleet.ssh(HOST, `sed -i '/^\\s*server_name /a\\    add_header X-Hand-Edit drift always;' ${SITE}; nginx -t -q; systemctl reload nginx`);
+    expect(await header("drift")).toBe("drift");
+    // PostgreSQL: a trust line for everyone, reloaded by hand: the superuser logs in without a password.
+    await fleet.ssh(HOST, `sed -i '1i host all all 0.0.0.0/0 trust' ${HBA}; systemctl reload postgresql@17-main`);
+    expect((await fleet.ssh(HOST, superuserWithoutPassword)).trim()).toBe("1");
+    // RabbitMQ: its config edited to listen everywhere, restarted by hand.
+    await fleet.ssh(HOST, "sed -i 's/127.0.0.1:5672/0.0.0.0:5672/' /etc/rabbitmq/rabbitmq.conf; systemctl restart rabbitmq-server");
+    await waitOn(listeners5672, (o) => o.includes("0.0.0.0:5672"), "RabbitMQ listening on 0.0.0.0:5672 after the hand edit");
+    // rsyslog: a line of its config sends everything to a file of its own, restarted by hand.
+    await fleet.ssh(HOST, `sed -i '1i *.* /var/log/hand-edit.log' ${FORWARD}; systemctl restart rsyslog`);
+    await waitOn("logger -t drifttest before-repair; grep -c before-repair /var/log/hand-edit.log || true", (o) => Number(o.trim()) > 0, "rsyslog writing the hand-edited file", 30);
+    // gunicorn: its config edited to one worker and reloaded by hand.
+    await fleet.ssh(HOST, "sed -i 's/^workers = .*/workers = 1/' /etc/fleetdemo/gunicorn.conf.py; systemctl reload fleetdemo-gunicorn");
+    await waitOn(gunicornWorkers, (o) => o.trim() === "1", "gunicorn down to 1 worker after the hand reload");
+    // Readiness: the Celery worker gets a restart history (killed, restarted by systemd),
+    // then its unit file is edited, so up restarts it while NRestarts is not 0.
+    await fleet.ssh(HOST, "kill -9 $(systemctl show -p MainPID --value fleetdemo-celery-worker)");
+    const history = await waitOn("systemctl show -p NRestarts --value fleetdemo-celery-worker; systemctl is-active fleetdemo-celery-worker || true",
+      (o) => Number(o.split("\n")[0]) >= 1 && o.includes("\nactive"), "the Celery worker restarted by systemd", 60);
+    restartsBefore = Number(history.split("\n")[0]);
+    await fleet.ssh(HOST, "echo '# edited by hand' >> /etc/systemd/system/fleetdemo-celery-worker.service");
+    // The firewall: every table flushed; epmd, Erlang distribution and the log port answer from outside.
+    await fleet.ssh(HOST, "nft flush ruleset");
+    expect(await reachable(4369)).toBe(true);
+    expect(await reachable(25672)).toBe(true);
+    expect(await reachable(10514)).toBe(true);
+    // nginx masked (and so stopped): the site is down.
+    await fleet.ssh(HOST, "systemctl mask --now nginx");
+    expect((await fleet.ssh(HOST, "systemctl is-enabled nginx || true")).trim()).toBe("masked");
+
+    await t.stack.refresh({ onOutput: log });
+    // Every kind shows: the edited files, and the service that will load each; the
+    // firewall through its loaded table, nginx as masked.
+    expect(await changes(t, log)).toEqual([
+      "update broker-conf", "update broker-service", "update db-hba", "update db-service",
+      "update fleet-e2e-firewall-service", "update fleet-e2e-fleetdemo-celery-worker", "update fleet-e2e-fleetdemo-celery-worker-unit",
+      "update fleet-e2e-fleetdemo-gunicorn", "update fleet-e2e-fleetdemo-gunicorn-conf",
+      "update lb-nginx", "update lb-site-fleetdemo", "update logging-rsyslog-fleet-e2e", "update logging-ship-fleet-e2e",
+    ]);
+  }, 600_000);
+
+  it("drift battery: one up undoes each in the file and in the running process", async () => {
+    const started = Date.now();
+    const res = await t.stack.up({ onOutput: log });
+    console.log(`up repairing the drift battery: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(res.summary.result).toBe("succeeded");
+    // nginx unmasked and serving, without the header.
+    expect((await fleet.ssh(HOST, "systemctl is-enabled nginx; systemctl is-active nginx")).split("\n").slice(0, 2)).toEqual(["enabled", "active"]);
+    expect(await header(null)).toBeNull();
+    // PostgreSQL reloaded with our pg_hba: no password, no login.
+    expect(await fleet.ssh(HOST, superuserWithoutPassword)).toMatch(/no password supplied|password authentication failed/);
+    // RabbitMQ restarted onto our config: loopback only.
+    expect((await fleet.ssh(HOST, listeners5672)).trim()).toBe("127.0.0.1:5672");
+    // rsyslog restarted onto our config: a new line reaches the logging server, not the hand-made file.
+    await fleet.ssh(HOST, "rm -f /var/log/hand-edit.log; logger -t drifttest after-repair");
+    await waitOn("grep -c after-repair /var/log/fleet/fleet-e2e/drifttest.log 2>/dev/null || true", (o) => Number(o.trim()) > 0, "the line on the logging server", 30);
+    expect((await fleet.ssh(HOST, "[ -e /var/log/hand-edit.log ] && echo exists || echo absent")).trim()).toBe("absent");
+    // gunicorn reloaded onto our config: as many workers as the config says again (not 1).
+    const want = (await fleet.ssh(HOST, "sed -n 's/^workers = //p' /etc/fleetdemo/gunicorn.conf.py")).trim();
+    expect(want).not.toBe("1");
+    expect((await waitOn(gunicornWorkers, (o) => o.trim() === want, `gunicorn back to ${want} workers`)).trim()).toBe(want);
+    // The worker was restarted by up (the unit file repaired) although systemd had restarted it before.
+    expect(Number((await fleet.ssh(HOST, "systemctl show -p NRestarts --value fleetdemo-celery-worker")).trim())).toBeGreaterThanOrEqual(restartsBefore);
+    expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-celery-worker; grep -c 'edited by hand' /etc/systemd/system/fleetdemo-celery-worker.service || true")).split("\n").slice(0, 2)).toEqual(["active", "0"]);
+    // The firewall's table is back: closed again from outside.
+    expect(await reachable(4369)).toBe(false);
+    expect(await reachable(25672)).toBe(false);
+    expect(await reachable(10514)).toBe(false);
+    expect(await reachable(80)).toBe(true);
+    // The site works end to end.
+    expect(await waitForPage(siteUrl, (b) => b.includes('class="note"'))).toContain('class="note"');
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
+
+  it("a refresh right after the repair finds nothing not loaded", async () => {
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual([]);
+  }, 300_000);
 
   it("invalid config is refused before anything changes, naming the key and the fix", async () => {
     const cfg = devConfig(0);

@@ -121,11 +121,33 @@ describe("remoteFile: plan", () => {
   });
 
   it("diff: same inputs → no changes; content → update; path → replace", async () => {
-    expect(await file.diff("id", desired, { ...desired })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-    expect(await file.diff("id", desired, { ...desired, content: "b\n" })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
-    expect(await file.diff("id", desired, { ...desired, path: "/etc/other" })).toEqual({ changes: true, replaces: ["path"], deleteBeforeReplace: false });
+    const recorded = { ...desired, written: "2026-12-05T08:00:00.000Z" };
+    expect(await file.diff("id", recorded, { ...desired })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await file.diff("id", recorded, { ...desired, content: "b\n" })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await file.diff("id", recorded, { ...desired, path: "/etc/other" })).toEqual({ changes: true, replaces: ["path"], deleteBeforeReplace: false });
     // A new private key is the same host: an in-place update (refresh and delete use the stored connection).
-    expect(await file.diff("id", desired, { ...desired, connection: { ...conn, privateKey: "OTHER" } })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await file.diff("id", recorded, { ...desired, connection: { ...conn, privateKey: "OTHER" } })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    // State from before write stamps: one update records a stamp.
+    expect(await file.diff("id", desired, { ...desired })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  describe("writtenAfter: the stamp an update records", () => {
+    const now = "2026-12-05T09:00:00.000Z";
+    const was = "2026-12-05T08:00:00.000Z";
+    const recorded = { ...desired, written: was };
+    const cases: Array<[string, file.FileState, file.FileState, boolean, string]> = [
+      ["nothing written, nothing differed: the old stamp (the empty plan)", recorded, desired, false, was],
+      ["written (drift repaired, content as the program had it): a new stamp", recorded, desired, true, now],
+      ["the recorded content differed (a refresh saw a hand edit): a new stamp", { ...recorded, content: "hand edit\n" }, desired, false, now],
+      ["new content, already on disk (a killed run wrote it unrecorded): a new stamp", recorded, { ...desired, content: "b\n" }, false, now],
+      ["mode changed: a new stamp", recorded, { ...desired, mode: "0600" }, true, now],
+      ["only the connection changed: the old stamp", recorded, { ...desired, connection: { ...conn, privateKey: "OTHER" } }, false, was],
+      ["older state, nothing written: a fixed stamp, so the upgrade reloads nothing", desired, desired, false, file.UNTRACKED],
+      ["older state, written: a new stamp", desired, desired, true, now],
+    ];
+    for (const [name, olds, news, wrote, expected] of cases) {
+      it(name, () => expect(file.writtenAfter(olds, news, wrote, now)).toBe(expected));
+    }
   });
 });
 
@@ -194,11 +216,14 @@ describe("systemdService: parseProbe", () => {
     ["reloading counts as active", "enabled reloading\n", { enabled: true, active: true }],
     ["disabled and stopped", "disabled inactive\n", { enabled: false, active: false }],
     ["failed", "enabled failed\n", { enabled: true, active: false }],
+    ["in systemd's restart delay (activating): not active, so up starts it, and the start waits out the delay", "enabled activating\n", { enabled: true, active: false }],
     ["static units count as enabled (enabled through another unit)", "static active\n", { enabled: true, active: true }],
     ["indirect units count as enabled", "indirect active\n", { enabled: true, active: true }],
     ["disabled units are not enabled", "disabled active\n", { enabled: false, active: true }],
     ["unknown unit: is-enabled prints nothing", " inactive\n", { enabled: false, active: false }],
     ["nothing at all", "", { enabled: false, active: false }],
+    ["masked: neither enabled nor running, and marked", "masked inactive\n", { enabled: false, active: false, masked: true }],
+    ["masked at runtime", "masked-runtime inactive\n", { enabled: false, active: false, masked: true }],
   ];
   for (const [name, stdout, expected] of cases) {
     it(name, () => expect(service.parseProbe(stdout)).toEqual(expected));
@@ -210,7 +235,7 @@ describe("systemdService: plan", () => {
   const unit = "shop-gunicorn.service";
   /** The readiness tail of a plan for an active service without a ready port. */
   const ready = (acted: "started" | "reloaded" | "untouched") => [
-    acted === "started" ? "n0=0" : `n0=$(systemctl show -p NRestarts --value ${unit})`,
+    `n0=$(systemctl show -p NRestarts --value ${unit})`,
     `running() { systemctl is-active --quiet ${unit} && [ "$(systemctl show -p NRestarts --value ${unit})" = "$n0" ]; }`,
     `down() { echo ${unit} "$1" >&2; journalctl -u ${unit} -n 25 --no-pager -o cat >&2; exit 1; }`,
     ...(acted === "untouched" ? [] : [
@@ -243,6 +268,9 @@ describe("systemdService: plan", () => {
     ["desired off entirely → disable and stop", { ...up, enabled: false, active: false }, { enabled: true, active: true }, none,
       [`systemctl disable ${unit}`, `systemctl stop ${unit}`]],
     ["desired inactive & already inactive → nothing", { ...up, active: false }, { enabled: true, active: false }, none, ""],
+    ["masked (systemctl mask) → unmask, enable and start", up, { enabled: false, active: false, masked: true }, none,
+      [`systemctl unmask ${unit}`, `systemctl enable ${unit}`, orJournal(`systemctl start ${unit}`), ...ready("started")]],
+    ["masked and desired off → nothing to undo", { ...up, enabled: false, active: false }, { enabled: false, active: false, masked: true }, none, ""],
     // A timer has no NRestarts and no Type: it is checked once.
     ["a timer started → checked once, without NRestarts", { ...up, unit: "backup.timer" }, { enabled: false, active: false }, none, [
       "systemctl enable backup.timer",
@@ -256,7 +284,7 @@ describe("systemdService: plan", () => {
       { enabled: true, active: true }, { restart: true, reload: false }, [
         "systemctl daemon-reload",
         "systemctl restart memcached.service || { sleep 2; systemctl restart memcached.service; } || { journalctl -u memcached.service -n 25 --no-pager -o cat >&2; exit 1; }",
-        "n0=0",
+        "n0=$(systemctl show -p NRestarts --value memcached.service)",
         `running() { systemctl is-active --quiet memcached.service && [ "$(systemctl show -p NRestarts --value memcached.service)" = "$n0" ]; }`,
         `down() { echo memcached.service "$1" >&2; journalctl -u memcached.service -n 25 --no-pager -o cat >&2; exit 1; }`,
         "end=$((SECONDS + 30))",
@@ -378,38 +406,55 @@ describe("systemdService: plan", () => {
     const start = (over: Partial<service.ServiceState> = {}) => service.plan({ ...up, ...over }, { enabled: true, active: false }, none);
     const reload = (over: Partial<service.ServiceState> = {}) => service.plan({ ...up, ...over }, { enabled: true, active: true }, { restart: false, reload: true });
     const check = [`systemctl is-active --quiet ${unit}`, `systemctl show -p NRestarts --value ${unit}`];
+    /** The count taken once our action returned. */
+    const n0 = `systemctl show -p NRestarts --value ${unit}`;
     const watch = Array.from({ length: 6 }, () => ["sleep 0.25", ...check]).flat();
 
     it("a started simple unit that stays up: watched 1.5 s in 0.25 s steps, exit 0", async () => {
       const r = await runPlan(start());
       expect(r.code).toBe(0);
-      expect(r.calls).toEqual([`systemctl start ${unit}`, `systemctl show -p Type --value ${unit}`, ...watch, ...check]);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, n0, `systemctl show -p Type --value ${unit}`, ...watch, ...check]);
     });
 
     it("a started notify (or forking, oneshot) unit is ready when its start returns: one check, no sleep", async () => {
       for (const type of ["notify", "forking", "oneshot"]) {
         const r = await runPlan(start(), { type });
         expect(r.code).toBe(0);
-        expect(r.calls).toEqual([`systemctl start ${unit}`, `systemctl show -p Type --value ${unit}`, ...check]);
+        expect(r.calls).toEqual([`systemctl start ${unit}`, n0, `systemctl show -p Type --value ${unit}`, ...check]);
       }
     });
 
     it("a started unit that systemd had to restart fails the run with its journal", async () => {
-      const r = await runPlan(start(), { nRestarts: "1" });
+      const r = await runPlan(start(), { nRestarts: "0 1" });
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`${unit} did not stay running:\njournal of ${unit}\n`);
     });
 
     it("a notify unit restarted by systemd fails too", async () => {
-      const r = await runPlan(start(), { type: "notify", nRestarts: "1" });
+      const r = await runPlan(start(), { type: "notify", nRestarts: "0 1" });
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`${unit} did not stay running:\njournal of ${unit}\n`);
+    });
+
+    it("readiness is about this start: a restart history (NRestarts never reset) does not count", async () => {
+      // A unit that failed three times before (or came out of systemd's restart delay when
+      // our start went through): the count stays 3 while this start runs.
+      for (const type of ["simple", "notify"]) {
+        const r = await runPlan(start(), { type, nRestarts: "3" });
+        expect(r.code, r.stderr).toBe(0);
+      }
+      const viaPort = await runPlan(start({ readyCheck: { port: port(tcp) } }), { nRestarts: "12" });
+      expect(viaPort.code, viaPort.stderr).toBe(0);
+      // ... and a restart on top of that history is still caught.
+      const again = await runPlan(start(), { nRestarts: "3 3 4" });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toBe(`${unit} did not stay running:\njournal of ${unit}\n`);
     });
 
     it("a unit that is not active fails the run at the first check", async () => {
       const r = await runPlan(start(), { active: "no" });
       expect(r.code).toBe(1);
-      expect(r.calls).toEqual([`systemctl start ${unit}`, `systemctl show -p Type --value ${unit}`, "sleep 0.25", `systemctl is-active --quiet ${unit}`]);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, `systemctl show -p NRestarts --value ${unit}`, `systemctl show -p Type --value ${unit}`, "sleep 0.25", `systemctl is-active --quiet ${unit}`]);
     });
 
     it("a unit that dies a moment after its start fails the run with its journal", async () => {
@@ -432,7 +477,7 @@ describe("systemdService: plan", () => {
     it("a started unit with a TCP ready port that answers: ready at once, no sleep at all", async () => {
       const r = await runPlan(start({ readyCheck: { port: port(tcp) } }));
       expect(r.code).toBe(0);
-      expect(r.calls).toEqual([`systemctl start ${unit}`, ...check]);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, n0, ...check]);
     });
 
     it("a started unit with an HTTP ready port: an HTTP answer (400 to the probe) is ready, and no app code runs", async () => {
@@ -440,7 +485,7 @@ describe("systemdService: plan", () => {
       http.once("request", () => { hits++; });
       const r = await runPlan(start({ readyCheck: { port: port(http), http: true } }));
       expect(r.code).toBe(0);
-      expect(r.calls).toEqual([`systemctl start ${unit}`, ...check]);
+      expect(r.calls).toEqual([`systemctl start ${unit}`, n0, ...check]);
       expect(hits).toBe(0);
     });
 
@@ -503,6 +548,100 @@ describe("systemdService: changes", () => {
     expect(await service.diff("id", base, { ...base, unit: "y.service" })).toEqual({ changes: true, replaces: ["unit"], deleteBeforeReplace: true });
     expect(await service.diff("id", base, { ...base, reloadOn: { conf: "4" } })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
     expect(await service.diff("id", base, { ...base })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
+  });
+});
+
+describe("systemdService: what the running process has loaded", () => {
+  const site = "/etc/nginx/sites-enabled/shop.conf";
+  const unitFile = "/etc/systemd/system/shop-gunicorn.service";
+  const S1 = "2026-12-05T08:00:00.000Z";
+  const S2 = "2026-12-05T09:00:00.000Z";
+  const loads: service.LoadedFile[] = [{ path: site, written: S1, then: "reload" }, { path: unitFile, written: S1, then: "restart" }];
+  const base: service.ServiceState = { connection: conn, unit: "x.service", enabled: true, active: true, restartOn: {}, reloadOn: {}, loads };
+  const none = { restart: false, reload: false };
+
+  describe("fileChanges", () => {
+    const cases: Array<[string, service.ServiceState | undefined, service.ServiceState, { restart: boolean; reload: boolean }]> = [
+      ["same stamps: neither (the empty plan)", base, { ...base }, none],
+      ["no files at all: neither", { ...base, loads: [] }, { ...base, loads: [] }, none],
+      ["a reload file written again (drift repaired, same content): reload", base, { ...base, loads: [{ ...loads[0]!, written: S2 }, loads[1]!] }, { restart: false, reload: true }],
+      ["a restart file written again: restart", base, { ...base, loads: [loads[0]!, { ...loads[1]!, written: S2 }] }, { restart: true, reload: false }],
+      ["refresh found a file not loaded: its action", { ...base, loads: [{ ...loads[0]!, written: `${service.NOT_LOADED}: changed after the last reload` }, loads[1]!] }, base, { restart: false, reload: true }],
+      ["a file the unit did not load before: its action", { ...base, loads: [loads[0]!] }, base, { restart: true, reload: false }],
+      ["a file no longer loaded: nothing to load", base, { ...base, loads: [loads[0]!] }, none],
+      ["state from older code (no loads), files with the upgrade's fixed stamp: nothing", { ...base, loads: undefined },
+        { ...base, loads: loads.map((f) => ({ ...f, written: file.UNTRACKED })) }, none],
+      ["state from older code, a file written in this run (it had drifted): its action", { ...base, loads: undefined },
+        { ...base, loads: [{ ...loads[0]!, written: S2 }, { ...loads[1]!, written: file.UNTRACKED }] }, { restart: false, reload: true }],
+      ["no recorded state (create): nothing here (create restarts anyway)", undefined, base, none],
+      ["stamps still unknown (a preview before the write): reload", base, { ...base, loads: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as unknown as service.LoadedFile[] }, { restart: false, reload: true }],
+      ["older files without stamps on both sides: neither", { ...base, loads: [{ path: site, then: "reload" }] }, { ...base, loads: [{ path: site, then: "reload" }] }, none],
+    ];
+    for (const [name, olds, news, expected] of cases) {
+      it(name, () => expect(service.fileChanges(olds, news)).toEqual(expected));
+    }
+  });
+
+  it("changes() and diff(): a new stamp is an update that reloads; older state records its files once, acting on nothing", async () => {
+    const rewritten = { ...base, loads: [{ ...loads[0]!, written: S2 }, loads[1]!] };
+    expect(service.changes(base, rewritten)).toEqual({ restart: false, reload: true });
+    expect((await service.diff("id", base, rewritten)).changes).toBe(true);
+    expect((await service.diff("id", base, { ...base })).changes).toBe(false);
+    const older = { ...base, loads: undefined };
+    const upgraded = { ...base, loads: loads.map((f) => ({ ...f, written: file.UNTRACKED })) };
+    expect((await service.diff("id", older, upgraded)).changes).toBe(true);
+    expect(service.changes(older, upgraded)).toEqual(none);
+    expect(service.plan(upgraded, { enabled: true, active: true }, service.changes(older, upgraded))).toBe("");
+  });
+
+  it("the probe reads times and files only when asked (refresh), in the same script", () => {
+    expect(service.probeScript("x.service")).not.toContain("Timestamp");
+    const body = service.probeScript("x.service", [...loads, { path: "/etc/fw.nft", then: "reload", check: "nft list table inet t" }]);
+    expect(body).toContain("systemctl show -p ActiveEnterTimestamp -p StateChangeTimestamp --timestamp=unix");
+    expect(body).toContain(`m=$(stat -c %Y -- ${site} 2>/dev/null || echo -); c=1; echo "file $m $c"`);
+    expect(body).toContain(`if ( nft list table inet t ) >/dev/null 2>&1; then c=1; else c=0; fi`);
+    expect(execFileSync("bash", ["-n"], { input: body }).toString()).toBe("");
+  });
+
+  describe("parseLoads", () => {
+    const cases: Array<[string, string, service.ObservedLoads]> = [
+      ["times and files", "enabled active\nActiveEnterTimestamp=@1700000000\nStateChangeTimestamp=@1700000100\nfile 1700000050 1\nfile - 1\nfile 1699999999 0\n",
+        { startedAt: 1700000000, changedAt: 1700000100, files: [{ mtime: 1700000050, checked: true }, { checked: true }, { mtime: 1699999999, checked: false }] }],
+      ["a unit never started: no times", "disabled inactive\nActiveEnterTimestamp=\nStateChangeTimestamp=\nfile 5 1\n",
+        { startedAt: undefined, changedAt: undefined, files: [{ mtime: 5, checked: true }] }],
+      ["no files asked for", "enabled active\n", { startedAt: undefined, changedAt: undefined, files: [] }],
+    ];
+    for (const [name, stdout, expected] of cases) {
+      it(name, () => expect(service.parseLoads(stdout)).toEqual(expected));
+    }
+    it("the first line still parses as the unit's state", () => {
+      expect(service.parseProbe("enabled active\nActiveEnterTimestamp=@1\nfile 1 1\n")).toEqual({ enabled: true, active: true });
+    });
+  });
+
+  describe("notLoaded", () => {
+    const at = (mtime: number | undefined, checked = true) => ({ ...(mtime === undefined ? {} : { mtime }), checked });
+    const stale = (f: service.LoadedFile, reason: string) => ({ ...f, written: `${service.NOT_LOADED}: ${reason}` });
+    const [r, x] = loads as [service.LoadedFile, service.LoadedFile];
+    const cases: Array<[string, boolean, service.ObservedLoads, service.LoadedFile[]]> = [
+      ["both older than the last reload and start: loaded (the empty plan)", true, { startedAt: 100, changedAt: 200, files: [at(150), at(90)] }, loads],
+      ["written in the second of the reload: loaded", true, { startedAt: 100, changedAt: 200, files: [at(200), at(100)] }, loads],
+      ["site edited after the last reload", true, { startedAt: 100, changedAt: 200, files: [at(201), at(90)] }, [stale(r, "changed after the last reload"), x]],
+      ["unit file newer than the start, though a reload came later: a restart file wants a start", true, { startedAt: 100, changedAt: 200, files: [at(150), at(150)] },
+        [r, stale(x, "changed after the last restart")]],
+      ["a check that fails (the loaded table differs)", true, { startedAt: 100, changedAt: 200, files: [at(150, false), at(90)] }, [stale(r, "the running state differs from the file"), x]],
+      ["a stopped unit: left alone (it is started anyway)", false, { startedAt: 100, changedAt: 200, files: [at(300), at(300)] }, loads],
+      ["a missing file: left alone (its RemoteFile writes it)", true, { startedAt: 100, changedAt: 200, files: [at(undefined), at(90)] }, loads],
+      ["no times at all (never started): not loaded", true, { files: [at(1), at(1)] }, [stale(r, "changed after the last reload"), stale(x, "changed after the last restart")]],
+      ["no files", true, { startedAt: 100, changedAt: 200, files: [] }, []],
+    ];
+    for (const [name, active, observed, expected] of cases) {
+      it(name, () => expect(service.notLoaded(name === "no files" ? [] : loads, active, observed)).toEqual(expected));
+    }
+    it("a file refresh marks not loaded makes the next up reload it", () => {
+      const refreshed = { ...base, loads: service.notLoaded(loads, true, { startedAt: 100, changedAt: 200, files: [at(201), at(90)] }) };
+      expect(service.changes(refreshed, base)).toEqual({ restart: false, reload: true });
+    });
   });
 });
 

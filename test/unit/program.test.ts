@@ -224,6 +224,21 @@ describe("dev stack: one host with every role", () => {
     expect(run.error).toBeUndefined();
   });
 
+  it("every service names the config files it loads and what loads them (issue 20)", () => {
+    const loads = Object.fromEntries(run.all(T.service).map((r) => [plain(r.inputs.unit),
+      (plain(r.inputs.loads) as Array<{ path: string; then: string; check?: string }>).map((l) => `${l.then} ${l.path}${l.check ? " (checked)" : ""}`)]));
+    expect(loads).toEqual({
+      "django-fleet-firewall.service": ["restart /etc/systemd/system/django-fleet-firewall.service", "reload /etc/django-fleet/firewall.nft (checked)"],
+      "rabbitmq-server.service": ["restart /etc/rabbitmq/rabbitmq.conf"],
+      "rsyslog.service": ["restart /etc/rsyslog.d/90-django-fleet-forward.conf", "restart /etc/rsyslog.d/10-django-fleet-server.conf"],
+      "postgresql@15-main.service": ["restart /etc/postgresql/15/main/conf.d/django-fleet.conf", "reload /etc/postgresql/15/main/pg_hba.conf"],
+      "fleetdemo-gunicorn.service": ["restart /etc/systemd/system/fleetdemo-gunicorn.service", "reload /etc/fleetdemo/gunicorn.conf.py"],
+      "fleetdemo-celery-worker.service": ["restart /etc/systemd/system/fleetdemo-celery-worker.service", "restart /srv/fleetdemo/env"],
+      "fleetdemo-celery-beat.service": ["restart /etc/systemd/system/fleetdemo-celery-beat.service", "restart /srv/fleetdemo/env"],
+      "nginx.service": ["reload /etc/nginx/sites-enabled/fleetdemo.conf", "reload /etc/nginx/sites-available/default"],
+    });
+  });
+
   it("asks the engine once to start the dynamic-provider plugin early (lib/startup.ts)", () => {
     expect(run.calls).toEqual([WARM_UP_TOKEN]);
   });
