@@ -28,10 +28,15 @@ export function stepLock(step: string, waitS = 1200, dir = STEP_LOCK_DIR): strin
     `exec 9<>${cmd(file)}`,
     "if ! flock -n 9; then",
     `  holder=$(cat ${cmd(file)} 2>/dev/null || true)`,
+    // The earlier step's own shell still runs (it waits for its apt or pip). When it has
+    // ended, what holds the lock is a daemon that step started: nothing to wait for.
+    `  holder_pid=\${holder#pid }; holder_pid=\${holder_pid%% *}`,
+    `  if [ -z "$holder_pid" ] || [ -d "/proc/$holder_pid" ]; then`,
     `  echo "${WAITING} "${cmd(`'${step}'`)}" still running from an earlier, interrupted run (\${holder:-pid unknown}); up to ${minutes} min" >&2`,
     `  if ! flock -w ${waitS} 9; then`,
     `    echo "django-fleet: "${cmd(`'${step}'`)}" from an earlier run is still running after ${minutes} min (\${holder:-pid unknown}): wait for it to end (or stop that process), then run \\\`pulumi up\\\` again" >&2`,
     "    exit 75",
+    "  fi",
     "  fi",
     "fi",
     `echo "pid $$ since $(date -u +%FT%TZ)" > ${cmd(file)}`,

@@ -110,6 +110,17 @@ describe("stepLock", () => {
     });
   });
 
+  it("a lock held only by a daemon the earlier step started is not waited for", () => {
+    const d = dir();
+    // The earlier step's shell has ended; a background process it started holds the lock.
+    const r0 = bash(stepLock("start a daemon", 5, d) + "setsid sleep 30 >/dev/null 2>&1 & echo $!");
+    const daemon = Number(r0.stdout.trim());
+    const r = bash(stepLock("start a daemon", 1, d) + "echo done");
+    process.kill(daemon, "SIGKILL");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("done\n");
+  });
+
   it("another step is not held up", () => {
     const d = dir();
     const holder = spawn("bash", ["-c", stepLock("migrate", 5, d) + "echo held; sleep 30"], { stdio: ["ignore", "pipe", "ignore"], detached: true });
