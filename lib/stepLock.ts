@@ -42,3 +42,22 @@ export function stepLock(step: string, waitS = 1200, dir = STEP_LOCK_DIR): strin
     `echo "pid $$ since $(date -u +%FT%TZ)" > ${cmd(file)}`,
   );
 }
+
+/**
+ * Runs `body` in a background subshell writing to files, and passes its output on once it
+ * has ended. When the run that started the step is killed, ssh's end closes the session's
+ * pipes: a step writing to them directly would die of SIGPIPE half-way (an apt
+ * maintainer script, a pip install), leaving a half-configured package. This way the
+ * shell only waits while the step runs, and the step finishes whatever happens locally.
+ */
+export function survivingStep(body: string): string {
+  return script(
+    "step_out=$(mktemp) step_err=$(mktemp)",
+    "(",
+    body.endsWith("\n") ? body.slice(0, -1) : body,
+    ') >"$step_out" 2>"$step_err" &',
+    'step_rc=0; wait "$!" || step_rc=$?',
+    'cat "$step_out"; cat "$step_err" >&2; rm -f "$step_out" "$step_err"',
+    'exit "$step_rc"',
+  );
+}

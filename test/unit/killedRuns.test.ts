@@ -6,11 +6,11 @@
 import { describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { engineAddress } from "../../providers/ssh.ts";
-import { stepLock, WAITING } from "../../lib/stepLock.ts";
+import { stepLock, survivingStep, WAITING } from "../../lib/stepLock.ts";
 import { installScript } from "../../components/host.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -131,6 +131,30 @@ describe("stepLock", () => {
         try { expect(r.stdout).toBe("done\n"); done(); } catch (e) { fail(e); }
       });
     });
+  });
+});
+
+describe("survivingStep", () => {
+  const bash = (body: string) => spawnSync("bash", ["-euo", "pipefail", "-c", body], { encoding: "utf8", timeout: 20_000 });
+
+  it("passes on the step's output and exit status", () => {
+    expect(bash(survivingStep("echo out\necho err >&2\nexit 3\n"))).toMatchObject({ stdout: "out\n", stderr: "err\n", status: 3 });
+    expect(bash(survivingStep("echo ok"))).toMatchObject({ stdout: "ok\n", stderr: "", status: 0 });
+  });
+
+  it("stops at the step's first failing command (bash -e)", () => {
+    expect(bash(survivingStep("false\necho not here\n"))).toMatchObject({ stdout: "", status: 1 });
+  });
+
+  it("runs the step to its end when the session's pipes close under it", async () => {
+    const done = join(mkdtempSync(join(tmpdir(), "surviving-")), "done");
+    const child = spawn("bash", ["-euo", "pipefail", "-c", survivingStep(`sleep 1\necho late >&2\necho later\ntouch ${done}\n`)], { stdio: ["ignore", "pipe", "pipe"] });
+    // What ssh's end does to the remote side: nobody reads the step's output any more.
+    child.stdout.destroy();
+    child.stderr.destroy();
+    const bound = Date.now() + 10_000;
+    while (!existsSync(done) && Date.now() < bound) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(done), "the step died with its session").toBe(true);
   });
 });
 
