@@ -31,7 +31,8 @@ export function startUp(stack: string, env: Record<string, string>, mark: string
   const child = spawn("bash", [join(ROOT, "scripts/pulumi"), "up", "--yes", "--skip-preview", "--non-interactive",
     "--stack", stack, "--event-log", eventLog, ...extra], {
     cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env, [MARK]: mark },
+    // `--event-log` exists only with PULUMI_DEBUG_COMMANDS (the Automation API sets it too).
+    env: { ...process.env, ...env, PULUMI_DEBUG_COMMANDS: "true", [MARK]: mark },
   });
   let out = "";
   child.stdout!.on("data", (b: Buffer) => { out += b.toString("utf8"); });
