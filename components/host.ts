@@ -50,6 +50,12 @@ function countInstalled(packages: readonly string[]): string[] {
   ];
 }
 
+/**
+ * apt waits this long for dpkg's lock instead of failing at once: an apt run of a killed
+ * `pulumi up` (our step lock covers that one) or of unattended-upgrades may hold it.
+ */
+export const APT_LOCK_WAIT = "-o DPkg::Lock::Timeout=900";
+
 export function installScript(packages: readonly string[]): string {
   return script(
     "export DEBIAN_FRONTEND=noninteractive",
@@ -57,8 +63,8 @@ export function installScript(packages: readonly string[]): string {
     // Everything installed: nothing to do, and no apt lock taken.
     `if [ "$have" -eq "\${#want[@]}" ]; then exit 0; fi`,
     // Lists older than an hour (or none) are refreshed first.
-    `if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -60 -print -quit)" ]; then apt-get update -q >/dev/null; fi`,
-    `apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold "\${want[@]}" >/dev/null`,
+    `if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -60 -print -quit)" ]; then apt-get update -q ${APT_LOCK_WAIT} >/dev/null; fi`,
+    `apt-get install -y -q --no-install-recommends ${APT_LOCK_WAIT} -o Dpkg::Options::=--force-confold "\${want[@]}" >/dev/null`,
   );
 }
 

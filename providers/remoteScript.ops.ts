@@ -7,6 +7,7 @@
  */
 import { sameRecord } from "../lib/records.ts";
 import { heredoc, script } from "../lib/shell.ts";
+import { stepLock, survivingStep } from "../lib/stepLock.ts";
 import { run, type Connection } from "./ssh.ts";
 
 export interface ScriptState {
@@ -41,7 +42,9 @@ export function withSecrets(body: string, secrets: Record<string, string> = {}):
 }
 
 async function runStep(s: ScriptState, body: string, what: string): Promise<void> {
-  await run(s.connection, withSecrets(body, s.secrets), {
+  // The same step left running by a killed run is waited for, and a step whose run is
+  // killed finishes on the host rather than dying half-way (lib/stepLock.ts).
+  await run(s.connection, stepLock(s.description ?? "script") + survivingStep(withSecrets(body, s.secrets)), {
     step: `${what}: ${s.description ?? "script"}`, redact: Object.values(s.secrets ?? {}),
   });
 }

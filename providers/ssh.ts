@@ -9,11 +9,13 @@
  * Scripts always run as `bash -euo pipefail -s` with their body on stdin, so secrets in a
  * script (in heredocs) never appear on any command line, here or on the server.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
+import { connect } from "node:net";
 import { mkdirSync, writeFileSync, existsSync, chmodSync, lstatSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { WAITING } from "../lib/stepLock.ts";
 
 /** How to reach one host. Passed to every dynamic resource as a (secret) input. */
 export interface Connection {
@@ -128,22 +130,83 @@ export function wrapBody(body: string): string {
 /** Counts SSH invocations per host in this process (read by tests and benchmarks). */
 export const sessionCounts = new Map<string, number>();
 
+/**
+ * The Pulumi engine's gRPC address, from the arguments the engine started this process
+ * with: the program's run entry point (@pulumi/pulumi/cmd/run) puts `--engine` and
+ * `--monitor` into PULUMI_NODEJS_ENGINE / PULUMI_NODEJS_MONITOR; a provider plugin such as
+ * the Node dynamic provider gets the address as its first argument. Undefined when this
+ * process was not started by the engine (tests, benchmarks, tools).
+ */
+export function engineAddress(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const fromEnv = env.PULUMI_NODEJS_ENGINE || env.PULUMI_NODEJS_MONITOR;
+  if (fromEnv) return fromEnv;
+  if (/dynamic-provider(\/index\.js)?$/.test(argv[1] ?? "") && /^[^\s-][^\s]*:\d+$/.test(argv[2] ?? "")) return argv[2];
+  return undefined;
+}
+
+/** The ssh processes this process has running now. */
+const live = new Set<ChildProcess>();
+let watching = false;
+
+/**
+ * Ends this process, and the ssh sessions it has running, once the engine at `address`
+ * stops accepting connections. The engine starts the program and the provider plugins in
+ * process groups of their own, so a killed `pulumi` (SIGKILL, a lost terminal) would
+ * otherwise leave them running steps for minutes. The engine's listening socket is gone
+ * the moment its process is, whatever killed it, and a refused local connection says so
+ * (the parent process is no witness: the provider's is the plugin's shell wrapper).
+ * Checked every `everyMs`; the timer does not keep the process alive.
+ */
+export function watchEngine(address: string, everyMs = 1000): void {
+  if (watching) return;
+  const at = address.lastIndexOf(":");
+  const host = address.slice(0, at).replace(/^\[|\]$/g, "");
+  const port = Number(address.slice(at + 1));
+  if (at < 0 || !Number.isInteger(port) || port <= 0) return;
+  watching = true;
+  const timer = setInterval(() => {
+    const probe = connect({ host, port });
+    probe.setTimeout(everyMs, () => probe.destroy());
+    probe.on("connect", () => probe.destroy());
+    probe.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "ECONNREFUSED") return;
+      clearInterval(timer);
+      // ssh passes the end on to the server: the session's channel closes. A remote
+      // step that ignores it (apt) finishes there, and the next run waits for it.
+      for (const child of live) child.kill("SIGTERM");
+      // Quiet when nothing ran: a normal shutdown closes the engine's port a moment early.
+      if (live.size > 0) process.stderr.write(`django-fleet: the pulumi engine at ${address} is gone; ended ${live.size} ssh session(s) and this process\n`);
+      process.exit(1);
+    });
+  }, everyMs);
+  timer.unref();
+}
+
 function once(c: Connection, body: string, timeoutMs: number): Promise<RunResult> {
   const dir = sessionDir(c);
   const asRoot = (c.user ?? "root") === "root" ? "bash -euo pipefail -s" : "sudo -n bash -euo pipefail -s";
   sessionCounts.set(c.host, (sessionCounts.get(c.host) ?? 0) + 1);
+  const engine = engineAddress(process.argv, process.env);
+  if (engine) watchEngine(engine);
   return new Promise((resolve, reject) => {
     const child = spawn("ssh", [...sshArgs(c, dir), asRoot], { stdio: ["pipe", "pipe", "pipe"] });
+    live.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
     child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stderr.on("data", (b: Buffer) => {
+      err.push(b);
+      // A step waiting for one a killed run left behind says so now, not when it ends.
+      for (const line of b.toString("utf8").split("\n")) if (line.startsWith(WAITING)) process.stderr.write(`${c.host}: ${line}\n`);
+    });
     child.on("error", (e) => {
+      live.delete(child);
       clearTimeout(timer);
       reject(new Error(`could not start ssh (is openssh-client installed?): ${e.message}`));
     });
     child.on("close", (code, signal) => {
+      live.delete(child);
       clearTimeout(timer);
       resolve({
         stdout: Buffer.concat(out).toString("utf8"),

@@ -3,12 +3,17 @@
  * role, uploads kept on its disk (`media.storage: local`), backed up with the database
  * to the real object store (scripts/s3serve). Uploads lost from the disk come back on
  * `up --refresh`. Nothing is mocked.
+ *
+ * It opens with the killed runs: the first `up` on the bare host, and each re-run after
+ * it, is SIGKILLed (its whole process group) at five points, then one more `up` (the
+ * documented recovery) must converge: every service on the config we wrote, live.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import type { TestStack } from "../helpers/pulumi.ts";
+import { engineEnv, type TestStack } from "../helpers/pulumi.ts";
+import { expectNoSurvivors, killWhen, startUp } from "../helpers/killedRuns.ts";
 import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
-import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
+import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 
 const HOST = "solo";
 const SITE = "http://198.18.0.10/";
@@ -28,7 +33,7 @@ describe("one server with backups: the database and the uploads on its disk", ()
     const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
     await t.stack.setAllConfig({
       "django-fleet:inventoryFile": c(INVENTORY),
-      "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker"] }]),
+      "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] }]),
       "django-fleet:app": c({
         name: "fleetdemo", repo: "git://198.18.0.1/fleetdemo.git", ref: "main",
         settingsModule: "fleetdemo.settings", wsgiModule: "fleetdemo.wsgi:application", celeryApp: "fleetdemo",
@@ -42,6 +47,65 @@ describe("one server with backups: the database and the uploads on its disk", ()
     await stopRealStack(fleet, t, log);
     await s3?.stop({ wipe: true });
   }, 600_000);
+
+  it("a first up killed at five points re-runs to a fleet running our config", async () => {
+    const env = engineEnv(t.backendDir);
+    // A process of the host's that is running now (apt, pip): the kill then lands mid-step.
+    const running = (...names: string[]) => async () =>
+      (await on(`grep -lx ${names.map((n) => `-e ${n}`).join(" ")} /proc/[0-9]*/comm 2>/dev/null | head -1 || true`)).trim() !== "";
+    const points: Array<[string, () => Promise<boolean>]> = [
+      // 1: the package install is under way on the host (apt survives the kill there).
+      ["solo-packages", running("apt-get", "dpkg", "http")],
+      // 2: the re-run's same step has started: it waits for the first one's apt.
+      ["solo-packages", async () => true],
+      // 3: the app's virtualenv is being built (pip or uv running on the host).
+      ["solo-fleetdemo-build", running("pip", "uv", "python3")],
+      // 4: migrate has started.
+      ["fleetdemo-migrate", async () => true],
+      // 5: nginx's site files are written and its reload is due.
+      ["lb-nginx", async () => true],
+    ];
+    for (const [i, [step, ready]] of points.entries()) {
+      const started = Date.now();
+      const run = startUp("e2e-solo", env, `kill${i + 1}`);
+      const after = await killWhen(run, step, 600_000, ready);
+      const gone = await expectNoSurvivors(run.mark, 30_000);
+      log(run.output());
+      console.log(`kill ${i + 1} at "${step}" after ${(after / 1000).toFixed(1)} s; no local process left ${(gone / 1000).toFixed(1)} s later (${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+    }
+    // The recovery: `up` again, as the README says.
+    const started = Date.now();
+    const recovery = startUp("e2e-solo", env, "recovery");
+    const code = await recovery.ended;
+    log(recovery.output());
+    expect(code, recovery.output().slice(-4000)).toBe("0");
+    console.log(`recovery up: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await expectNoSurvivors(recovery.mark, 30_000);
+
+    // nginx serves our site (with a Celery round trip through RabbitMQ), not Debian's page.
+    const body = await waitForPage(SITE, (b) => b.includes('<p id="task">add=5 on'));
+    expect(body).toContain('<p id="task">add=5 on');
+    expect(body).not.toContain("Welcome to nginx");
+    // RabbitMQ listens where we told it (loopback only: its clients are on this host).
+    expect((await on("ss -ltnH 'sport = :5672' | awk '{print $4}' | sort -u")).trim()).toBe("127.0.0.1:5672");
+    // PostgreSQL runs on our settings and has loaded our pg_hba.conf and conf.d file.
+    const pg = (await on(String.raw`
+etc=$(ls -d /etc/postgresql/*/main | head -1)
+sed -n "s/^listen_addresses = '\(.*\)'$/\1/p" "$etc/conf.d/django-fleet.conf"
+runuser -u postgres -- psql -XAtc 'SHOW listen_addresses'
+loaded=$(runuser -u postgres -- psql -XAtc 'SELECT extract(epoch FROM pg_conf_load_time())::bigint')
+for f in "$etc/pg_hba.conf" "$etc/conf.d/django-fleet.conf"; do [ "$loaded" -ge "$(stat -c %Y "$f")" ] && echo loaded || echo "stale $f"; done
+`)).trim().split("\n");
+    expect(pg[1]).toBe(pg[0]);
+    expect(pg.slice(2)).toEqual(["loaded", "loaded"]);
+    // rsyslog runs with our snippets: started after they were written, listening on the log port.
+    expect((await on(String.raw`
+started=$(date -d "$(systemctl show -p ExecMainStartTimestamp --value rsyslog)" +%s)
+for f in /etc/rsyslog.d/10-django-fleet-server.conf /etc/rsyslog.d/90-django-fleet-forward.conf; do [ "$started" -ge "$(stat -c %Y "$f")" ] && echo loaded || echo "stale $f"; done
+ss -ltnH 'sport = :10514' | wc -l
+`)).trim().split("\n")).toEqual(["loaded", "loaded", "1"]);
+    expect((await t.stack.preview({ expectNoChanges: true, onOutput: log })).changeSummary).not.toHaveProperty("create");
+  }, 2_400_000);
 
   it("up deploys with a first database backup and the uploads backup timer", async () => {
     const res = await t.stack.up({ onOutput: log });
