@@ -130,22 +130,6 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions fleetdemo | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("fleetdemo");
   }, 120_000);
 
-  it("a .pth file the app user plants in its virtualenv runs as that user on refresh, never as root (issue 21)", async () => {
-    // A .pth line that starts with `import` runs whenever the virtualenv's Python starts.
-    const site = "$(echo /srv/blog/current/venv/lib/python3*/site-packages)";
-    const line = `import os, sys; open(os.path.join(sys.prefix, "pth-ran-as-%d" % os.getuid()), "a").close()`;
-    await fleet.ssh(HOST, `printf '%s\\n' '${line}' | runuser -u blog -- tee "${site}/zz_fleet_probe.pth" >/dev/null`);
-    try {
-      await t.stack.refresh({ onOutput: log });
-      const uid = (await fleet.ssh(HOST, "id -u blog")).trim();
-      const ran = (await fleet.ssh(HOST, "cd /srv/blog/current/venv && ls -1 | grep '^pth-ran-as-' || true")).trim().split("\n").filter(Boolean);
-      // The refresh's virtualenv check started the Python (so the file ran), as blog only.
-      expect(ran).toEqual([`pth-ran-as-${uid}`]);
-    } finally {
-      await fleet.ssh(HOST, `rm -f "${site}/zz_fleet_probe.pth" /srv/blog/current/venv/pth-ran-as-*`);
-    }
-  }, 300_000);
-
   it("a second preview expects no changes", async () => {
     expect(await changes(t, log)).toEqual([]);
   }, 300_000);
