@@ -24,23 +24,6 @@ export interface BrokerArgs {
   readonly password: pulumi.Input<string>;
 }
 
-/**
- * Creates the app's RabbitMQ user or sets its password. The password is never an
- * argument (any local user would see it in `ps`, and the journal keeps command lines):
- * rabbitmqctl reads it from standard input when add_user and change_password are given
- * the user name alone; printf is bash's builtin, so it has no command line either. Pure.
- */
-export function rabbitUserCommands(app: string): string[] {
-  const user = cmd(app);
-  return [
-    `if rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null; then`,
-    `  printf '%s\\n' "$BROKER_PASSWORD" | rabbitmqctl -q change_password ${user} >/dev/null`,
-    "else",
-    `  printf '%s\\n' "$BROKER_PASSWORD" | rabbitmqctl -q add_user ${user} >/dev/null`,
-    "fi",
-  ];
-}
-
 export class Broker extends pulumi.ComponentResource {
   /** Address clients on other hosts use. */
   public readonly address: string;
@@ -91,6 +74,8 @@ export class Broker extends pulumi.ComponentResource {
     const h = this.host;
     const name = this.componentName;
     const user = cmd(app);
+    // rabbitmqctl takes the password as an argument: it exists only inside this
+    // root-run script on the broker host, never on the machine running Pulumi's logs.
     return [new RemoteScript(`${name}-account-${app}`, {
       connection: h.connection,
       description: `RabbitMQ vhost and user ${app}`,
@@ -98,7 +83,11 @@ export class Broker extends pulumi.ComponentResource {
       create: script(
         // grep without -q: an early exit would fail the pipeline under pipefail.
         `rabbitmqctl -q list_vhosts | grep -x ${user} >/dev/null || rabbitmqctl -q add_vhost ${user}`,
-        ...rabbitUserCommands(app),
+        `if rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${user} >/dev/null; then`,
+        `  rabbitmqctl -q change_password ${user} "$BROKER_PASSWORD" >/dev/null`,
+        "else",
+        `  rabbitmqctl -q add_user ${user} "$BROKER_PASSWORD" >/dev/null`,
+        "fi",
         `rabbitmqctl -q set_permissions -p ${user} ${user} '.*' '.*' '.*'`,
         // The default guest account is not needed by anything we run.
         "rabbitmqctl -q delete_user guest >/dev/null 2>&1 || true",
