@@ -23,7 +23,7 @@ export const SYSTEM_NAMES: ReadonlySet<string> = new Set([
   "users", "polkitd", "tss", "uuidd", "syslog", "admin", "debian", "_apt", "_ssh",
   // Folders of a Debian 13 base system under /var/lib, /etc, /var/log, /run, /var/cache, /var/spool.
   "adduser", "alternatives", "apt", "btmp", "credstore", "dbus", "debconf", "default", "dhcp", "dpkg", "environment",
-  "gss", "journal", "kernel", "lastlog", "ldconfig", "lock", "log", "logcheck", "logrotate", "misc", "mount", "opt",
+  "gss", "kernel", "lastlog", "ldconfig", "lock", "log", "logcheck", "logrotate", "misc", "mount", "opt",
   "pam", "perl", "pip", "pm", "private", "profile", "python", "python3", "rmt", "rpc", "runit", "security", "selinux",
   "shm", "skel", "ssh", "ssl", "sv", "systemd", "terminfo", "ucf", "ufw", "user", "wtmp", "wtmpdb", "xdg", "cron",
   "git", "init", "network", "networks", "udev", "tmpfiles", "sysctl", "modules", "locale", "localtime", "hostname",
