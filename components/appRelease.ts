@@ -13,6 +13,7 @@ import type { AppConfig } from "../config/schema.ts";
 import type { AppPlan } from "../config/apps.ts";
 import { SETTINGS_PROBE_PY, type DjangoPaths } from "../lib/djangoSettings.ts";
 import { shortHash } from "../lib/hash.ts";
+import { appScript } from "../lib/pythonInstall.ts";
 import { buildCheck, buildScript, linkCommands, pruneCommands, sharedLinksScript, sharedPathOf } from "../lib/releaseScripts.ts";
 import { cmd, script } from "../lib/shell.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
@@ -123,11 +124,14 @@ export class AppRelease extends pulumi.ComponentResource {
         "fi",
         // The app's tree is its own: other apps' users cannot enter it (0750); nginx
         // (www-data, in the app's group) can, to serve the static and media files.
-        `install -d -o ${user} -g ${user} -m 0750 ${cmd(p.root)} ${cmd(p.state)} ${cmd(p.releases)}`,
+        // Root makes the two folders whose parents are root's; what is inside them the app
+        // user makes, as itself: a folder it swapped for a link is never followed by root.
+        `install -d -o ${user} -g ${user} -m 0750 ${cmd(p.root)} ${cmd(p.state)}`,
         `chmod 0750 ${cmd(p.root)} ${cmd(p.state)}`,
-        `install -d -o ${user} -g ${user} -m 0755 ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)} ${cmd(p.shared)}`,
+        appScript({ user: app.name, home: p.root },
+          `install -d -m 0750 -- ${cmd(p.releases)}`,
+          `install -d -m 0755 -- ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)} ${cmd(p.shared)}`),
         `usermod -a -G ${user} www-data`,
-        `install -d -o root -g root -m 0700 ${cmd(p.ssl)}`,
         // One pip cache per host for all apps, so a new release's virtualenv installs fast.
         "install -d -m 1777 /var/cache/pip",
       ),

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ObjectStore } from "../config/objectStore.ts";
 import { HOST_CA_FILE } from "../config/objectStore.ts";
 import { cmd, script } from "../lib/shell.ts";
-import { renderMediaBackupScript, renderResticEnv, resticPrelude, resticSnapshotCount } from "../templates/backup.ts";
+import { mediaRestoreCommands, renderMediaBackupScript, renderResticEnv, resticPrelude, resticSnapshotCount } from "../templates/backup.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import type { Host } from "./host.ts";
@@ -81,8 +81,7 @@ export class MediaBackup extends pulumi.ComponentResource {
         `if ! ${empty(dir)} || [ "$n" = 0 ]; then exit 0; fi`,
         `say() { echo "$1"; logger -t django-fleet-restore -- "$1"; }`,
         `say ${cmd(`${h.plan.name}: ${dir} is empty and the repository has a backup of it; restoring the latest`)}`,
-        `r restore latest --host ${SNAPSHOT_HOST} --tag django-fleet-media --target /`,
-        `chown -R ${cmd(`${args.owner}:${args.owner}`)} -- ${cmd(dir)}`,
+        ...mediaRestoreCommands(dir, args.owner, SNAPSHOT_HOST),
         `say ${cmd(`${dir} restored`)}`,
       )),
       check: root.apply((dir) => script(restic, `! ${empty(dir)} || [ "$n" = 0 ]`)),

@@ -4,6 +4,7 @@
  * apps (names, host names, databases, ports that must differ) are checked here; the
  * rules between apps and hosts are checked in topology.ts.
  */
+import { reservedDatabaseUser } from "./reservedNames.ts";
 import type { AppConfig, StackConfig } from "./schema.ts";
 
 /** One app, with every per-app default resolved. */
@@ -88,6 +89,12 @@ export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
   };
   if (several && cfg.database.engine === "mariadb") {
     problems.push(`apps: ${plans.length} apps with database.engine "mariadb"; several apps share a PostgreSQL server only, for now (MariaDB's backups and replicas carry one database). Fix: use database.engine "postgresql", or one stack per app`);
+  }
+  for (const p of plans) {
+    // A role set in the config is checked by the schema; this is the one named after the app.
+    if (reservedDatabaseUser(p.database.user) && p.database.user === p.name) {
+      problems.push(`${p.key}.name: "${p.name}" would also name the app's database role, which is a superuser's, django-fleet's own or reserved by the database. Fix: \`npm run pulumi -- config set --path '${p.key}.database.user' <name>\`, or give the app another name`);
+    }
   }
   firstBy((p) => [p.name], (p, v, o) => `${p.key}.name: "${v}" is also the name of ${o.key}; an app's name is its user, /srv/<name> and its units. Fix: give every app its own name`);
   if (several) {

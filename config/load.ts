@@ -4,7 +4,7 @@
  * caller passes the raw key/value map (pulumi.runtime.allConfig()).
  */
 import { z } from "zod";
-import { stackSchema, type StackConfig } from "./schema.ts";
+import { repoCredentials, stackSchema, type StackConfig } from "./schema.ts";
 
 export const NAMESPACE = "django-fleet";
 
@@ -90,7 +90,9 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string[] {
   // app.env values may be secrets (config set --secret --path): never echoed.
   // So are object-store credentials.
   const hidden = (issue.path[0] === "app" && issue.path[1] === "env") || (issue.path[0] === "apps" && issue.path[2] === "env")
-    || issue.path.some((k) => k === "accessKeyId" || k === "secretAccessKey");
+    || issue.path.some((k) => k === "accessKeyId" || k === "secretAccessKey")
+    // A repository URL with a token in it: the token is not echoed either.
+    || (issue.path.at(-1) === "repo" && typeof value === "string" && repoCredentials(value));
   return [`${key}: ${what}${missing || hidden || value === undefined ? "" : `, got ${show(value)}`}. Fix: ${fix}`];
 }
 

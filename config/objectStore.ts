@@ -61,15 +61,39 @@ export function mediaStore(cfg: StackConfig, stack: string): ObjectStore | undef
 }
 
 /**
+ * Whether `field` of the object under the top-level key `django-fleet:<key>` is written
+ * in plain text in the stack's config file (Pulumi.<stack>.yaml as Pulumi writes it: a
+ * secret leaf is `field:` followed by a nested `secure:` line). Pure.
+ */
+export function plainInStackFile(text: string, key: string, field: string): boolean {
+  const lines = text.split(/\r?\n/);
+  const indent = (l: string) => l.length - l.trimStart().length;
+  const start = lines.findIndex((l) => l.trimStart().startsWith(`django-fleet:${key}:`));
+  if (start < 0) return false;
+  for (let i = start + 1; i < lines.length && (lines[i]!.trim() === "" || indent(lines[i]!) > indent(lines[start]!)); i++) {
+    const m = new RegExp(`^\\s*["']?${field}["']?:\\s*(.*)$`).exec(lines[i]!);
+    if (m && m[1]!.trim() !== "" && !/^\{\s*["']?secure["']?\s*:/.test(m[1]!.trim())) return true;
+  }
+  return false;
+}
+
+/**
  * Object-store keys written in plain text in Pulumi.<stack>.yaml are refused: they would
  * sit readable in the repository. `isSecret` answers for a top-level config key
- * (`django-fleet:backup`), which Pulumi marks secret when any value under it is.
+ * (`django-fleet:backup`), which Pulumi marks secret when any value under it is; so each
+ * key is also looked up in the stack's config file (`stackFile`, when it is there).
  */
-export function plainCredentialProblems(cfg: StackConfig, isSecret: (key: string) => boolean): string[] {
+export function plainCredentialProblems(cfg: StackConfig, isSecret: (key: string) => boolean, stackFile?: string): string[] {
   const problems: string[] = [];
   for (const [key, t] of [["backup", cfg.backup.target], ["media", cfg.media.target]] as const) {
     if (t && !isSecret(`django-fleet:${key}`)) {
       problems.push(`${key}.target.secretAccessKey: is stored in plain text in the stack's config file. Fix: \`npm run pulumi -- config set --secret --path ${key}.target.secretAccessKey <key>\` (and the same for ${key}.target.accessKeyId)`);
+    } else if (t && stackFile !== undefined) {
+      for (const field of ["accessKeyId", "secretAccessKey"] as const) {
+        if (plainInStackFile(stackFile, key, field)) {
+          problems.push(`${key}.target.${field}: is stored in plain text in the stack's config file (another value under ${key} is secret, this one is not). Fix: \`npm run pulumi -- config set --secret --path ${key}.target.${field} <key>\``);
+        }
+      }
     }
   }
   return problems;

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { RELEASE_IDS } from "./releases.ts";
 import { ACME_DIRECTORY_RE, ACME_EMAIL_RE, ACME_SERVERS } from "./acme.ts";
 import { calendarProblem } from "./onCalendar.ts";
+import { reservedDatabaseUser, SYSTEM_NAMES } from "./reservedNames.ts";
 
 /** The roles a host can hold. One host may hold all of them (the dev stack). */
 export const ROLES = ["loadBalancer", "app", "worker", "beat", "db", "dbReplica", "broker", "cache", "logging"] as const;
@@ -51,6 +52,19 @@ export function validHostKey(key: string): boolean {
   return type !== "ssh-ed25519" || blob.length === 51;
 }
 const ident = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be lower-case letters, digits and underscores");
+/** A database login role the app owns: never a superuser's or one django-fleet uses itself. */
+const databaseUser = ident.refine((u) => !reservedDatabaseUser(u), "is a database superuser, a role django-fleet uses itself or a name the database reserves; the app would own its rights, so pick the app's own (e.g. shop)");
+
+/**
+ * Credentials in a git URL (`https://user:TOKEN@host/...`, `https://TOKEN@host/...`) would
+ * sit in argv on this machine and on every host, in state and in previews. Refused.
+ */
+export function repoCredentials(repo: string): boolean {
+  const m = /^([a-z]+):\/\/([^/?#]*)@/.exec(repo);
+  if (!m) return false;
+  // ssh:// and git:// name a login user (ssh://git@host/...); a password after it is a credential.
+  return m[1] === "http" || m[1] === "https" || m[2]!.includes(":");
+}
 const port = z.number().int().min(1).max(65535);
 
 export const hostSchema = z.strictObject({
@@ -122,10 +136,12 @@ const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid env
 export const appSchema = z.strictObject({
   /** Short name of the app: the system user, `/srv/<name>`, unit names. */
   name: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "must be lower-case letters, digits and underscores, starting with a letter (it names a user and units)")
-    .refine((n) => !RESERVED_USERS.has(n), "is a system account; the app runs as a user of this name, so pick the app's own (e.g. shop)"),
+    .refine((n) => !RESERVED_USERS.has(n), "is a system account; the app runs as a user of this name, so pick the app's own (e.g. shop)")
+    .refine((n) => RESERVED_USERS.has(n) || !SYSTEM_NAMES.has(n), "names a system account or folder (/var/lib/<name>, /etc/<name>, /var/log/<name>, /run/<name>), which the app's user would take over; pick the app's own (e.g. shop)"),
   /** Git URL the hosts clone the app from: `https://`, `ssh://`, `git://`, `file://`, `user@host:path` or an absolute path. */
   repo: z.string().regex(/^(?:(?:https?|git|ssh|file):\/\/[^\s-][^\s]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9_.-]*:[^\s]+|\/[^\s]*)$/,
-    "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path"),
+    "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path")
+    .refine((r) => !repoCredentials(r), "holds credentials (user:token@), which would show in process lists, state and previews on this machine and every host; give the URL without them (django-fleet cannot yet hand hosts a token or deploy key, so the repository must be readable without one)"),
   /** Branch, tag or commit to deploy. @default "main" */
   ref: z.string().regex(/^(?![-/.])(?!.*\.\.)(?!.*\/\/)(?!.*[./]$)[A-Za-z0-9._/+-]+$/, "must be a branch, tag or commit name").default("main"),
   /** Django settings module. */
@@ -152,7 +168,9 @@ export const appSchema = z.strictObject({
    * Extra Debian packages the app needs on every host that runs its code, e.g. `libpq-dev`
    * and `build-essential` to build `psycopg[c]`. @default []
    */
-  packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "must be a Debian package name (lower-case letters, digits, + - .)")).default([]),
+  packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "must be a Debian package name (lower-case letters, digits, + - .)")
+    // apt reads a trailing - as "remove"; =, / and : (version, release, arch) are refused above.
+    .refine((p) => !p.endsWith("-"), "ends with -, which apt reads as \"remove this package\"; name the package itself")).default([]),
   /**
    * Who serves `STATIC_URL`: `nginx` (from the project's STATIC_ROOT) or `app` (the project
    * serves its own static files, e.g. WhiteNoise; nginx passes the requests on). @default "nginx"
@@ -183,7 +201,7 @@ export const appSchema = z.strictObject({
   /** The app's own database and login role on the fleet's database server. */
   database: z.strictObject({
     /** @default database.name with one app, else the app's name */ name: ident.optional(),
-    /** @default database.user with one app, else the app's name */ user: ident.optional(),
+    /** @default database.user with one app, else the app's name */ user: databaseUser.optional(),
   }).optional(),
   /** The app's Celery workers and beat. */
   celery: z.strictObject({
@@ -261,7 +279,7 @@ export const databaseSchema = z.strictObject({
   /** Database name. @default the app name */
   name: ident.optional(),
   /** Owning login role. @default the app name */
-  user: ident.optional(),
+  user: databaseUser.optional(),
   /** Port. @default 5432 for PostgreSQL, 3306 for MariaDB */
   port: port.optional(),
 }).transform((d) => ({ ...d, port: d.port ?? (d.engine === "mariadb" ? 3306 : 5432) }));

@@ -126,7 +126,12 @@ export function addressFrom(from: HostPlan, to: HostPlan): string {
 function resolveHost(h: HostConfig, i: number, inv: Inventory | undefined, problems: string[]): HostPlan {
   const found = inv?.hosts.find((x) => x.name === h.name);
   const address = h.address ?? found?.address;
-  const hostKey = h.hostKey ?? found?.hostKey;
+  // The inventory's key is cut to its type and key: a newline or a marker such as
+  // @cert-authority would add lines of its own to the pinned known_hosts.
+  const invKey = found?.hostKey;
+  const invKeyBad = !h.hostKey && invKey !== undefined && (/[\r\n\0]/.test(invKey) || /^\s*@/.test(invKey));
+  const hostKey = h.hostKey ?? (invKey === undefined || invKeyBad ? undefined : invKey.trim().split(/\s+/).slice(0, 2).join(" "));
+  if (invKeyBad) problems.push(`hosts[${i}].hostKey: the inventory file's key for "${h.name}" holds a line break or starts with a marker (@cert-authority, @revoked); a host key is one line, \`TYPE BASE64\`. Fix: copy the host's /etc/ssh/ssh_host_ed25519_key.pub into the inventory file as it is`);
   if (!address) problems.push(`hosts[${i}].address: missing for host "${h.name}". Fix: set it, or add "${h.name}" to the inventory file`);
   else if (!HOST_RE.test(address)) problems.push(`hosts[${i}].address: must be an IP address or a DNS name, got ${JSON.stringify(address)} (from ${h.address ? "the config" : "the inventory file"}). Fix: correct it`);
   if (hostKey && !validHostKey(hostKey)) problems.push(`hosts[${i}].hostKey: ${JSON.stringify(hostKey.slice(0, 40))}... (from ${h.hostKey ? "the config" : "the inventory file"}) is not a valid SSH public key. Fix: use the whole line of /etc/ssh/ssh_host_ed25519_key.pub on the host`);
@@ -141,7 +146,7 @@ function resolveHost(h: HostConfig, i: number, inv: Inventory | undefined, probl
   if (address && isIP(address) === 6) {
     problems.push(`hosts[${i}].address: IPv6 addresses are not supported yet (URLs are written for IPv4), got ${JSON.stringify(address)}. Fix: use the host's IPv4 address or a DNS name`);
   }
-  if (!hostKey) problems.push(`hosts[${i}].hostKey: missing for host "${h.name}" (host keys are pinned). Fix: set it to the host's \`ssh-ed25519 AAAA...\` key, or add "${h.name}" to the inventory file`);
+  if (!hostKey && !invKeyBad) problems.push(`hosts[${i}].hostKey: missing for host "${h.name}" (host keys are pinned). Fix: set it to the host's \`ssh-ed25519 AAAA...\` key, or add "${h.name}" to the inventory file`);
   return {
     name: h.name,
     address: address ?? "",

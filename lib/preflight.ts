@@ -6,7 +6,7 @@
  * config no longer names.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { removedAppNote, removedApps } from "../config/appRecords.ts";
 import { factsProblems } from "../config/factsRules.ts";
 import { readInventory, readPrivateKey } from "../config/files.ts";
@@ -43,6 +43,16 @@ function keyed(key: string, problem: string): string {
   return key === "app" ? problem : problem.replace(/\bapp\./g, `${key}.`);
 }
 
+/** The stack's config file in the project folder (where Pulumi runs the program), if there is one. */
+function stackFile(stack: string): string | undefined {
+  const path = `Pulumi.${stack}.yaml`;
+  try {
+    return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function preflight(rawConfig: Record<string, string>, stack: string): Promise<Preflight> {
   const cfg = parseConfig(rawConfig);
   const topo = buildTopology(cfg, cfg.inventoryFile ? readInventory(cfg.inventoryFile) : undefined);
@@ -55,7 +65,7 @@ export async function preflight(rawConfig: Record<string, string>, stack: string
   // The ACME server's CA file must exist too (certbot on the load balancer gets a copy).
   const acmeCa = cfg.loadBalancer.acme?.caFile;
   const storeProblems = [
-    ...plainCredentialProblems(cfg, isSecret),
+    ...plainCredentialProblems(cfg, isSecret, stackFile(stack)),
     ...([["backup", backupTarget], ["media", cfg.media.target && mediaTarget]] as const).flatMap(([key, t]) =>
       t && t.caFile && !existsSync(t.caFile) ? [`${key}.target.caFile: ${JSON.stringify(t.caFile)} does not exist on this machine. Fix: give the path of the object store's CA certificate (PEM)`] : []),
     ...(acmeCa && !existsSync(acmeCa) ? [`loadBalancer.acme.caFile: ${JSON.stringify(acmeCa)} does not exist on this machine. Fix: give the path of the PEM CA certificate that signs the ACME server's HTTPS`] : []),

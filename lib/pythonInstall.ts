@@ -53,10 +53,23 @@ function installTool(tool: "uv" | "poetry"): string[] {
   ];
 }
 
-/** `runuser` as the app user with a clean, explicit environment. */
-function asApp(p: InstallPaths, env: Record<string, string>): string {
+/**
+ * `runuser` as the app user with a clean, explicit environment: nothing of root's
+ * (PYTHONPATH, PYTHONSTARTUP, ...) reaches a process that imports the app's code or venv.
+ */
+export function asApp(p: Pick<InstallPaths, "user" | "home">, env: Record<string, string> = {}): string {
   const vars = Object.entries({ HOME: p.home, PATH: "/usr/local/bin:/usr/bin:/bin", ...env }).map(([k, v]) => cmd(`${k}=${v}`));
   return `runuser -u ${cmd(p.user)} -- env -i ${vars.join(" ")}`;
+}
+
+/**
+ * Runs `lines` as one bash script as the app user (clean environment). Used for all work
+ * inside the app's own tree: the app user can replace any folder there with a link, which
+ * a root process would follow out of it; the app user following it reaches only what it
+ * could reach anyway.
+ */
+export function appScript(p: Pick<InstallPaths, "user" | "home">, ...lines: string[]): string {
+  return `${asApp(p)} bash -euo pipefail -c ${cmd(lines.join("\n"))}`;
 }
 
 function uvEnv(p: InstallPaths): Record<string, string> {
@@ -78,17 +91,17 @@ export function methodMarker(venv: string, method: PythonProject["method"]): str
   return `${venv}/.django-fleet-made-by-${method}`;
 }
 
-/** Removes a virtualenv another tool made (no marker at all: an older one, made with pip). */
+/** Removes a virtualenv another tool made (no marker at all: an older one, made with pip). As the app user. */
 function sameMethodVenv(project: PythonProject, p: InstallPaths): string {
   const v = cmd(p.venv);
   if (project.method === "pip") {
-    return `if [ -e ${cmd(methodMarker(p.venv, "uv"))} ] || [ -e ${cmd(methodMarker(p.venv, "poetry"))} ]; then rm -rf -- ${v}; fi`;
+    return appScript(p, `if [ -e ${cmd(methodMarker(p.venv, "uv"))} ] || [ -e ${cmd(methodMarker(p.venv, "poetry"))} ]; then rm -rf -- ${v}; fi`);
   }
-  return `if [ -d ${v} ] && [ ! -e ${cmd(methodMarker(p.venv, project.method))} ]; then rm -rf -- ${v}; fi`;
+  return appScript(p, `if [ -d ${v} ] && [ ! -e ${cmd(methodMarker(p.venv, project.method))} ]; then rm -rf -- ${v}; fi`);
 }
 
 function recordMethod(project: PythonProject, p: InstallPaths): string {
-  return `install -m 0644 /dev/null ${cmd(methodMarker(p.venv, project.method))}`;
+  return `${asApp(p)} install -m 0644 /dev/null ${cmd(methodMarker(p.venv, project.method))}`;
 }
 
 /** The script that brings the virtualenv to exactly what the project declares. Idempotent. */
@@ -127,5 +140,7 @@ export function checkScript(project: PythonProject, p: InstallPaths): string {
     // From the project folder: uv reads uv.toml in the working directory (root's is unreadable).
     return script(`cd ${cmd(p.source)}`, `${asApp(p, uvEnv(p))} ${cmd(toolBin("uv"), "pip", "check", "--quiet", "--python", python)} >/dev/null`);
   }
-  return script(`${cmd(python)} -m pip check >/dev/null`);
+  // As the app user, from its own checkout: the virtualenv is the app's, and a .pth file
+  // in its site-packages runs when its Python starts.
+  return script(`cd ${cmd(p.source)}`, `${asApp(p, { PIP_DISABLE_PIP_VERSION_CHECK: "1", PIP_NO_CACHE_DIR: "1" })} ${cmd(python)} -m pip check >/dev/null`);
 }

@@ -7,7 +7,7 @@
 import { posix } from "node:path";
 import type { PythonProject } from "../config/pythonProject.ts";
 import { appPaths, releaseId, releasePaths } from "../components/paths.ts";
-import { checkScript, installScript, type InstallOptions } from "./pythonInstall.ts";
+import { appScript, checkScript, installScript, type InstallOptions } from "./pythonInstall.ts";
 import { cmd, script } from "./shell.ts";
 
 /** Prefix of the line a build prints when the release was built before (a rollback costs no git or pip). */
@@ -21,6 +21,14 @@ function usedMarker(app: string, id: string): string {
 /** `runuser` as the app user. */
 function asUser(app: string): string {
   return `runuser -u ${cmd(app)} --`;
+}
+
+/**
+ * A script run as the app user with a clean environment: every change inside
+ * /srv/<app> is made by its owner, so a folder it swapped for a link leads nowhere new.
+ */
+function asAppScript(app: string, ...lines: string[]): string {
+  return appScript({ user: app, home: appPaths(app).root }, ...lines);
 }
 
 export interface BuildArgs {
@@ -63,21 +71,25 @@ export function buildScript(a: BuildArgs): string {
     `cd ${cmd(p.root)}`,
     // Built before and intact: nothing to fetch or install.
     `if { ${builtChecks(a).join(" && ")}; } 2>/dev/null && bash -euo pipefail -c ${cmd(venvCheck)}; then echo ${cmd(`${ALREADY_BUILT} ${id}`)}; exit 0; fi`,
-    `if [ "$(readlink current 2>/dev/null || true)" != ${cmd(`releases/${id}`)} ]; then rm -rf -- ${cmd(r.dir)}; fi`,
-    `rm -f -- ${cmd(r.builtMarker)}`,
-    `install -d -o ${cmd(a.app)} -g ${cmd(a.app)} -m 0750 ${cmd(p.releases)} ${cmd(r.dir)}`,
+    // Inside the app's tree, the app user does the work (root would follow its links).
+    asAppScript(a.app,
+      `cd ${cmd(p.root)}`,
+      `if [ "$(readlink current 2>/dev/null || true)" != ${cmd(`releases/${id}`)} ]; then rm -rf -- ${cmd(r.dir)}; fi`,
+      `rm -f -- ${cmd(r.builtMarker)}`,
+      `install -d -m 0750 -- ${cmd(p.releases)} ${cmd(r.dir)}`),
     `if [ ! -d ${cmd(p.repo)} ]; then ${u} git init --quiet --bare -- ${cmd(p.repo)}; fi`,
     `${u} git -C ${cmd(p.repo)} fetch --quiet --tags --force -- ${cmd(a.repo)} '+refs/heads/*:refs/heads/*'`,
     // A commit in no branch or tag (a pull request's head) is fetched by its id.
     `${u} git -C ${cmd(p.repo)} cat-file -e ${cmd(`${a.commit}^{commit}`)} 2>/dev/null || ${u} git -C ${cmd(p.repo)} fetch --quiet -- ${cmd(a.repo)} ${cmd(a.commit)}`,
-    `if [ ! -d ${cmd(`${r.source}/.git`)} ]; then rm -rf -- ${cmd(r.source)}; ${u} git clone --quiet --no-checkout -- ${cmd(p.repo)} ${cmd(r.source)}; fi`,
+    `if [ ! -d ${cmd(`${r.source}/.git`)} ]; then ${u} rm -rf -- ${cmd(r.source)}; ${u} git clone --quiet --no-checkout -- ${cmd(p.repo)} ${cmd(r.source)}; fi`,
     `cd ${cmd(r.source)}`,
     `${u} git checkout --quiet --force --detach ${cmd(a.commit)} --`,
-    ...seedVenvCommands(a.app, a.commit),
+    asAppScript(a.app, ...seedVenvCommands(a.app, a.commit)),
     installScript(a.project, installPaths(a.app, a.commit), a.install).trimEnd(),
-    `install -o ${cmd(a.app)} -g ${cmd(a.app)} -m 0644 /dev/null ${cmd(r.builtMarker)}`,
-    `cd ${cmd(p.root)}`,
-    `if [ ! -e current ]; then ln -sfn -- ${cmd(`releases/${id}`)} current; touch -- ${cmd(usedMarker(a.app, id))}; fi`,
+    asAppScript(a.app,
+      `install -m 0644 /dev/null ${cmd(r.builtMarker)}`,
+      `cd ${cmd(p.root)}`,
+      `if [ ! -e current ]; then ln -sfn -- ${cmd(`releases/${id}`)} current; ${touchUsed(a.app, id)}; fi`),
   );
 }
 
@@ -107,23 +119,29 @@ export function buildCheck(a: BuildArgs): string {
   return script(...builtChecks(a), checkScript(a.project, installPaths(a.app, a.commit)).trimEnd());
 }
 
-/** Points `current` at a built release (atomically: a rename), and marks it used now. */
+/** Marks a release used now (a marker root made before is replaced: the app user cannot touch it). */
+function touchUsed(app: string, id: string): string {
+  const m = cmd(usedMarker(app, id));
+  return `{ touch -- ${m} 2>/dev/null || { rm -f -- ${m} && touch -- ${m}; }; }`;
+}
+
+/** Points `current` at a built release (atomically: a rename), and marks it used now. As the app user. */
 export function linkCommands(app: string, commit: string): string[] {
   const p = appPaths(app);
   const id = releaseId(commit);
-  return [
+  return [asAppScript(app,
     `cd ${cmd(p.root)}`,
     `[ -e ${cmd(releasePaths(app, commit).builtMarker)} ] || { echo ${cmd(`release ${id} of ${app} is not built on this host`)} >&2; exit 1; }`,
     `ln -sfn -- ${cmd(`releases/${id}`)} current.new`,
     "mv -Tf -- current.new current",
-    `touch -- ${cmd(usedMarker(app, id))}`,
-  ];
+    touchUsed(app, id),
+  )];
 }
 
-/** Removes releases beyond the `keep` most recently used; the current one is always kept. */
+/** Removes releases beyond the `keep` most recently used; the current one is always kept. As the app user. */
 export function pruneCommands(app: string, keep: number): string[] {
   const p = appPaths(app);
-  return [
+  return [asAppScript(app,
     `cd ${cmd(p.releases)}`,
     `cur=$(basename -- "$(readlink ../current 2>/dev/null || echo none)")`,
     `kept=1`,
@@ -132,7 +150,7 @@ export function pruneCommands(app: string, keep: number): string[] {
     `  [ "$d" = "$cur" ] && continue`,
     `  if [ "$kept" -lt ${cmd(keep)} ]; then kept=$((kept + 1)); else rm -rf -- "$d"; fi`,
     "done",
-  ];
+  )];
 }
 
 /**
@@ -301,21 +319,21 @@ export function drainedProbe(u: UpstreamRef): string {
 export function sharedLinksScript(app: string, commit: string, relPaths: readonly string[]): string {
   const p = appPaths(app);
   const r = releasePaths(app, commit);
-  return script(
-    `install -d -o ${cmd(app)} -g ${cmd(app)} -m 0755 ${cmd(p.shared)}`,
+  return script(asAppScript(app,
+    `install -d -m 0755 -- ${cmd(p.shared)}`,
     ...relPaths.flatMap((rel) => {
       const shared = `${p.shared}/${rel}`;
       const inRelease = `${r.source}/${rel}`;
       const legacy = `${p.legacySource}/${rel}`;
       return [
         `if [ ! -d ${cmd(shared)} ]; then`,
-        `  install -d -o ${cmd(app)} -g ${cmd(app)} -m 0755 -- ${cmd(shared)}`,
+        `  install -d -m 0755 -- ${cmd(shared)}`,
         `  if [ -d ${cmd(legacy)} ] && [ ! -L ${cmd(legacy)} ]; then cp -a -- ${cmd(`${legacy}/.`)} ${cmd(shared)}/; fi`,
         "fi",
-        `if [ ! -L ${cmd(inRelease)} ]; then rm -rf -- ${cmd(inRelease)}; install -d -o ${cmd(app)} -g ${cmd(app)} -- "$(dirname -- ${cmd(inRelease)})"; ln -s -- ${cmd(shared)} ${cmd(inRelease)}; fi`,
+        `if [ ! -L ${cmd(inRelease)} ]; then rm -rf -- ${cmd(inRelease)}; install -d -- "$(dirname -- ${cmd(inRelease)})"; ln -s -- ${cmd(shared)} ${cmd(inRelease)}; fi`,
       ];
     }),
-  );
+  ));
 }
 
 /**

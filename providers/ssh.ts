@@ -75,7 +75,9 @@ function sessionDir(c: Connection): string {
     writeFileSync(join(dir, "id"), key, { mode: 0o600 });
     const port = c.port ?? 22;
     const name = port === 22 ? c.host : `[${c.host}]:${port}`;
-    writeFileSync(join(dir, "known_hosts"), `${name} ${c.hostKey.trim()}\n`, { mode: 0o600 });
+    // Type and key only: nothing else of the configured value may become a known_hosts line.
+    const [type = "", key64 = ""] = c.hostKey.trim().split(/\s+/);
+    writeFileSync(join(dir, "known_hosts"), `${name} ${type} ${key64}\n`, { mode: 0o600 });
   }
   return dir;
 }

@@ -586,3 +586,21 @@ function checkScratch(scratch: string, version: string): string {
   }
   return path;
 }
+
+/**
+ * Restores the latest snapshot of `dir` (MEDIA_ROOT, which the app's own settings name)
+ * without root writing to or chowning anything the app controls: restic restores into a
+ * fresh folder of root's, its files are handed to `owner` there, and `owner` copies them
+ * into `dir` as itself. Needs `r` (restic with the repository's environment). Pure.
+ */
+export function mediaRestoreCommands(dir: string, owner: string, snapshotHost: string): string[] {
+  return [
+    `tmp=$(mktemp -d /var/tmp/django-fleet-restore.XXXXXX)`,
+    `trap 'rm -rf -- "$tmp"' EXIT`,
+    `r restore latest --host ${cmd(snapshotHost)} --tag django-fleet-media --target "$tmp"`,
+    // Only root can enter $tmp (0700) while its files change hands.
+    `chown -R -P ${cmd(`${owner}:${owner}`)} -- "$tmp"/*`,
+    `chmod 0711 -- "$tmp"`,
+    `runuser -u ${cmd(owner)} -- cp -a -- "$tmp"${cmd(dir)}/. ${cmd(dir)}/`,
+  ];
+}

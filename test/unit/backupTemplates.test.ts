@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MANAGED_NOTICE } from "../../templates/common.ts";
 import {
+  mediaRestoreCommands,
   MARIADB_DUMP_FILENAME,
   checkRetention,
   renderBackupService,
@@ -534,4 +535,32 @@ describe("renderMediaBackupScript", () => {
     "refuses %s", (_name, patch, error) => {
       expect(() => renderMediaBackupScript({ ...media, ...patch })).toThrow(error);
     });
+});
+
+describe("restoring uploads into MEDIA_ROOT, which the app's settings name", () => {
+  it("restores into a folder of root's, hands the files over there, and lets the app user copy them in", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fleet-media-restore-"));
+    const media = join(dir, "srv", "shop", "public", "media");
+    execFileSync("mkdir", ["-p", media]);
+    const log = join(dir, "log");
+    // Stand-ins: restic's `r` writes one upload under --target; chown and runuser record themselves.
+    const shims = [
+      `r() { t="\${@: -1}"; mkdir -p "$t${media}"; echo photo > "$t${media}/a.jpg"; echo "restic $*" | sed "s|$t|TMP|" >> ${log}; }`,
+      `chown() { echo "chown $*" | sed "s|$tmp|TMP|" >> ${log}; }`,
+      `runuser() { echo "runuser $1 $2" >> ${log}; shift 3; "$@"; }`,
+    ].join("\n");
+    const body = [shims, ...mediaRestoreCommands(media, "shop", "django-fleet-media")].join("\n");
+    const r = spawnSync("bash", ["-euo", "pipefail", "-c", body], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(execFileSync("cat", [join(media, "a.jpg")], { encoding: "utf8" })).toBe("photo\n");
+    expect(execFileSync("cat", [log], { encoding: "utf8" }).trim().split("\n")).toEqual([
+      "restic restore latest --host django-fleet-media --tag django-fleet-media --target TMP",
+      `chown -R -P shop:shop -- TMP/${media.split("/")[1]}`,
+      "runuser -u shop",
+    ]);
+    // Root never names MEDIA_ROOT itself in a command that writes: only the app user's cp does.
+    expect(mediaRestoreCommands(media, "shop", "h").filter((l) => l.includes(media))).toEqual([`runuser -u shop -- cp -a -- "$tmp"${media}/. ${media}/`]);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -492,7 +492,12 @@ function checkProblems(project: PythonProject, paths: InstallPaths, o: Outcome):
     }
     return p;
   }
-  return o.records.some((r) => same(r, [python, "-m", "pip", "check"])) ? [] : [`${show(python)} -m pip check did not run as such: ${show(o.records)}`];
+  // As the app user (runuser -u USER -- env -i ... PYTHON -m pip check), from the checkout.
+  const p: string[] = [];
+  if (!o.records.some((r) => r[0] === "cd" && same(r.slice(1), [paths.source]))) p.push(`no \`cd\` with ${show(paths.source)} as its one argument`);
+  const step = o.records.find((r) => r[0] === "runuser" && same(r.slice(-4), [python, "-m", "pip", "check"]));
+  if (!step || !same(step.slice(1, 6), ["-u", paths.user, "--", "env", "-i"])) p.push(`${show(python)} -m pip check did not run as ${show(paths.user)} as such: ${show(o.records)}`);
+  return p;
 }
 
 function manageProblems(name: string, args: readonly string[], o: Outcome): string[] {

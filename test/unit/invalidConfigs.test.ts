@@ -64,6 +64,8 @@ const INVENTORIES: Record<string, string> = {
   "no-private-key.json": JSON.stringify({ hosts: [{ name: "fleet-dev", address: "198.18.0.10", hostKey: KEY_B }] }),
   "public-key.json": JSON.stringify({ privateKeyPath: PUBLIC_KEY, hosts: [{ name: "fleet-dev", address: "198.18.0.10", hostKey: KEY_B }] }),
   "option-user.json": JSON.stringify({ privateKeyPath: PRIVATE_KEY, hosts: [{ name: "fleet-dev", address: "198.18.0.10", hostKey: KEY_B, user: "-oProxyCommand=touch /tmp/x" }] }),
+  "key-newline.json": JSON.stringify({ privateKeyPath: PRIVATE_KEY, hosts: [{ name: "fleet-dev", address: "198.18.0.10", hostKey: `${KEY_B}\n@cert-authority * ${KEY_A}` }] }),
+  "key-marker.json": JSON.stringify({ privateKeyPath: PRIVATE_KEY, hosts: [{ name: "fleet-dev", address: "198.18.0.10", hostKey: `@cert-authority ${KEY_B}` }] }),
   "port-zero.json": JSON.stringify({ privateKeyPath: PRIVATE_KEY, hosts: [{ name: "fleet-dev", address: "198.18.0.10", hostKey: KEY_B, port: 0 }] }),
 };
 
@@ -164,6 +166,12 @@ const ADDRESS = "must be an IP address or a DNS name";
 const REPO = "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path";
 const REF = "must be a branch, tag or commit name";
 const RESERVED = "is a system account; the app runs as a user of this name, so pick the app's own (e.g. shop)";
+const SYSTEM_NAME = "names a system account or folder (/var/lib/<name>, /etc/<name>, /var/log/<name>, /run/<name>), which the app's user would take over; pick the app's own (e.g. shop)";
+const DB_USER = "is a database superuser, a role django-fleet uses itself or a name the database reserves; the app would own its rights, so pick the app's own (e.g. shop)";
+const REPO_CREDENTIALS = "holds credentials (user:token@), which would show in process lists, state and previews on this machine and every host; give the URL without them (django-fleet cannot yet hand hosts a token or deploy key, so the repository must be readable without one)";
+/** A problem whose value is never echoed (a secret may be in it). */
+const hiddenBad = (key: string, what: string) => `${key}: ${what}. Fix: \`npm run pulumi -- config set --path '${key}' <value>\``;
+const KEY_LINE = "a host key is one line, `TYPE BASE64`. Fix: copy the host's /etc/ssh/ssh_host_ed25519_key.pub into the inventory file as it is";
 const ENV_NAME = "must be a valid environment variable name";
 const SERVER_NAME = 'must be host names separated by single spaces (e.g. "shop.example www.shop.example"), or _';
 const PATH = "must be an absolute path of letters, digits and ._@+- segments";
@@ -382,6 +390,19 @@ const CASES: readonly Case[] = [
   ["app.name postgres", { app: { name: "postgres" } }, [bad("app.name", RESERVED, '"postgres"')]],
   ["app.name www-data (reserved, and a dash)", { app: { name: "www-data" } },
     [bad("app.name", "must be lower-case letters, digits and underscores, starting with a letter (it names a user and units)", '"www-data"'), bad("app.name", RESERVED, '"www-data"')]],
+  // Issue 21: names that would take over a system account, folder or database role.
+  ...["dpkg", "apt", "postgresql", "systemd", "letsencrypt", "pgbackrest", "nginx", "rabbitmq", "redis", "memcache", "mysql", "epmd", "replicator", "ssl"]
+    .map((n): Case => [`app.name ${n} (a system folder or account)`, { app: { name: n } }, [bad("app.name", n === "mysql" || n === "redis" || n === "rabbitmq" || n === "memcache" || n === "nginx" ? RESERVED : SYSTEM_NAME, `"${n}"`)]]),
+  ["app.name public: its database role would be PostgreSQL's reserved one", { app: { name: "public" } },
+    ["app.name: \"public\" would also name the app's database role, which is a superuser's, django-fleet's own or reserved by the database. Fix: `npm run pulumi -- config set --path 'app.database.user' <name>`, or give the app another name"]],
+  ...["postgres", "replicator", "root", "mysql", "pg_monitor", "public"].map((u): Case =>
+    [`database.user ${u}`, { set: { database: { user: u } } }, [bad("database.user", DB_USER, `"${u}"`)]]),
+  ["apps[0].database.user postgres", { set: { app: undefined, apps: [{ ...BASE_APP, database: { user: "postgres" } }] } },
+    [bad("apps[0].database.user", DB_USER, '"postgres"')]],
+  ["repo with user:token@ (the token is not echoed)", { app: { repo: "https://deploy:ghp_SECRET@git.example/shop.git" } },
+    [hiddenBad("app.repo", REPO_CREDENTIALS)]],
+  ["repo with token@ alone", { app: { repo: "https://ghp_SECRET@git.example/shop.git" } }, [hiddenBad("app.repo", REPO_CREDENTIALS)]],
+  ["repo ssh:// with a password", { app: { repo: "ssh://git:hunter2@git.example/shop.git" } }, [hiddenBad("app.repo", REPO_CREDENTIALS)]],
   ["app.name empty", { app: { name: "" } }, [bad("app.name", "must be lower-case letters, digits and underscores, starting with a letter (it names a user and units)", '""')]],
 
   // --- port clashes on one host -----------------------------------------------------------
@@ -498,6 +519,10 @@ const CASES: readonly Case[] = [
   ["a package that apt would read as an option", { app: { packages: ["-y"] } }, [bad("app.packages[0]", PACKAGE, '"-y"')]],
   ["a package in upper case", { app: { packages: ["build-essential", "LibPQ"] } }, [bad("app.packages[1]", PACKAGE, '"LibPQ"')]],
   ["a package of one character", { app: { packages: ["x"] } }, [bad("app.packages[0]", PACKAGE, '"x"')]],
+  ["a package apt reads as remove (trailing -)", { app: { packages: ["nftables-"] } },
+    [bad("app.packages[0]", 'ends with -, which apt reads as "remove this package"; name the package itself', '"nftables-"')]],
+  ...["nginx=1.0", "nginx/trixie", "nginx:amd64", "nginx^"].map((p): Case =>
+    [`a package with a version, release or arch (${p})`, { app: { packages: [p] } }, [bad("app.packages[0]", PACKAGE, `"${p}"`)]]),
   ["install.method conda", { app: { install: { method: "conda" } } },
     [bad("app.install.method", 'Invalid option: expected one of "auto"|"uv"|"poetry"|"pip"', '"conda"')]],
   ["install.groups with an option", { app: { install: { groups: ["-dev"] } } },
@@ -557,6 +582,10 @@ const CASES: readonly Case[] = [
       privateAddress(0, '"-oProxyCommand=touch /tmp/x"', "address")]],
   ["inventory hostKey that is not a key", { host: { address: undefined, hostKey: undefined }, set: { inventoryFile: inv("bad-key.json") } },
     ['hosts[0].hostKey: "ssh-ed25519 AAAA"... (from the inventory file) is not a valid SSH public key. Fix: use the whole line of /etc/ssh/ssh_host_ed25519_key.pub on the host']],
+  ["inventory hostKey with a newline and a @cert-authority line", { host: { address: undefined, hostKey: undefined }, set: { inventoryFile: inv("key-newline.json") } },
+    [`hosts[0].hostKey: the inventory file's key for "fleet-dev" holds a line break or starts with a marker (@cert-authority, @revoked); ${KEY_LINE}`]],
+  ["inventory hostKey starting with @cert-authority", { host: { address: undefined, hostKey: undefined }, set: { inventoryFile: inv("key-marker.json") } },
+    [`hosts[0].hostKey: the inventory file's key for "fleet-dev" holds a line break or starts with a marker (@cert-authority, @revoked); ${KEY_LINE}`]],
   ["host missing from the inventory", { host: { address: undefined, hostKey: undefined }, set: { inventoryFile: inv("other-host.json") } },
     ['hosts[0].address: missing for host "fleet-dev". Fix: set it, or add "fleet-dev" to the inventory file',
       'hosts[0].hostKey: missing for host "fleet-dev" (host keys are pinned). Fix: set it to the host\'s `ssh-ed25519 AAAA...` key, or add "fleet-dev" to the inventory file']],

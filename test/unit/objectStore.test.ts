@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../config/load.ts";
-import { backupStore, mediaStore, plainCredentialProblems, resolveStore } from "../../config/objectStore.ts";
+import { backupStore, mediaStore, plainCredentialProblems, plainInStackFile, resolveStore } from "../../config/objectStore.ts";
 import { appEnvironment } from "../../config/environment.ts";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
@@ -42,6 +42,40 @@ describe("object stores", () => {
     ]);
     expect(plainCredentialProblems(c, (k) => k === "django-fleet:backup" || k === "django-fleet:media")).toEqual([]);
     expect(plainCredentialProblems(cfg({}), () => false)).toEqual([]);
+  });
+
+  // Pulumi.<stack>.yaml as `config set [--secret] --path backup.target.<key>` writes it.
+  const stackFile = (access: string, secret: string) => [
+    "config:",
+    "  django-fleet:app:",
+    "    secretAccessKey: not-under-backup",
+    "  django-fleet:backup:",
+    "    target:",
+    "      endpoint: https://s3.example.net",
+    `      accessKeyId:${access}`,
+    `      secretAccessKey:${secret}`,
+    "  django-fleet:protectData: \"true\"",
+    "",
+  ].join("\n");
+  const SECURE = "\n        secure: v1:abc==";
+  it.each([
+    ["both keys secret", SECURE, SECURE, []],
+    ["a plain secret key beside a secret key id", SECURE, " SECRETKEY", ["secretAccessKey"]],
+    ["a plain key id beside a secret key", " AKID", SECURE, ["accessKeyId"]],
+    ["a quoted plain key", SECURE, ' "SECRETKEY"', ["secretAccessKey"]],
+    ["flow-style secure values", " {secure: v1:abc}", ' {"secure": "v1:abc"}', []],
+  ] as const)("each key must be secret on its own: %s", (_name, access, secret, plain) => {
+    const text = stackFile(access, secret);
+    expect(["accessKeyId", "secretAccessKey"].filter((f) => plainInStackFile(text, "backup", f))).toEqual(plain);
+    expect(plainCredentialProblems(cfg({ backup: { target: TARGET } }), () => true, text)).toEqual(plain.map((f) =>
+      `backup.target.${f}: is stored in plain text in the stack's config file (another value under backup is secret, this one is not). Fix: \`npm run pulumi -- config set --secret --path backup.target.${f} <key>\``));
+  });
+
+  it("a whole target set as one secret value, or no stack file, passes the per-key check", () => {
+    const whole = "config:\n  django-fleet:backup:\n    secure: v1:abc==\n";
+    expect(plainCredentialProblems(cfg({ backup: { target: TARGET } }), () => true, whole)).toEqual([]);
+    expect(plainCredentialProblems(cfg({ backup: { target: TARGET } }), () => true)).toEqual([]);
+    expect(plainInStackFile(whole, "media", "secretAccessKey")).toBe(false);
   });
 
   it("gives the app django-storages' settings under its own names, the CA only when there is one", () => {

@@ -36,8 +36,13 @@ function argvOf(line: string): string[] {
 /** The script's lines, without the last one that records the method (tested on its own). */
 function lines(s: string): string[] {
   const all = s.trimEnd().split("\n");
-  return all.at(-1)!.startsWith("install -m 0644 /dev/null ") ? all.slice(0, -1) : all;
+  return all.at(-1)!.includes(" install -m 0644 /dev/null ") ? all.slice(0, -1) : all;
 }
+
+/** As the app user, with a clean environment: the prefix of every command that touches its tree. */
+const AS_SHOP = "runuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin";
+/** `runuser` for a test that runs a script for real: runs the command after `-u USER --` as this user. */
+const RUNUSER_SHIM = 'runuser() { shift 3; "$@"; }';
 
 const shop = appPaths("shop");
 // installScript takes any paths; these are the ones the tests and golden files were written with.
@@ -67,16 +72,17 @@ describe("installScript golden files", () => {
 });
 
 describe("the virtualenv records the tool that made it", () => {
+  // Removed by the app user: the virtualenv is its own, and root would follow a link there.
   const rebuild: Record<string, string> = {
-    uv: "if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-uv ]; then rm -rf -- /srv/shop/venv; fi",
-    poetry: "if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-poetry ]; then rm -rf -- /srv/shop/venv; fi",
-    pip: "if [ -e /srv/shop/venv/.django-fleet-made-by-uv ] || [ -e /srv/shop/venv/.django-fleet-made-by-poetry ]; then rm -rf -- /srv/shop/venv; fi",
+    uv: `${AS_SHOP} bash -euo pipefail -c 'if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-uv ]; then rm -rf -- /srv/shop/venv; fi'`,
+    poetry: `${AS_SHOP} bash -euo pipefail -c 'if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-poetry ]; then rm -rf -- /srv/shop/venv; fi'`,
+    pip: `${AS_SHOP} bash -euo pipefail -c 'if [ -e /srv/shop/venv/.django-fleet-made-by-uv ] || [ -e /srv/shop/venv/.django-fleet-made-by-poetry ]; then rm -rf -- /srv/shop/venv; fi'`,
   };
   for (const [project, method] of [[UV, "uv"], [POETRY, "poetry"], [PIP, "pip"]] as const) {
     it(`${method}: removes a virtualenv another tool made, and records ${method} last`, () => {
       const all = installScript(project, PATHS, NONE).trimEnd().split("\n");
       expect(all[2]).toBe(rebuild[method]);
-      expect(all.at(-1)).toBe(`install -m 0644 /dev/null /srv/shop/venv/.django-fleet-made-by-${method}`);
+      expect(all.at(-1)).toBe(`${AS_SHOP} install -m 0644 /dev/null /srv/shop/venv/.django-fleet-made-by-${method}`);
     });
   }
 
@@ -84,7 +90,7 @@ describe("the virtualenv records the tool that made it", () => {
     const dir = mkdtempSync(join(tmpdir(), "fleet-venv-"));
     const venv = join(dir, "venv");
     const paths = { ...PATHS, venv };
-    const first = (project: typeof PIP) => installScript(project, paths, NONE).split("\n")[2]!;
+    const first = (project: typeof PIP) => `${RUNUSER_SHIM}\n${installScript(project, paths, NONE).split("\n")[2]!}`;
     execFileSync("bash", ["-c", `mkdir -p '${venv}' && touch '${venv}/.django-fleet-made-by-uv'\n${first(PIP)}`]);
     expect(existsSync(venv)).toBe(false);
     execFileSync("bash", ["-c", `mkdir -p '${venv}/bin'\n${first(PIP)}`]);
@@ -104,7 +110,7 @@ describe("installScript: uv", () => {
     expect(lines(s).slice(0, 8)).toEqual([
       "install -d -m 1777 /var/cache/pip /var/cache/uv /var/cache/pypoetry",
       `install -d -m 0755 ${TOOLS_DIR}`,
-      "if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-uv ]; then rm -rf -- /srv/shop/venv; fi",
+      `${AS_SHOP} bash -euo pipefail -c 'if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-uv ]; then rm -rf -- /srv/shop/venv; fi'`,
       `if ! /opt/django-fleet/uv-${UV_VERSION}/bin/uv --version 2>/dev/null | grep -qF -- ${UV_VERSION}; then`,
       `  rm -rf -- /opt/django-fleet/uv-${UV_VERSION}`,
       `  python3 -m venv -- /opt/django-fleet/uv-${UV_VERSION}`,
@@ -238,14 +244,32 @@ describe("checkScript", () => {
         `/opt/django-fleet/uv-${UV_VERSION}/bin/uv pip check --quiet --python /srv/shop/venv/bin/python >/dev/null\n`,
     );
   });
-  it("Poetry checks with the virtualenv's pip", () => {
-    expect(checkScript(POETRY, PATHS)).toBe("/srv/shop/venv/bin/python -m pip check >/dev/null\n");
+  // The virtualenv is the app's: a .pth file in its site-packages runs whenever its Python
+  // starts, so the check runs as the app user, with nothing of root's environment.
+  const PIP_CHECK = `cd /srv/shop/source\n${AS_SHOP} PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 /srv/shop/venv/bin/python -m pip check >/dev/null\n`;
+  it("Poetry checks with the virtualenv's pip, as the app user in its checkout", () => {
+    expect(checkScript(POETRY, PATHS)).toBe(PIP_CHECK);
   });
-  it("pip checks with the virtualenv's pip", () => {
-    expect(checkScript(PIP, PATHS)).toBe("/srv/shop/venv/bin/python -m pip check >/dev/null\n");
+  it("pip checks with the virtualenv's pip, as the app user in its checkout", () => {
+    expect(checkScript(PIP, PATHS)).toBe(PIP_CHECK);
+    expect(argvOf(checkScript(PIP, PATHS).split("\n")[1]!.replace(/ >\/dev\/null$/, ""))).toEqual([
+      "-u", "shop", "--", "env", "-i", "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
+      "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_CACHE_DIR=1", "/srv/shop/venv/bin/python", "-m", "pip", "check",
+    ]);
+  });
+  it("run for real: the virtualenv's Python sees none of the caller's environment", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fleet-check-"));
+    const paths = { ...PATHS, source: dir, venv: join(dir, "venv") };
+    // A stand-in python that fails when it inherits PYTHONPATH (or anything else of root's).
+    execFileSync("bash", ["-c", `mkdir -p '${dir}/venv/bin' && printf '#!/bin/sh\n[ -z "$PYTHONPATH$ROOTS_OWN" ] && [ "$HOME" = /srv/shop ]\n' > '${dir}/venv/bin/python' && chmod +x '${dir}/venv/bin/python'`]);
+    const run = (body: string) => spawnSync("bash", ["-euo", "pipefail", "-c", `${RUNUSER_SHIM}\n${body}`], { env: { ...process.env, PYTHONPATH: "/evil", ROOTS_OWN: "1" } }).status;
+    expect(run(checkScript(PIP, paths))).toBe(0);
+    // The stand-in can fail: without env -i it would see PYTHONPATH.
+    expect(run(checkScript(PIP, paths).replace(" env -i ", " env "))).not.toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
   it("quotes the virtualenv path", () => {
-    expect(checkScript(PIP, ODD_PATHS)).toBe("'/nonexistent/my shop/venv $HOME/bin/python' -m pip check >/dev/null\n");
+    expect(checkScript(PIP, ODD_PATHS)).toContain(" '/nonexistent/my shop/venv $HOME/bin/python' -m pip check >/dev/null\n");
     expect(argvOf(checkScript(UV, ODD_PATHS).replace(/ >\/dev\/null\n$/, "")).slice(-5)).toEqual(["pip", "check", "--quiet", "--python", "/nonexistent/my shop/venv $HOME/bin/python"]);
   });
 });

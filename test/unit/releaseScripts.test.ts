@@ -40,7 +40,9 @@ function shims(bodies: Record<string, string>): { path: string; calls: () => str
 }
 
 function bash(body: string, path: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("bash", ["-euo", "pipefail", "-s"], { input: body, encoding: "utf8", env: { ...process.env, PATH: path } });
+  // `runuser -u shop -- CMD...` runs CMD as the test's own user (there is no shop here).
+  const shim = 'runuser() { shift 3; "$@"; }\n';
+  const r = spawnSync("bash", ["-euo", "pipefail", "-s"], { input: shim + body, encoding: "utf8", env: { ...process.env, PATH: path } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -325,9 +327,30 @@ describe("building a release", () => {
     expect(at(`${r.venv}/bin/pip install`)).toBeGreaterThan(cdSource);
     expect(at(`/dev/null ${r.builtMarker}`)).toBeGreaterThan(at(`${r.venv}/bin/pip install`));
   });
-  it("points current at it only when there is no current yet", () => {
-    expect(lines[lines.length - 2]).toBe(`if [ ! -e current ]; then ln -sfn -- releases/${releaseId(COMMIT_B)} current; touch -- /srv/shop/releases/${releaseId(COMMIT_B)}/.django-fleet-used; fi`);
+  // The scripts the app user runs (`runuser -u shop -- env -i ... bash -euo pipefail -c '...'`), unquoted.
+  const asShop = [...body.matchAll(/runuser -u shop -- env -i [^']*?bash -euo pipefail -c '((?:[^']|'\\'')*)'/g)].map((m) => m[1]!.replaceAll("'\\''", "'"));
+  it("points current at it only when there is no current yet, as the app user", () => {
+    const used = `/srv/shop/releases/${releaseId(COMMIT_B)}/.django-fleet-used`;
+    expect(asShop.at(-1)).toBe(`install -m 0644 /dev/null ${r.builtMarker}\ncd /srv/shop\n`
+      + `if [ ! -e current ]; then ln -sfn -- releases/${releaseId(COMMIT_B)} current; { touch -- ${used} 2>/dev/null || { rm -f -- ${used} && touch -- ${used}; }; }; fi`);
     expect(body.match(/ln -sfn/g)).toHaveLength(1);
+  });
+  it("root changes nothing inside /srv/shop: every rm, install, ln, touch, cp or sed there runs as the app user", () => {
+    // Root reads (tests, cd, git's answers through runuser); whatever writes is the app user's.
+    const writes = /(?:^|[;&|]\s*|\bthen\s+|\belse\s+)(?:rm|install|chown|chmod|ln|touch|mv|cp|sed)\s/;
+    const rootPart = (b: string) => b
+      .replace(/runuser -u shop -- env -i [^']*?bash -euo pipefail -c '(?:[^']|'\\'')*'/g, "APP_SCRIPT")
+      .replace(/runuser -u shop -- (?:env -i (?:\S+=\S+ )+)?/g, "AS_APP ")
+      .split("\n").filter((l) => l.includes("/srv/shop") && writes.test(l));
+    expect(asShop.length).toBeGreaterThanOrEqual(3);
+    expect(rootPart(body)).toEqual([]);
+    // The check can fail: the build before issue 21 removed the old release as root.
+    expect(rootPart("if [ x ]; then rm -rf -- /srv/shop/releases/x; fi\nrunuser -u shop -- rm -f /srv/shop/x")).toEqual(["if [ x ]; then rm -rf -- /srv/shop/releases/x; fi"]);
+  });
+  it("links and prunes as the app user", () => {
+    for (const b of [script(...linkCommands("shop", COMMIT_B)), script(...pruneCommands("shop", 3))]) {
+      expect(b.startsWith("runuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin bash -euo pipefail -c ")).toBe(true);
+    }
   });
   it("passes bash -n", () => {
     const r2 = spawnSync("bash", ["-n"], { input: body, encoding: "utf8" });

@@ -133,6 +133,12 @@ describe("buildTopology: inventory", () => {
     expect(t.privateKeyPath).toBe("/run/testhosts/id_ed25519");
   });
 
+  it("an inventory key is cut to its type and key (the .pub file's comment and extra spaces dropped)", () => {
+    const t = buildTopology(config({ hosts: [{ name: "fleet-dev", roles: ALL_ROLES }], sshPrivateKeyPath: undefined }),
+      { ...inventory, hosts: [{ name: "fleet-dev", address: "198.18.0.10", hostKey: `  ${KEY_B.replace(" ", "   ")} root@fleet-dev extra  ` }] });
+    expect(t.hosts[0]!.hostKey).toBe(KEY_B);
+  });
+
   it("values set in config win over the inventory's", () => {
     const t = buildTopology(config({
       hosts: [{ name: "fleet-dev", address: "10.9.9.9", privateAddress: "10.8.8.8", hostKey: KEY_A, roles: ALL_ROLES }],
