@@ -290,7 +290,7 @@ describe("dev stack on one real server", () => {
   /** psql as the postgres superuser over TCP, never prompting: "1", or why it was refused. */
   const superuserWithoutPassword = "cd /; PGCONNECT_TIMEOUT=5 psql -w -h 127.0.0.1 -U postgres -XAtc 'SELECT 1' 2>&1 || true";
   const listeners5672 = "ss -Hltn 'sport = :5672' | awk '{print $4}' | sort | tr '\\n' ' '";
-  const gunicornWorkers = "pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn) || true";
+  const workersCommand = "pgrep -c -P $(systemctl show -p MainPID --value fleetdemo-gunicorn) || true";
   /** From this machine (198.18.0.1): does a TCP connection to the host open within 2 s? */
   const reachable = (port: number) => new Promise<boolean>((resolve) => {
     const c = createConnection({ host: "198.18.0.10", port, timeout: 2000 });
@@ -336,7 +336,7 @@ describe("dev stack on one real server", () => {
     await waitOn("logger -t drifttest before-repair; grep -c before-repair /var/log/hand-edit.log || true", (o) => Number(o.trim()) > 0, "rsyslog writing the hand-edited file", 30);
     // gunicorn: its config edited to one worker and reloaded by hand.
     await fleet.ssh(HOST, "sed -i 's/^workers = .*/workers = 1/' /etc/fleetdemo/gunicorn.conf.py; systemctl reload fleetdemo-gunicorn");
-    await waitOn(gunicornWorkers, (o) => o.trim() === "1", "gunicorn down to 1 worker after the hand reload");
+    await waitOn(workersCommand, (o) => o.trim() === "1", "gunicorn down to 1 worker after the hand reload");
     // Readiness: the Celery worker gets a restart history (killed, restarted by systemd),
     // then its unit file is edited, so up restarts it while NRestarts is not 0.
     await fleet.ssh(HOST, "kill -9 $(systemctl show -p MainPID --value fleetdemo-celery-worker)");
@@ -383,7 +383,7 @@ describe("dev stack on one real server", () => {
     // gunicorn reloaded onto our config: as many workers as the config says again (not 1).
     const want = (await fleet.ssh(HOST, "sed -n 's/^workers = //p' /etc/fleetdemo/gunicorn.conf.py")).trim();
     expect(want).not.toBe("1");
-    expect((await waitOn(gunicornWorkers, (o) => o.trim() === want, `gunicorn back to ${want} workers`)).trim()).toBe(want);
+    expect((await waitOn(workersCommand, (o) => o.trim() === want, `gunicorn back to ${want} workers`)).trim()).toBe(want);
     // The worker was restarted by up (the unit file repaired) although systemd had restarted it before.
     expect(Number((await fleet.ssh(HOST, "systemctl show -p NRestarts --value fleetdemo-celery-worker")).trim())).toBeGreaterThanOrEqual(restartsBefore);
     expect((await fleet.ssh(HOST, "systemctl is-active fleetdemo-celery-worker; grep -c 'edited by hand' /etc/systemd/system/fleetdemo-celery-worker.service || true")).split("\n").slice(0, 2)).toEqual(["active", "0"]);
