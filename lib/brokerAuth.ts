@@ -4,7 +4,7 @@
  * the scripts that RemoteScripts run as their `check` (on refresh) and `create` (the
  * repair). Passwords arrive as shell variables (RemoteScript `secrets`, in the body on
  * stdin) and reach the tools in their environment (REDISCLI_AUTH) or on their stdin
- * (printf is a bash builtin), never on a command line that `ps` shows.
+ * (printf is a bash builtin); RabbitMQ's alone take it as an argument (see rabbitAccountCreate).
  */
 import { cmd, script } from "./shell.ts";
 
@@ -62,19 +62,20 @@ export const BROKER_PASSWORD_VAR = "BROKER_PASSWORD";
 
 /**
  * Creates the app's vhost and user, or sets the user's password again, and grants the
- * vhost. The password goes to rabbitmqctl on stdin (it reads it there when the argument
- * is left out), never as an argument.
+ * vhost. rabbitmqctl 4.0 takes the password as an argument: on stdin (the argument left
+ * out) it waits for ever when not on a terminal (seen on Debian 13's 4.0.5). The argument
+ * exists only inside this root-run script on the broker host, for as long as the call.
  */
 export function rabbitAccountCreate(user: string): string {
   const u = cmd(user);
-  const pw = `printf '%s\\n' "$${BROKER_PASSWORD_VAR}"`;
+  const pw = `"$${BROKER_PASSWORD_VAR}"`;
   return script(
     // grep without -q: an early exit would fail the pipeline under pipefail.
     `rabbitmqctl -q list_vhosts | grep -x ${u} >/dev/null || rabbitmqctl -q add_vhost ${u}`,
     `if rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${u} >/dev/null; then`,
-    `  ${pw} | rabbitmqctl -q change_password ${u} >/dev/null`,
+    `  rabbitmqctl -q change_password ${u} ${pw} >/dev/null`,
     "else",
-    `  ${pw} | rabbitmqctl -q add_user ${u} >/dev/null`,
+    `  rabbitmqctl -q add_user ${u} ${pw} >/dev/null`,
     "fi",
     `rabbitmqctl -q set_permissions -p ${u} ${u} '.*' '.*' '.*'`,
     // The default guest account is not needed by anything we run.
@@ -88,6 +89,6 @@ export function rabbitAccountCheck(user: string): string {
   return script(
     `rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${u} >/dev/null`,
     `rabbitmqctl -q list_permissions -p ${u} | awk '{print $1}' | grep -x ${u} >/dev/null`,
-    `printf '%s\\n' "$${BROKER_PASSWORD_VAR}" | rabbitmqctl -q authenticate_user ${u} >/dev/null 2>&1`,
+    `rabbitmqctl -q authenticate_user ${u} "$${BROKER_PASSWORD_VAR}" </dev/null >/dev/null 2>&1`,
   );
 }
