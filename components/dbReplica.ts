@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../config/topology.ts";
 import { shortHash } from "../lib/hash.ts";
 import { cmd, script } from "../lib/shell.ts";
+import { sqlLiteral } from "../lib/sql.ts";
 import { renderPgHba, renderPostgresConf } from "../templates/postgres.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
@@ -53,7 +54,7 @@ export class DbReplica extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: h.ready });
 
     const isStandby = `[ -f ${cmd(`${data}/standby.signal`)} ]`;
-    const holdsApp = `[ "$(cd / && runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_database WHERE datname IN (${args.apps.map((a) => `'${a.database}'`).join(", ")})`)} 2>/dev/null || echo 0)" != 0 ]`;
+    const holdsApp = `[ "$(cd / && runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_database WHERE datname IN (${args.apps.map((a) => sqlLiteral(a.database)).join(", ")})`)} 2>/dev/null || echo 0)" != 0 ]`;
     // A standby that streams is left alone. One that does not stream within a while (its
     // primary was restored from backup to an earlier point, or lost its slot) is re-seeded.
     const streams = (seconds: number) => `streams() { for _ in $(seq 1 ${seconds}); do [ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'" 2>/dev/null)" = 1 ] && return 0; sleep 1; done; return 1; }`;

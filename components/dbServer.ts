@@ -9,7 +9,7 @@ import type { HostPlan } from "../config/topology.ts";
 import { shortHash } from "../lib/hash.ts";
 import { renderPgHba, renderPostgresConf } from "../templates/postgres.ts";
 import { cmd, script } from "../lib/shell.ts";
-import { sqlLiteral } from "../providers/postgresDatabase.ops.ts";
+import { sqlLiteral } from "../lib/sql.ts";
 import { PostgresDatabase } from "../providers/postgresDatabase.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
@@ -124,7 +124,7 @@ export class DbServer extends pulumi.ComponentResource {
           `ALTER ROLE ${REPLICATION_USER} WITH REPLICATION LOGIN PASSWORD '$REPLICATION_PASSWORD';`,
           "SQL",
         ),
-        check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_roles WHERE rolname = '${REPLICATION_USER}'")" = 1 ]`),
+        check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_roles WHERE rolname = ${sqlLiteral(REPLICATION_USER)}")" = 1 ]`),
       }, { parent: this, dependsOn: [service] });
       this.replicationReady.push(role);
       for (const r of replicas) {
@@ -136,15 +136,15 @@ export class DbServer extends pulumi.ComponentResource {
           connection: h.connection,
           description: `replication slot ${slot}`,
           create: script(`cd / && runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -c ${cmd(
-            `SELECT pg_create_physical_replication_slot('${slot}', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '${slot}')`)} >/dev/null`),
-          check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slot}'")" = 1 ]`),
+            `SELECT pg_create_physical_replication_slot(${sqlLiteral(slot)}, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ${sqlLiteral(slot)})`)} >/dev/null`),
+          check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = ${sqlLiteral(slot)}")" = 1 ]`),
           // The replica stops streaming when it is removed; its walsender may take a moment to go.
           delete: script(
             "cd /",
             `for _ in $(seq 1 30); do`,
-            `  left=$(runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slot}'`)})`,
+            `  left=$(runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_replication_slots WHERE slot_name = ${sqlLiteral(slot)}`)})`,
             `  [ "$left" = 0 ] && exit 0`,
-            `  runuser -u postgres -- psql -XAtq -c ${cmd(`SELECT pg_drop_replication_slot('${slot}') FROM pg_replication_slots WHERE slot_name = '${slot}' AND NOT active`)} >/dev/null`,
+            `  runuser -u postgres -- psql -XAtq -c ${cmd(`SELECT pg_drop_replication_slot(${sqlLiteral(slot)}) FROM pg_replication_slots WHERE slot_name = ${sqlLiteral(slot)} AND NOT active`)} >/dev/null`,
             "  sleep 1",
             "done",
             `echo "replication slot ${slot} is still in use" >&2; exit 1`,

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ObjectStore } from "../config/objectStore.ts";
 import { HOST_CA_FILE } from "../config/objectStore.ts";
 import { cmd, script } from "../lib/shell.ts";
+import { mariaLiteral } from "../lib/sql.ts";
 import { MARIADB_DUMP_FILENAME, renderMariaDbBackupScript, renderResticEnv, resticPrelude, resticSnapshotCount } from "../templates/backup.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
@@ -66,7 +67,7 @@ export class MariaDbBackup extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: h.ready });
     const restic = "r";
     const loadEnv = script(...resticPrelude(ENV_FILE, s.pathStyle));
-    const hasDb = `[ "$(mariadb --batch --skip-column-names -e ${cmd(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${args.database}'`)})" = 1 ]`;
+    const hasDb = `[ "$(mariadb --batch --skip-column-names -e ${cmd(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${mariaLiteral(args.database)}`)})" = 1 ]`;
     this.restored = new RemoteScript(`${name}-restore-if-bare`, {
       connection: h.connection,
       description: "restic repository, and a bare server restored from it",

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../config/topology.ts";
 import { shortHash } from "../lib/hash.ts";
 import { cmd, script } from "../lib/shell.ts";
+import { mariaAccount, mariaIdent, mariaLiteral } from "../lib/sql.ts";
 import { renderMariaDbConf } from "../templates/mariadb.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
@@ -81,10 +82,10 @@ export class MariaDbServer extends pulumi.ComponentResource {
     if (replicas.length) {
       const r = MARIADB_REPLICATION_USER;
       const accounts = replicas.map((p) => [
-        `CREATE USER IF NOT EXISTS '${r}'@'${p.privateAddress}' IDENTIFIED BY '$REPLICATION_PASSWORD';`,
-        `ALTER USER '${r}'@'${p.privateAddress}' IDENTIFIED BY '$REPLICATION_PASSWORD';`,
+        `CREATE USER IF NOT EXISTS ${mariaAccount(r, p.privateAddress)} IDENTIFIED BY '$REPLICATION_PASSWORD';`,
+        `ALTER USER ${mariaAccount(r, p.privateAddress)} IDENTIFIED BY '$REPLICATION_PASSWORD';`,
         // What a replica needs to follow the binlog, and to take its first copy with mariadb-dump.
-        `GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON *.* TO '${r}'@'${p.privateAddress}';`,
+        `GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON *.* TO ${mariaAccount(r, p.privateAddress)};`,
       ].join("\n")).join("\n");
       this.replicationReady.push(new RemoteScript(`${name}-replication-user`, {
         connection: h.connection,
@@ -92,14 +93,14 @@ export class MariaDbServer extends pulumi.ComponentResource {
         secrets: { REPLICATION_PASSWORD: args.replicationPassword ?? "" },
         create: script(
           secretSql(accounts),
-          `for stale in $(${q(`SELECT host FROM mysql.user WHERE user = '${r}'`)}); do`,
-          `  case " ${replicas.map((p) => p.privateAddress).join(" ")} " in *" $stale "*) ;; *) ${q(`DROP USER '${r}'@'`)}"$stale'" ;; esac`,
+          `for stale in $(${q(`SELECT host FROM mysql.user WHERE user = ${mariaLiteral(r)}`)}); do`,
+          `  case " ${replicas.map((p) => p.privateAddress).join(" ")} " in *" $stale "*) ;; *) ${q(`DROP USER ${mariaLiteral(r)}@'`)}"$stale'" ;; esac`,
           "done",
         ),
-        check: script(`[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${r}'`)})" = ${replicas.length} ]`),
+        check: script(`[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = ${mariaLiteral(r)}`)})" = ${replicas.length} ]`),
         delete: script(
-          `for h in $(${q(`SELECT host FROM mysql.user WHERE user = '${r}'`)}); do`,
-          `  ${q(`DROP USER '${r}'@'`)}"$h'"`,
+          `for h in $(${q(`SELECT host FROM mysql.user WHERE user = ${mariaLiteral(r)}`)}); do`,
+          `  ${q(`DROP USER ${mariaLiteral(r)}@'`)}"$h'"`,
           "done",
         ),
       }, { parent: this, dependsOn: [service] }));
@@ -119,29 +120,30 @@ export class MariaDbServer extends pulumi.ComponentResource {
     const remote = d.clients.filter((c) => c.name !== h.plan.name);
     // Accounts: the app user at localhost and at each client address; stale ones go.
     const hosts = [...new Set(["localhost", "127.0.0.1", ...remote.map((c) => c.privateAddress)])].sort();
-    const u = d.user.replace(/'/g, "");
-    const db = d.database.replace(/`/g, "");
+    // Quoted where they reach SQL (lib/sql.ts), not stripped: the config's names need neither.
+    const u = d.user;
+    const db = d.database;
     const users = hosts.map((a) => [
-      `CREATE USER IF NOT EXISTS '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
-      `ALTER USER '${u}'@'${a}' IDENTIFIED BY '$DB_PASSWORD';`,
+      `CREATE USER IF NOT EXISTS ${mariaAccount(u, a)} IDENTIFIED BY '$DB_PASSWORD';`,
+      `ALTER USER ${mariaAccount(u, a)} IDENTIFIED BY '$DB_PASSWORD';`,
     ].join("\n")).join("\n");
-    const grants = hosts.map((a) => `GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${u}'@'${a}';`).join(" ");
+    const grants = hosts.map((a) => `GRANT ALL PRIVILEGES ON ${mariaIdent(db)}.* TO ${mariaAccount(u, a)};`).join(" ");
     const backup = this.backup;
     const r = new RemoteScript(`${name}-database-${app}`, {
       connection: h.connection,
       description: `MariaDB database ${db} and user ${u}`,
       secrets: { DB_PASSWORD: password },
       create: script(
-        q(`CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
+        q(`CREATE DATABASE IF NOT EXISTS ${mariaIdent(db)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
         secretSql(users),
         q(grants),
-        `for stale in $(${q(`SELECT host FROM mysql.user WHERE user = '${u}'`)}); do`,
-        `  case " ${hosts.join(" ")} " in *" $stale "*) ;; *) ${q(`DROP USER '${u}'@'`)}"$stale'" ;; esac`,
+        `for stale in $(${q(`SELECT host FROM mysql.user WHERE user = ${mariaLiteral(u)}`)}); do`,
+        `  case " ${hosts.join(" ")} " in *" $stale "*) ;; *) ${q(`DROP USER ${mariaLiteral(u)}@'`)}"$stale'" ;; esac`,
         "done",
       ),
       check: script(
-        `[ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`)})" = 1 ]`,
-        `[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = '${u}'`)})" = ${hosts.length} ]`,
+        `[ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${mariaLiteral(db)}`)})" = 1 ]`,
+        `[ "$(${q(`SELECT COUNT(*) FROM mysql.user WHERE user = ${mariaLiteral(u)}`)})" = ${hosts.length} ]`,
         // The password works: a login as the app, over the socket and over TCP on loopback
         // (the option file on a descriptor keeps it off the command line).
         `mariadb --defaults-extra-file=${clientOptions("localhost", this.port, u, "DB_PASSWORD")} --batch -e 'SELECT 1' >/dev/null`,
@@ -179,7 +181,7 @@ export class MariaDbReplica extends pulumi.ComponentResource {
       connection: h.connection, unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
       loads: [{ file: confFile, then: "restart" }],
     }, { parent: this, dependsOn: [confFile] });
-    const db = args.database.replace(/`/g, "");
+    const db = args.database;
     const primary = args.primary.privateAddress;
     // Vertical output keeps its field names only without --skip-column-names.
     const status = `mariadb -e ${cmd("SHOW SLAVE STATUS\\G")}`;
@@ -192,14 +194,14 @@ export class MariaDbReplica extends pulumi.ComponentResource {
         `if ${running}; then exit 0; fi`,
         // Never overwrite the app's data on a server that holds it and does not follow a
         // primary: it may be a promoted replica or a former primary.
-        `if [ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`)})" != 0 ] && [ -z "$(${q("SHOW SLAVE STATUS")})" ]; then`,
+        `if [ "$(${q(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${mariaLiteral(db)}`)})" != 0 ] && [ -z "$(${q("SHOW SLAVE STATUS")})" ]; then`,
         `  echo ${cmd(`refusing to seed ${h.plan.name}: it holds the database ${db} and follows no primary. Move or drop that data by hand, then run up again.`)} >&2; exit 1`,
         "fi",
         q("STOP SLAVE; RESET SLAVE ALL"),
         // A consistent copy with the GTID position it corresponds to, then follow from there.
         `mariadb-dump --defaults-extra-file=${clientOptions(primary, args.port, MARIADB_REPLICATION_USER, "REPLICATION_PASSWORD")} --single-transaction --gtid --master-data=1 --databases ${cmd(db)} | mariadb`,
         secretSql([
-          `CHANGE MASTER TO MASTER_HOST='${primary}', MASTER_PORT=${args.port}, MASTER_USER='${MARIADB_REPLICATION_USER}',`,
+          `CHANGE MASTER TO MASTER_HOST=${mariaLiteral(primary)}, MASTER_PORT=${args.port}, MASTER_USER=${mariaLiteral(MARIADB_REPLICATION_USER)},`,
           `  MASTER_PASSWORD='$REPLICATION_PASSWORD', MASTER_USE_GTID=slave_pos;`,
           "START SLAVE;",
         ].join("\n")),
