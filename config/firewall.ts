@@ -1,6 +1,6 @@
 /**
  * Which ports each host opens, and to whom, from its roles. Pure. Everything not listed
- * here is dropped by the host's firewall (templates/nftables.ts), so the database port,
+ * here is dropped by the host's firewall (services/nftables/nftables.ts), so the database port,
  * for instance, answers only the app, worker and beat hosts.
  */
 import type { StackConfig } from "./schema.ts";
