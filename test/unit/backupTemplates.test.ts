@@ -8,17 +8,14 @@ import {
   mediaRestoreCommands,
   MARIADB_DUMP_FILENAME,
   checkRetention,
-  renderBackupService,
-  renderBackupTimer,
   renderMariaDbBackupScript,
   renderMediaBackupScript,
   renderPgBackupScript,
   renderPgRestoreDrillScript,
   renderResticEnv,
 } from "../../services/restic/backup.ts";
+import { renderBackupService, renderBackupTimer, type BackupServiceOptions, type BackupTimerOptions } from "../../components/timedJobUnits.ts";
 import type {
-  BackupServiceOptions,
-  BackupTimerOptions,
   MariaDbBackupScriptOptions,
   MediaBackupScriptOptions,
   PgRestoreDrillScriptOptions,
