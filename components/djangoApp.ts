@@ -14,15 +14,15 @@ import type { PythonProject } from "../config/pythonProject.ts";
 import { script } from "../lib/shell.ts";
 import { RandomSecret } from "../providers/randomSecret.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
-import { renderEnvFile } from "../templates/envFile.ts";
-import { AppNode } from "./appNode.ts";
-import { AppRelease, manageCommand } from "./appRelease.ts";
-import type { Broker } from "./broker.ts";
-import { CeleryWorker } from "./celeryWorker.ts";
-import type { AppDatabase } from "./dbServer.ts";
+import { renderEnvFile } from "../services/app/envFile.ts";
+import { AppNode } from "../services/app/appNode.ts";
+import { AppRelease, manageCommand } from "../services/app/appRelease.ts";
+import type { Broker } from "../services/rabbitmq/broker.ts";
+import { CeleryWorker } from "../services/celery/celeryWorker.ts";
+import type { AppDatabase } from "../services/postgresql/dbServer.ts";
 import type { Host } from "./host.ts";
-import type { LoadBalancerSite } from "./loadBalancer.ts";
-import { MediaBackup } from "./mediaBackup.ts";
+import type { LoadBalancerSite } from "../services/nginx/loadBalancer.ts";
+import { MediaBackup } from "../services/restic/mediaBackup.ts";
 import { appPaths } from "./paths.ts";
 
 /** The database server seam: each engine's server makes an app's database its own way. */

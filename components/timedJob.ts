@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { shortHash } from "../lib/hash.ts";
-import { renderBackupService, renderBackupTimer } from "../templates/backup.ts";
+import { renderBackupService, renderBackupTimer } from "./timedJobUnits.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { SystemdService } from "../providers/systemdService.ts";
 import type { Host } from "./host.ts";

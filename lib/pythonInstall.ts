@@ -1,6 +1,6 @@
 /**
  * The commands that build an app's virtualenv from its lock or requirements file, and the
- * check that finds it broken. Pure builders: components/appRelease.ts runs them.
+ * check that finds it broken. Pure builders: services/app/appRelease.ts runs them.
  *
  * uv and Poetry are installed by us, pinned, each in its own virtualenv under
  * /opt/django-fleet (from PyPI, like everything else Python). uv never downloads a Python:

@@ -2,7 +2,7 @@
  * The scripts of a release's life on a host, as pure builders: build it beside the
  * running one, point `current` at it, keep the last few, drain a node on the load
  * balancer, and the health gate a node must pass after it switched. The provider
- * (providers/releaseSwitch.ops.ts) and components/appRelease.ts run them.
+ * (providers/releaseSwitch.ops.ts) and services/app/appRelease.ts run them.
  */
 import { posix } from "node:path";
 import type { PythonProject } from "../config/pythonProject.ts";

@@ -14,16 +14,6 @@ import type * as pulumi from "@pulumi/pulumi";
  */
 export const PROVIDER_SCHEMA = 1;
 
-/** The operations module every provider kind exports (see providers/*.ops.ts). */
-export interface ProviderOps {
-  check?(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult>;
-  create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult>;
-  diff?(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
-  update?(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult>;
-  read?(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult>;
-  delete?(id: string, props: Record<string, unknown>): Promise<void>;
-}
-
 /**
  * A dynamic provider whose methods load the operations module at `opsUrl` when called.
  * The URL is absolute (this checkout); state outlives checkouts, so when it no longer

@@ -11,6 +11,7 @@
  * next `up` creates it again.
  */
 import { cmd, heredoc, script } from "../lib/shell.ts";
+import { sqlIdent, sqlLiteral } from "../lib/sql.ts";
 import { run, type Connection } from "./ssh.ts";
 
 export interface DatabaseState {
@@ -43,11 +44,6 @@ export interface ObservedDatabase {
 export type LoginResult = "ok" | "rejected" | "unknown";
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** SQL literal quoting (standard_conforming_strings is on since PostgreSQL 9.1). */
-export function sqlLiteral(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
 
 export function probeScript(s: Pick<DatabaseState, "database" | "owner">): string {
   const sql = `SELECT (SELECT count(*) FROM pg_roles WHERE rolname = ${sqlLiteral(s.owner)}) || ' ' || `
@@ -105,7 +101,7 @@ export function parseProbe(stdout: string): ObservedDatabase {
  * no expiry, so a role altered by hand works again. The SQL goes to psql on stdin.
  */
 export function plan(desired: DatabaseState, observed: ObservedDatabase, passwordChanged: boolean): string {
-  const role = `"${desired.owner}"`;
+  const role = sqlIdent(desired.owner);
   const steps: string[] = [];
   if (!observed.roleExists) {
     steps.push(`CREATE ROLE ${role} LOGIN PASSWORD ${sqlLiteral(desired.password)};`);
@@ -120,7 +116,7 @@ export function plan(desired: DatabaseState, observed: ObservedDatabase, passwor
   }
   // A new database lets every role connect; only its owner may (other apps' roles share the server).
   if (!observed.databaseExists || observed.publicConnect) {
-    lines.push(`runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 ${heredoc(`REVOKE CONNECT ON DATABASE "${desired.database}" FROM PUBLIC;`)}`);
+    lines.push(`runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=1 ${heredoc(`REVOKE CONNECT ON DATABASE ${sqlIdent(desired.database)} FROM PUBLIC;`)}`);
   }
   return lines.length ? script(...lines) : "";
 }

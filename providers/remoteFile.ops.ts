@@ -3,7 +3,6 @@
  * owner. Split as probe (a command plus a pure parser) and plan (desired vs observed to
  * the script that closes the gap, empty when there is nothing to do).
  */
-import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { cmd, heredoc, script } from "../lib/shell.ts";
 import { run, type Connection } from "./ssh.ts";
@@ -30,10 +29,6 @@ export interface ObservedFile {
   readonly mode: string;
   readonly owner: string;
   readonly group: string;
-}
-
-export function sha(content: string): string {
-  return createHash("sha256").update(content).digest("hex");
 }
 
 /** The probe: prints `MISSING`, or `mode owner group` and the base64 content. */

@@ -129,9 +129,6 @@ export function wrapBody(body: string): string {
   return `{\n${body}${body.endsWith("\n") ? "" : "\n"}} </dev/null\n`;
 }
 
-/** Counts SSH invocations per host in this process (read by tests and benchmarks). */
-export const sessionCounts = new Map<string, number>();
-
 /**
  * The Pulumi engine's gRPC address, from the arguments the engine started this process
  * with: the program's run entry point (@pulumi/pulumi/cmd/run) puts `--engine` and
@@ -187,7 +184,6 @@ export function watchEngine(address: string, everyMs = 1000): void {
 function once(c: Connection, body: string, timeoutMs: number): Promise<RunResult> {
   const dir = sessionDir(c);
   const asRoot = (c.user ?? "root") === "root" ? "bash -euo pipefail -s" : "sudo -n bash -euo pipefail -s";
-  sessionCounts.set(c.host, (sessionCounts.get(c.host) ?? 0) + 1);
   const engine = engineAddress(process.argv, process.env);
   if (engine) watchEngine(engine);
   return new Promise((resolve, reject) => {

@@ -20,7 +20,7 @@ import { readInventory, readPrivateKey } from "../config/files.ts";
 import { buildTopology } from "../config/topology.ts";
 import { cmd, script } from "../lib/shell.ts";
 import { run } from "../providers/ssh.ts";
-import { FORGET_RESTORE_SETTINGS, STANZA } from "../components/pgBackup.ts";
+import { FORGET_RESTORE_SETTINGS, STANZA } from "../services/pgbackrest/pgBackup.ts";
 import { RELEASES } from "../config/releases.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");

@@ -143,7 +143,7 @@ function service(s: ServiceStep): string {
   );
 }
 
-/** The layout script of components/appRelease.ts, from the step's data, marking `user` when it made something. */
+/** The layout script of services/app/appRelease.ts, from the step's data, marking `user` when it made something. */
 function user(s: UserStep): string {
   const u = quote(s.user);
   const byOwnerMode = new Map<string, string[]>();
@@ -199,7 +199,7 @@ function database(s: DatabaseStep): string {
 }
 
 /**
- * The RabbitMQ vhost and user (INLINE in components/broker.ts), made only when missing:
+ * The RabbitMQ vhost and user (INLINE in services/rabbitmq/broker.ts), made only when missing:
  * three rabbitmqctl calls when nothing is to do. The password reaches rabbitmqctl as an
  * argument inside this root-run script only, as in the dev stack.
  */

@@ -5,7 +5,7 @@
  * make the same end state and be timed against django-fleet. Pure: config in, data out;
  * nothing here reaches a host, reads a file or runs git.
  *
- * Every config file is rendered by the functions the components call (templates/*.ts,
+ * Every config file is rendered by the functions the components call (services/<service>/*.ts,
  * config/*.ts), so the files are byte for byte the dev stack's; test/unit/peersRender.test.ts
  * proves it against the program itself (index.ts under Pulumi mocks). Where a component
  * writes a value inline instead of through an exported function, the value is copied here
@@ -30,23 +30,24 @@ import type { Role, StackConfig } from "../../config/schema.ts";
 import { HOST_CA_FILE, mediaStore, type ObjectStore } from "../../config/objectStore.ts";
 import { serviceLogsFor } from "../../config/serviceLogs.ts";
 import { addressFrom, buildTopology, type HostPlan, type Topology } from "../../config/topology.ts";
-import { collectstaticScripts, manageCommand } from "../../components/appRelease.ts";
-import { appHbaRules } from "../../components/dbServer.ts";
-import { FIREWALL_UNIT } from "../../components/firewall.ts";
+import { collectstaticScripts, manageCommand } from "../../services/app/appRelease.ts";
+import { appHbaRules } from "../../services/postgresql/dbServer.ts";
+import { FIREWALL_UNIT } from "../../services/nftables/firewall.ts";
 import { installScript as packageInstallScript, releaseGuard } from "../../components/host.ts";
-import { LOG_DIR } from "../../components/loggingServer.ts";
+import { LOG_DIR } from "../../services/rsyslog/loggingServer.ts";
 import { appPaths, releaseId, releasePaths } from "../../components/paths.ts";
 import { servedFolders, type DjangoPaths } from "../../lib/djangoSettings.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { buildCheck, buildScript, healthGateScript, sharedPathOf } from "../../lib/releaseScripts.ts";
 import type { ReadyCheck } from "../../providers/systemdService.ops.ts";
-import { renderEnvFile } from "../../templates/envFile.ts";
-import { renderGunicornConf } from "../../templates/gunicornConf.ts";
-import { renderNftables } from "../../templates/nftables.ts";
-import { renderNginxSite } from "../../templates/nginxSite.ts";
-import { renderPgHba, renderPostgresConf } from "../../templates/postgres.ts";
-import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../templates/rsyslog.ts";
-import { gunicornSocketName, renderCeleryBeatUnit, renderCeleryWorkerUnit, renderGunicornSocket, renderGunicornUnit } from "../../templates/systemdUnits.ts";
+import { renderEnvFile } from "../../services/app/envFile.ts";
+import { renderGunicornConf } from "../../services/app/gunicornConf.ts";
+import { renderNftables } from "../../services/nftables/nftables.ts";
+import { renderNginxSite } from "../../services/nginx/nginxSite.ts";
+import { renderPgHba, renderPostgresConf } from "../../services/postgresql/postgres.ts";
+import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../services/rsyslog/rsyslog.ts";
+import { gunicornSocketName, renderGunicornSocket, renderGunicornUnit } from "../../services/app/systemdUnits.ts";
+import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "../../services/celery/celeryUnits.ts";
 
 /** The sample app's repository as the test hosts reach it (scripts/gitserve). */
 export const FLEETDEMO_REPO = "git://198.18.0.1/fleetdemo.git";
@@ -177,7 +178,7 @@ export interface ServiceStep {
   readonly ownUnitFile?: string;
 }
 
-/** The app's system user and directory layout (INLINE in components/appRelease.ts: the `layout` script). */
+/** The app's system user and directory layout (INLINE in services/app/appRelease.ts: the `layout` script). */
 export interface UserStep {
   readonly kind: "user";
   readonly id: "user";
@@ -262,7 +263,7 @@ export interface ManageStep {
   readonly envFile: string;
   /** Re-run when one of these changed (ids). */
   readonly rerunOn: readonly string[];
-  /** The dev stack's script (components/appRelease.ts: manageCommand / collectstaticScripts). */
+  /** The dev stack's script (services/app/appRelease.ts: manageCommand / collectstaticScripts). */
   readonly script: string;
   /** collectstatic: where the files go (its drift check: the folder is not empty). */
   readonly staticRoot?: string;
@@ -316,7 +317,7 @@ function file(id: string, path: string, content: string, o: Partial<Pick<Rendere
   return { id, path, content, mode: o.mode ?? "0644", owner: o.owner ?? "root", group: o.group ?? "root", secret: o.secret ?? false };
 }
 
-/** The app's layout (INLINE in components/appRelease.ts, the `layout` RemoteScript): user, folders, modes. */
+/** The app's layout (INLINE in services/app/appRelease.ts, the `layout` RemoteScript): user, folders, modes. */
 function layout(app: string): UserStep {
   const p = appPaths(app);
   const own = (path: string, mode: string): LayoutDir => ({ path, owner: app, group: app, mode });
@@ -508,14 +509,14 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       at(0, { kind: "files", id: "object-store-ca-file", files: [ca] });
     }
 
-    // Firewall (components/firewall.ts). Paths INLINE there (RULES, UNIT are not exported).
+    // Firewall (services/nftables/firewall.ts). Paths INLINE there (RULES, UNIT are not exported).
     const fwUnit = "django-fleet-firewall.service";
     const fwRules = add(file("firewall-rules", "/etc/django-fleet/firewall.nft", renderNftables({ openings: openingsFor(plan, topo, cfg) }), { mode: "0600" }));
     const fwUnitFile = add(file("firewall-unit", `/etc/systemd/system/${fwUnit}`, FIREWALL_UNIT));
     at(0, { kind: "files", id: "firewall-files", files: [fwRules, fwUnitFile] },
       service("firewall", fwUnit, { restartOn: [fwUnitFile], reloadOn: [fwRules], ownUnitFile: fwUnitFile }));
 
-    // Logging (components/loggingServer.ts). Paths INLINE there.
+    // Logging (services/rsyslog/loggingServer.ts). Paths INLINE there.
     if (topo.logging) {
       const isServer = topo.logging.name === plan.name;
       const logFiles: string[] = [];
@@ -537,7 +538,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
     if (topo.db.name === plan.name) {
       // The app record on the database host (index.ts).
       const record = add(file("app-record", appRecordPath(app.name), appRecord(app)));
-      // PostgreSQL (components/dbServer.ts). The listen addresses are INLINE there.
+      // PostgreSQL (services/postgresql/dbServer.ts). The listen addresses are INLINE there.
       const etc = `/etc/postgresql/${pg}/main`;
       const remote = dbApps.flatMap((a) => a.clients).filter((c) => c.name !== plan.name);
       const pgConf = add(file("postgres-conf", `${etc}/conf.d/django-fleet.conf`,
@@ -551,7 +552,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
     }
 
     if (topo.broker.name === plan.name) {
-      // RabbitMQ (components/broker.ts): the config is INLINE there (no template).
+      // RabbitMQ (services/rabbitmq/broker.ts): the config is INLINE there (no template).
       const bind = topo.codeHosts.some((c) => c.name !== plan.name) ? ["127.0.0.1", plan.privateAddress] : ["127.0.0.1"];
       const rabbitConf = add(file("rabbitmq-conf", "/etc/rabbitmq/rabbitmq.conf",
         `# Managed by django-fleet (pulumi).\n${bind.map((a, n) => `listeners.tcp.${n + 1} = ${a}:5672`).join("\n")}\n`));
@@ -601,7 +602,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       }
 
       if (d.appHosts.some((h) => h.name === plan.name)) {
-        // gunicorn (components/appNode.ts). Its config path and stop timeout are INLINE there.
+        // gunicorn (services/app/appNode.ts). Its config path and stop timeout are INLINE there.
         const bindAddress = bindOf(plan);
         const gConf = add(file("gunicorn-conf", `/etc/${app.name}/gunicorn.conf.py`, renderGunicornConf({
           bindAddress, port: app.port, workers: app.gunicorn.workers,
@@ -633,7 +634,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
           { kind: "healthGate", id: "healthGate", ...gate, script: healthGateScript(gate), keepReleases: app.keepReleases });
       }
 
-      // Celery (components/celeryWorker.ts). The celery app's default is INLINE there.
+      // Celery (services/celery/celeryWorker.ts). The celery app's default is INLINE there.
       const isWorker = d.workers.some((h) => h.name === plan.name);
       const isBeat = d.beat?.name === plan.name;
       if (isWorker || isBeat) {
@@ -652,7 +653,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
     }
 
     if (lb?.name === plan.name) {
-      // nginx (components/loadBalancer.ts). The site path and the disabled default site are INLINE there.
+      // nginx (services/nginx/loadBalancer.ts). The site path and the disabled default site are INLINE there.
       const served = servedFolders(settings, app.static);
       const site = add(file("nginx-site", `/etc/nginx/sites-enabled/${app.name}.conf`, renderNginxSite({
         appName: app.name,

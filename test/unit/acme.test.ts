@@ -22,14 +22,14 @@ import {
 } from "../../config/acme.ts";
 import { parseConfig } from "../../config/load.ts";
 import { packagesFor } from "../../config/packages.ts";
-import { MANAGED_NOTICE } from "../../templates/common.ts";
+import { MANAGED_NOTICE } from "../../lib/render.ts";
 import {
   acmeCertCheck,
   certbotIssueCommand,
   renderAcmeDeployHook,
   renderCertbotDropIn,
   type CertbotIssueOptions,
-} from "../../templates/acme.ts";
+} from "../../services/certbot/acme.ts";
 import { expectGolden } from "../helpers/golden.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "fleet-acme-test-"));

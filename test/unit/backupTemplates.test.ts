@@ -3,29 +3,26 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { MANAGED_NOTICE } from "../../templates/common.ts";
+import { MANAGED_NOTICE } from "../../lib/render.ts";
 import {
   mediaRestoreCommands,
   MARIADB_DUMP_FILENAME,
   checkRetention,
-  renderBackupService,
-  renderBackupTimer,
   renderMariaDbBackupScript,
   renderMediaBackupScript,
   renderPgBackupScript,
   renderPgRestoreDrillScript,
   renderResticEnv,
-} from "../../templates/backup.ts";
+} from "../../services/restic/backup.ts";
+import { renderBackupService, renderBackupTimer, type BackupServiceOptions, type BackupTimerOptions } from "../../components/timedJobUnits.ts";
 import type {
-  BackupServiceOptions,
-  BackupTimerOptions,
   MariaDbBackupScriptOptions,
   MediaBackupScriptOptions,
   PgRestoreDrillScriptOptions,
   ResticEnvOptions,
-} from "../../templates/backup.ts";
-import { renderPgBackRestConf } from "../../templates/pgbackrest.ts";
-import type { PgBackRestConfOptions } from "../../templates/pgbackrest.ts";
+} from "../../services/restic/backup.ts";
+import { renderPgBackRestConf } from "../../services/pgbackrest/pgbackrest.ts";
+import type { PgBackRestConfOptions } from "../../services/pgbackrest/pgbackrest.ts";
 import { expectGolden } from "../helpers/golden.ts";
 
 /** Test secrets: distinctive, and with every character a shell or env file could trip on. */

@@ -10,11 +10,11 @@
  *      every problem starts with a key path of the input; nothing else, and fast.
  *   B. For every accepted config, every value that reaches a remote shell reaches it quoted:
  *      the scripts that carry config values (lib/pythonInstall.ts installScript/checkScript
- *      for each method, components/appRelease.ts manageCommand) pass `bash -n` and RUN in
+ *      for each method, services/app/appRelease.ts manageCommand) pass `bash -n` and RUN in
  *      bash with every command shadowed by a function that records its argv (PATH points
  *      nowhere, cwd is a temporary folder): no marker file appears, no unexpected command
  *      runs, and each config value is one intact argv element where it is used. The env
- *      file (templates/envFile.ts) parses back to the same values, by systemd's
+ *      file (services/app/envFile.ts) parses back to the same values, by systemd's
  *      EnvironmentFile rules and by bash (`set -a; . file`), and runs nothing.
  *   B'. The same script builders fed the raw fuzz strings directly (values the schema would
  *      refuse), so the quoting itself is tested, not only the schema in front of it.
@@ -26,7 +26,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { manageCommand } from "../../components/appRelease.ts";
+import { manageCommand } from "../../services/app/appRelease.ts";
 import { appPaths } from "../../components/paths.ts";
 import { appEnvironment, type EnvironmentInputs } from "../../config/environment.ts";
 import { ConfigError, parseConfig } from "../../config/load.ts";
@@ -34,7 +34,7 @@ import type { PythonProject } from "../../config/pythonProject.ts";
 import type { AppConfig, StackConfig } from "../../config/schema.ts";
 import { addressFrom, buildTopology, type Topology } from "../../config/topology.ts";
 import { checkScript, installScript, POETRY_VERSION, toolBin, TOOLS_DIR, UV_VERSION, type InstallOptions, type InstallPaths } from "../../lib/pythonInstall.ts";
-import { renderEnvFile } from "../../templates/envFile.ts";
+import { renderEnvFile } from "../../services/app/envFile.ts";
 
 // ---------------------------------------------------------------------------------------
 // Randomness: mulberry32, fixed seeds.

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseConfig } from "../../config/load.ts";
 import { openingsFor } from "../../config/firewall.ts";
 import { buildTopology } from "../../config/topology.ts";
-import { renderNftables } from "../../templates/nftables.ts";
+import { renderNftables } from "../../services/nftables/nftables.ts";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
 const ROLES: Record<string, string[]> = {

@@ -21,10 +21,11 @@ import { ConfigError, parseConfig } from "../../config/load.ts";
 import { detectPythonProject, type RepoSnapshot } from "../../config/pythonProject.ts";
 import type { Role, StackConfig } from "../../config/schema.ts";
 import { buildTopology } from "../../config/topology.ts";
-import { renderEnvFile } from "../../templates/envFile.ts";
-import { renderGunicornConf } from "../../templates/gunicornConf.ts";
-import { renderNginxSite } from "../../templates/nginxSite.ts";
-import { renderCeleryWorkerUnit, renderGunicornUnit } from "../../templates/systemdUnits.ts";
+import { renderEnvFile } from "../../services/app/envFile.ts";
+import { renderGunicornConf } from "../../services/app/gunicornConf.ts";
+import { renderNginxSite } from "../../services/nginx/nginxSite.ts";
+import { renderGunicornUnit } from "../../services/app/systemdUnits.ts";
+import { renderCeleryWorkerUnit } from "../../services/celery/celeryUnits.ts";
 
 // Real ed25519 host keys (the ones test/unit/topology.test.ts uses), and real ECDSA and RSA
 // ones made with `ssh-keygen -t ecdsa -b 256` / `-t rsa -b 1024` (public halves only).

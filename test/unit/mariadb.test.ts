@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderMariaDbConf } from "../../templates/mariadb.ts";
+import { renderMariaDbConf } from "../../services/mariadb/mariadb.ts";
 import { packagesFor } from "../../config/packages.ts";
 import { parseConfig } from "../../config/load.ts";
 import { databaseUrl } from "../../config/environment.ts";

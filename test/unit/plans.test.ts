@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as file from "../../providers/remoteFile.ops.ts";
 import * as service from "../../providers/systemdService.ops.ts";
 import * as db from "../../providers/postgresDatabase.ops.ts";
+import { sqlLiteral } from "../../lib/sql.ts";
 import * as step from "../../providers/remoteScript.ops.ts";
 import * as secret from "../../providers/randomSecret.ops.ts";
 import { wrapBody, type Connection } from "../../providers/ssh.ts";
@@ -670,7 +671,7 @@ describe("postgresDatabase", () => {
     ["", "''"],
   ];
   for (const [value, expected] of sqlCases) {
-    it(`sqlLiteral(${JSON.stringify(value)})`, () => expect(db.sqlLiteral(value)).toBe(expected));
+    it(`sqlLiteral(${JSON.stringify(value)})`, () => expect(sqlLiteral(value)).toBe(expected));
   }
 
   it("probeScript counts the role, the database, and the database if PUBLIC may connect to it", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ROLES, type Role, type StackConfig } from "../../config/schema.ts";
 import { serviceLogsFor, type ServiceLog } from "../../config/serviceLogs.ts";
-import { renderRsyslogClient } from "../../templates/rsyslog.ts";
+import { renderRsyslogClient } from "../../services/rsyslog/rsyslog.ts";
 
 type Services = Pick<StackConfig, "database" | "broker" | "cache">;
 

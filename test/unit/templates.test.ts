@@ -1,22 +1,13 @@
 import { describe, expect, it } from "vitest";
-import {
-  MANAGED_NOTICE,
-  renderCeleryBeatUnit,
-  renderCeleryWorkerUnit,
-  renderEnvFile,
-  renderGunicornConf,
-  renderGunicornSocket,
-  renderGunicornUnit,
-  renderLogRetention,
-  renderNginxDefaultServer,
-  renderNginxSite,
-  renderPgHba,
-  renderPostgresConf,
-  renderRedisConf,
-  renderRsyslogClient,
-  renderRsyslogServer,
-} from "../../templates/index.ts";
-import type { AppServiceOptions, GunicornConfOptions, NginxDefaultServerOptions, NginxSiteOptions } from "../../templates/index.ts";
+import { MANAGED_NOTICE } from "../../lib/render.ts";
+import { renderEnvFile } from "../../services/app/envFile.ts";
+import { renderGunicornConf, type GunicornConfOptions } from "../../services/app/gunicornConf.ts";
+import { renderGunicornSocket, renderGunicornUnit, type AppServiceOptions } from "../../services/app/systemdUnits.ts";
+import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "../../services/celery/celeryUnits.ts";
+import { renderNginxDefaultServer, renderNginxSite, type NginxDefaultServerOptions, type NginxSiteOptions } from "../../services/nginx/nginxSite.ts";
+import { renderPgHba, renderPostgresConf } from "../../services/postgresql/postgres.ts";
+import { renderRedisConf } from "../../services/redis/redis.ts";
+import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../services/rsyslog/rsyslog.ts";
 import { expectGolden } from "../helpers/golden.ts";
 
 

@@ -1,0 +1,90 @@
+/**
+ * Broker: the Celery broker on the broker host, with the app's own credentials:
+ * RabbitMQ (a vhost and user for the app) or Redis (password-protected). Bound to the
+ * private network when other hosts connect, to loopback otherwise.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostPlan } from "../../config/topology.ts";
+import { shortHash } from "../../lib/hash.ts";
+import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate } from "../../lib/brokerAuth.ts";
+import { cmd, script } from "../../lib/shell.ts";
+import { RemoteFile } from "../../providers/remoteFile.ts";
+import { RemoteScript } from "../../providers/remoteScript.ts";
+import { SystemdService } from "../../providers/systemdService.ts";
+import type { Host } from "../../components/host.ts";
+import { redisServer } from "../redis/redisServer.ts";
+
+export interface BrokerArgs {
+  /** The broker host. */
+  readonly host: Host;
+  /** "rabbitmq" or "redis". */
+  readonly kind: "rabbitmq" | "redis";
+  /** Hosts that connect (worker, beat and app hosts). */
+  readonly clients: readonly HostPlan[];
+  /** The Redis password (secret); RabbitMQ accounts are per app (addApp). */
+  readonly password: pulumi.Input<string>;
+}
+
+export class Broker extends pulumi.ComponentResource {
+  /** Address clients on other hosts use. */
+  public readonly address: string;
+  /** Broker port. */
+  public readonly port: number;
+  /** Resources clients must wait for (each app also waits for its own account). */
+  public readonly ready: pulumi.Resource[];
+  private service: pulumi.Resource | undefined;
+  private readonly host: Host;
+  private readonly componentName: string;
+
+  constructor(name: string, args: BrokerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:Broker", name, {}, opts);
+    const h = this.host = args.host;
+    this.componentName = name;
+    const remote = args.clients.some((c) => c.name !== h.plan.name);
+    const bind = remote ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+    const deps = { parent: this, dependsOn: h.ready };
+    this.address = h.plan.privateAddress;
+
+    if (args.kind === "rabbitmq") {
+      this.port = 5672;
+      const conf = `# Managed by django-fleet (pulumi).\n${bind.map((a, i) => `listeners.tcp.${i + 1} = ${a}:5672`).join("\n")}\n`;
+      const confFile = new RemoteFile(`${name}-conf`, {
+        connection: h.connection, path: "/etc/rabbitmq/rabbitmq.conf", content: conf,
+      }, deps);
+      const service = new SystemdService(`${name}-service`, {
+        connection: h.connection, unit: "rabbitmq-server.service", stopOnDelete: false,
+        restartOn: { "rabbitmq.conf": shortHash(conf) },
+        loads: [{ file: confFile, then: "restart" }],
+      }, { parent: this, dependsOn: [confFile] });
+      this.service = service;
+      this.ready = [service];
+    } else {
+      this.port = 6379;
+      const service = redisServer(name, this, h, bind, args.password);
+      this.ready = [service];
+    }
+    this.registerOutputs({});
+  }
+
+  /**
+   * What an app's workers wait for: with RabbitMQ its own vhost and user (only that vhost;
+   * deleted with the app, the vhost and its queues kept), with Redis the server. `first`:
+   * keeps the one-app resource name.
+   */
+  public addApp(app: string, password: pulumi.Input<string>, first: boolean): pulumi.Resource[] {
+    if (!this.service) return this.ready;
+    const h = this.host;
+    const name = this.componentName;
+    const user = cmd(app);
+    // The password reaches rabbitmqctl on stdin; refresh logs in with it (a password
+    // changed by hand is drift that the next `up` sets back).
+    return [new RemoteScript(`${name}-account-${app}`, {
+      connection: h.connection,
+      description: `RabbitMQ vhost and user ${app}`,
+      secrets: { [BROKER_PASSWORD_VAR]: password },
+      create: rabbitAccountCreate(app),
+      check: rabbitAccountCheck(app),
+      delete: script(`rabbitmqctl -q delete_user ${user} >/dev/null 2>&1 || true`),
+    }, { parent: this, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
+  }
+}

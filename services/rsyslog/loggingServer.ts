@@ -1,0 +1,78 @@
+/**
+ * LoggingServer: central logs. rsyslog on the logging host receives every host's log
+ * lines over TCP and files them by host and program (/var/log/fleet/<host>/<program>.log)
+ * with rotation; every host (the logging host too) forwards everything it logs there
+ * through a disk-assisted queue, so lines survive a restart of either side. Services that
+ * write log files of their own (PostgreSQL, nginx, RabbitMQ, Redis: config/serviceLogs.ts)
+ * are read with imfile on their host and shipped the same way, filed by host and program
+ * like the rest. rsyslog on Debian runs as root, so it can read those files.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../config/schema.ts";
+import { serviceLogsFor } from "../../config/serviceLogs.ts";
+import { addressFrom } from "../../config/topology.ts";
+import { shortHash } from "../../lib/hash.ts";
+import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "./rsyslog.ts";
+import { RemoteFile } from "../../providers/remoteFile.ts";
+import { SystemdService } from "../../providers/systemdService.ts";
+import type { Host } from "../../components/host.ts";
+
+export const LOG_DIR = "/var/log/fleet";
+
+export interface LoggingServerArgs {
+  /** The logging host. */
+  readonly host: Host;
+  /** Every host in the fleet (all ship their logs). */
+  readonly hosts: readonly Host[];
+  /** Port to receive on. @default 10514 */
+  readonly port?: number;
+  /** Days of logs kept. @default 14 */
+  readonly retentionDays?: number;
+  /**
+   * The stack's services, to ship each host's service log files too (by its roles).
+   * @default none: only the journal is shipped
+   */
+  readonly config?: Pick<StackConfig, "database" | "broker" | "cache">;
+}
+
+export class LoggingServer extends pulumi.ComponentResource {
+  /** `address:port` the hosts ship to. */
+  public readonly endpoint: string;
+
+  constructor(name: string, args: LoggingServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("django-fleet:fleet:LoggingServer", name, {}, opts);
+    const server = args.host;
+    const port = args.port ?? 10514;
+    const senders = [...new Set(["127.0.0.1", ...args.hosts.map((h: Host) => h.plan.privateAddress)])];
+    const serverConf = renderRsyslogServer({ port, logDir: LOG_DIR, allowedSenders: senders });
+    const serverFile = new RemoteFile(`${name}-server-conf`, {
+      connection: server.connection, path: "/etc/rsyslog.d/10-django-fleet-server.conf", content: serverConf,
+    }, { parent: this, dependsOn: server.ready });
+    const retention = renderLogRetention({ logDir: LOG_DIR, retentionDays: args.retentionDays });
+    new RemoteFile(`${name}-retention`, {
+      connection: server.connection, path: "/etc/logrotate.d/django-fleet", content: retention,
+    }, { parent: this, dependsOn: server.ready });
+
+    for (const h of args.hosts) {
+      const isServer = h.plan.name === server.plan.name;
+      const files = args.config === undefined ? [] : serviceLogsFor(h.plan.roles, args.config);
+      const forward = renderRsyslogClient({ serverAddress: addressFrom(h.plan, server.plan), port, files });
+      const forwardFile = new RemoteFile(`${name}-ship-${h.plan.name}`, {
+        connection: h.connection, path: "/etc/rsyslog.d/90-django-fleet-forward.conf", content: forward,
+      }, { parent: this, dependsOn: h.ready });
+      // One rsyslog service resource per host (on the logging host it also restarts for
+      // the server config); clients wait for the server config, so it listens first.
+      new SystemdService(`${name}-rsyslog-${h.plan.name}`, {
+        connection: h.connection,
+        unit: "rsyslog.service", stopOnDelete: false,
+        restartOn: {
+          "90-django-fleet-forward.conf": shortHash(forward),
+          ...(isServer ? { "10-django-fleet-server.conf": shortHash(serverConf) } : {}),
+        },
+        loads: [forwardFile, ...(isServer ? [serverFile] : [])].map((file) => ({ file, then: "restart" as const })),
+      }, { parent: this, dependsOn: [forwardFile, serverFile] });
+    }
+    this.endpoint = `${server.plan.privateAddress}:${port}`;
+    this.registerOutputs({ endpoint: this.endpoint });
+  }
+}
