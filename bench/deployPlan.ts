@@ -1,13 +1,27 @@
 /**
  * What the deploy benchmark (bench/deploys.ts) does, as data: the hosts, the stack config
  * for the old and the new code, the sequence of deploys, its settings from the
- * environment, and how a node's release is read. Pure.
+ * environment, and how a node's release is read. Pure. This is the five-host shape; the
+ * one-host shape (BENCH_SHAPE=one-host) is in oneHostPlan.ts, and deployShapes.ts picks.
  */
 import type { Variant } from "../test/helpers/appCommits.ts";
 import { VARIANT_SPECS } from "../test/helpers/appCommits.ts";
 
 /** The code before issue 11: one checkout and virtualenv per host, changed in place. */
 export const OLD_COMMIT_DEFAULT = "0fc827d";
+
+/**
+ * The benchmark's shapes (BENCH_SHAPE): `five-host`, the prod-like fleet below (issue 11's
+ * rolling switch); `one-host`, every role on one host (issue 25's socket and side gate).
+ */
+export const SHAPES = ["five-host", "one-host"] as const;
+export type ShapeName = (typeof SHAPES)[number];
+
+/**
+ * The old code each shape compares with when BENCH_OLD_REF is unset. one-host: main just
+ * before issue 25 (releases and the gated switch, but the only node restarts in place).
+ */
+export const OLD_COMMIT_DEFAULTS: Readonly<Record<ShapeName, string>> = { "five-host": OLD_COMMIT_DEFAULT, "one-host": "a04b26b" };
 /** The throwaway stack (its config file matches .gitignore's `Pulumi.e2e-*.yaml`). */
 export const STACK_NAME = "e2e-bench-deploys";
 export const APP = "fleetdemo";
@@ -95,6 +109,10 @@ export interface DeployStep {
   readonly load: boolean;
   /** What a correct run does: the up succeeds, fails, or either (the old code has no gate). */
   readonly expect: "succeeds" | "fails" | "either";
+  /** app.env for this up (one-host shape). @default unset: no extra variables */
+  readonly env?: Readonly<Record<string, string>>;
+  /** app.gunicorn.timeoutSeconds, which also sets the unit file's TimeoutStopSec (one-host shape). @default unset: the schema's 30 */
+  readonly gunicornTimeoutSeconds?: number;
 }
 
 /** The deploys in order: the old code's, then the new code's, on the same hosts and stack. */
@@ -113,6 +131,8 @@ export function deploySequence(broken: Broken): DeployStep[] {
 }
 
 export interface BenchOptions {
+  /** BENCH_SHAPE. @default "five-host" */
+  readonly shape: ShapeName;
   readonly workers: number;
   readonly pauseMs: number;
   readonly timeoutMs: number;
@@ -143,9 +163,13 @@ export function benchOptions(env: Readonly<Record<string, string | undefined>>):
   const brokenRaw = (env.BENCH_BROKEN ?? "importError").trim();
   const broken = ({ unhealthy: "unhealthy", importerror: "importError" } as const)[brokenRaw.toLowerCase() as "unhealthy" | "importerror"];
   if (!broken) throw new Error(`BENCH_BROKEN=${JSON.stringify(brokenRaw)}: must be unhealthy or importError`);
-  const oldRef = (env.BENCH_OLD_REF ?? OLD_COMMIT_DEFAULT).trim();
+  const shapeRaw = (env.BENCH_SHAPE ?? "").trim().toLowerCase() || "five-host";
+  const shape = SHAPES.find((x) => x === shapeRaw);
+  if (!shape) throw new Error(`BENCH_SHAPE=${JSON.stringify(env.BENCH_SHAPE)}: must be ${SHAPES.join(" or ")}`);
+  const oldRef = (env.BENCH_OLD_REF ?? OLD_COMMIT_DEFAULTS[shape]).trim();
   if (!/^[0-9a-f]{7,40}$/.test(oldRef)) throw new Error(`BENCH_OLD_REF=${JSON.stringify(oldRef)}: must be a commit id (7 to 40 hex digits)`);
   return {
+    shape,
     workers: num("BENCH_LOAD_WORKERS", 4, 1, 64),
     pauseMs: num("BENCH_LOAD_PAUSE_MS", 100, 0, 60_000),
     timeoutMs: num("BENCH_LOAD_TIMEOUT_MS", 10_000, 100, 120_000),

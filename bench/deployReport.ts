@@ -1,10 +1,11 @@
 /**
  * The deploy benchmark's report: a markdown table per deploy (load figures, the up's
  * seconds and each app node's switch), the details (each node's busy time, what the nodes
- * and the site ran afterwards, the errors), and how it was measured. Pure.
+ * and the site ran afterwards, the errors), and how it was measured. Pure. The words that
+ * differ between shapes (title, code names, how it is measured) come in a ReportText.
  */
 import type { LoadResult } from "./load.ts";
-import type { DeployStep } from "./deployPlan.ts";
+import type { Code, DeployStep } from "./deployPlan.ts";
 import type { NodeTiming } from "./deployTimes.ts";
 
 export interface DeployRow {
@@ -57,9 +58,33 @@ export function asExpected(row: Pick<DeployRow, "step" | "result">): boolean {
     || (row.step.expect === "fails" && row.result === "failed");
 }
 
-const CODE = { old: "old (in place)", new: "new (releases)" } as const;
+/** What a shape's report says in words: its title, how it names each code, how it measures. */
+export interface ReportText {
+  /** The first line, without the `# `. */
+  readonly title: string;
+  /** Each code's name in the tables' first column. */
+  readonly code: Readonly<Record<Code, string>>;
+  /** The lines of "How it is measured". */
+  readonly measured: readonly string[];
+}
 
-export function renderTable(rows: readonly DeployRow[], nodes: readonly string[]): string {
+/** The five-host shape's words (issue 11: in place vs releases). */
+export const FIVE_HOST_TEXT: ReportText = {
+  title: "Deploys under load: in place (before issue 11) vs releases with a rolling, health-gated switch",
+  code: { old: "old (in place)", new: "new (releases)" },
+  measured: [
+    "- One run, one set of test hosts, one stack: the old code's deploys, then the new code's from the state the old code left.",
+    "- sent / failed: GET requests to the load balancer's https://<lb>/ from the start of the load (before the up) to its stop (after it);",
+    "  failed = a status outside 2xx, a connection error or a timeout. p50 / p99: latency of every request, failed ones included.",
+    "- up s: the Automation API's `up`, from call to return (a failed up included).",
+    "- switch s: per app node, from the first engine event of its switch resources to their last (ReleaseSwitch for the new code;",
+    "  the gunicorn SystemdService, that is the reload, for the old code). `-`: the node did not switch; `failed`: its switch failed.",
+    "- busy s: per app node, from its first changing resource to its last (for the old code: checkout, pip, collectstatic and reload, in place).",
+    "- Event times are when the Automation API delivered them (it polls its event log every 200 ms).",
+  ],
+};
+
+export function renderTable(rows: readonly DeployRow[], nodes: readonly string[], code: ReportText["code"] = FIVE_HOST_TEXT.code): string {
   const head = ["code", "deploy", "up", "up s", "sent", "failed", "p50 ms", "p99 ms", ...nodes.map((n) => `${n} switch s`)];
   const lines = [
     `| ${head.join(" | ")} |`,
@@ -69,7 +94,7 @@ export function renderTable(rows: readonly DeployRow[], nodes: readonly string[]
     const byNode = new Map(r.nodes.map((t) => [t.node, t]));
     const up = `${r.result}${asExpected(r) ? "" : " (unexpected)"}`;
     lines.push(`| ${[
-      CODE[r.step.code],
+      code[r.step.code],
       cell(`${r.step.from} -> ${r.step.ref}: ${r.step.what}`),
       up,
       s1(r.upSeconds),
@@ -83,7 +108,7 @@ export function renderTable(rows: readonly DeployRow[], nodes: readonly string[]
   return lines.join("\n");
 }
 
-export function renderDetails(rows: readonly DeployRow[], nodes: readonly string[]): string {
+export function renderDetails(rows: readonly DeployRow[], nodes: readonly string[], code: ReportText["code"] = FIVE_HOST_TEXT.code): string {
   const head = ["code", "deploy", ...nodes.map((n) => `${n} busy s`), "switch starts at s", ...nodes.map((n) => `${n} after`), "site after", "failed requests", "errors"];
   const lines = [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`];
   for (const r of rows) {
@@ -94,7 +119,7 @@ export function renderDetails(rows: readonly DeployRow[], nodes: readonly string
       : r.load ? "none" : "-";
     const errors = [...r.errors.slice(0, 3), ...(r.note ? [r.note] : [])].join("; ") || "-";
     lines.push(`| ${[
-      CODE[r.step.code],
+      code[r.step.code],
       `${r.step.from} -> ${r.step.ref}`,
       ...nodes.map((n) => s1(byNode.get(n)?.busySeconds)),
       starts,
@@ -107,9 +132,9 @@ export function renderDetails(rows: readonly DeployRow[], nodes: readonly string
   return lines.join("\n");
 }
 
-export function renderReport(meta: ReportMeta, rows: readonly DeployRow[], nodes: readonly string[]): string {
+export function renderReport(meta: ReportMeta, rows: readonly DeployRow[], nodes: readonly string[], text: ReportText = FIVE_HOST_TEXT): string {
   return [
-    "# Deploys under load: in place (before issue 11) vs releases with a rolling, health-gated switch",
+    `# ${text.title}`,
     "",
     `- date: ${meta.date}`,
     `- machine: ${meta.machine}`,
@@ -123,22 +148,15 @@ export function renderReport(meta: ReportMeta, rows: readonly DeployRow[], nodes
     `- whole run: ${s1(meta.totalSeconds / 60)} min`,
     ...(meta.status ? [`- **${meta.status}**`] : []),
     "",
-    renderTable(rows, nodes),
+    renderTable(rows, nodes, text.code),
     "",
     "## Details",
     "",
-    renderDetails(rows, nodes),
+    renderDetails(rows, nodes, text.code),
     "",
     "## How it is measured",
     "",
-    "- One run, one set of test hosts, one stack: the old code's deploys, then the new code's from the state the old code left.",
-    "- sent / failed: GET requests to the load balancer's https://<lb>/ from the start of the load (before the up) to its stop (after it);",
-    "  failed = a status outside 2xx, a connection error or a timeout. p50 / p99: latency of every request, failed ones included.",
-    "- up s: the Automation API's `up`, from call to return (a failed up included).",
-    "- switch s: per app node, from the first engine event of its switch resources to their last (ReleaseSwitch for the new code;",
-    "  the gunicorn SystemdService, that is the reload, for the old code). `-`: the node did not switch; `failed`: its switch failed.",
-    "- busy s: per app node, from its first changing resource to its last (for the old code: checkout, pip, collectstatic and reload, in place).",
-    "- Event times are when the Automation API delivered them (it polls its event log every 200 ms).",
+    ...text.measured,
     "",
   ].join("\n");
 }

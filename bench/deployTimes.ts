@@ -9,7 +9,9 @@
  * nothing (`same`, `read`, `refresh`) are ignored.
  *
  * - switch: the steps of the node's switch resources: `ReleaseSwitch` (releases side by side,
- *   issue 11) or, for the in-place deploy before it, the gunicorn `SystemdService` (its reload).
+ *   issue 11) or, for the in-place deploy before it, the gunicorn `SystemdService` (its reload);
+ *   or both (`restart`, the one-host shape: whatever may restart the only node's gunicorn,
+ *   since a unit-file change restarted it through the service before issue 25).
  * - busy: every changing step on the node, first start to last end (for the in-place
  *   deploy: git checkout, pip, collectstatic and the reload).
  *
@@ -18,13 +20,13 @@
  */
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation/index.js";
 
-/** Which resources are a node's switch: the new code's, or the old in-place reload. */
-export type SwitchKind = "releaseSwitch" | "gunicorn";
+/** Which resources are a node's switch: the new code's, the old in-place reload, or either. */
+export type SwitchKind = "releaseSwitch" | "gunicorn" | "restart";
 
 export function isSwitchResource(kind: SwitchKind, type: string, name: string): boolean {
-  return kind === "releaseSwitch"
-    ? type.includes("ReleaseSwitch")
-    : type.includes("SystemdService") && name.endsWith("-gunicorn");
+  const release = type.includes("ReleaseSwitch");
+  const gunicorn = type.includes("SystemdService") && name.endsWith("-gunicorn");
+  return kind === "releaseSwitch" ? release : kind === "gunicorn" ? gunicorn : release || gunicorn;
 }
 
 /** The app node a resource name belongs to (see the header), or undefined. */
@@ -62,9 +64,11 @@ export interface DeployTimings {
   readonly switchTypes: string[];
   /** Resources whose steps failed. */
   readonly failedResources: string[];
+  /** The switch resources that changed, `op name` in the order they started (which of them restarted gunicorn). */
+  readonly switchSteps: string[];
 }
 
-interface Step { start: number; end: number | null; failed: boolean; type: string; name: string }
+interface Step { start: number; end: number | null; failed: boolean; type: string; name: string; op: OpType }
 
 export function deployRecorder(nodes: readonly string[], kind: SwitchKind, now: () => number = () => performance.now()) {
   const t0 = now();
@@ -80,7 +84,7 @@ export function deployRecorder(nodes: readonly string[], kind: SwitchKind, now: 
       if (pre && relevant(pre.type)) {
         if (isSwitchResource(kind, pre.type, urnName(pre.urn))) switchTypes.add(pre.type);
         if (NO_CHANGE.has(pre.op)) return;
-        if (!steps.has(pre.urn)) steps.set(pre.urn, { start: t, end: null, failed: false, type: pre.type, name: urnName(pre.urn) });
+        if (!steps.has(pre.urn)) steps.set(pre.urn, { start: t, end: null, failed: false, type: pre.type, name: urnName(pre.urn), op: pre.op });
         return;
       }
       const out = e.resOutputsEvent?.metadata;
@@ -91,7 +95,7 @@ export function deployRecorder(nodes: readonly string[], kind: SwitchKind, now: 
       }
       const failed = e.resOpFailedEvent?.metadata;
       if (failed) {
-        const s = steps.get(failed.urn) ?? { start: t, end: null, failed: false, type: failed.type, name: urnName(failed.urn) };
+        const s = steps.get(failed.urn) ?? { start: t, end: null, failed: false, type: failed.type, name: urnName(failed.urn), op: failed.op };
         s.end = t;
         s.failed = true;
         steps.set(failed.urn, s);
@@ -135,6 +139,7 @@ export function deployRecorder(nodes: readonly string[], kind: SwitchKind, now: 
         errors: [...errors],
         switchTypes: [...switchTypes].sort(),
         failedResources: [...steps.values()].filter((s) => s.failed).map((s) => s.name),
+        switchSteps: [...steps.values()].filter((s) => isSwitchResource(kind, s.type, s.name)).sort((a, b) => a.start - b.start).map((s) => `${s.op} ${s.name}`),
       };
     },
   };

@@ -13,11 +13,26 @@
  * and each app node's switch seconds, prints the table and writes bench/results/deploys.md.
  * The load goes only to https://<lb>/ of our own test hosts.
  *
- * Run: npm run bench -- deploys   (about an hour; it boots the test hosts, so nothing else
- * may be using them). Settings: BENCH_BROKEN (unhealthy | importError), BENCH_LOAD_WORKERS,
+ * BENCH_SHAPE=one-host measures issue 25 instead, on one host holding every role (the dev
+ * stack of test/e2e/dev.test.ts; bench/oneHostPlan.ts) and its own stack:
+ *
+ *   old code (commit a04b26b: releases and the gated switch, but the only app node restarts
+ *   gunicorn in place): up main (first build); under load: v2, an env change, a unit-file
+ *   change, <broken> (gated), back to main with the first env and unit file
+ *   new code (this checkout: gunicorn on a systemd socket, the side gate), from that state:
+ *     under load: up main (the upgrade onto the socket, which restarts once), then the
+ *     same five deploys
+ *
+ * and writes bench/results/deploys-one-host.md instead (the same tables; the load goes to
+ * http://<host>/, the host's nginx).
+ *
+ * Run: npm run bench -- deploys   (about an hour; one-host: about half an hour; it boots
+ * the test hosts, so nothing else may be using them). Settings: BENCH_SHAPE (five-host, the
+ * default, | one-host), BENCH_BROKEN (unhealthy | importError), BENCH_LOAD_WORKERS,
  * BENCH_LOAD_PAUSE_MS, BENCH_LOAD_TIMEOUT_MS, BENCH_LOAD_LEAD_S, BENCH_LOAD_TAIL_S,
- * BENCH_DRAIN_S, BENCH_HEALTH_TIMEOUT_S, BENCH_OLD_REF, BENCH_KEEP=1 (leave everything up),
- * BENCH_TAKE_HOSTS=1 (boot although test hosts are up: stops them).
+ * BENCH_DRAIN_S (five-host only), BENCH_HEALTH_TIMEOUT_S, BENCH_OLD_REF (default 0fc827d;
+ * a04b26b for one-host), BENCH_KEEP=1 (leave everything up), BENCH_TAKE_HOSTS=1 (boot
+ * although test hosts are up: stops them).
  */
 import { execFileSync } from "node:child_process";
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -29,13 +44,13 @@ import { publishVariant, V2_MARKER, VARIANT_SPECS, VARIANTS } from "../test/help
 import { freshObjectStore, type ObjectStore } from "../test/helpers/objectStore.ts";
 import { engineEnv, ROOT } from "../test/helpers/pulumi.ts";
 import { bootFleet, INVENTORY, type Fleet } from "../test/helpers/testhosts.ts";
-import { APP, APP_NODES, BENCH_HOSTS, benchConfig, benchOptions, deploySequence, describeNode, nodeProbeScript, parseNodeProbe, STACK_NAME, type BenchOptions, type DeployStep } from "./deployPlan.ts";
+import { APP, benchOptions, describeNode, nodeProbeScript, parseNodeProbe, type BenchOptions, type DeployStep } from "./deployPlan.ts";
 import { renderReport, renderTable, type DeployRow } from "./deployReport.ts";
+import { DEPLOY_SHAPES, type DeployShape } from "./deployShapes.ts";
 import { deployRecorder } from "./deployTimes.ts";
 import { getPage, startLoad } from "./load.ts";
 import { benchCommand, checkoutDescription, git, machine, say } from "./runInfo.ts";
 
-const RESULTS = join(ROOT, "bench/results/deploys.md");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The old code in a temporary git worktree, sharing this checkout's node_modules and toolchain. */
@@ -68,9 +83,9 @@ async function waitForSite(site: string, timeoutMs = 60_000): Promise<boolean> {
 }
 
 /** What each app node runs, and what a few pages of the site show. */
-async function observe(fleet: Fleet, site: string, refOf: Record<string, string>): Promise<{ nodes: Record<string, string>; site: string }> {
+async function observe(fleet: Fleet, appNodes: readonly string[], site: string, refOf: Record<string, string>): Promise<{ nodes: Record<string, string>; site: string }> {
   const nodes: Record<string, string> = {};
-  for (const n of APP_NODES) {
+  for (const n of appNodes) {
     try {
       nodes[n] = describeNode(parseNodeProbe(await fleet.ssh(n, nodeProbeScript(APP))), refOf);
     } catch (e) {
@@ -98,8 +113,10 @@ async function observe(fleet: Fleet, site: string, refOf: Record<string, string>
 }
 
 interface Context {
+  readonly shape: DeployShape;
   readonly fleet: Fleet;
-  readonly s3: ObjectStore;
+  /** Only for a shape with shared media. */
+  readonly s3: ObjectStore | undefined;
   readonly site: string;
   readonly opts: BenchOptions;
   readonly refOf: Record<string, string>;
@@ -107,11 +124,11 @@ interface Context {
 }
 
 async function runStep(stack: Stack, step: DeployStep, ctx: Context): Promise<DeployRow> {
-  const { opts } = ctx;
-  await stack.setAllConfig(benchConfig({ code: step.code, ref: step.ref, inventoryFile: INVENTORY, media: ctx.s3, settings: opts.settings }));
+  const { opts, shape } = ctx;
+  await stack.setAllConfig(shape.config({ step, inventoryFile: INVENTORY, ...(ctx.s3 ? { media: ctx.s3 } : {}), settings: opts.settings }));
   const notes: string[] = [];
   if (step.load && !(await waitForSite(ctx.site))) notes.push("the site did not answer 200 before the up");
-  const rec = deployRecorder(APP_NODES, step.code === "new" ? "releaseSwitch" : "gunicorn");
+  const rec = deployRecorder(shape.appNodes, shape.switchKind(step.code));
   const load = step.load ? startLoad({ url: ctx.site, workers: opts.workers, pauseMs: opts.pauseMs, timeoutMs: opts.timeoutMs }) : null;
   if (load) await sleep(opts.leadSeconds * 1000);
   ctx.log(`\n===== ${step.code}: up ${step.from} -> ${step.ref} (${step.what}) =====\n`);
@@ -130,9 +147,8 @@ async function runStep(stack: Stack, step: DeployStep, ctx: Context): Promise<De
   if (load) await sleep(opts.tailSeconds * 1000);
   const loadResult = load ? await load.stop() : null;
   const timings = rec.result();
-  if (step.code === "new" && timings.switchTypes.length === 0) notes.push("no ReleaseSwitch resource in this program (is issue 11 merged into this checkout?)");
-  if (step.code === "old" && timings.switchTypes.length === 0) notes.push("no gunicorn SystemdService seen");
-  const after = await observe(ctx.fleet, ctx.site, ctx.refOf);
+  notes.push(...shape.notes(step.code, timings));
+  const after = await observe(ctx.fleet, shape.appNodes, ctx.site, ctx.refOf);
   return {
     step, result, upSeconds, load: loadResult, nodes: timings.nodes,
     errors: timings.errors.length ? timings.errors : thrown ? [thrown.slice(0, 300)] : [],
@@ -150,6 +166,8 @@ function summary(r: DeployRow): string {
 export async function main(args: readonly string[] = []): Promise<void> {
   if (args.length) throw new Error(`bench deploys takes no arguments (settings are BENCH_* variables; see bench/deploys.ts), got: ${args.join(" ")}`);
   const opts = benchOptions(process.env);
+  const shape = DEPLOY_SHAPES[opts.shape];
+  const results = join(ROOT, shape.resultsFile);
   if (existsSync(INVENTORY) && !opts.takeHosts) {
     throw new Error(`test hosts are up (${INVENTORY} exists) and this benchmark boots its own (scripts/testhosts down first). Stop them, or set BENCH_TAKE_HOSTS=1 if nobody is using them`);
   }
@@ -159,10 +177,10 @@ export async function main(args: readonly string[] = []): Promise<void> {
   const log = (s: string) => { logFile.write(s); };
   say(`engine output goes to ${logPath}`);
 
-  const stackFile = (dir: string) => join(dir, `Pulumi.${STACK_NAME}.yaml`);
+  const stackFile = (dir: string) => join(dir, `Pulumi.${shape.stackName}.yaml`);
   rmSync(stackFile(ROOT), { force: true }); // a leftover of an interrupted run (its backend is gone)
   const newCode = checkoutDescription();
-  const sequence = deploySequence(opts.broken);
+  const sequence = shape.sequence(opts.broken);
   const rows: DeployRow[] = [];
   let old: ReturnType<typeof checkoutOld> | undefined;
   let fleet: Fleet | undefined;
@@ -173,28 +191,30 @@ export async function main(args: readonly string[] = []): Promise<void> {
   try {
     say(`checking out the old code (${opts.oldRef})`);
     old = checkoutOld(opts.oldRef);
-    say(`booting ${BENCH_HOSTS.map((h) => h.name).join(", ")}`);
+    say(`booting ${shape.hosts.map((h) => h.name).join(", ")} (BENCH_SHAPE ${shape.name})`);
     booting = true;
-    fleet = bootFleet(BENCH_HOSTS.map((h) => h.name));
+    fleet = bootFleet(shape.hosts.map((h) => h.name));
     const refOf: Record<string, string> = { [fleet.commit.slice(0, 12)]: "main" };
     for (const v of VARIANTS) refOf[publishVariant(fleet.gitRoot, v).slice(0, 12)] = VARIANT_SPECS[v].branch;
-    s3 = await freshObjectStore();
-    await s3.createBucket("fleet-media");
-    const lb = fleet.inventory.hosts.find((h) => h.name === "lb");
-    if (!lb) throw new Error("no lb in the test inventory");
-    const site = `https://${lb.address}/`;
+    if (shape.mediaStore) {
+      s3 = await freshObjectStore();
+      await s3.createBucket("fleet-media");
+    }
+    const siteHost = fleet.inventory.hosts.find((h) => h.name === shape.siteHost);
+    if (!siteHost) throw new Error(`no ${shape.siteHost} in the test inventory`);
+    const site = shape.siteUrl(siteHost.address);
 
     backendDir = mkdtempSync(join(os.tmpdir(), "fleet-bench-state-"));
     const envVars = engineEnv(backendDir);
     process.env.PATH = envVars.PATH; // the Automation API starts the CLI found on PATH
-    const ctx: Context = { fleet, s3, site, opts, refOf, log };
+    const ctx: Context = { shape, fleet, s3, site, opts, refOf, log };
 
-    let stack = await LocalWorkspace.createOrSelectStack({ stackName: STACK_NAME, workDir: old.dir }, { envVars });
+    let stack = await LocalWorkspace.createOrSelectStack({ stackName: shape.stackName, workDir: old.dir }, { envVars });
     for (const step of sequence) {
       if (step.code === "new" && stack.workspace.workDir !== ROOT) {
         // The same stack, now run by this checkout: its config file (with the secrets' salt) moves over.
         copyFileSync(stackFile(old.dir), stackFile(ROOT));
-        stack = await LocalWorkspace.createOrSelectStack({ stackName: STACK_NAME, workDir: ROOT }, { envVars });
+        stack = await LocalWorkspace.createOrSelectStack({ stackName: shape.stackName, workDir: ROOT }, { envVars });
       }
       say(`${step.code}: up ${step.from} -> ${step.ref} (${step.what})${step.load ? " under load" : ""}`);
       const row = await runStep(stack, step, ctx);
@@ -213,17 +233,17 @@ export async function main(args: readonly string[] = []): Promise<void> {
         command: benchCommand("deploys"),
         oldCode: old ? `${old.commit.slice(0, 12)} (${opts.oldRef}), in a temporary worktree` : opts.oldRef,
         newCode,
-        hosts: `${BENCH_HOSTS.map((h) => `${h.name} (${h.roles.join(", ")})`).join(", ")}; Debian test hosts under systemd-nspawn`,
-        load: `${opts.workers} workers, ${opts.pauseMs} ms pause between a worker's requests, ${opts.timeoutMs} ms timeout, a new TLS connection per request; from ${opts.leadSeconds} s before each up to ${opts.tailSeconds} s after it`,
+        hosts: `${shape.hosts.map((h) => `${h.name} (${h.roles.join(", ")})`).join(", ")}; ${shape.hosts.length === 1 ? "a Debian test host" : "Debian test hosts"} under systemd-nspawn`,
+        load: `${opts.workers} workers, ${opts.pauseMs} ms pause between a worker's requests, ${opts.timeoutMs} ms timeout, ${shape.connection}; from ${opts.leadSeconds} s before each up to ${opts.tailSeconds} s after it`,
         broken: `${opts.broken} (branch ${VARIANT_SPECS[opts.broken].branch}: ${VARIANT_SPECS[opts.broken].message})`,
-        settings: `healthCheck.path ${opts.settings.healthPath}, timeoutSeconds ${opts.settings.healthTimeoutSeconds}; deploy.batchSize ${opts.settings.batchSize}, drainSeconds ${opts.settings.drainSeconds}`,
+        settings: shape.describeSettings(opts.settings),
         totalSeconds: (performance.now() - started) / 1000,
         ...(rows.length < sequence.length ? { status: `incomplete: stopped after ${rows.length} of ${sequence.length} deploys${stopped ? ` (${stopped})` : ""}` } : {}),
-      }, rows, APP_NODES);
+      }, rows, shape.appNodes, shape.text);
       mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-      writeFileSync(RESULTS, report);
-      console.log(`\n${renderTable(rows, APP_NODES)}\n`);
-      say(`written to ${RESULTS}`);
+      writeFileSync(results, report);
+      console.log(`\n${renderTable(rows, shape.appNodes, shape.text.code)}\n`);
+      say(`written to ${results}`);
     }
     if (opts.keep) {
       say(`BENCH_KEEP: left up: the test hosts, the object store, the state in ${backendDir ?? "?"}, the old code in ${old?.dir ?? "?"}, ${stackFile(ROOT)}`);

@@ -2,7 +2,8 @@
  * `npm run bench [-- NAME [ARGS...]]`: runs one benchmark.
  *
  *   sshPool   (the default) pooled vs unpooled SSH steps against sshd on loopback
- *   deploys   deploys under load on the prod-like test hosts: in place vs releases (issue 11)
+ *   deploys   deploys under load on the prod-like test hosts: in place vs releases (issue 11);
+ *             BENCH_SHAPE=one-host: on one host, restart in place vs the socket (issue 25)
  *   peers     the dev stack by django-fleet, Ansible and a plain bash script (issue 13)
  */
 const BENCHES = ["sshPool", "deploys", "peers"] as const;
