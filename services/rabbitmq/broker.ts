@@ -76,8 +76,9 @@ export class Broker extends pulumi.ComponentResource {
     const h = this.host;
     const name = this.componentName;
     const user = cmd(app);
-    // The password reaches rabbitmqctl on stdin; refresh logs in with it (a password
-    // changed by hand is drift that the next `up` sets back).
+    // The password reaches rabbitmqctl as an argument (on stdin 4.0 waits for ever off a
+    // terminal); refresh logs in with it (a password changed by hand is drift that the
+    // next `up` sets back).
     return [new RemoteScript(`${name}-account-${app}`, {
       connection: h.connection,
       description: `RabbitMQ vhost and user ${app}`,

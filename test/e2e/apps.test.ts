@@ -192,10 +192,11 @@ describe("two apps, then a third added and one removed, on one real server", () 
   // Issue 20: a broker user's password is verified by logging in with it (self-contained: any earlier state of the fleet).
   it("a RabbitMQ user's password changed by hand is drift that one up sets back, in place; its worker connects again", async () => {
     const app = "journal";
-    // The app's own broker password, from its env file (never on a command line: stdin).
-    const login = `url=$(grep -m1 -o 'amqp://${app}:[^@]*@' /srv/${app}/env); pw=\${url#amqp://${app}:}; pw=\${pw%@}; printf '%s\\n' "$pw" | rabbitmqctl -q authenticate_user ${app} >/dev/null 2>&1 && echo accepted || echo refused`;
+    // The app's own broker password, from its env file, as rabbitmqctl's argument (as our
+    // check passes it: on stdin rabbitmqctl 4.0 waits for ever off a terminal), bounded.
+    const login = `url=$(grep -m1 -o 'amqp://${app}:[^@]*@' /srv/${app}/env); pw=\${url#amqp://${app}:}; pw=\${pw%@}; timeout 60 rabbitmqctl -q authenticate_user ${app} "$pw" </dev/null >/dev/null 2>&1 && echo accepted || echo refused`;
     expect((await fleet.ssh(HOST, login)).trim()).toBe("accepted");
-    await fleet.ssh(HOST, `rabbitmqctl -q change_password ${app} changed-by-hand`);
+    await fleet.ssh(HOST, `timeout 60 rabbitmqctl -q change_password ${app} changed-by-hand </dev/null`);
     expect((await fleet.ssh(HOST, login)).trim()).toBe("refused");
     await t.stack.refresh({ onOutput: log });
     expect(await changes(t, log)).toEqual([`update broker-account-${app}`]);
