@@ -98,12 +98,13 @@ for f in "$etc/pg_hba.conf" "$etc/conf.d/django-fleet.conf"; do [ "$loaded" -ge 
 `)).trim().split("\n");
     expect(pg[1]).toBe(pg[0]);
     expect(pg.slice(2)).toEqual(["loaded", "loaded"]);
-    // rsyslog runs with our snippets: started after they were written, listening on the log port.
+    // rsyslog runs with our snippets: started after they were written, listening on the log
+    // port (one socket or two: IPv4 and IPv6).
     expect((await on(String.raw`
 started=$(date -d "$(systemctl show -p ExecMainStartTimestamp --value rsyslog)" +%s)
 for f in /etc/rsyslog.d/10-django-fleet-server.conf /etc/rsyslog.d/90-django-fleet-forward.conf; do [ "$started" -ge "$(stat -c %Y "$f")" ] && echo loaded || echo "stale $f"; done
-ss -ltnH 'sport = :10514' | wc -l
-`)).trim().split("\n")).toEqual(["loaded", "loaded", "1"]);
+[ "$(ss -ltnH 'sport = :10514' | wc -l)" -ge 1 ] && echo listening || echo "not listening"
+`)).trim().split("\n")).toEqual(["loaded", "loaded", "listening"]);
     expect((await t.stack.preview({ expectNoChanges: true, onOutput: log })).changeSummary).not.toHaveProperty("create");
   }, 2_400_000);
 
