@@ -121,7 +121,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     // a migration must work with the previous release's code (see README "Safe deploys").
     const migrate = new RemoteScript(`${app.name}-migrate`, {
       connection: hostOf(migrator.name).connection,
-      description: `manage.py migrate (release ${migrateRelease.releaseId})`,
+      description: `manage.py migrate of ${app.name} (release ${migrateRelease.releaseId})`,
       create: script(manageCommand(app, "migrate --noinput", migrateRelease.code)),
       check: script(manageCommand(app, "migrate --check", migrateRelease.code)),
       triggers: { commit: args.commit, env: migrateRelease.envHash },

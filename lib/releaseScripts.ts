@@ -270,8 +270,12 @@ function upstreamLine(u: UpstreamRef): string {
   return `^([[:space:]]*server ${escapeRegex(u.server)} [^;]*[^;[:space:]])`;
 }
 
-/** The lock every site edit on the load balancer takes, so two nodes' drains never interleave. */
-const NGINX_LOCK = "/run/lock/django-fleet-nginx.lock";
+/**
+ * The lock every site edit on the load balancer takes, so two nodes' drains never
+ * interleave. In root's own folder, not /run/lock (every user may write there).
+ */
+const NGINX_LOCK_DIR = "/run/django-fleet";
+const NGINX_LOCK = `${NGINX_LOCK_DIR}/nginx.lock`;
 
 /**
  * Takes the node out of the load balancer (`down` on its upstream line, then a graceful
@@ -281,6 +285,7 @@ const NGINX_LOCK = "/run/lock/django-fleet-nginx.lock";
 export function drainScript(u: UpstreamRef, out: boolean): string {
   const line = upstreamLine(u);
   return script(
+    `install -d -m 0755 ${cmd(NGINX_LOCK_DIR)}`,
     `exec 9>${cmd(NGINX_LOCK)}`,
     "flock -w 120 9",
     `f=${cmd(u.site)}`,

@@ -9,8 +9,12 @@
 import { shortHash } from "./hash.ts";
 import { cmd, script } from "./shell.ts";
 
-/** Where the locks live: /run is emptied by a reboot, which ends any old step too. */
-export const STEP_LOCK_DIR = "/run/lock/django-fleet";
+/**
+ * Where the locks live: /run is emptied by a reboot, which ends any old step too. Not
+ * under /run/lock, which every user may write (1777): an app's user could make the folder
+ * first, or a link in it, and root would write the holder line where that link points.
+ */
+export const STEP_LOCK_DIR = "/run/django-fleet/step-locks";
 
 /** The first words of the line a waiting step prints (ssh.ts passes it on to the user). */
 export const WAITING = "django-fleet: waiting for";
@@ -24,6 +28,8 @@ export function stepLock(step: string, waitS = 1200, dir = STEP_LOCK_DIR): strin
   const file = `${dir}/${shortHash(step)}.lock`;
   const minutes = Math.round(waitS / 60);
   return script(
+    // Root's own folder, or no lock at all: never follow (or chmod) what another user made.
+    `if [ -L ${cmd(dir)} ] || { [ -e ${cmd(dir)} ] && [ "$(stat -c %u ${cmd(dir)})" != "$(id -u)" ]; }; then echo "django-fleet: "${cmd(dir)}" is not a folder of $(id -un)'s; remove it and run again" >&2; exit 75; fi`,
     `install -d -m 0700 ${cmd(dir)}`,
     `exec 9<>${cmd(file)}`,
     "if ! flock -n 9; then",

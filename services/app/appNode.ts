@@ -74,7 +74,9 @@ export class AppNode extends pulumi.ComponentResource {
       connection: h.connection, path: `/etc/systemd/system/${socketName}`, content: socketUnit,
     }, { parent: this, dependsOn: h.ready });
     // Keeps the unit enabled and running. A new release, env file or unit file restarts it
-    // through the switch below (drained or checked beside, and gated), not here; the first
+    // through the switch below (drained or checked beside, and gated), not here: so the
+    // unit file is not among what this service loads, or a unit change would restart
+    // every node at once, ungated, before any switch ran. The first
     // start also starts its socket (Requires=). On a stack from before the socket, this
     // restarts it once, as its restartOn moved to the switch: the old gunicorn lets go of
     // the port, then the socket takes it.
@@ -82,7 +84,7 @@ export class AppNode extends pulumi.ComponentResource {
       connection: h.connection,
       unit: unitName,
       reloadOn: { "gunicorn.conf.py": shortHash(conf) },
-      loads: [{ file: unitFile, then: "restart" }, { file: confFile, then: "reload" }],
+      loads: [{ file: confFile, then: "reload" }],
       // Ready once a worker answers: the master listens before the app is imported.
       readyCheck: { port: app.port, host: args.bindAddress, http: true },
     }, { parent: this, dependsOn: [confFile, unitFile, socketFile, ...args.release.ready, ...args.after] });
@@ -110,7 +112,9 @@ export class AppNode extends pulumi.ComponentResource {
       app: app.name,
       release: args.release.releaseId,
       unit: unitName,
-      restartOn: { env: args.release.envHash, [unitName]: shortHash(unit) },
+      // Every write of the env or unit file (a change, or a hand edit put back) is a new
+      // stamp: the switch restarts onto what is on disk, gated, node by node.
+      restartOn: { env: args.release.envFile.written, [unitName]: unitFile.written },
       health: {
         url: `http://${hostPort(args.bindAddress, app.port)}${app.healthCheck.path}`,
         // An address the app's allowed hosts always hold.

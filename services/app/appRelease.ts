@@ -179,7 +179,7 @@ export class AppRelease extends pulumi.ComponentResource {
     this.settings = mapped.apply((m) => m.settings);
     const links = new RemoteScript(`${name}-shared`, {
       connection: h.connection,
-      description: "link STATIC_ROOT and MEDIA_ROOT inside the checkout to /srv/<app>/shared",
+      description: `link STATIC_ROOT and MEDIA_ROOT inside ${app.name}'s checkout to /srv/${app.name}/shared`,
       create: mapped.apply((m) => sharedLinksScript(app.name, args.commit, m.rels)),
       triggers: { release: this.releaseId, folders: mapped.apply((m) => m.rels.join(" ")) },
     }, { parent: this, dependsOn: [probe] });
@@ -187,7 +187,7 @@ export class AppRelease extends pulumi.ComponentResource {
     const collect = this.settings.apply((s) => collectstaticScripts(app, s, this.code));
     const collectstatic = new RemoteScript(`${name}-collectstatic`, {
       connection: h.connection,
-      description: "manage.py collectstatic",
+      description: `manage.py collectstatic of ${app.name}`,
       create: collect.create,
       check: collect.check,
       triggers: { commit: args.commit, env: this.envHash },

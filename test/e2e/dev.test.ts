@@ -321,6 +321,9 @@ describe("dev stack on one real server", () => {
   };
   /** The Celery worker's process after systemd restarted it (before up). */
   let workerPidBefore = "";
+  /** gunicorn's process after the hand restart onto the edited unit (before up). */
+  let gunicornPidBefore = "";
+  const GUNICORN_UNIT = "/etc/systemd/system/fleetdemo-gunicorn.service";
 
   it("drift battery: hand edits reloaded by hand, a flushed firewall, a masked unit and a restart history are live, and refresh sees each", async () => {
     // nginx: a header added to the site and reloaded by hand is served.
@@ -335,7 +338,10 @@ describe("dev stack on one real server", () => {
     // rsyslog: a line of its config sends everything to a file of its own, restarted by hand.
     await fleet.ssh(HOST, `sed -i '1i *.* /var/log/hand-edit.log' ${FORWARD}; systemctl restart rsyslog`);
     await waitOn("logger -t drifttest before-repair; grep -c before-repair /var/log/hand-edit.log || true", (o) => Number(o.trim()) > 0, "rsyslog writing the hand-edited file", 30);
-    // gunicorn: its config edited to one worker and reloaded by hand.
+    // gunicorn: its unit file edited (a 7 s stop timeout) and restarted onto it by hand, then
+    // its config edited to one worker and reloaded by hand.
+    gunicornPidBefore = (await fleet.ssh(HOST, `sed -i 's/^TimeoutStopSec=.*/TimeoutStopSec=7/' ${GUNICORN_UNIT}; systemctl daemon-reload; systemctl restart fleetdemo-gunicorn; systemctl show -p MainPID --value fleetdemo-gunicorn`)).trim();
+    expect((await fleet.ssh(HOST, "systemctl show -p TimeoutStopUSec --value fleetdemo-gunicorn")).trim()).toBe("7s");
     await fleet.ssh(HOST, "sed -i 's/^workers = .*/workers = 1/' /etc/fleetdemo/gunicorn.conf.py; systemctl reload fleetdemo-gunicorn");
     await waitOn(workersCommand, (o) => o.trim() === "1", "gunicorn down to 1 worker after the hand reload");
     // Readiness: the Celery worker gets a restart history (killed, restarted by systemd),
@@ -361,8 +367,8 @@ describe("dev stack on one real server", () => {
     expect(await changes(t, log)).toEqual([
       "update broker-conf", "update broker-service", "update db-hba", "update db-service",
       "update fleet-e2e-firewall-service", "update fleet-e2e-fleetdemo-celery-worker", "update fleet-e2e-fleetdemo-celery-worker-unit",
-      "update fleet-e2e-fleetdemo-gunicorn", "update fleet-e2e-fleetdemo-gunicorn-conf",
-      "update lb-nginx", "update lb-site-fleetdemo", "update logging-rsyslog-fleet-e2e", "update logging-ship-fleet-e2e",
+      "update fleet-e2e-fleetdemo-gunicorn", "update fleet-e2e-fleetdemo-gunicorn-conf", "update fleet-e2e-fleetdemo-gunicorn-unit",
+      "update fleet-e2e-fleetdemo-release", "update lb-nginx", "update lb-site-fleetdemo", "update logging-rsyslog-fleet-e2e", "update logging-ship-fleet-e2e",
     ]);
   }, 600_000);
 
@@ -386,6 +392,12 @@ describe("dev stack on one real server", () => {
     const want = (await fleet.ssh(HOST, "sed -n 's/^workers = //p' /etc/fleetdemo/gunicorn.conf.py")).trim();
     expect(want).not.toBe("1");
     expect((await waitOn(workersCommand, (o) => o.trim() === want, `gunicorn back to ${want} workers`)).trim()).toBe(want);
+    // gunicorn's unit put back and restarted onto it by the gated switch (a new process
+    // running the stop timeout on disk), not left running the hand-made one.
+    const stop = (await fleet.ssh(HOST, `sed -n 's/^TimeoutStopSec=//p' ${GUNICORN_UNIT}; systemctl show -p TimeoutStopUSec --value fleetdemo-gunicorn; systemctl show -p NeedDaemonReload --value fleetdemo-gunicorn; systemctl show -p MainPID --value fleetdemo-gunicorn`)).trim().split("\n");
+    expect(stop[0]).not.toBe("7");
+    expect(stop.slice(1, 3)).toEqual([`${stop[0]}s`, "no"]);
+    expect(stop[3]).not.toBe(gunicornPidBefore);
     // The worker was restarted by up (the unit file repaired; a new process) although systemd
     // had restarted it before, and up's readiness check passed. (systemd resets NRestarts on
     // a start it did not make itself, so the counter cannot show this.)

@@ -6,11 +6,11 @@
 import { describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { engineAddress } from "../../providers/ssh.ts";
-import { stepLock, survivingStep, WAITING } from "../../lib/stepLock.ts";
+import { STEP_LOCK_DIR, stepLock, survivingStep, WAITING } from "../../lib/stepLock.ts";
 import { installScript } from "../../components/host.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -74,6 +74,24 @@ describe("stepLock", () => {
     const r = bash(stepLock("install packages (3)", 5, dir()) + "echo done");
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("done\n");
+  });
+
+  it("refuses a lock folder that is a link, never writing through it", () => {
+    const target = dir();
+    chmodSync(target, 0o755);
+    const link = join(dir(), "locks");
+    symlinkSync(target, link);
+    const r = bash(stepLock("install packages (3)", 5, link) + "echo done");
+    expect(r.status).toBe(75);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`django-fleet: ${link} is not a folder of`);
+    expect(readdirSync(target)).toEqual([]);
+    // Not even its mode changed through the link.
+    expect(statSync(target).mode & 0o777).toBe(0o755);
+  });
+
+  it("lives in root's own folder under /run, not in /run/lock (which every user may write)", () => {
+    expect(STEP_LOCK_DIR).toBe("/run/django-fleet/step-locks");
   });
 
   it("waits for the same step left running, saying what it waits for", () => {

@@ -108,8 +108,10 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
       resources.push({ type: args.type, name: args.name, inputs: args.inputs });
       // What RandomSecret's provider would do on create; every other resource echoes its inputs.
       // RemoteProbe's would read the project's settings: here, a project that hard-codes its folders.
+      // RemoteFile's adds the stamp of its write.
       const state = args.type === T.secret ? { ...args.inputs, value: `${args.name}-value` }
-        : args.type === T.probe ? { ...args.inputs, value: probedSettings(args.name, args.inputs.probe) } : args.inputs;
+        : args.type === T.probe ? { ...args.inputs, value: probedSettings(args.name, args.inputs.probe) }
+        : args.type === T.file ? { ...args.inputs, written: `${args.name} written` } : args.inputs;
       return { id: `${args.name}_id`, state };
     },
     call(args) {
@@ -232,7 +234,8 @@ describe("dev stack: one host with every role", () => {
       "rabbitmq-server.service": ["restart /etc/rabbitmq/rabbitmq.conf"],
       "rsyslog.service": ["restart /etc/rsyslog.d/90-django-fleet-forward.conf", "restart /etc/rsyslog.d/10-django-fleet-server.conf"],
       "postgresql@15-main.service": ["restart /etc/postgresql/15/main/conf.d/django-fleet.conf", "reload /etc/postgresql/15/main/pg_hba.conf"],
-      "fleetdemo-gunicorn.service": ["restart /etc/systemd/system/fleetdemo-gunicorn.service", "reload /etc/fleetdemo/gunicorn.conf.py"],
+      // Its unit file restarts it through the gated switch, never here (see the switch's restartOn).
+      "fleetdemo-gunicorn.service": ["reload /etc/fleetdemo/gunicorn.conf.py"],
       "fleetdemo-celery-worker.service": ["restart /etc/systemd/system/fleetdemo-celery-worker.service", "restart /srv/fleetdemo/env"],
       "fleetdemo-celery-beat.service": ["restart /etc/systemd/system/fleetdemo-celery-beat.service", "restart /srv/fleetdemo/env"],
       "nginx.service": ["reload /etc/nginx/sites-enabled/fleetdemo.conf", "reload /etc/nginx/sites-available/default"],
@@ -634,7 +637,8 @@ describe("split stack: every role on its own host, redis broker", () => {
     // gunicorn itself never restarts for a change: a release, env file or unit file goes
     // through the switch (drained, or checked beside the running release, and gated).
     expect(plain(run.one(T.service, "app2-fleetdemo-gunicorn").inputs.restartOn)).toEqual({});
-    expect(Object.keys(plain(sw.inputs.restartOn) as object).sort()).toEqual(["env", "fleetdemo-gunicorn.service"]);
+    // Each write of the env or unit file (a change, or drift put back) restarts through the switch.
+    expect(plain(sw.inputs.restartOn)).toEqual({ env: "app2-fleetdemo-env written", "fleetdemo-gunicorn.service": "app2-fleetdemo-gunicorn-unit written" });
     expect(plain(sw.inputs.side)).toEqual({ envFile: "/srv/fleetdemo/env", wsgiModule: "fleetdemo.wsgi:application", configFile: "/etc/fleetdemo/gunicorn.conf.py" });
   });
 
