@@ -13,8 +13,12 @@ export function appPaths(app: string) {
     repo: `${root}/repo.git`,
     /** Folders of a release's tree that outlive it (a STATIC_ROOT or MEDIA_ROOT inside the checkout). */
     shared: `${root}/shared`,
-    /** systemd EnvironmentFile, 0600 root. */
-    envFile: `${root}/env`,
+    /**
+     * systemd EnvironmentFile, 0600 root, in root's /etc/<app> beside gunicorn.conf.py. Not
+     * in the app's own tree: its user could swap it for a link to another app's env file,
+     * which systemd (root) would read at the app's next start.
+     */
+    envFile: `/etc/${app}/env`,
     log: `${root}/log`,
     static: `${root}/public/static`,
     media: `${root}/public/media`,

@@ -49,7 +49,7 @@ async function pageOf(hostName: string, ok: (b: string) => boolean, timeoutMs = 
 /** Connects with `app`'s own credentials (read from its env file) to `database`; prints "ok" or the error. */
 function connectAs(app: string, variable: string, database: string): string {
   return [
-    `url=$(sed -n 's/^${variable}=//p' /srv/${app}/env | tr -d '"')`,
+    `url=$(sed -n 's/^${variable}=//p' /etc/${app}/env | tr -d '"')`,
     `URL="$url" DB=${database} /srv/${app}/current/venv/bin/python -c '`,
     "import os, urllib.parse as u, psycopg",
     "p = u.urlsplit(os.environ[\"URL\"])",
@@ -126,7 +126,7 @@ describe("two apps, then a third added and one removed, on one real server", () 
     const read = (user: string, path: string) => fleet.ssh(HOST, `runuser -u ${user} -- cat ${path} >/dev/null 2>&1 && echo read || echo refused`).then((s) => s.trim());
     expect(await read("blog", "/srv/blog/current/source/manage.py")).toBe("read");
     expect(await read("blog", "/srv/fleetdemo/current/source/manage.py")).toBe("refused");
-    expect(await read("blog", "/srv/fleetdemo/env")).toBe("refused");
+    expect(await read("blog", "/etc/fleetdemo/env")).toBe("refused");
     expect(await read("fleetdemo", "/srv/blog/current/source/manage.py")).toBe("refused");
     // Each broker user has permissions on its own vhost only.
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions blog | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("blog");
@@ -194,7 +194,7 @@ describe("two apps, then a third added and one removed, on one real server", () 
     const app = "journal";
     // The app's own broker password, from its env file, as rabbitmqctl's argument (as our
     // check passes it: on stdin rabbitmqctl 4.0 waits for ever off a terminal), bounded.
-    const login = `url=$(grep -m1 -o 'amqp://${app}:[^@]*@' /srv/${app}/env); pw=\${url#amqp://${app}:}; pw=\${pw%@}; timeout 60 rabbitmqctl -q authenticate_user ${app} "$pw" </dev/null >/dev/null 2>&1 && echo accepted || echo refused`;
+    const login = `url=$(grep -m1 -o 'amqp://${app}:[^@]*@' /etc/${app}/env); pw=\${url#amqp://${app}:}; pw=\${pw%@}; timeout 60 rabbitmqctl -q authenticate_user ${app} "$pw" </dev/null >/dev/null 2>&1 && echo accepted || echo refused`;
     expect((await fleet.ssh(HOST, login)).trim()).toBe("accepted");
     await fleet.ssh(HOST, `timeout 60 rabbitmqctl -q change_password ${app} changed-by-hand </dev/null`);
     expect((await fleet.ssh(HOST, login)).trim()).toBe("refused");

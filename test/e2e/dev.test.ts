@@ -437,7 +437,7 @@ describe("dev stack on one real server", () => {
     const dbPassword = outs.databasePassword!.value as string;
     const brokerUrl = outs.brokerUrl!.value as string;
     const brokerPassword = new URL(brokerUrl).password;
-    const secretKey = (await fleet.ssh(HOST, "grep ^DJANGO_SECRET_KEY= /srv/fleetdemo/env")).trim().split("=")[1]!.replace(/"/g, "");
+    const secretKey = (await fleet.ssh(HOST, "grep ^DJANGO_SECRET_KEY= /etc/fleetdemo/env")).trim().split("=")[1]!.replace(/"/g, "");
     expect(dbPassword).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(secretKey).toMatch(/^[A-Za-z0-9]{50}$/);
     const state = stateText(t.backendDir);
@@ -445,7 +445,7 @@ describe("dev stack on one real server", () => {
       expect(state).not.toContain(s);
       expect(output).not.toContain(s);
     }
-    expect((await fleet.ssh(HOST, "stat -c '%a %U' /srv/fleetdemo/env")).trim()).toBe("600 root");
+    expect((await fleet.ssh(HOST, "stat -c '%a %U' /etc/fleetdemo/env")).trim()).toBe("600 root");
   }, 120_000);
 
   it("destroy stops the services but never drops the database", async () => {

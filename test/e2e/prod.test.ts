@@ -336,7 +336,7 @@ describe("prod stack on six real servers", () => {
     expect(curl([site])).toContain('<li class="note">alpha</li>');
     // blog's role may reach its own database from an app node, and not fleetdemo's (pg_hba).
     const connect = (db: string) => [
-      "url=$(sed -n 's/^BLOG_DB_URL=//p' /srv/blog/env | tr -d '\"')",
+      "url=$(sed -n 's/^BLOG_DB_URL=//p' /etc/blog/env | tr -d '\"')",
       `URL="$url" /srv/blog/current/venv/bin/python -c 'import os, urllib.parse as u, psycopg`,
       "p = u.urlsplit(os.environ[\"URL\"])",
       "try:",

@@ -93,7 +93,7 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
     // The second name of the comma-separated ALLOWED_HOSTS is accepted too; an unknown one is not.
     const asName = await fleet.ssh(HOST, "curl -s -o /dev/null -w '%{http_code}' -H 'Host: shop.example' http://127.0.0.1/admin/login/");
     expect(asName).toBe("200");
-    expect(await fleet.ssh(HOST, "grep ^DJANGO_ALLOWED_HOSTS= /srv/shop/env")).toBe('DJANGO_ALLOWED_HOSTS="shop.example,198.18.0.10,localhost,127.0.0.1"\n');
+    expect(await fleet.ssh(HOST, "grep ^DJANGO_ALLOWED_HOSTS= /etc/shop/env")).toBe('DJANGO_ALLOWED_HOSTS="shop.example,198.18.0.10,localhost,127.0.0.1"\n');
   }, 120_000);
 
   it("PostgreSQL's and nginx's own logs reach the logging host", async () => {
@@ -105,7 +105,7 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
   }, 60_000);
 
   it("a secret app variable reaches the 0600 env file and nothing else", async () => {
-    expect(await fleet.ssh(HOST, "grep ^SHOP_API_TOKEN= /srv/shop/env")).toBe(`SHOP_API_TOKEN="${TOKEN}"\n`);
+    expect(await fleet.ssh(HOST, "grep ^SHOP_API_TOKEN= /etc/shop/env")).toBe(`SHOP_API_TOKEN="${TOKEN}"\n`);
     expect(stateText(t.backendDir)).not.toContain(TOKEN);
     expect(output).not.toContain(TOKEN);
   }, 60_000);

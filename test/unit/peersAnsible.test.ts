@@ -159,8 +159,8 @@ describe("the Ansible project", () => {
   it(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts the project: --syntax-check, --list-tasks`, () => {
     const r = syntaxChecked(stack);
     expect(statSync(r.dir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(r.dir, projectFilePath(stack.host.name, "/srv/fleetdemo/env"))).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(r.dir, projectFilePath(stack.host.name, "/srv/fleetdemo/env")), "utf8")).toBe(stack.files.find((f) => f.id === "env")!.content);
+    expect(statSync(join(r.dir, projectFilePath(stack.host.name, "/etc/fleetdemo/env"))).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(r.dir, projectFilePath(stack.host.name, "/etc/fleetdemo/env")), "utf8")).toBe(stack.files.find((f) => f.id === "env")!.content);
     const list = r.playbook("--list-tasks");
     expect(list.status, list.stderr).toBe(0);
     const listed = list.stdout.split("\n").filter((l) => /^ {6}\S.*\tTAGS: \[\]$/.test(l)).length;

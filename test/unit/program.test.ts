@@ -236,8 +236,8 @@ describe("dev stack: one host with every role", () => {
       "postgresql@15-main.service": ["restart /etc/postgresql/15/main/conf.d/django-fleet.conf", "reload /etc/postgresql/15/main/pg_hba.conf"],
       // Its unit file restarts it through the gated switch, never here (see the switch's restartOn).
       "fleetdemo-gunicorn.service": ["reload /etc/fleetdemo/gunicorn.conf.py"],
-      "fleetdemo-celery-worker.service": ["restart /etc/systemd/system/fleetdemo-celery-worker.service", "restart /srv/fleetdemo/env"],
-      "fleetdemo-celery-beat.service": ["restart /etc/systemd/system/fleetdemo-celery-beat.service", "restart /srv/fleetdemo/env"],
+      "fleetdemo-celery-worker.service": ["restart /etc/systemd/system/fleetdemo-celery-worker.service", "restart /etc/fleetdemo/env"],
+      "fleetdemo-celery-beat.service": ["restart /etc/systemd/system/fleetdemo-celery-beat.service", "restart /etc/fleetdemo/env"],
       "nginx.service": ["reload /etc/nginx/sites-enabled/fleetdemo.conf", "reload /etc/nginx/sites-available/default"],
     });
   });
@@ -314,7 +314,7 @@ describe("dev stack: one host with every role", () => {
 
   it("the env file is mode 0600, secret, and holds the app's settings", () => {
     const env = run.one(T.file, "fleet-dev-fleetdemo-env");
-    expect(env.inputs.path).toBe("/srv/fleetdemo/env");
+    expect(env.inputs.path).toBe("/etc/fleetdemo/env");
     expect(env.inputs.mode).toBe("0600");
     expect([env.inputs.owner, env.inputs.group]).toEqual(["root", "root"]);
     expect(isSecret(env.inputs.content)).toBe(true);
@@ -639,7 +639,7 @@ describe("split stack: every role on its own host, redis broker", () => {
     expect(plain(run.one(T.service, "app2-fleetdemo-gunicorn").inputs.restartOn)).toEqual({});
     // Each write of the env or unit file (a change, or drift put back) restarts through the switch.
     expect(plain(sw.inputs.restartOn)).toEqual({ env: "app2-fleetdemo-env written", "fleetdemo-gunicorn.service": "app2-fleetdemo-gunicorn-unit written" });
-    expect(plain(sw.inputs.side)).toEqual({ envFile: "/srv/fleetdemo/env", wsgiModule: "fleetdemo.wsgi:application", configFile: "/etc/fleetdemo/gunicorn.conf.py" });
+    expect(plain(sw.inputs.side)).toEqual({ envFile: "/etc/fleetdemo/env", wsgiModule: "fleetdemo.wsgi:application", configFile: "/etc/fleetdemo/gunicorn.conf.py" });
   });
 
   it("migrate runs once, on the first app host", () => {
@@ -913,7 +913,7 @@ describe("two apps on one host", () => {
     const env = (a: string) => {
       const f = run.one(T.file, `web-${a}-env`);
       expect(isSecret(f.inputs.content)).toBe(true);
-      expect([f.inputs.path, f.inputs.mode, hostOf(f)]).toEqual([`/srv/${a}/env`, "0600", "203.0.113.20"]);
+      expect([f.inputs.path, f.inputs.mode, hostOf(f)]).toEqual([`/etc/${a}/env`, "0600", "203.0.113.20"]);
       return text(f.inputs.content);
     };
     expect(env("fleetdemo")).toBe([

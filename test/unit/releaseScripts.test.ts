@@ -219,7 +219,7 @@ describe("the health gate", () => {
 
 describe("the side gate: the release checked beside the running one, before any restart", () => {
   const side = (status?: number, timeoutSeconds = 3) => sideGateScript({
-    app: "shop", release: COMMIT_B, envFile: "/srv/shop/env", wsgiModule: "shop.wsgi:application", configFile: "/etc/shop/gunicorn.conf.py",
+    app: "shop", release: COMMIT_B, envFile: "/etc/shop/env", wsgiModule: "shop.wsgi:application", configFile: "/etc/shop/gunicorn.conf.py",
     url: "http://127.0.0.1:8000/healthz", hostHeader: "10.0.0.11", timeoutSeconds, ...(status !== undefined ? { status } : {}),
   });
   /** curl answers `codes` one per call (the last from then on); the side instance dies after `diesAfter` curls. */
@@ -246,7 +246,7 @@ describe("the side gate: the release checked beside the running one, before any 
     const calls = s.calls();
     const run = calls.find((c) => c.startsWith("systemd-run "))!;
     for (const part of [
-      "--unit=shop-gunicorn-gate.service", "-p User=shop -p Group=shop", "-p EnvironmentFile=/srv/shop/env",
+      "--unit=shop-gunicorn-gate.service", "-p User=shop -p Group=shop", "-p EnvironmentFile=/etc/shop/env",
       `-p WorkingDirectory=/srv/shop/releases/${releaseId(COMMIT_B)}/source`, "-p RuntimeDirectory=shop-gate",
       `-- /srv/shop/releases/${releaseId(COMMIT_B)}/venv/bin/gunicorn --config /etc/shop/gunicorn.conf.py --bind unix:/run/shop-gate/gunicorn.sock --workers 1 shop.wsgi:application`,
     ]) expect(run).toContain(part);
