@@ -30,7 +30,11 @@ describe("scripts/pulumi after an interrupted run", () => {
     const init = ours("stack", "init", STACK, "--secrets-provider", "passphrase", "--non-interactive");
     expect(init.status, init.stderr).toBe(0);
   }, 60_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    // `stack init` writes the stack's settings file (its passphrase salt) into the project.
+    rmSync(join(ROOT, `Pulumi.${STACK}.yaml`), { force: true });
+  });
 
   it("an empty state sidecar: the plain CLI cannot read the stack; ours removes the sidecar, says so, and reads it", () => {
     const sidecar = join(stacksDir, `${STACK}.json.attrs`);
