@@ -47,7 +47,7 @@ function installTool(tool: "uv" | "poetry"): string[] {
     `if ! ${cmd(`${dir}/bin/${tool}`)} --version 2>/dev/null | grep -qF -- ${cmd(version)}; then`,
     `  rm -rf -- ${cmd(dir)}`,
     `  python3 -m venv -- ${cmd(dir)}`,
-    // Root installs without the shared cache: app users can write there.
+    // Root installs without a cache: every cache on the host is an app's.
     `  PIP_DISABLE_PIP_VERSION_CHECK=1 ${cmd(`${dir}/bin/pip`)} install --quiet --no-cache-dir --progress-bar off -- ${cmd(`${tool}==${version}`)}`,
     "fi",
   ];
@@ -72,9 +72,18 @@ export function appScript(p: Pick<InstallPaths, "user" | "home">, ...lines: stri
   return `${asApp(p)} bash -euo pipefail -c ${cmd(lines.join("\n"))}`;
 }
 
+/**
+ * The app's own download cache for a tool, in its home: a cache shared by every app (as
+ * pip's, uv's and Poetry's were, 1777 under /var/cache) lets one app plant a package that
+ * another app's next install runs.
+ */
+export function cacheDir(p: Pick<InstallPaths, "home">, tool: "pip" | "uv" | "pypoetry"): string {
+  return `${p.home}/.cache/${tool}`;
+}
+
 function uvEnv(p: InstallPaths): Record<string, string> {
   return {
-    UV_CACHE_DIR: "/var/cache/uv", UV_PYTHON_DOWNLOADS: "never", UV_PYTHON: "/usr/bin/python3",
+    UV_CACHE_DIR: cacheDir(p, "uv"), UV_PYTHON_DOWNLOADS: "never", UV_PYTHON: "/usr/bin/python3",
     UV_PROJECT_ENVIRONMENT: p.venv, UV_LINK_MODE: "copy", UV_NO_PROGRESS: "1",
     // The host's CA store, as pip uses it: a server behind a TLS-inspecting proxy trusts
     // that proxy there, not in uv's built-in roots.
@@ -106,7 +115,7 @@ function recordMethod(project: PythonProject, p: InstallPaths): string {
 
 /** The script that brings the virtualenv to exactly what the project declares. Idempotent. */
 export function installScript(project: PythonProject, p: InstallPaths, o: InstallOptions): string {
-  const shared = ["install -d -m 1777 /var/cache/pip /var/cache/uv /var/cache/pypoetry", `install -d -m 0755 ${TOOLS_DIR}`, sameMethodVenv(project, p)];
+  const shared = [`install -d -m 0755 ${TOOLS_DIR}`, sameMethodVenv(project, p)];
   if (project.method === "uv") {
     return script(
       ...shared, ...installTool("uv"), `cd ${cmd(p.source)}`,
@@ -120,14 +129,14 @@ export function installScript(project: PythonProject, p: InstallPaths, o: Instal
       ...shared, ...installTool("poetry"), `cd ${cmd(p.source)}`,
       `[ -x ${cmd(`${p.venv}/bin/python`)} ] || ${asApp(p, {})} python3 -m venv -- ${cmd(p.venv)}`,
       // Poetry installs into the virtualenv named by VIRTUAL_ENV.
-      `${asApp(p, { VIRTUAL_ENV: p.venv, POETRY_CACHE_DIR: "/var/cache/pypoetry", POETRY_VIRTUALENVS_CREATE: "false", POETRY_NO_INTERACTION: "1", REQUESTS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt" })} ${cmd(toolBin("poetry"), "sync", "--no-ansi", "--no-root", "--only", only, ...(o.extras.length ? ["--extras", o.extras.join(" ")] : []))}`,
+      `${asApp(p, { VIRTUAL_ENV: p.venv, POETRY_CACHE_DIR: cacheDir(p, "pypoetry"), POETRY_VIRTUALENVS_CREATE: "false", POETRY_NO_INTERACTION: "1", REQUESTS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt" })} ${cmd(toolBin("poetry"), "sync", "--no-ansi", "--no-root", "--only", only, ...(o.extras.length ? ["--extras", o.extras.join(" ")] : []))}`,
       recordMethod(project, p),
     );
   }
   return script(
     ...shared, `cd ${cmd(p.source)}`,
     `[ -x ${cmd(`${p.venv}/bin/python`)} ] || ${asApp(p, {})} python3 -m venv -- ${cmd(p.venv)}`,
-    `${asApp(p, { PIP_CACHE_DIR: "/var/cache/pip", PIP_DISABLE_PIP_VERSION_CHECK: "1" })} ${cmd(`${p.venv}/bin/pip`, "install", "--quiet", "--progress-bar", "off", ...(project.requireHashes ? ["--require-hashes"] : []), "-r", project.requirementsFile!)}`,
+    `${asApp(p, { PIP_CACHE_DIR: cacheDir(p, "pip"), PIP_DISABLE_PIP_VERSION_CHECK: "1" })} ${cmd(`${p.venv}/bin/pip`, "install", "--quiet", "--progress-bar", "off", ...(project.requireHashes ? ["--require-hashes"] : []), "-r", project.requirementsFile!)}`,
     recordMethod(project, p),
   );
 }

@@ -36,6 +36,7 @@ import { FIREWALL_UNIT } from "../../services/nftables/firewall.ts";
 import { installScript as packageInstallScript, releaseGuard } from "../../components/host.ts";
 import { LOG_DIR } from "../../services/rsyslog/loggingServer.ts";
 import { appPaths, releaseId, releasePaths } from "../../components/paths.ts";
+import { cacheDir } from "../../lib/pythonInstall.ts";
 import { servedFolders, type DjangoPaths } from "../../lib/djangoSettings.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { buildCheck, buildScript, healthGateScript, sharedPathOf } from "../../lib/releaseScripts.ts";
@@ -327,8 +328,6 @@ function layout(app: string): UserStep {
       own(p.root, "0750"), own(p.state, "0750"), own(p.releases, "0750"),
       own(p.log, "0755"), own(`${p.root}/public`, "0755"), own(p.static, "0755"), own(p.media, "0755"), own(p.shared, "0755"),
       { path: p.ssl, owner: "root", group: "root", mode: "0700" },
-      // One pip cache per host for all apps.
-      { path: "/var/cache/pip", owner: "root", group: "root", mode: "1777" },
     ],
     chmod: [{ path: p.root, mode: "0750" }, { path: p.state, mode: "0750" }],
     joinGroup: { user: "www-data", group: app },
@@ -582,7 +581,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
         kind: "release", id: "release", releaseId: releaseId(commit), user: app.name,
         checkout: { repo: app.repo, commit, mirror: p.repo, dir: r.dir, source: r.source },
         virtualenv: {
-          venv: r.venv, method: project.method, requireHashes: project.requireHashes, pipCache: "/var/cache/pip",
+          venv: r.venv, method: project.method, requireHashes: project.requireHashes, pipCache: cacheDir({ home: appPaths(app.name).root }, "pip"),
           ...(project.requirementsFile ? { requirementsFile: project.requirementsFile } : {}),
         },
         builtMarker: r.builtMarker,

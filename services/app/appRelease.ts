@@ -132,8 +132,6 @@ export class AppRelease extends pulumi.ComponentResource {
           `install -d -m 0750 -- ${cmd(p.releases)}`,
           `install -d -m 0755 -- ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)} ${cmd(p.shared)}`),
         `usermod -a -G ${user} www-data`,
-        // One pip cache per host for all apps, so a new release's virtualenv installs fast.
-        "install -d -m 1777 /var/cache/pip",
       ),
       check: script(
         `id -u ${user} >/dev/null`, `test -d ${cmd(p.static)} -a -d ${cmd(p.media)} -a -d ${cmd(p.state)} -a -d ${cmd(p.releases)}`,

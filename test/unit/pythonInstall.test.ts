@@ -81,7 +81,7 @@ describe("the virtualenv records the tool that made it", () => {
   for (const [project, method] of [[UV, "uv"], [POETRY, "poetry"], [PIP, "pip"]] as const) {
     it(`${method}: removes a virtualenv another tool made, and records ${method} last`, () => {
       const all = installScript(project, PATHS, NONE).trimEnd().split("\n");
-      expect(all[2]).toBe(rebuild[method]);
+      expect(all[1]).toBe(rebuild[method]);
       expect(all.at(-1)).toBe(`${AS_SHOP} install -m 0644 /dev/null /srv/shop/venv/.django-fleet-made-by-${method}`);
     });
   }
@@ -90,7 +90,7 @@ describe("the virtualenv records the tool that made it", () => {
     const dir = mkdtempSync(join(tmpdir(), "fleet-venv-"));
     const venv = join(dir, "venv");
     const paths = { ...PATHS, venv };
-    const first = (project: typeof PIP) => `${RUNUSER_SHIM}\n${installScript(project, paths, NONE).split("\n")[2]!}`;
+    const first = (project: typeof PIP) => `${RUNUSER_SHIM}\n${installScript(project, paths, NONE).split("\n")[1]!}`;
     execFileSync("bash", ["-c", `mkdir -p '${venv}' && touch '${venv}/.django-fleet-made-by-uv'\n${first(PIP)}`]);
     expect(existsSync(venv)).toBe(false);
     execFileSync("bash", ["-c", `mkdir -p '${venv}/bin'\n${first(PIP)}`]);
@@ -107,8 +107,7 @@ describe("installScript: uv", () => {
   it("pins uv, in its own virtualenv, reinstalled only when the version differs", () => {
     expect(UV_VERSION).toBe("0.13.9");
     expect(toolBin("uv")).toBe(`/opt/django-fleet/uv-${UV_VERSION}/bin/uv`);
-    expect(lines(s).slice(0, 8)).toEqual([
-      "install -d -m 1777 /var/cache/pip /var/cache/uv /var/cache/pypoetry",
+    expect(lines(s).slice(0, 7)).toEqual([
       `install -d -m 0755 ${TOOLS_DIR}`,
       `${AS_SHOP} bash -euo pipefail -c 'if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-uv ]; then rm -rf -- /srv/shop/venv; fi'`,
       `if ! /opt/django-fleet/uv-${UV_VERSION}/bin/uv --version 2>/dev/null | grep -qF -- ${UV_VERSION}; then`,
@@ -123,7 +122,7 @@ describe("installScript: uv", () => {
     expect(argvOf(lines(s).at(-1)!)).toEqual([
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
-      "UV_CACHE_DIR=/var/cache/uv", "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON=/usr/bin/python3",
+      "UV_CACHE_DIR=/srv/shop/.cache/uv", "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON=/usr/bin/python3",
       "UV_PROJECT_ENVIRONMENT=/srv/shop/venv", "UV_LINK_MODE=copy", "UV_NO_PROGRESS=1", "UV_SYSTEM_CERTS=1",
       `/opt/django-fleet/uv-${UV_VERSION}/bin/uv`, "sync", "--frozen", "--no-dev",
       "--group", "prod", "--extra", "postgres", "--extra", "redis",
@@ -154,7 +153,7 @@ describe("installScript: uv", () => {
     expect(argvOf(lines(odd).at(-1)!)).toEqual([
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin",
-      "UV_CACHE_DIR=/var/cache/uv", "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON=/usr/bin/python3",
+      "UV_CACHE_DIR=/srv/my shop/.cache/uv", "UV_PYTHON_DOWNLOADS=never", "UV_PYTHON=/usr/bin/python3",
       "UV_PROJECT_ENVIRONMENT=/nonexistent/my shop/venv $HOME", "UV_LINK_MODE=copy", "UV_NO_PROGRESS=1", "UV_SYSTEM_CERTS=1",
       `/opt/django-fleet/uv-${UV_VERSION}/bin/uv`, "sync", "--frozen", "--no-dev",
       "--group", "web", "--group", "a b", "--group", "it's", "--extra", "postgres", "--extra", "x;rm -rf /",
@@ -180,7 +179,7 @@ describe("installScript: poetry", () => {
     expect(argvOf(lines(s).at(-1)!)).toEqual([
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
-      "VIRTUAL_ENV=/srv/shop/venv", "POETRY_CACHE_DIR=/var/cache/pypoetry", "POETRY_VIRTUALENVS_CREATE=false", "POETRY_NO_INTERACTION=1", "REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt",
+      "VIRTUAL_ENV=/srv/shop/venv", "POETRY_CACHE_DIR=/srv/shop/.cache/pypoetry", "POETRY_VIRTUALENVS_CREATE=false", "POETRY_NO_INTERACTION=1", "REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt",
       `/opt/django-fleet/poetry-${POETRY_VERSION}/bin/poetry`, "sync", "--no-ansi", "--no-root", "--only", "main,prod", "--extras", "postgres redis",
     ]);
   });
@@ -200,7 +199,7 @@ describe("installScript: pip", () => {
     expect(argvOf(lines(installScript(PIP, PATHS, NONE)).at(-1)!)).toEqual([
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/shop", "PATH=/usr/local/bin:/usr/bin:/bin",
-      "PIP_CACHE_DIR=/var/cache/pip", "PIP_DISABLE_PIP_VERSION_CHECK=1",
+      "PIP_CACHE_DIR=/srv/shop/.cache/pip", "PIP_DISABLE_PIP_VERSION_CHECK=1",
       "/srv/shop/venv/bin/pip", "install", "--quiet", "--progress-bar", "off", "-r", "requirements.txt",
     ]);
   });
@@ -228,7 +227,7 @@ describe("installScript: pip", () => {
     expect(argvOf(lines(odd).at(-1)!)).toEqual([
       "-u", "shop", "--", "env", "-i",
       "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin",
-      "PIP_CACHE_DIR=/var/cache/pip", "PIP_DISABLE_PIP_VERSION_CHECK=1",
+      "PIP_CACHE_DIR=/srv/my shop/.cache/pip", "PIP_DISABLE_PIP_VERSION_CHECK=1",
       "/nonexistent/my shop/venv $HOME/bin/pip", "install", "--quiet", "--progress-bar", "off", "--require-hashes", "-r", "reqs/it's prod.txt",
     ]);
     expect(argvOf(lines(odd).at(-2)!)).toEqual(["-u", "shop", "--", "env", "-i", "HOME=/srv/my shop", "PATH=/usr/local/bin:/usr/bin:/bin", "python3", "-m", "venv", "--", "/nonexistent/my shop/venv $HOME"]);
@@ -239,7 +238,7 @@ describe("checkScript", () => {
   it("uv checks the environment with uv pip check, as the app user", () => {
     const s = checkScript(UV, PATHS);
     expect(s).toBe(
-      "cd /srv/shop/source\nrunuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin UV_CACHE_DIR=/var/cache/uv UV_PYTHON_DOWNLOADS=never " +
+      "cd /srv/shop/source\nrunuser -u shop -- env -i HOME=/srv/shop PATH=/usr/local/bin:/usr/bin:/bin UV_CACHE_DIR=/srv/shop/.cache/uv UV_PYTHON_DOWNLOADS=never " +
         "UV_PYTHON=/usr/bin/python3 UV_PROJECT_ENVIRONMENT=/srv/shop/venv UV_LINK_MODE=copy UV_NO_PROGRESS=1 UV_SYSTEM_CERTS=1 " +
         `/opt/django-fleet/uv-${UV_VERSION}/bin/uv pip check --quiet --python /srv/shop/venv/bin/python >/dev/null\n`,
     );
