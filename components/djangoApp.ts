@@ -108,6 +108,7 @@ export class DjangoApp extends pulumi.ComponentResource {
           cacheHost: topo.cache && addressFrom(h.plan, topo.cache), cachePassword: cachePw,
           dbName: app.database.name, dbUser: app.database.user,
           ownAddresses: [h.plan.address, h.plan.privateAddress], media: shared.media,
+          loadBalancerAddresses: topo.loadBalancer ? [topo.loadBalancer.address, topo.loadBalancer.privateAddress] : [],
         }, app));
       return [plan.name, new AppRelease(`${plan.name}-${app.name}`, {
         host: h, app, commit: args.commit, envFileContent: pulumi.secret(env.apply(renderEnvFile)), project: args.project,

@@ -28,6 +28,8 @@ export interface EnvironmentInputs {
   readonly cachePassword?: string;
   /** This host's own addresses (health checks and direct requests use them). @default [] */
   readonly ownAddresses?: readonly string[];
+  /** The load balancer's addresses: a browser that reaches the site by address sends one of them as its Host. @default [] */
+  readonly loadBalancerAddresses?: readonly string[];
   /** The object store for uploads (media.storage "s3"). @default none: local MEDIA_ROOT */
   readonly media?: ObjectStore;
 }
@@ -50,12 +52,14 @@ export function mediaEnvironment(cfg: StackConfig, store: ObjectStore, app: AppP
 }
 
 /**
- * ALLOWED_HOSTS: "*" when nginx answers any name, else the load balancer's names plus the
- * host's own addresses and loopback, so health checks that reach a node directly are
- * answered too. Joined with app.listSeparator (",": django-environ's list format).
+ * ALLOWED_HOSTS: the names nginx serves the app under plus the addresses given (the host's
+ * own and the load balancer's) and loopback, so health checks that reach a node directly
+ * are answered too. "*" only when nginx answers any name ("_") and `anyHost` asks for it in
+ * so many words: with "*" Django builds absolute links (password resets) from whatever Host
+ * a request claims. Joined with app.listSeparator (",": django-environ's list format).
  */
-export function allowedHosts(serverName: string, own: readonly string[], separator: string): string {
-  if (serverName === "_") return "*";
+export function allowedHosts(serverName: string, own: readonly string[], separator: string, anyHost = false): string {
+  if (serverName.split(/\s+/).includes("_") && anyHost) return "*";
   const names = [...serverName.split(/\s+/).filter((n) => n && n !== "_"), ...own, "localhost", "127.0.0.1"]
     // nginx's `*.shop.example` is Django's `.shop.example`; Django compares IPv6 hosts in brackets.
     .map((n) => n.startsWith("*.") ? n.slice(1) : isIP(n) === 6 ? `[${n}]` : n);
@@ -102,7 +106,7 @@ export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs, app: AppP
   const p = appPaths(app.name);
   return {
     DJANGO_SETTINGS_MODULE: app.settingsModule,
-    [n.allowedHosts]: allowedHosts(app.serverName, i.ownAddresses ?? [], app.listSeparator),
+    [n.allowedHosts]: allowedHosts(app.serverName, [...i.ownAddresses ?? [], ...i.loadBalancerAddresses ?? []], app.listSeparator, app.allowAnyHost),
     [n.staticRoot]: p.static,
     [n.mediaRoot]: p.media,
     // User-supplied values win over the defaults above, but not over credentials below.

@@ -179,6 +179,13 @@ export const appSchema = z.strictObject({
   /** Separator of list values in the environment (DJANGO_ALLOWED_HOSTS). @default "," (django-environ's list format) */
   listSeparator: z.string().regex(/^[,; :|]$/, "must be one of , ; : | or a space").default(","),
   /**
+   * With loadBalancer.serverName "_" (any name): ALLOWED_HOSTS "*", so Django answers any Host
+   * header. Off, it lists the load balancer's and the app host's addresses (and loopback):
+   * with "*", a forged Host header ends up in absolute links such as password-reset mails.
+   * @default false
+   */
+  allowAnyHost: z.boolean().default(false),
+  /**
    * Port gunicorn listens on. @default 8000 for `app`; in `apps`, a port from 8100-8999
    * derived from the app's name alone, so adding, removing or reordering other apps never
    * moves it (two apps that land on the same port are refused: set one's port)

@@ -572,6 +572,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       cacheHost: undefined, cachePassword: "",
       dbName: app.database.name, dbUser: app.database.user,
       ownAddresses: [plan.address, plan.privateAddress], media,
+      loadBalancerAddresses: topo.loadBalancer ? [topo.loadBalancer.address, topo.loadBalancer.privateAddress] : [],
     }, app);
     if (isCodeHost(plan)) {
       const envFile = add(file("env", p.envFile, renderEnvFile(env), { mode: "0600", secret: true }));

@@ -6,8 +6,13 @@ import { parseConfig } from "../../config/load.ts";
 import type { StackConfig } from "../../config/schema.ts";
 
 describe("allowedHosts", () => {
-  const cases: Array<[string, string, string[], string, string]> = [
-    ["any name (\"_\") is *", "_", ["10.0.0.5"], ",", "*"],
+  const cases: Array<[string, string, string[], string, string, boolean?]> = [
+    ["any name (\"_\") with allowAnyHost is *", "_", ["10.0.0.5"], ",", "*", true],
+    // Without the opt-in, "_" is the addresses a browser can use, never a wildcard.
+    ["any name (\"_\") without allowAnyHost lists the addresses", "_", ["10.0.0.5"], ",", "10.0.0.5,localhost,127.0.0.1"],
+    ["any name (\"_\") without allowAnyHost, load balancer and own addresses", "_", ["10.0.0.5", "198.18.0.9", "10.0.0.9"], ",",
+      "10.0.0.5,198.18.0.9,10.0.0.9,localhost,127.0.0.1"],
+    ["allowAnyHost has no effect with names", "shop.example", [], ",", "shop.example,localhost,127.0.0.1", true],
     ["names, own addresses and loopback, comma-separated", "shop.example 203.0.113.7", ["10.0.0.5"], ",",
       "shop.example,203.0.113.7,10.0.0.5,localhost,127.0.0.1"],
     ["no own addresses", "shop.example", [], ",", "shop.example,localhost,127.0.0.1"],
@@ -29,9 +34,9 @@ describe("allowedHosts", () => {
     ["an IPv6 own address is written in brackets, as Django compares it", "shop.example", ["fd00::5"], ",",
       "shop.example,[fd00::5],localhost,127.0.0.1"],
   ];
-  it.each(cases.map(([name, serverName, own, sep, expected]) => ({ name, serverName, own, sep, expected })))(
-    "$name", ({ serverName, own, sep, expected }) => {
-      expect(allowedHosts(serverName, own, sep)).toBe(expected);
+  it.each(cases.map(([name, serverName, own, sep, expected, anyHost]) => ({ name, serverName, own, sep, expected, anyHost })))(
+    "$name", ({ serverName, own, sep, expected, anyHost }) => {
+      expect(allowedHosts(serverName, own, sep, anyHost)).toBe(expected);
     });
 });
 
@@ -59,16 +64,20 @@ const inputs: EnvironmentInputs = {
 };
 
 describe("appEnvironment", () => {
-  it("writes every variable of the default config, with ALLOWED_HOSTS \"*\" for serverName \"_\"", () => {
-    expect(appEnvironment(config(), inputs)).toEqual({
+  it("writes every variable of the default config; serverName \"_\" allows the addresses, not \"*\"", () => {
+    expect(appEnvironment(config(), { ...inputs, loadBalancerAddresses: ["198.18.0.2"] })).toEqual({
       DJANGO_SETTINGS_MODULE: "shop.settings",
-      DJANGO_ALLOWED_HOSTS: "*",
+      DJANGO_ALLOWED_HOSTS: "10.0.0.1,198.18.0.2,localhost,127.0.0.1",
       DJANGO_STATIC_ROOT: "/srv/shop/public/static",
       DJANGO_MEDIA_ROOT: "/srv/shop/public/media",
       DJANGO_SECRET_KEY: "s3cr3t",
       DATABASE_URL: "postgres://shop:p%40ss%2Fword@127.0.0.1:5432/shop",
       CELERY_BROKER_URL: "amqp://shop:b%3Apw@127.0.0.1:5672/shop",
     });
+  });
+
+  it("writes ALLOWED_HOSTS \"*\" for serverName \"_\" only with allowAnyHost", () => {
+    expect(appEnvironment(config({}, { allowAnyHost: true }), inputs).DJANGO_ALLOWED_HOSTS).toBe("*");
   });
 
   it("lists the load balancer's names, the host's addresses and loopback, comma-separated", () => {

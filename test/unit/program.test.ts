@@ -323,7 +323,7 @@ describe("dev stack: one host with every role", () => {
       "# Managed by django-fleet (pulumi). Manual edits are reverted on the next `pulumi up`.",
       'CELERY_BROKER_URL="amqp://fleetdemo:fleetdemo-broker-password-value@127.0.0.1:5672/fleetdemo"',
       'DATABASE_URL="postgres://fleetdemo:fleetdemo-db-password-value@127.0.0.1:5432/fleetdemo"',
-      'DJANGO_ALLOWED_HOSTS="*"',
+      'DJANGO_ALLOWED_HOSTS="198.18.0.10,localhost,127.0.0.1"',
       'DJANGO_MEDIA_ROOT="/srv/fleetdemo/public/media"',
       'DJANGO_SECRET_KEY="fleetdemo-django-secret-key-value"',
       'DJANGO_SETTINGS_MODULE="fleetdemo.settings"',
