@@ -53,10 +53,10 @@ export function backupStore(cfg: StackConfig, stack: string): ObjectStore | unde
   return cfg.backup.target && resolveStore(cfg.backup.target, stack);
 }
 
-/** The media store, if media lives in S3 (its own target, else the backup target). */
+/** The media store, if media lives in S3 (its own target, or the backup target when shared in so many words). */
 export function mediaStore(cfg: StackConfig, stack: string): ObjectStore | undefined {
   if (cfg.media.storage !== "s3") return undefined;
-  const t = cfg.media.target ?? cfg.backup.target;
+  const t = cfg.media.target ?? (cfg.media.shareBackupTarget ? cfg.backup.target : undefined);
   return t && resolveStore(t, stack);
 }
 

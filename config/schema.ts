@@ -403,8 +403,13 @@ export const backupSchema = z.strictObject({
 export const mediaSchema = z.strictObject({
   /** Where uploads live: `local` (MEDIA_ROOT on the host; one app host only) or `s3` (shared by every app host). @default "local" */
   storage: z.enum(["local", "s3"]).default("local"),
-  /** The object store for `s3`; give it its own bucket and keys (the app holds them). @default backup.target */
+  /** The object store for `s3`, with its own bucket and keys (every app host holds them). @default none: required with `s3` unless shareBackupTarget */
   target: objectStoreSchema.optional(),
+  /**
+   * Uploads go to backup.target, with its keys: the app (and anyone who runs code as it) then
+   * holds keys that can delete the database backups. Set it only knowing that. @default false
+   */
+  shareBackupTarget: z.boolean().default(false),
   /** Key prefix of uploads in the bucket (django-storages' location). @default "media" */
   location: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/, "must be slash-separated segments of letters, digits, . _ and -").default("media"),
   /** A domain (CDN) that serves the bucket; media URLs use it. @default none (URLs signed by the app) */

@@ -230,11 +230,9 @@ export function buildTopology(cfg: StackConfig, inventory?: Inventory): Topology
   problems.push(...acmeProblems(lb, deployments.map((d) => d.app)));
   const media = cfg.media;
   if (media.storage === "local" && apps.length > 1) {
-    problems.push(`hosts: ${apps.length} hosts have the role "app"${names(apps)} and media.storage is "local": an upload would land on the node that took the request, and the other nodes and the load balancer could not serve it (and it is lost with that node). Fix: \`npm run pulumi -- config set --path media.storage s3\` with media.target (or backup.target) naming a bucket, or run one app host`);
+    problems.push(`hosts: ${apps.length} hosts have the role "app"${names(apps)} and media.storage is "local": an upload would land on the node that took the request, and the other nodes and the load balancer could not serve it (and it is lost with that node). Fix: \`npm run pulumi -- config set --path media.storage s3\` with media.target naming a bucket, or run one app host`);
   }
-  if (media.storage === "s3" && !media.target && !cfg.backup.target) {
-    problems.push(`media.storage: "s3" names no object store. Fix: set media.target (endpoint, bucket, accessKeyId, secretAccessKey; keys with \`config set --secret --path\`), or backup.target to share it`);
-  }
+  problems.push(...mediaTargetProblems(cfg));
   const privateKeyPath = cfg.sshPrivateKeyPath ?? inventory?.privateKeyPath;
   if (!privateKeyPath) problems.push(`sshPrivateKeyPath: missing. Fix: \`npm run pulumi -- config set sshPrivateKeyPath ~/.ssh/id_ed25519\`, or use an inventory file that names privateKeyPath`);
 
@@ -286,4 +284,21 @@ function deploymentsOf(cfg: StackConfig, hosts: readonly HostPlan[], problems: s
     const codeHosts = hosts.filter((h) => mine.includes(h) || h === appBeat);
     return { app, appHosts, workers, beat: appBeat, codeHosts };
   });
+}
+
+/**
+ * Uploads need their own store: every app host holds its keys, and the backup store's keys
+ * can delete the database backups, so backup.target is used only when asked for by name.
+ */
+export function mediaTargetProblems(cfg: StackConfig): string[] {
+  const m = cfg.media;
+  if (m.shareBackupTarget && m.target) return ["media.shareBackupTarget: true, but media.target is set too; uploads go to one store. Fix: `npm run pulumi -- config rm --path media.shareBackupTarget`, or remove media.target"];
+  if (m.shareBackupTarget && !cfg.backup.target) return ["media.shareBackupTarget: true, but there is no backup.target to share. Fix: set media.target (its own bucket and keys), or backup.target"];
+  if (m.shareBackupTarget && m.storage !== "s3") return ["media.shareBackupTarget: true, but media.storage is \"local\". Fix: `npm run pulumi -- config set --path media.storage s3`, or `config rm --path media.shareBackupTarget`"];
+  if (m.storage === "s3" && !m.target && !m.shareBackupTarget) {
+    return [cfg.backup.target
+      ? "media.target: missing; uploads are not put in backup.target on their own, because every app host would then hold keys that can delete the database backups. Fix: set media.target with its own bucket and keys (`npm run pulumi -- config set --secret --path media.target.secretAccessKey <key>`, and endpoint, bucket, accessKeyId), or `npm run pulumi -- config set --path media.shareBackupTarget true` to share the backup store knowingly"
+      : "media.storage: \"s3\" names no object store. Fix: set media.target (endpoint, bucket, accessKeyId, secretAccessKey; keys with `npm run pulumi -- config set --secret --path media.target.secretAccessKey <key>`)"];
+  }
+  return [];
 }

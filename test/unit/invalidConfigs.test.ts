@@ -368,9 +368,9 @@ const CASES: readonly Case[] = [
   ["backup schedule read as an option", { set: { backup: { schedule: "--now" } } },
     [bad("backup.schedule", 'must be a systemd OnCalendar expression, e.g. "*-*-* 03:00:00" or daily', '"--now"')]],
   ["media in S3 with no store named", { set: { media: { storage: "s3" } } },
-    ['media.storage: "s3" names no object store. Fix: set media.target (endpoint, bucket, accessKeyId, secretAccessKey; keys with `config set --secret --path`), or backup.target to share it']],
+    ['media.storage: "s3" names no object store. Fix: set media.target (endpoint, bucket, accessKeyId, secretAccessKey; keys with `npm run pulumi -- config set --secret --path media.target.secretAccessKey <key>`)']],
   ["local media with two app hosts", { set: { hosts: [BASE_HOST, { ...BASE_HOST, name: "app2", address: "10.0.0.11", roles: ["app"] }] } },
-    ['hosts: 2 hosts have the role "app" (fleet-dev, app2) and media.storage is "local": an upload would land on the node that took the request, and the other nodes and the load balancer could not serve it (and it is lost with that node). Fix: `npm run pulumi -- config set --path media.storage s3` with media.target (or backup.target) naming a bucket, or run one app host']],
+    ['hosts: 2 hosts have the role "app" (fleet-dev, app2) and media.storage is "local": an upload would land on the node that took the request, and the other nodes and the load balancer could not serve it (and it is lost with that node). Fix: `npm run pulumi -- config set --path media.storage s3` with media.target naming a bucket, or run one app host']],
 
   // --- app.repo, app.ref, app.name --------------------------------------------------------
   ["repo that git would read as an option", { app: { repo: "--upload-pack=touch /tmp/x;" } },

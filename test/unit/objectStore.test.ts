@@ -26,10 +26,11 @@ describe("object stores", () => {
       .toMatchObject({ port: 443, prefix: "a/b" });
   });
 
-  it("media uses its own target, else the backup target, and only with storage s3", () => {
+  it("media uses its own target, the backup target only when shared by name, and only with storage s3", () => {
     const own = { ...TARGET, bucket: "fleet-media" };
     expect(mediaStore(cfg({ backup: { target: TARGET } }), "dev")).toBeUndefined();
-    expect(mediaStore(cfg({ backup: { target: TARGET }, media: { storage: "s3" } }), "dev")!.bucket).toBe("fleet-backups");
+    expect(mediaStore(cfg({ backup: { target: TARGET }, media: { storage: "s3" } }), "dev")).toBeUndefined();
+    expect(mediaStore(cfg({ backup: { target: TARGET }, media: { storage: "s3", shareBackupTarget: true } }), "dev")!.bucket).toBe("fleet-backups");
     expect(mediaStore(cfg({ backup: { target: TARGET }, media: { storage: "s3", target: own } }), "dev")!.bucket).toBe("fleet-media");
     expect(backupStore(cfg({}), "dev")).toBeUndefined();
   });
