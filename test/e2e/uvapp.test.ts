@@ -9,6 +9,8 @@ import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { LANDED, landedCode, sameStackIn, type LandedCode } from "../helpers/landedCode.ts";
+import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 
 const HOST = "uv13";
 // A secret app variable, set the way README shows (`config set --secret --path app.env.X`).
@@ -46,13 +48,55 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
       "django-fleet:app.env.SHOP_API_TOKEN": { value: TOKEN, secret: true },
     }, true);
   }, 600_000);
-  afterAll(() => stopRealStack(fleet, t, log), 600_000);
+  let landed: LandedCode | undefined;
+  afterAll(async () => {
+    landed?.remove();
+    await stopRealStack(fleet, t, log);
+  }, 600_000);
 
-  it("up installs the locked dependencies with uv and serves the site", async () => {
+  // What the stack held under the landed code, to compare after today's code took over.
+  const before = { secretKey: "", marker: `upgrade-${process.pid}` };
+  const envValue = (file: string, name: string) => fleet.ssh(HOST, `sed -n 's/^${name}="\\(.*\\)"$/\\1/p' ${file}`).then((v) => v.trim());
+
+  it(`an existing stack, brought up by the landed code (${LANDED}), previews today's code with nothing stateful replaced or deleted`, async () => {
+    landed = landedCode();
+    const old = await sameStackIn(landed.dir, t, "e2e-uvapp");
+    const started = Date.now();
+    const res = await old.up({ onOutput: log });
+    console.log(`uvapp first up by the landed code ${LANDED}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(res.summary.result).toBe("succeeded");
+    await waitForPage(SITE, (b) => b.includes('class="item"'));
+    before.secretKey = await envValue("/srv/shop/env", "DJANGO_SECRET_KEY");
+    expect(before.secretKey).toMatch(/^.{50}$/);
+    // A row of our own: the database must come through the upgrade as it is.
+    await fleet.ssh(HOST, `runuser -u postgres -- psql -XAtq -d shop -c "CREATE TABLE IF NOT EXISTS upgrade_marker (v text); INSERT INTO upgrade_marker VALUES ('${before.marker}')"`);
+
+    // Today's code on the same stack: every step it would take, with the resource's type.
+    const steps: string[] = [];
+    await t.stack.preview({
+      onOutput: log,
+      onEvent: (e: EngineEvent) => {
+        const m = e.resourcePreEvent?.metadata;
+        if (m && m.op !== "same" && !m.type.startsWith("pulumi:providers:")) steps.push(`${m.op} ${m.type.split(":").pop()} ${m.urn.split("::").pop()}`);
+      },
+    });
+    console.log(`upgrade preview from ${LANDED}:\n  ${steps.sort().join("\n  ")}`);
+    // Stateful: secrets, the database, each release (its build) and its migration. None may
+    // be replaced or deleted; new resources and in-place updates are how the upgrade goes.
+    const stateful = /^(?:\S+) (?:RandomSecret|PostgresDatabase) |-(?:build|migrate)$/;
+    const destructive = /^(?:replace|create-replacement|delete-replaced|delete|discard) /;
+    expect(steps.filter((s) => stateful.test(s) && destructive.test(s))).toEqual([]);
+    // Nothing at all is replaced: a replacement of a file or unit would mean an alias is missing.
+    expect(steps.filter((s) => /^(?:replace|create-replacement|delete-replaced) /.test(s))).toEqual([]);
+  }, 900_000);
+
+  it("up by today's code installs the locked dependencies with uv and serves the site, with the landed stack's secrets and data", async () => {
     const started = Date.now();
     const res = await t.stack.up({ onOutput: log });
-    console.log(`uvapp first up on a bare Debian 13 server: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`uvapp up by today's code over the landed stack: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(res.summary.result).toBe("succeeded");
+    expect(await envValue("/etc/shop/env", "DJANGO_SECRET_KEY")).toBe(before.secretKey);
+    expect((await fleet.ssh(HOST, "runuser -u postgres -- psql -XAtq -d shop -c 'SELECT v FROM upgrade_marker'")).trim()).toBe(before.marker);
     // The first server name is the site's; this machine reaches it by the second, the address.
     expect(res.outputs.siteUrl!.value).toBe("http://shop.example/");
     // The step that built the release (checkout and virtualenv) says how it chose uv.
