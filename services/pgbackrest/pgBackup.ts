@@ -112,7 +112,7 @@ export class PgBackup extends pulumi.ComponentResource {
     const deps = { parent: this, dependsOn: h.ready };
     const asPg = (line: string) => `runuser -u postgres -- ${line}`;
 
-    // The CA bundle (a private object store's) is part of the host's readiness (index.ts).
+    // The CA bundle (a private object store's) is part of the host's readiness (fleet/objectStoreCa.ts).
     const conf = pulumi.output(args.cipherPass).apply((cipherPass) => renderPgBackRestConf({
       stanza: STANZA, pgPath: data, pgPort: args.port,
       endpoint: s.host, port: s.port, bucket: s.bucket, region: s.region, pathStyle: s.pathStyle,
