@@ -152,16 +152,18 @@ export interface FleetOutputs {
 export interface OutputSources {
   readonly config: StackConfig;
   readonly topology: Topology;
-  /** Every app in config order (the first is the one the one-app outputs describe), with the URL that serves it. */
-  readonly apps: readonly { readonly app: DjangoApp; readonly url: string }[];
+  /** Every app in config order (the first is the one the one-app outputs describe). */
+  readonly apps: readonly DjangoApp[];
+  /** The load balancer, if there is one: it serves each app at `urls[name]` (else an app is served at its `directUrl`). */
+  readonly loadBalancer: { readonly urls: Readonly<Record<string, string>> } | undefined;
   /** The database primary. */
   readonly database: { readonly address: string; readonly port: number };
   /** The Celery broker. */
   readonly broker: { readonly address: string; readonly port: number };
-  /** Addresses of the database replicas. */
-  readonly replicaAddresses: readonly string[];
-  /** The log server's `address:port`, if there is one. */
-  readonly loggingEndpoint: string | undefined;
+  /** The database replicas. */
+  readonly replicas: readonly { readonly address: string }[];
+  /** The log server (`endpoint` is its `address:port`), if there is one. */
+  readonly logging: { readonly endpoint: string } | undefined;
   /** The Redis cache's password (secret), if the cache is Redis. */
   readonly cachePassword: Input<string> | undefined;
   /** The backup target, if backups are on. */
@@ -175,23 +177,24 @@ export interface OutputSources {
 /** The stack outputs. Pure, but for wrapping Outputs. */
 export function fleetOutputs(s: OutputSources): FleetOutputs {
   const { config: cfg, topology: topo } = s;
-  const main = s.apps[0]!;
+  const served = s.apps.map((app) => ({ app, url: s.loadBalancer ? s.loadBalancer.urls[app.name]! : app.directUrl }));
+  const main = served[0]!;
   const mainPlan = main.app.deployment.app;
   const cacheHost = cfg.cache.kind !== "none" ? topo.cache : undefined;
   return {
     siteUrl: main.url,
-    apps: Object.fromEntries(s.apps.map(({ app, url }) => [app.name, appOutput(cfg, app, url)])),
-    appSecrets: pulumi.secret(pulumi.output(Object.fromEntries(s.apps.map(({ app }) => [app.name, {
+    apps: Object.fromEntries(served.map(({ app, url }) => [app.name, appOutput(cfg, app, url)])),
+    appSecrets: pulumi.secret(pulumi.output(Object.fromEntries(served.map(({ app }) => [app.name, {
       databasePassword: app.databasePassword, brokerUrl: app.brokerUrl,
     }])))) as Output<Record<string, AppSecretsOutput>>,
     hosts: Object.fromEntries(topo.hosts.map((h) => [h.name, { address: h.address, privateAddress: h.privateAddress, roles: [...h.roles] }])),
     appHosts: main.app.deployment.appHosts.map((h) => h.privateAddress),
     database: { engine: cfg.database.engine, host: s.database.address, port: s.database.port, name: mainPlan.database.name, user: mainPlan.database.user },
-    databaseReplicas: [...s.replicaAddresses],
+    databaseReplicas: s.replicas.map((r) => r.address),
     databasePassword: main.app.databasePassword,
     broker: { kind: cfg.broker.kind, host: s.broker.address, port: s.broker.port },
     brokerUrl: main.app.brokerUrl,
-    loggingEndpoint: s.loggingEndpoint ?? null,
+    loggingEndpoint: s.logging?.endpoint ?? null,
     cache: cacheHost && cfg.cache.kind !== "none" ? {
       kind: cfg.cache.kind, host: cacheHost.privateAddress, port: cachePort(cfg), redisDb: cfg.cache.kind === "redis" ? CACHE_REDIS_DB : null,
     } : null,

@@ -79,7 +79,7 @@ export class Host extends pulumi.ComponentResource {
 
   /**
    * Resources later steps on this host must wait for: its packages, then its firewall
-   * (index.ts adds it), so nothing listens or connects before the rules are in place.
+   * (fleet/firewalls.ts adds it), so nothing listens or connects before the rules are in place.
    * A copy: Pulumi reads dependsOn arrays later, so a shared array that grows could make
    * a resource depend on itself.
    */

@@ -502,7 +502,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       script: releaseGuard(facts.release) + packageInstallScript(packages),
     });
 
-    // The object store's CA where its clients run (index.ts): the app's code hosts (media).
+    // The object store's CA where its clients run (fleet/objectStoreCa.ts): the app's code hosts (media).
     if (media?.caFile && isCodeHost(plan)) {
       const ca = add(file("object-store-ca", HOST_CA_FILE, i.media!.caPem!.trimEnd() + "\n"));
       at(0, { kind: "files", id: "object-store-ca-file", files: [ca] });
@@ -535,7 +535,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
     }
 
     if (topo.db.name === plan.name) {
-      // The app record on the database host (index.ts).
+      // The app record on the database host (fleet/appRecords.ts).
       const record = add(file("app-record", appRecordPath(app.name), appRecord(app)));
       // PostgreSQL (services/postgresql/dbServer.ts). The listen addresses are INLINE there.
       const etc = `/etc/postgresql/${pg}/main`;

@@ -16,7 +16,8 @@ import { HOST_CA_FILE, type ObjectStore } from "../../config/objectStore.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { cmd, script } from "../../lib/shell.ts";
 import { renderPgBackRestConf } from "./pgbackrest.ts";
-import { renderPgBackupScript, renderPgRestoreDrillScript } from "../restic/backup.ts";
+import { renderPgBackupScript } from "./backupScript.ts";
+import { renderPgRestoreDrillScript } from "./restoreDrillScript.ts";
 import { timedJob } from "../../components/timedJob.ts";
 import { RemoteFile } from "../../providers/remoteFile.ts";
 import { RemoteProbe } from "../../providers/remoteProbe.ts";
@@ -112,7 +113,7 @@ export class PgBackup extends pulumi.ComponentResource {
     const deps = { parent: this, dependsOn: h.ready };
     const asPg = (line: string) => `runuser -u postgres -- ${line}`;
 
-    // The CA bundle (a private object store's) is part of the host's readiness (index.ts).
+    // The CA bundle (a private object store's) is part of the host's readiness (fleet/objectStoreCa.ts).
     const conf = pulumi.output(args.cipherPass).apply((cipherPass) => renderPgBackRestConf({
       stanza: STANZA, pgPath: data, pgPort: args.port,
       endpoint: s.host, port: s.port, bucket: s.bucket, region: s.region, pathStyle: s.pathStyle,

@@ -4,23 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MANAGED_NOTICE } from "../../lib/render.ts";
-import {
-  mediaRestoreCommands,
-  MARIADB_DUMP_FILENAME,
-  checkRetention,
-  renderMariaDbBackupScript,
-  renderMediaBackupScript,
-  renderPgBackupScript,
-  renderPgRestoreDrillScript,
-  renderResticEnv,
-} from "../../services/restic/backup.ts";
+import { checkRetention } from "../../services/restic/jobScript.ts";
+import { renderResticEnv, type ResticEnvOptions } from "../../services/restic/env.ts";
+import { MARIADB_DUMP_FILENAME, renderMariaDbBackupScript, type MariaDbBackupScriptOptions } from "../../services/restic/mariaDbBackupScript.ts";
+import { mediaRestoreCommands, renderMediaBackupScript, type MediaBackupScriptOptions } from "../../services/restic/mediaBackupScript.ts";
+import { renderPgBackupScript } from "../../services/pgbackrest/backupScript.ts";
+import { renderPgRestoreDrillScript, type PgRestoreDrillScriptOptions } from "../../services/pgbackrest/restoreDrillScript.ts";
 import { renderBackupService, renderBackupTimer, type BackupServiceOptions, type BackupTimerOptions } from "../../components/timedJobUnits.ts";
-import type {
-  MariaDbBackupScriptOptions,
-  MediaBackupScriptOptions,
-  PgRestoreDrillScriptOptions,
-  ResticEnvOptions,
-} from "../../services/restic/backup.ts";
 import { renderPgBackRestConf } from "../../services/pgbackrest/pgbackrest.ts";
 import type { PgBackRestConfOptions } from "../../services/pgbackrest/pgbackrest.ts";
 import { expectGolden } from "../helpers/golden.ts";

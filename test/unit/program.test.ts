@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectGolden } from "../helpers/golden.ts";
 import { T } from "../helpers/resourceTypes.ts";
 import { WARM_UP_TOKEN } from "../../lib/startup.ts";
 
@@ -463,30 +464,38 @@ describe("dev stack: one host with every role", () => {
   });
 });
 
+/** A Debian 13 host at 203.0.113.n, private address 10.0.0.n. */
+const splitHost = (name: string, n: number, roles: string[]) =>
+  ({ name, address: `203.0.113.${n}`, privateAddress: `10.0.0.${n}`, hostKey: HOST_KEY, roles, os: "debian13" });
+
+/** Every role on its own host, a Redis broker, media in the object store, data protected. */
+function splitConfig(): Record<string, unknown> {
+  const h = splitHost;
+  return {
+    sshPrivateKeyPath: keyPath,
+    hosts: [
+      h("lb", 10, ["loadBalancer"]),
+      h("app1", 11, ["app"]),
+      h("app2", 12, ["app"]),
+      h("worker", 13, ["worker"]),
+      h("beat", 14, ["beat"]),
+      h("db", 15, ["db"]),
+      h("broker", 16, ["broker"]),
+      h("logging", 17, ["logging"]),
+    ],
+    app: app({ gunicorn: { workers: 4 } }),
+    broker: { kind: "redis" },
+    media: { storage: "s3", target: S3_TARGET },
+    protectData: true,
+  };
+}
+
 describe("split stack: every role on its own host, redis broker", () => {
   let run: Run;
-  const h = (name: string, n: number, roles: string[]) =>
-    ({ name, address: `203.0.113.${n}`, privateAddress: `10.0.0.${n}`, hostKey: HOST_KEY, roles, os: "debian13" });
   const hostOf = (r: Registered) => (plain(r.inputs.connection) as { host: string }).host;
 
   beforeAll(async () => {
-    run = await runProgram({
-      sshPrivateKeyPath: keyPath,
-      hosts: [
-        h("lb", 10, ["loadBalancer"]),
-        h("app1", 11, ["app"]),
-        h("app2", 12, ["app"]),
-        h("worker", 13, ["worker"]),
-        h("beat", 14, ["beat"]),
-        h("db", 15, ["db"]),
-        h("broker", 16, ["broker"]),
-        h("logging", 17, ["logging"]),
-      ],
-      app: app({ gunicorn: { workers: 4 } }),
-      broker: { kind: "redis" },
-      media: { storage: "s3", target: S3_TARGET },
-      protectData: true,
-    });
+    run = await runProgram(splitConfig());
   });
 
   it("loads without error", () => {
@@ -707,11 +716,15 @@ describe("invalid config: refused before any resource is registered", () => {
   }
 });
 
+/** The dev stack backed up to a path-style object store, with a retention of its own. */
+const BACKUP_TARGET = { ...S3_TARGET, bucket: "fleet-backups", pathStyle: true };
+const backupsConfig = () => ({ ...devConfig(), backup: { target: BACKUP_TARGET, retention: { daily: 3, weekly: 2, monthly: 1 } } });
+
 describe("backups on: pgBackRest on the primary, the target proven before PostgreSQL archives", () => {
   let run: Run;
-  const target = { ...S3_TARGET, bucket: "fleet-backups", pathStyle: true };
+  const target = BACKUP_TARGET;
   beforeAll(async () => {
-    run = await runProgram({ ...devConfig(), backup: { target, retention: { daily: 3, weekly: 2, monthly: 1 } } });
+    run = await runProgram(backupsConfig());
   });
 
   it("loads without error and exports the target, never the keys", async () => {
@@ -1149,11 +1162,13 @@ describe("adding or removing an app leaves the other app's resources as they wer
   });
 });
 
+const twoAppsBackedUpConfig = () => ({ ...twoAppsConfig([fleetdemoApp(), blogApp()]), backup: { target: { ...S3_TARGET, bucket: "fleet-backups" } } });
+
 describe("several apps with uploads on the one app host's disk, backed up", () => {
   let run: Run;
   const hostOf = (r: Registered) => (plain(r.inputs.connection) as { host: string }).host;
   beforeAll(async () => {
-    run = await runProgram({ ...twoAppsConfig([fleetdemoApp(), blogApp()]), backup: { target: { ...S3_TARGET, bucket: "fleet-backups" } } });
+    run = await runProgram(twoAppsBackedUpConfig());
   });
 
   it("loads without error, with one uploads backup per app", () => {
@@ -1183,16 +1198,26 @@ describe("several apps with uploads on the one app host's disk, backed up", () =
   });
 });
 
+/** A PEM file in the test's folder (a CA certificate's shape; nothing parses it). */
+function pemFile(name: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, `-----BEGIN CERTIFICATE-----\n${name === "acme-ca.pem" ? "MIIB" : name}\n-----END CERTIFICATE-----\n`);
+  return file;
+}
+
+/** The dev stack with certificates from an ACME server whose CA is in a file. */
+function acmeConfig(): Record<string, unknown> {
+  const caFile = pemFile("acme-ca.pem");
+  return {
+    ...devConfig(),
+    loadBalancer: { serverName: "shop.example www.shop.example", tls: "acme", acme: { email: "ops@shop.example", server: "https://acme.test:14000/dir", caFile, renewBeforeDays: 20 } },
+  };
+}
+
 describe("tls acme: certbot on the load balancer, a placeholder until the first certificate", () => {
   let run: Run;
-  let caFile: string;
   beforeAll(async () => {
-    caFile = join(dir, "acme-ca.pem");
-    writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
-    run = await runProgram({
-      ...devConfig(),
-      loadBalancer: { serverName: "shop.example www.shop.example", tls: "acme", acme: { email: "ops@shop.example", server: "https://acme.test:14000/dir", caFile, renewBeforeDays: 20 } },
-    });
+    run = await runProgram(acmeConfig());
   });
 
   it("loads without error and serves the site over https", async () => {
@@ -1228,6 +1253,15 @@ describe("tls acme: certbot on the load balancer, a placeholder until the first 
   });
 });
 
+/** `cfg` with a cache of `kind` on its first host. */
+const withCache = (cfg: Record<string, unknown>, kind: string) => ({
+  ...cfg, cache: { kind },
+  hosts: (cfg.hosts as Array<{ roles: string[] }>).map((h, i) => (i === 0 ? { ...h, roles: [...h.roles, "cache"] } : h)),
+});
+const sharedRedisCacheConfig = () => withCache({ ...twoAppsConfig([fleetdemoApp(), { ...blogApp(), broker: { redisDb: 2 } }]), broker: { kind: "redis" } }, "redis");
+const ownRedisCacheConfig = () => withCache({ ...devConfig(), backup: { target: { ...S3_TARGET, bucket: "fleet-backups" } } }, "redis");
+const memcachedConfig = () => withCache(devConfig(), "memcached");
+
 /**
  * Issue 22: Pulumi keeps secrecy per top-level output (a StackReference marks an output
  * secret if anything in it is), so the program never mixes plain facts and credentials
@@ -1240,19 +1274,14 @@ describe("stack outputs: credentials only in secret outputs, plain facts never i
     "appHosts", "appSecrets", "apps", "backup", "backupEncryptionKey", "broker", "brokerUrl", "cache", "cacheUrl", "database",
     "databasePassword", "databaseReplicas", "deployedCommit", "hostAddresses", "lastRestoreDrill", "loggingEndpoint", "siteUrl",
   ];
-  const withCache = (cfg: Record<string, unknown>, kind: string) => ({
-    ...cfg, cache: { kind },
-    hosts: (cfg.hosts as Array<{ roles: string[] }>).map((h, i) => (i === 0 ? { ...h, roles: [...h.roles, "cache"] } : h)),
-  });
   const cases: Array<[string, () => Record<string, unknown>, string[], Record<string, unknown>]> = [
     ["one host, RabbitMQ, no cache, no backups", devConfig, ["appSecrets", "brokerUrl", "databasePassword"], { cacheUrl: null }],
-    ["two apps, Redis broker, a Redis cache sharing the broker's server",
-      () => withCache({ ...twoAppsConfig([fleetdemoApp(), { ...blogApp(), broker: { redisDb: 2 } }]), broker: { kind: "redis" } }, "redis"),
+    ["two apps, Redis broker, a Redis cache sharing the broker's server", sharedRedisCacheConfig,
       ["appSecrets", "brokerUrl", "cacheUrl", "databasePassword"],
       { cache: { kind: "redis", host: "10.0.0.20", port: 6379, redisDb: 1 }, broker: { kind: "redis", host: "10.0.0.20", port: 6379 } }],
-    ["a Redis cache of its own, backups on", () => withCache({ ...devConfig(), backup: { target: { ...S3_TARGET, bucket: "fleet-backups" } } }, "redis"),
+    ["a Redis cache of its own, backups on", ownRedisCacheConfig,
       ["appSecrets", "backupEncryptionKey", "brokerUrl", "cacheUrl", "databasePassword"], { cacheUrl: "redis://:cache-password-value@198.18.0.10:6379/1" }],
-    ["memcached: its URL holds no password, so it is plain", () => withCache(devConfig(), "memcached"),
+    ["memcached: its URL holds no password, so it is plain", memcachedConfig,
       ["appSecrets", "brokerUrl", "databasePassword"],
       { cacheUrl: "memcached://198.18.0.10:11211", cache: { kind: "memcached", host: "198.18.0.10", port: 11211, redisDb: null } }],
   ];
@@ -1288,6 +1317,65 @@ describe("stack outputs: credentials only in secret outputs, plain facts never i
       expect(Object.keys(creds)).toEqual(Object.keys(apps));
       for (const a of Object.values(apps)) expect(Object.keys(a).sort()).toEqual(["brokerRedisDb", "brokerVhost", "database", "deployedCommit", "hosts", "port", "url"]);
       for (const c of Object.values(creds)) expect(Object.keys(c).sort()).toEqual(["brokerUrl", "databasePassword"]);
+    });
+  }
+});
+
+/**
+ * The resource graph of each config above, as golden files (test/unit/golden/program-graph-
+ * <case>.txt): every resource's URN, its parent and its dependencies in the order the engine
+ * receives them, then every stack output and whether it is secret. It pins what a refactor
+ * of the program must keep (issue 24): a resource renamed, re-parented or re-ordered
+ * changes a URN or a dependency here, and an existing stack would see a replace or a new
+ * order. The last cases cover wiring no other case reaches: MariaDB and PostgreSQL
+ * replicas, a cache host, object stores with their own CAs.
+ */
+describe("resource graph per config (golden): URNs, parents, dependencies, outputs", () => {
+  const withCas = (cfg: Record<string, unknown>, backupCa: string, mediaCa: string) => ({
+    ...cfg,
+    backup: { target: { ...S3_TARGET, bucket: "fleet-backups", caFile: pemFile(backupCa) } },
+    media: { storage: "s3", target: { ...S3_TARGET, caFile: pemFile(mediaCa) } },
+  });
+  const h = splitHost;
+  const cases: Array<[string, () => Record<string, unknown>]> = [
+    ["dev", devConfig],
+    ["split", splitConfig],
+    ["backups", backupsConfig],
+    ["two-apps", () => twoAppsConfig([fleetdemoApp(), blogApp()])],
+    ["one-of-two-apps", () => twoAppsConfig([blogApp()])],
+    ["two-apps-backed-up", twoAppsBackedUpConfig],
+    ["acme", acmeConfig],
+    ["redis-cache-shared", sharedRedisCacheConfig],
+    ["redis-cache-own", ownRedisCacheConfig],
+    ["memcached", memcachedConfig],
+    ["postgresql-replicas-cas", () => withCas({
+      ...splitConfig(),
+      hosts: [...(splitConfig().hosts as unknown[]), h("replica1", 18, ["dbReplica"]), h("replica2", 19, ["dbReplica"])],
+    }, "backup-ca.pem", "media-ca.pem")],
+    ["mariadb-replica-cache-host-one-ca", () => withCas({
+      ...twoAppsConfig([fleetdemoApp()]),
+      hosts: [h("web", 20, ["loadBalancer", "app", "worker", "beat", "broker", "logging"]), h("db", 21, ["db"]), h("db2", 22, ["dbReplica"]), h("cache", 23, ["cache"])],
+      database: { engine: "mariadb" }, broker: { kind: "redis" }, cache: { kind: "redis" },
+    }, "object-store-ca.pem", "object-store-ca.pem")],
+  ];
+
+  /** The run as text: values that change between runs (the test folder, the commit) masked. */
+  async function graph(run: Run): Promise<string> {
+    const mask = (t: string) => t.split(dir).join("<dir>").split(commit).join("<commit>");
+    const urn = (r: Registered) => `${r.options?.parent ? r.options.parent.replace(/::[^:]*$/, "") + "$" : "urn:pulumi:test::django-fleet::"}${r.type}::${r.name}`;
+    const resources = run.resources.map((r) => [urn(r), `  parent ${r.options?.parent || "(none)"}`, ...(r.options?.dependencies ?? []).map((d) => `  after ${d}`)].join("\n")).sort();
+    const outputs = await Promise.all(Object.keys(run.module ?? {}).sort().map(async (k) => {
+      const o = pulumi.output(run.module![k] as pulumi.Input<unknown>);
+      return `${k}${await pulumi.isSecret(o) ? " (secret)" : ""} = ${JSON.stringify(await valueOf(o))}`;
+    }));
+    return mask([...resources, "", ...outputs, ""].join("\n"));
+  }
+
+  for (const [name, config] of cases) {
+    it(name, async () => {
+      const run = await runProgram(config());
+      expect(run.error).toBeUndefined();
+      expectGolden(`program-graph-${name}`, await graph(run));
     });
   }
 });
