@@ -78,8 +78,9 @@ export class Host extends pulumi.ComponentResource {
   private readonly readyList: pulumi.Resource[];
 
   /**
-   * Resources later steps on this host must wait for: its packages, then its firewall
-   * (fleet/firewalls.ts adds it), so nothing listens or connects before the rules are in place.
+   * Resources later steps on this host must wait for: nftables alone, the firewall
+   * (fleet/firewalls.ts adds it), then every other package, so no package's service (epmd,
+   * RabbitMQ's 25672, a database) listens before the rules are in place.
    * A copy: Pulumi reads dependsOn arrays later, so a shared array that grows could make
    * a resource depend on itself.
    */
@@ -92,21 +93,43 @@ export class Host extends pulumi.ComponentResource {
     this.readyList.push(r);
   }
 
+  private readonly args: HostArgs;
+
   constructor(name: string, args: HostArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:Host", name, {}, opts);
     this.plan = args.plan;
     this.connection = args.connection;
     this.facts = args.facts;
-    const packages = packagesFor(args.plan.roles, args.config);
-    const install = new RemoteScript(`${name}-packages`, {
+    this.args = args;
+    // The firewall's own package first: the table is loaded before anything else installs.
+    const firewallTool = new RemoteScript(`${name}-nftables`, {
       connection: args.connection,
-      description: `install packages (${packages.length})`,
-      create: releaseGuard(args.facts.release) + installScript(packages),
-      check: installedCheck(packages),
-      // The release is a fact kept in state: a host that now runs another one shows here.
-      triggers: { release: args.facts.release.title, packages: packages.join(" ") },
+      description: "install nftables (the firewall, before any other package)",
+      create: releaseGuard(args.facts.release) + installScript(FIREWALL_PACKAGES),
+      check: installedCheck(FIREWALL_PACKAGES),
+      triggers: { release: args.facts.release.title },
     }, { parent: this });
-    this.readyList = [install];
+    this.readyList = [firewallTool];
     this.registerOutputs({});
   }
+
+  /**
+   * Every package the host's roles need, in one apt run, after the steps made ready so far
+   * (the firewall): called once, before any role's step is built.
+   */
+  public installPackages(): void {
+    const { plan, config, facts, connection } = this.args;
+    const packages = packagesFor(plan.roles, config);
+    this.addReady(new RemoteScript(`${plan.name}-packages`, {
+      connection,
+      description: `install packages (${packages.length})`,
+      create: releaseGuard(facts.release) + installScript(packages),
+      check: installedCheck(packages),
+      // The release is a fact kept in state: a host that now runs another one shows here.
+      triggers: { release: facts.release.title, packages: packages.join(" ") },
+    }, { parent: this, dependsOn: this.ready }));
+  }
 }
+
+/** What the firewall step needs before every other package. */
+const FIREWALL_PACKAGES = ["nftables"];

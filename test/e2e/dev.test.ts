@@ -94,6 +94,21 @@ describe("dev stack on one real server", () => {
     expect(res.outputs.databasePassword!.secret).toBe(true);
   }, 900_000);
 
+  it("the firewall table was loaded before the first service package was installed", async () => {
+    // The unit's first journal line (epoch seconds), and the first dpkg `install` line of a
+    // package that starts a listening service (dpkg.log has whole seconds: one is allowed).
+    const out = await fleet.ssh(HOST, [
+      "journalctl -q -o short-unix -u django-fleet-firewall.service --no-pager | head -n 1 | cut -d' ' -f1",
+      "grep -E ' install (rabbitmq-server|erlang-base|postgresql-[0-9]+|nginx|rsyslog-gnutls|redis-server|memcached):' /var/log/dpkg.log | head -n 1 | cut -d' ' -f1,2 | xargs -r -I{} date -d {} +%s",
+    ].join("; "));
+    const [firewall, firstService] = out.trim().split("\n").map(Number);
+    expect(firewall, `firewall unit's first log line and the first service package's install time:\n${out}`).toBeGreaterThan(0);
+    expect(firstService, out).toBeGreaterThan(0);
+    expect(firewall!).toBeLessThanOrEqual(firstService! + 1);
+    // And it holds now: the table is loaded.
+    expect(await fleet.ssh(HOST, "nft list table inet django_fleet >/dev/null && echo loaded")).toBe("loaded\n");
+  }, 60_000);
+
   it("the page lists rows from PostgreSQL and a finished Celery task, through nginx", async () => {
     const body = await waitForPage(siteUrl, (b) => /<p id="task">add=5 on fleet-e2e<\/p>/.test(b) && /<p id="beat">beat on fleet-e2e<\/p>/.test(b));
     expect(body).toContain('<li class="note">alpha</li>');

@@ -289,6 +289,7 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteScript fleet-dev-fleetdemo-gunicorn-socket`,
       `${d}:RemoteScript fleet-dev-fleetdemo-layout`,
       `${d}:RemoteScript fleet-dev-fleetdemo-shared`,
+      `${d}:RemoteScript fleet-dev-nftables`,
       `${d}:RemoteScript fleet-dev-packages`,
       `${d}:RemoteScript fleetdemo-migrate`,
       `${d}:RemoteScript lb-unload-fleetdemo`,
@@ -305,7 +306,7 @@ describe("dev stack: one host with every role", () => {
 
   it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
     const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
-    expect(remote).toHaveLength(37);
+    expect(remote).toHaveLength(38);
     for (const r of remote) {
       expect(isSecret(r.inputs.connection)).toBe(true);
       expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
@@ -893,7 +894,9 @@ describe("two apps on one host", () => {
       `${d}:RemoteFile logging-ship-web`,
       `${d}:RemoteFile web-firewall-rules`,
       `${d}:RemoteFile web-firewall-unit`,
+      `${d}:RemoteScript db-nftables`,
       `${d}:RemoteScript db-packages`,
+      `${d}:RemoteScript web-nftables`,
       `${d}:RemoteScript web-packages`,
       `${d}:SystemdService broker-service`,
       `${d}:SystemdService db-firewall-service`,
