@@ -15,21 +15,23 @@ import type * as pulumi from "@pulumi/pulumi";
 export const PROVIDER_SCHEMA = 1;
 
 /**
- * A dynamic provider whose methods load the operations module at `opsUrl` when called.
- * The URL is absolute (this checkout); state outlives checkouts, so when it no longer
- * exists (a fresh clone elsewhere running refresh or destroy) the module is found by its
- * path relative to the project folder, where Pulumi starts the provider plugin.
+ * A dynamic provider whose methods load the operations module when called: the one of
+ * the project folder the command runs in (where Pulumi starts the provider plugin), else
+ * the one at `opsUrl` (the checkout that wrote the resource). Pulumi keeps this code in
+ * each resource's state and runs the stored copy for refresh and destroy, even after the
+ * program changed; so the stored copy must not pin its own checkout, or a stack upgraded
+ * from another folder would keep reading with the old code wherever that still exists.
  */
 export function lazyProvider(opsUrl: string): pulumi.dynamic.ResourceProvider {
   const relative = opsUrl.slice(opsUrl.lastIndexOf("/providers/") + 1);
   // Everything below is serialized by Pulumi: it may only capture these two strings.
   const load = async () => {
+    const here = `file://${process.cwd()}/${relative}`;
     try {
-      return await import(opsUrl);
+      return await import(here);
     } catch (e) {
-      const here = `file://${process.cwd()}/${relative}`;
       if (here === opsUrl) throw e;
-      return import(here);
+      return import(opsUrl);
     }
   };
   return {
