@@ -166,8 +166,6 @@ function user(s: UserStep): string {
       return `install -d -o ${quote(owner)} -g ${quote(group)} -m ${quote(mode)} -- ${cmd(...paths)}`;
     }),
     ...s.chmod.map((c) => `chmod ${cmd(c.mode, c.path)}`),
-    // grep without -q: an early exit would fail the pipeline under pipefail.
-    `if ! id -nG ${quote(s.joinGroup.user)} | tr ' ' '\\n' | grep -x ${quote(s.joinGroup.group)} >/dev/null; then usermod -a -G ${cmd(s.joinGroup.group, s.joinGroup.user)}; peer_mark user; fi`,
   );
 }
 

@@ -31,6 +31,7 @@ import { HOST_CA_FILE, mediaStore, type ObjectStore } from "../../config/objectS
 import { serviceLogsFor } from "../../config/serviceLogs.ts";
 import { addressFrom, buildTopology, type HostPlan, type Topology } from "../../config/topology.ts";
 import { collectstaticScripts, manageCommand } from "../../services/app/appRelease.ts";
+import { NGINX_USER } from "../../services/app/appLayout.ts";
 import { appHbaRules } from "../../services/postgresql/dbServer.ts";
 import { FIREWALL_UNIT } from "../../services/nftables/firewall.ts";
 import { installScript as packageInstallScript, releaseGuard } from "../../components/host.ts";
@@ -190,8 +191,6 @@ export interface UserStep {
   readonly dirs: readonly LayoutDir[];
   /** Directories whose mode is set again even when they exist (`chmod`). */
   readonly chmod: ReadonlyArray<{ readonly path: string; readonly mode: string }>;
-  /** nginx's user joins the app's group, to serve the static and media files. */
-  readonly joinGroup: { readonly user: string; readonly group: string };
 }
 
 /** The app's PostgreSQL login role (with its password) and database, CONNECT revoked from PUBLIC. */
@@ -325,12 +324,12 @@ function layout(app: string): UserStep {
   return {
     kind: "user", id: "user", user: app, group: app, home: p.root, shell: "/usr/sbin/nologin",
     dirs: [
-      own(p.root, "0750"), own(p.state, "0750"), own(p.releases, "0750"),
+      // nginx (group www-data) may pass through the app's folder to the served ones, not list it.
+      { path: p.root, owner: app, group: NGINX_USER, mode: "0710" }, own(p.state, "0750"), own(p.releases, "0750"),
       own(p.log, "0755"), own(`${p.root}/public`, "0755"), own(p.static, "0755"), own(p.media, "0755"), own(p.shared, "0755"),
       { path: p.ssl, owner: "root", group: "root", mode: "0700" },
     ],
-    chmod: [{ path: p.root, mode: "0750" }, { path: p.state, mode: "0750" }],
-    joinGroup: { user: "www-data", group: app },
+    chmod: [{ path: p.root, mode: "0710" }, { path: p.state, mode: "0750" }],
   };
 }
 
@@ -658,7 +657,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       const site = add(file("nginx-site", `/etc/nginx/sites-enabled/${app.name}.conf`, renderNginxSite({
         appName: app.name,
         upstreams: d.appHosts.map((h) => ({ address: bindOf(h) === "127.0.0.1" ? "127.0.0.1" : h.privateAddress, port: app.port })),
-        serverName: app.serverName, tls: undefined,
+        serverName: app.serverName, tls: undefined, appRoot: appPaths(app.name).root,
         staticRoot: served.static?.root, staticUrl: served.static?.url,
         mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
         mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
@@ -668,8 +667,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       at(2, { kind: "files", id: "nginx-files", files: [site, noDefault] },
         // The dev stack reloads on the site's change; the emptied default site changes with it
         // on the first run only, and must be read too. Its first run restarts nginx (a new
-        // resource restarts its unit), after www-data joined the app's group: so does a run
-        // that made the app's user.
+        // resource restarts its unit): so does a run that made the app's user.
         service("nginx", "nginx.service", { restartOn: ["user"], reloadOn: [site, noDefault] }));
     }
 

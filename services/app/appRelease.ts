@@ -13,7 +13,6 @@ import type { AppConfig } from "../../config/schema.ts";
 import type { AppPlan } from "../../config/apps.ts";
 import { SETTINGS_PROBE_PY, type DjangoPaths } from "../../lib/djangoSettings.ts";
 import { shortHash } from "../../lib/hash.ts";
-import { appScript } from "../../lib/pythonInstall.ts";
 import { buildCheck, buildScript, linkCommands, pruneCommands, sharedLinksScript, sharedPathOf } from "../../lib/releaseScripts.ts";
 import { cmd, script } from "../../lib/shell.ts";
 import { RemoteFile } from "../../providers/remoteFile.ts";
@@ -21,6 +20,7 @@ import { RemoteProbe } from "../../providers/remoteProbe.ts";
 import { RemoteScript } from "../../providers/remoteScript.ts";
 import type { Host } from "../../components/host.ts";
 import { appPaths, releaseId, releasePaths } from "../../components/paths.ts";
+import { layoutCheck, layoutScript } from "./appLayout.ts";
 
 export { appPaths };
 
@@ -103,7 +103,6 @@ export class AppRelease extends pulumi.ComponentResource {
     const { host: h, app } = args;
     const p = appPaths(app.name);
     const r = releasePaths(app.name, args.commit);
-    const user = cmd(app.name);
     this.host = h;
     this.app = app;
     this.resourceName = name;
@@ -114,31 +113,9 @@ export class AppRelease extends pulumi.ComponentResource {
     const layout = new RemoteScript(`${name}-layout`, {
       connection: h.connection,
       description: `user and directories for ${app.name}`,
-      create: script(
-        // An account that exists with another home is not ours: never run the app as it.
-        `if id -u ${user} >/dev/null 2>&1; then`,
-        `  home=$(getent passwd ${user} | cut -d: -f6)`,
-        `  if [ "$home" != ${cmd(p.root)} ]; then echo "the account "${user}" exists already (home $home) and was not made by django-fleet; choose another app.name" >&2; exit 3; fi`,
-        `else`,
-        `  useradd --system --user-group --home-dir ${cmd(p.root)} --shell /usr/sbin/nologin -- ${user}`,
-        "fi",
-        // The app's tree is its own: other apps' users cannot enter it (0750); nginx
-        // (www-data, in the app's group) can, to serve the static and media files.
-        // Root makes the two folders whose parents are root's; what is inside them the app
-        // user makes, as itself: a folder it swapped for a link is never followed by root.
-        `install -d -o ${user} -g ${user} -m 0750 ${cmd(p.root)} ${cmd(p.state)}`,
-        `chmod 0750 ${cmd(p.root)} ${cmd(p.state)}`,
-        appScript({ user: app.name, home: p.root },
-          `install -d -m 0750 -- ${cmd(p.releases)}`,
-          `install -d -m 0755 -- ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)} ${cmd(p.shared)}`),
-        `usermod -a -G ${user} www-data`,
-      ),
-      check: script(
-        `id -u ${user} >/dev/null`, `test -d ${cmd(p.static)} -a -d ${cmd(p.media)} -a -d ${cmd(p.state)} -a -d ${cmd(p.releases)}`,
-        `[ "$(stat -c %a ${cmd(p.root)})" = 750 ]`,
-        `id -nG www-data | tr ' ' '\\n' | grep -x ${user} >/dev/null`,
-      ),
-      triggers: { layout: "3" },
+      create: layoutScript(app.name),
+      check: layoutCheck(app.name),
+      triggers: { layout: "4" },
     }, { parent: this, dependsOn: h.ready });
 
     // The release is built in its own folder while the running one keeps serving.

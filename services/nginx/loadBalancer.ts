@@ -18,6 +18,7 @@ import { servedFolders, type DjangoPaths } from "../../lib/djangoSettings.ts";
 import type { Host } from "../../components/host.ts";
 import { AcmeCertificates } from "../certbot/acmeCertificates.ts";
 import { ACME_WEBROOT, certPaths } from "../../config/acme.ts";
+import { appPaths } from "../../components/paths.ts";
 
 /** The site's own name: the first server name that is neither `_` nor a wildcard. */
 function siteName(serverName: string): string | undefined {
@@ -93,7 +94,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
         deps.push(acme.placeholder(app.name));
       }
 
-      // Static and media are served from where the project's own settings put them.
+      // Static and media are served from where the project's own settings put them, which
+      // must be inside the app's own folder (the renderer refuses anywhere else).
       const site = pulumi.output(settings).apply((s) => {
         const served = servedFolders(s, app.static);
         return renderNginxSite({
@@ -101,6 +103,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
           upstreams,
           serverName: app.serverName,
           tls,
+          appRoot: appPaths(app.name).root,
           staticRoot: served.static?.root,
           staticUrl: served.static?.url,
           // Uploads in S3 are served by their storage's URLs, never from this host's disk.

@@ -1,3 +1,4 @@
+import { appPaths } from "../../components/paths.ts";
 import {
   assertHost,
   assertInt,
@@ -57,14 +58,23 @@ export interface NginxSiteOptions {
    * @default no challenge location
    */
   readonly acme?: { readonly webroot: string };
-  /** Directory served at `staticUrl` (Django `STATIC_ROOT`). Omit to pass static requests to the app. */
+  /**
+   * The app's own folder. `staticRoot` and `mediaRoot` must lie inside it, and below it nginx
+   * follows a link only when the link's owner also owns what it points to (`disable_symlinks
+   * if_not_owner from=<appRoot>`): a link the app's user planted to another app's file is
+   * refused (403). The prefix up to it is not checked: its parent is root's, so no app can
+   * replace it, and an operator's own link there (`/srv` on another disk) keeps working.
+   * @default `/srv/<appName>`
+   */
+  readonly appRoot?: string;
+  /** Directory served at `staticUrl` (Django `STATIC_ROOT`), inside `appRoot`. Omit to pass static requests to the app. */
   readonly staticRoot?: string;
   /**
    * URL prefix of static files (Django `STATIC_URL`, with leading and trailing slash).
    * @default "/static/"
    */
   readonly staticUrl?: string;
-  /** Directory served at `mediaUrl` (Django `MEDIA_ROOT`). Omit to not serve media. */
+  /** Directory served at `mediaUrl` (Django `MEDIA_ROOT`), inside `appRoot`. Omit to not serve media. */
   readonly mediaRoot?: string;
   /**
    * URL prefix of media files (Django `MEDIA_URL`, with leading and trailing slash).
@@ -102,6 +112,10 @@ export function renderNginxSite(o: NginxSiteOptions): string {
   const timeout = assertInt("nginx proxyTimeoutSeconds", withDefault(o.proxyTimeoutSeconds, 60), 1, 86400);
   const bodyMb = assertInt("nginx clientMaxBodySizeMb", withDefault(o.clientMaxBodySizeMb, 20), 0, 1048576);
   const tlsPort = o.tls ? assertPort("nginx tls.port", withDefault(o.tls.port, 443)) : undefined;
+  const appRoot = stripTrailingSlash(assertPath("nginx appRoot", withDefault(o.appRoot, appPaths(app).root)));
+  if (appRoot === "/") throw new Error(`nginx site ${app}: appRoot is "/"; it must be the app's own folder, e.g. /srv/${app}`);
+  // Files are read below the app's folder only through links its owner made to its own files.
+  const noForeignLinks = `${INDENT}${INDENT}disable_symlinks if_not_owner from=${appRoot};`;
   if (tlsPort !== undefined && tlsPort === listenPort) {
     throw new Error(`nginx site ${app}: tls.port and listenPort are both ${listenPort}`);
   }
@@ -126,7 +140,8 @@ export function renderNginxSite(o: NginxSiteOptions): string {
       ? []
       : [
           `${INDENT}location ${urlPrefix("nginx staticUrl", withDefault(o.staticUrl, "/static/"))} {`,
-          `${INDENT}${INDENT}alias ${dirWithSlash("nginx staticRoot", o.staticRoot)};`,
+          `${INDENT}${INDENT}alias ${servedDir("nginx staticRoot", "STATIC_ROOT", o.staticRoot, appRoot)};`,
+          noForeignLinks,
           // collectstatic output is fingerprinted by the app's storage, so long caching is safe.
           `${INDENT}${INDENT}expires 30d;`,
           `${INDENT}${INDENT}access_log off;`,
@@ -137,7 +152,8 @@ export function renderNginxSite(o: NginxSiteOptions): string {
       ? []
       : [
           `${INDENT}location ${urlPrefix("nginx mediaUrl", withDefault(o.mediaUrl, "/media/"))} {`,
-          `${INDENT}${INDENT}alias ${dirWithSlash("nginx mediaRoot", o.mediaRoot)};`,
+          `${INDENT}${INDENT}alias ${servedDir("nginx mediaRoot", "MEDIA_ROOT", o.mediaRoot, appRoot)};`,
+          noForeignLinks,
           // User uploads: browsers must not sniff them into HTML/JS.
           `${INDENT}${INDENT}add_header X-Content-Type-Options nosniff;`,
           `${INDENT}}`,
@@ -218,10 +234,17 @@ function urlPrefix(what: string, url: string): string {
   return assertMatches(what, url, /^\/(?:[A-Za-z0-9._~-]+\/)*$/, "a URL path starting and ending with /");
 }
 
-/** nginx `alias` for a `location /x/` needs the trailing slash, or paths are glued together. */
-function dirWithSlash(what: string, dir: string): string {
+/**
+ * A served folder as nginx `alias` (a `location /x/` needs the trailing slash, or paths are
+ * glued together). It must lie below the app's own folder: anywhere else (`/etc`, another
+ * app's tree) the app's settings would publish files that are not the app's.
+ */
+function servedDir(what: string, setting: string, dir: string, appRoot: string): string {
   const path = stripTrailingSlash(assertPath(what, dir));
-  return path === "/" ? "/" : `${path}/`;
+  if (!path.startsWith(`${appRoot}/`) || path.split("/").includes(".")) {
+    throw new Error(`${what} ${JSON.stringify(dir)} is outside the app's folder ${appRoot}: nginx serves an app's files only from inside its own folder; set the project's ${setting} to a folder below ${appRoot}/`);
+  }
+  return `${path}/`;
 }
 
 /** Options for {@link renderNginxDefaultServer}. */

@@ -11,6 +11,7 @@ import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
 import { blogApp, fleetdemoApp } from "../helpers/sampleApps.ts";
+import { quote } from "../../lib/shell.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const HOST = "apps13";
@@ -33,6 +34,14 @@ function config(apps: unknown[]): Record<string, { value: string }> {
 function get(hostName: string, path = "/"): [number, string] {
   const r = spawnSync("curl", ["-s", "--max-time", "10", "-H", `Host: ${hostName}`, `http://${ADDRESS}${path}`], { encoding: "utf8" });
   return [r.status ?? -1, r.stdout];
+}
+
+/** GET `path` on the load balancer under a host name: its HTTP status (0: no answer) and body. */
+function fetchPath(hostName: string, path: string): { status: number; body: string } {
+  const r = spawnSync("curl", ["-s", "--max-time", "10", "-w", "\n%{http_code}", "-H", `Host: ${hostName}`, `http://${ADDRESS}${path}`], { encoding: "utf8" });
+  const out = r.stdout ?? "";
+  const cut = out.lastIndexOf("\n");
+  return { status: Number(out.slice(cut + 1)) || 0, body: out.slice(0, Math.max(cut, 0)) };
 }
 
 async function pageOf(hostName: string, ok: (b: string) => boolean, timeoutMs = 120_000): Promise<string> {
@@ -132,6 +141,104 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions blog | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("blog");
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions fleetdemo | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("fleetdemo");
   }, 120_000);
+
+  // Issue 21: nginx serves an app's files only from inside that app's own folder.
+  it("links the blog's user plants in its static folder do not publish another app's files; its own files still serve", async () => {
+    const sh = (cmd: string) => fleet.ssh(HOST, cmd).then((s) => s.trim());
+    // The blog's STATIC_ROOT as its nginx site serves it (the first alias), STATIC_URL /assets/.
+    const root = (await sh("sed -n 's|^ *alias \\(.*\\)/;$|\\1|p' /etc/nginx/sites-enabled/blog.conf")).split("\n")[0];
+    expect(root).toBe("/srv/blog/public/static");
+    // A command run as the blog's user: its output, then `exit <status>`.
+    const asBlog = (cmd: string) => sh(`cd / && runuser -u blog -- bash -c ${quote(cmd)} 2>&1 && echo "exit 0" || echo "exit $?"`);
+    const other = fetchPath("fleetdemo.example", "/static/notes/site.css");
+    expect(other.status).toBe(200);
+    expect(other.body).toContain("font-family");
+
+    // The layout: nginx passes through /srv/<app> (group www-data, search only), and is in
+    // no app's group, so it cannot read an app's source; other apps' users cannot enter.
+    expect(await sh("stat -c '%a %U %G' /srv/blog /srv/fleetdemo")).toBe("710 blog www-data\n710 fleetdemo www-data");
+    expect((await sh("id -nG www-data")).split(" ")).toEqual(["www-data"]);
+    const read = (user: string, path: string) => sh(`runuser -u ${user} -- cat ${path} >/dev/null 2>&1 && echo read || echo refused`);
+    expect(await read("www-data", "/srv/blog/public/static/posts/blog.css")).toBe("read");
+    expect(await read("www-data", "/srv/blog/current/source/manage.py")).toBe("refused");
+    expect(await read("blog", "/srv/fleetdemo/public/static/notes/site.css")).toBe("refused");
+
+    // Links made by the blog's user: to the other app's served file, its source, a
+    // root-owned file every user may read, the other app's whole static folder; and one to
+    // the blog's own file, which still serves (same owner).
+    const planted: Record<string, string> = {
+      "leak-static.css": "/srv/fleetdemo/public/static/notes/site.css",
+      "leak-source.txt": "/srv/fleetdemo/current/source/manage.py",
+      "leak-passwd.txt": "/etc/passwd",
+      "leak-dir": "/srv/fleetdemo/public/static",
+      "own-link.css": "posts/blog.css",
+    };
+    for (const [name, target] of Object.entries(planted)) expect(await asBlog(`ln -sfn -- ${target} ${root}/${name}`)).toBe("exit 0");
+    const refused = (path: string, content: string) => {
+      const r = fetchPath("blog.example", path);
+      expect([403, 404], `${path}: HTTP ${r.status}`).toContain(r.status);
+      expect(r.body).not.toContain(content);
+    };
+    try {
+      refused("/assets/leak-static.css", "font-family");
+      refused("/assets/leak-source.txt", "execute_from_command_line");
+      refused("/assets/leak-passwd.txt", "root:x:0:0");
+      refused("/assets/leak-dir/notes/site.css", "font-family");
+      expect(fetchPath("blog.example", "/assets/own-link.css").status).toBe(200);
+      expect(fetchPath("blog.example", "/assets/posts/blog.css").status).toBe(200);
+      expect(fetchPath("fleetdemo.example", "/static/notes/site.css").status).toBe(200);
+
+      // A hard link to a file another user owns cannot be made (fs.protected_hardlinks), so
+      // no file of another owner can sit in the blog's folder without a link nginx refuses.
+      expect(await sh("cat /proc/sys/fs/protected_hardlinks")).toBe("1");
+      const hard = await asBlog(`ln -- /etc/passwd ${root}/hard-passwd.txt`);
+      expect(hard).toContain("Operation not permitted");
+      expect(hard).toMatch(/exit [1-9]/);
+
+      // The static folder itself swapped for a link to the other app's: its URLs refuse too.
+      expect(await asBlog(`mv -T -- ${root} ${root}.real && ln -s -- /srv/fleetdemo/public/static ${root}`)).toBe("exit 0");
+      try {
+        refused("/assets/notes/site.css", "font-family");
+      } finally {
+        expect(await asBlog(`if [ -L ${root} ]; then rm -- ${root} && mv -T -- ${root}.real ${root}; fi`)).toBe("exit 0");
+      }
+      expect(fetchPath("blog.example", "/assets/posts/blog.css").status).toBe(200);
+    } finally {
+      await asBlog(`rm -f -- ${Object.keys(planted).map((n) => `${root}/${n}`).join(" ")} ${root}/hard-passwd.txt`);
+    }
+  }, 120_000);
+
+  it("a host of the older layout (nginx in the app's group, /srv/<app> 0750) is drift that one up repairs; nginx's workers drop the group", async () => {
+    const sh = (cmd: string) => fleet.ssh(HOST, cmd).then((s) => s.trim());
+    const gid = await sh("getent group blog | cut -d: -f3");
+    expect(gid).toMatch(/^\d+$/);
+    // The supplementary groups of each running nginx worker, one line per worker.
+    const workerGroups = () => sh("for p in $(pgrep -u www-data -x nginx || true); do sed -n 's/^Groups:[[:space:]]*//p' /proc/$p/status 2>/dev/null || true; done");
+    const anyWorkerIn = (lines: string) => lines.split("\n").some((l) => l.split(/\s+/).includes(gid));
+    expect(anyWorkerIn(await workerGroups())).toBe(false);
+    // As the layout before this one left it; nginx reloaded, so its workers hold the group.
+    await sh("usermod -a -G blog www-data && chgrp blog /srv/blog && chmod 0750 /srv/blog && systemctl reload nginx");
+    await waitFor("an nginx worker in the blog's group", workerGroups, anyWorkerIn, { timeoutMs: 60_000 });
+    // The site alone refuses a planted link, even to a worker that may read the blog's source.
+    expect(await sh("cd / && runuser -u blog -- ln -sfn -- /srv/fleetdemo/public/static/notes/site.css /srv/blog/public/static/leak-static.css && echo made")).toBe("made");
+    try {
+      expect([403, 404]).toContain(fetchPath("blog.example", "/assets/leak-static.css").status);
+
+      await t.stack.refresh({ onOutput: log });
+      const drift = await changes(t, log);
+      expect(drift).toHaveLength(1);
+      expect(drift[0]).toMatch(/^update \S*blog-layout$/);
+      const res = await t.stack.up({ onOutput: log });
+      expect(res.summary.result).toBe("succeeded");
+      expect(await sh("stat -c '%a %U %G' /srv/blog")).toBe("710 blog www-data");
+      expect((await sh("id -nG www-data")).split(" ")).toEqual(["www-data"]);
+      await waitFor("no nginx worker in the blog's group", workerGroups, (l) => l !== "" && !anyWorkerIn(l), { timeoutMs: 60_000 });
+      expect(fetchPath("blog.example", "/assets/posts/blog.css").status).toBe(200);
+      expect([403, 404]).toContain(fetchPath("blog.example", "/assets/leak-static.css").status);
+    } finally {
+      await sh("rm -f -- /srv/blog/public/static/leak-static.css");
+    }
+  }, 600_000);
 
   it("a second preview expects no changes", async () => {
     expect(await changes(t, log)).toEqual([]);

@@ -61,6 +61,7 @@ const nginxTls: NginxSiteOptions = {
     { address: "fd00::13", port: 8001 },
   ],
   tls: { certificatePath: "/etc/ssl/fleet/demo.crt", keyPath: "/etc/ssl/private/demo.key" },
+  appRoot: "/srv/fleetdemo/",
   staticRoot: "/srv/fleetdemo/static",
   mediaRoot: "/srv/fleetdemo/media",
   proxyTimeoutSeconds: 120,
@@ -123,8 +124,35 @@ describe("renderNginxSite", () => {
     expect(server).toContain("server_name _;");
     expect(server).toContain("proxy_read_timeout 60s;");
     expect(server).toContain("client_max_body_size 20m;");
-    expect(server).toMatch(/location \/static\/ \{\n\s+alias \/srv\/fleetdemo\/static\/;\n\s+expires 30d;\n\s+access_log off;/);
+    expect(server).toMatch(/location \/static\/ \{\n\s+alias \/srv\/fleetdemo\/static\/;\n\s+disable_symlinks if_not_owner from=\/srv\/fleetdemo;\n\s+expires 30d;\n\s+access_log off;/);
     expect(server).toContain("alias /srv/fleetdemo/media/;");
+  });
+
+  it("serves files below the app's folder only through links whose owner owns the target", () => {
+    const out = renderNginxSite(nginxBasic);
+    const locations = out.split(/\n(?= {4}location )/).slice(1);
+    const directive = "        disable_symlinks if_not_owner from=/srv/fleetdemo;";
+    expect(locations.map((l) => l.split("\n")[0]!.trim())).toEqual(["location /static/ {", "location /media/ {", "location / {"]);
+    expect(locations.map((l) => l.includes(`\n${directive}\n`))).toEqual([true, true, false]);
+    // The explicit appRoot, its trailing slash dropped: the prefix ends at a path component.
+    expect(renderNginxSite(nginxTls)).toContain("disable_symlinks if_not_owner from=/srv/fleetdemo;");
+    // Nothing served from disk, nothing to guard.
+    expect(renderNginxSite({ appName: "api", upstreams: nginxBasic.upstreams })).not.toContain("disable_symlinks");
+  });
+
+  it.each<[string, Partial<NginxSiteOptions>, string]>([
+    ["STATIC_ROOT in /etc", { staticRoot: "/etc" },
+      'nginx staticRoot "/etc" is outside the app\'s folder /srv/fleetdemo: nginx serves an app\'s files only from inside its own folder; set the project\'s STATIC_ROOT to a folder below /srv/fleetdemo/'],
+    ["STATIC_ROOT in another app's folder", { staticRoot: "/srv/blog/public/static" }, 'nginx staticRoot "/srv/blog/public/static" is outside the app\'s folder /srv/fleetdemo'],
+    ["STATIC_ROOT in a folder whose name starts alike", { staticRoot: "/srv/fleetdemo2/static" }, 'nginx staticRoot "/srv/fleetdemo2/static" is outside'],
+    ["STATIC_ROOT the app's folder itself", { staticRoot: "/srv/fleetdemo/" }, 'nginx staticRoot "/srv/fleetdemo/" is outside'],
+    ["STATIC_ROOT through a . segment", { staticRoot: "/srv/fleetdemo/./" }, 'nginx staticRoot "/srv/fleetdemo/./" is outside'],
+    ["STATIC_ROOT climbing out", { staticRoot: "/srv/fleetdemo/../blog/static" }, '".." segments are not allowed'],
+    ["MEDIA_ROOT in /var/www", { mediaRoot: "/var/www/fleetdemo/media" }, "set the project's MEDIA_ROOT to a folder below /srv/fleetdemo/"],
+    ["the app's folder named /", { appRoot: "/" }, 'nginx site fleetdemo: appRoot is "/"'],
+    ["the app's folder relative", { appRoot: "srv/fleetdemo" }, "nginx appRoot"],
+  ])("refuses to serve from outside the app's folder: %s", (_name, change, message) => {
+    expect(() => renderNginxSite({ ...nginxBasic, ...change })).toThrow(message);
   });
 
   it("rejects bad input", () => {

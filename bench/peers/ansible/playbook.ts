@@ -209,12 +209,6 @@ function tasks(stack: PeerStack, s: Step, flushHere: boolean): Task[] {
           [`${B}.file`]: { path: "{{ item.path }}", state: "directory", owner: "{{ item.owner }}", group: "{{ item.group }}", mode: "{{ item.mode }}" },
           loop: s.dirs.map((d) => ({ path: d.path, owner: d.owner, group: d.group, mode: d.mode })),
         },
-        {
-          name: `${s.joinGroup.user} may read the app's static and media files`,
-          // create_home off: the module would make the home of an existing account (www-data's /var/www where nginx is not installed).
-          [`${B}.user`]: { name: s.joinGroup.user, groups: [s.joinGroup.group], append: true, create_home: false },
-          ...n,
-        },
       ];
     }
     case "database": {
