@@ -1,10 +1,10 @@
 /**
- * Credentials of the broker and cache servers, verified by logging in with them: Redis's
- * password (and that it is the only way in), a RabbitMQ user's password. Pure builders of
- * the scripts that RemoteScripts run as their `check` (on refresh) and `create` (the
- * repair). Passwords arrive as shell variables (RemoteScript `secrets`, in the body on
- * stdin) and reach the tools in their environment (REDISCLI_AUTH) or on their stdin
- * (printf is a bash builtin); RabbitMQ's alone take it as an argument (see rabbitAccountCreate).
+ * Credentials of the Redis server, verified by logging in with them: its password, and
+ * that it is the only way in. Pure builders of the scripts that RemoteScripts run as their
+ * `check` (on refresh) and `create` (the repair). The password arrives as a shell variable
+ * (RemoteScript `secrets`, in the body on stdin) and reaches redis-cli in its environment
+ * (REDISCLI_AUTH) and sha256sum on its stdin (printf is a bash builtin). A RabbitMQ
+ * user's password: lib/rabbitAccount.ts.
  */
 import { cmd, script } from "./shell.ts";
 
@@ -54,41 +54,5 @@ export function redisAuthRepair(unit: string, secretFile: string, port = 6379, w
     `for _ in $(seq 1 ${cmd(waitSeconds * 2)}); do if redis_ok; then exit 0; fi; sleep 0.5; done`,
     `echo ${cmd(`Redis still does not accept the password in ${secretFile} (or has other users or passwords) after a restart: look for requirepass, user or aclfile lines in /etc/redis/redis.conf`)} >&2`,
     "exit 1",
-  );
-}
-
-/** The shell variable holding a RabbitMQ user's password. */
-export const BROKER_PASSWORD_VAR = "BROKER_PASSWORD";
-
-/**
- * Creates the app's vhost and user, or sets the user's password again, and grants the
- * vhost. rabbitmqctl 4.0 takes the password as an argument: on stdin (the argument left
- * out) it waits for ever when not on a terminal (seen on Debian 13's 4.0.5). The argument
- * exists only inside this root-run script on the broker host, for as long as the call.
- */
-export function rabbitAccountCreate(user: string): string {
-  const u = cmd(user);
-  const pw = `"$${BROKER_PASSWORD_VAR}"`;
-  return script(
-    // grep without -q: an early exit would fail the pipeline under pipefail.
-    `rabbitmqctl -q list_vhosts | grep -x ${u} >/dev/null || rabbitmqctl -q add_vhost ${u}`,
-    `if rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${u} >/dev/null; then`,
-    `  rabbitmqctl -q change_password ${u} ${pw} >/dev/null`,
-    "else",
-    `  rabbitmqctl -q add_user ${u} ${pw} >/dev/null`,
-    "fi",
-    `rabbitmqctl -q set_permissions -p ${u} ${u} '.*' '.*' '.*'`,
-    // The default guest account is not needed by anything we run.
-    "rabbitmqctl -q delete_user guest >/dev/null 2>&1 || true",
-  );
-}
-
-/** Exits 0 while the user exists, may use its vhost, and logs in with the password. */
-export function rabbitAccountCheck(user: string): string {
-  const u = cmd(user);
-  return script(
-    `rabbitmqctl -q list_users | awk '{print $1}' | grep -x ${u} >/dev/null`,
-    `rabbitmqctl -q list_permissions -p ${u} | awk '{print $1}' | grep -x ${u} >/dev/null`,
-    `rabbitmqctl -q authenticate_user ${u} "$${BROKER_PASSWORD_VAR}" </dev/null >/dev/null 2>&1`,
   );
 }

@@ -6,8 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
-import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate } from "../../lib/brokerAuth.ts";
-import { cmd, script } from "../../lib/shell.ts";
+import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate, rabbitAccountDelete } from "../../lib/rabbitAccount.ts";
 import { RemoteFile } from "../../providers/remoteFile.ts";
 import { RemoteScript } from "../../providers/remoteScript.ts";
 import { SystemdService } from "../../providers/systemdService.ts";
@@ -75,17 +74,16 @@ export class Broker extends pulumi.ComponentResource {
     if (!this.service) return this.ready;
     const h = this.host;
     const name = this.componentName;
-    const user = cmd(app);
-    // The password reaches rabbitmqctl as an argument (on stdin 4.0 waits for ever off a
-    // terminal); refresh logs in with it (a password changed by hand is drift that the
-    // next `up` sets back).
+    // The password is on no command line: the script hashes it and imports the hash from
+    // a file; refresh compares RabbitMQ's hash with ours (a password changed by hand is
+    // drift that the next `up` sets back, in place).
     return [new RemoteScript(`${name}-account-${app}`, {
       connection: h.connection,
       description: `RabbitMQ vhost and user ${app}`,
       secrets: { [BROKER_PASSWORD_VAR]: password },
       create: rabbitAccountCreate(app),
       check: rabbitAccountCheck(app),
-      delete: script(`rabbitmqctl -q delete_user ${user} >/dev/null 2>&1 || true`),
+      delete: rabbitAccountDelete(app),
     }, { parent: this, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
   }
 }

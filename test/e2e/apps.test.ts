@@ -296,19 +296,53 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect(await changes(t, log)).toEqual([]);
   }, 900_000);
 
-  // Issue 20: a broker user's password is verified by logging in with it (self-contained: any earlier state of the fleet).
-  it("a RabbitMQ user's password changed by hand is drift that one up sets back, in place; its worker connects again", async () => {
+  // Issue 20: a broker user's password is verified (self-contained: any earlier state of the fleet).
+  // Issue 21: and no process's arguments, nor the journal, ever hold it.
+  it("a RabbitMQ user's password changed by hand is drift that one up sets back, in place, on no command line; its worker connects again", async () => {
     const app = "journal";
-    // The app's own broker password, from its env file, as rabbitmqctl's argument (as our
-    // check passes it: on stdin rabbitmqctl 4.0 waits for ever off a terminal), bounded.
-    const login = `url=$(grep -m1 -o 'amqp://${app}:[^@]*@' /etc/${app}/env); pw=\${url#amqp://${app}:}; pw=\${pw%@}; timeout 60 rabbitmqctl -q authenticate_user ${app} "$pw" </dev/null >/dev/null 2>&1 && echo accepted || echo refused`;
+    // The app's own broker URL, from its env file, to an AMQP login as the app user (kombu,
+    // from its virtualenv): the URL travels in the environment, on no command line.
+    const url = (a: string) => `grep -m1 -o 'amqp://${a}:[^"[:space:]]*' /etc/${a}/env`;
+    const login = [
+      `url=$(${url(app)})`,
+      `cd / && URL="$url" timeout 60 runuser -u ${app} -- /srv/${app}/current/venv/bin/python -c '`,
+      "import os, kombu",
+      "c = kombu.Connection(os.environ[\"URL\"], connect_timeout=10)",
+      "try:",
+      "    c.connect(); print(\"accepted\")",
+      "except Exception as e:",
+      "    print(\"refused\", type(e).__name__)",
+      "finally:",
+      "    c.release()",
+      "'",
+    ].join("\n");
     expect((await fleet.ssh(HOST, login)).trim()).toBe("accepted");
     await fleet.ssh(HOST, `timeout 60 rabbitmqctl -q change_password ${app} changed-by-hand </dev/null`);
-    expect((await fleet.ssh(HOST, login)).trim()).toBe("refused");
+    expect((await fleet.ssh(HOST, login)).trim()).toMatch(/^refused /);
+
+    // Every process's arguments, sampled through the refresh and the repair: the apps'
+    // broker passwords (read from their env files into a root-only pattern file) must
+    // never show; the control (a rabbitmqctl definitions call) must, or the sampler saw nothing.
+    const secrets = "/root/argv-secrets";
+    await fleet.ssh(HOST, [
+      `umask 077; { ${url(app)}; ${url("fleetdemo")}; } | sed -e 's#^amqp://[^:]*:##' -e 's#@.*##' > ${secrets}`,
+      `[ "$(grep -c . ${secrets})" = 2 ]`,
+      "printf '%s\\n' _definitions > /root/argv-control",
+      "rm -f /root/argv-hits /root/argv-sweeps",
+      "systemd-run --quiet --unit=fleet-argv-watch /bin/bash -c 'n=0; while :; do a=$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr \"\\0\" \" \"); n=$((n + 1)); " +
+        `if printf "%s" "$a" | grep -qFf /root/argv-control; then echo control >> /root/argv-hits; fi; if printf "%s" "$a" | grep -qFf ${secrets}; then echo secret >> /root/argv-hits; fi; echo "$n" > /root/argv-sweeps; sleep 0.02; done'`,
+    ].join("\n"));
     await t.stack.refresh({ onOutput: log });
     expect(await changes(t, log)).toEqual([`update broker-account-${app}`]);
     const res = await t.stack.up({ onOutput: log });
+    await fleet.ssh(HOST, "systemctl stop fleet-argv-watch");
     expect(res.summary.result).toBe("succeeded");
+    const hits = (await fleet.ssh(HOST, "sort /root/argv-hits 2>/dev/null | uniq -c | awk '{print $2 \"=\" $1}'; echo sweeps=$(cat /root/argv-sweeps)")).trim().split("\n");
+    console.log(`process arguments sampled during refresh and repair: ${hits.join(", ")}`);
+    expect(hits.some((h) => h.startsWith("secret="))).toBe(false);
+    expect(hits.some((h) => h.startsWith("control="))).toBe(true);
+    expect(Number(hits.find((h) => h.startsWith("sweeps="))?.slice("sweeps=".length))).toBeGreaterThan(50);
+
     expect((await fleet.ssh(HOST, login)).trim()).toBe("accepted");
     // A restarted worker logs in with the password from its env file.
     await fleet.ssh(HOST, `systemctl restart ${app}-celery-worker`);
@@ -316,5 +350,12 @@ describe("two apps, then a third added and one removed, on one real server", () 
       (s) => s.split("\n").map((l) => l.trim()).includes(app), { timeoutMs: 60_000 });
     expect(users.split("\n").map((l) => l.trim())).toContain(app);
     expect(await changes(t, log)).toEqual([]);
+
+    // The journal keeps no broker password: not as a command line (su's PAM lines carry
+    // rabbitmqctl's arguments as _CMDLINE), nor anywhere else.
+    const inJournal = (filter: string) => fleet.ssh(HOST, `journalctl -o verbose --no-pager | ${filter} | grep -cFf ${secrets} || true`).then((s) => s.trim());
+    expect(await inJournal("grep -a '^ *_CMDLINE='")).toBe("0");
+    expect(await inJournal("cat")).toBe("0");
+    await fleet.ssh(HOST, `rm -f ${secrets} /root/argv-control /root/argv-hits /root/argv-sweeps`);
   }, 600_000);
 });

@@ -1,9 +1,9 @@
 /**
  * Links and credentials read back (issue 20, part 3): where `current` resolves
  * (lib/releaseScripts.ts), the PostgreSQL owner's login (providers/postgresDatabase.ops.ts),
- * Redis's password and ACL and a RabbitMQ user's login (lib/brokerAuth.ts). Parsers and
- * plans are tables; the scripts are RUN with bash against stand-ins for runuser, psql,
- * redis-cli, systemctl and rabbitmqctl on PATH, which record their arguments, so a
+ * Redis's password and ACL (lib/brokerAuth.ts); a RabbitMQ user's: rabbitAccount.test.ts.
+ * Parsers and plans are tables; the scripts are RUN with bash against stand-ins for
+ * runuser, psql, redis-cli and systemctl on PATH, which record their arguments, so a
  * password on a command line would show.
  */
 import { spawnSync } from "node:child_process";
@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { BROKER_PASSWORD_VAR, REDIS_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate, redisAuthCheck, redisAuthRepair } from "../../lib/brokerAuth.ts";
+import { REDIS_PASSWORD_VAR, redisAuthCheck, redisAuthRepair } from "../../lib/brokerAuth.ts";
 import { currentProbe, parseCurrent, type CurrentLink } from "../../lib/releaseScripts.ts";
 import * as db from "../../providers/postgresDatabase.ops.ts";
 import { switchPlan, type SwitchState } from "../../providers/releaseSwitch.ops.ts";
@@ -243,36 +243,5 @@ describe("Redis: the password and the ACL, checked by logging in", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Redis still does not accept the password in /etc/redis/s.conf");
     expect(r.stderr).not.toContain(PW);
-  });
-});
-
-describe("RabbitMQ: the app's user, its password as rabbitmqctl's argument", () => {
-  const PW = "rabb1tPassw0rdXYZ";
-  /** A rabbitmqctl that knows user shop with password `known` (read from stdin). */
-  const rabbit = (known: string) => shims({
-    rabbitmqctl: [
-      `log=$(dirname "$0")/calls`,
-      `case "$*" in`,
-      `  "-q list_users") echo "shop [] " ;;`,
-      `  "-q list_vhosts") echo shop ;;`,
-      `  "-q list_permissions -p shop") echo "shop .* .* .*" ;;`,
-      `  "-q authenticate_user shop "*) [ "$4" = ${JSON.stringify(known)} ] || exit 65 ;;`,
-      `  "-q change_password shop "*|"-q add_user shop "*) echo "argument $4" >> "$log" ;;`,
-      `esac`,
-    ].join("\n"),
-  });
-  it("check: the password works -> 0; changed by hand -> 1", () => {
-    const ok = rabbit(PW);
-    expect(bash(withSecrets(rabbitAccountCheck("shop"), { [BROKER_PASSWORD_VAR]: PW }), ok.path).code).toBe(0);
-    const changed = rabbit("other");
-    expect(bash(withSecrets(rabbitAccountCheck("shop"), { [BROKER_PASSWORD_VAR]: PW }), changed.path).code).not.toBe(0);
-  });
-  it("create: an existing user gets the password again", () => {
-    const s = rabbit("other");
-    const r = bash(withSecrets(rabbitAccountCreate("shop"), { [BROKER_PASSWORD_VAR]: PW }), s.path);
-    expect(r.code).toBe(0);
-    const calls = s.calls().split("\n");
-    expect(calls.some((c) => c.startsWith("rabbitmqctl -q change_password shop "))).toBe(true);
-    expect(calls).toContain(`argument ${PW}`);
   });
 });

@@ -162,7 +162,7 @@ describe("the peers' rendering is the dev stack's", () => {
     const account = plain(one(T.script, "broker-account-fleetdemo").inputs) as { create: string; secrets: Record<string, string> };
     const step = stack.steps.find((s) => s.kind === "brokerAccount")!;
     expect(step.kind === "brokerAccount" && step.password).toBe(account.secrets.BROKER_PASSWORD);
-    expect(account.create).toContain(`add_vhost ${step.kind === "brokerAccount" && step.vhost}`);
+    expect(account.create).toContain(`"vhosts":[{"name":"${step.kind === "brokerAccount" && step.vhost}"}]`);
   });
 
   it("the same release build, collectstatic and migrate scripts", () => {

@@ -982,9 +982,10 @@ describe("two apps on one host", () => {
       const account = run.one(T.script, `broker-account-${a}`);
       expect(plain(account.inputs.secrets)).toEqual({ BROKER_PASSWORD: `${a}-broker-password-value` });
       expect(isSecret(account.inputs.secrets)).toBe(true);
-      expect(text(account.inputs.create)).toContain(`rabbitmqctl -q set_permissions -p ${a} ${a} '.*' '.*' '.*'`);
+      // Its vhost, user and rights on that vhost only, in one definitions import.
+      expect(text(account.inputs.create)).toContain(`"vhosts":[{"name":"${a}"}],"permissions":[{"user":"${a}","vhost":"${a}","configure":".*","write":".*","read":".*"}]`);
       expect(text(account.inputs.create)).not.toContain("password-value");
-      expect(text(account.inputs.delete)).toBe(`rabbitmqctl -q delete_user ${a} >/dev/null 2>&1 || true\n`);
+      expect(text(account.inputs.delete)).toBe(`timeout 60 rabbitmqctl -q delete_user ${a} </dev/null >/dev/null 2>&1 || true\n`);
     }
   });
 
