@@ -13,7 +13,7 @@
  * is answered as on the node's port.
  */
 import { releasePaths } from "../components/paths.ts";
-import { GATE_RESPONSE, type HealthGate } from "./releaseScripts.ts";
+import { GATE_RESPONSE, type HealthGate } from "./healthGate.ts";
 import { cmd, script } from "./shell.ts";
 
 /** What the side instance runs and what it is checked with. */

@@ -1,13 +1,13 @@
 /**
  * Operations of the ReleaseSwitch provider (see releaseSwitch.ts). The scripts are pure
- * builders in lib/releaseScripts.ts; this module only runs them in order on the node and
- * on the load balancer, and turns a failed gate into a rollback and a clear error.
+ * builders in lib/releaseCurrent.ts, lib/healthGate.ts and lib/nginxDrain.ts; this module
+ * only runs them in order on the node and on the load balancer, and turns a failed gate
+ * into a rollback and a clear error.
  */
 import { sameRecord } from "../lib/records.ts";
-import {
-  GATE_RESPONSE, currentProbe, drainScript, drainedProbe, healthGateScript, linkCommands, parseCurrent, pruneCommands, restartCommands,
-  type CurrentLink,
-} from "../lib/releaseScripts.ts";
+import { GATE_RESPONSE, healthGateScript } from "../lib/healthGate.ts";
+import { drainScript, drainedProbe } from "../lib/nginxDrain.ts";
+import { currentProbe, linkCommands, parseCurrent, pruneCommands, restartCommands, type CurrentLink } from "../lib/releaseCurrent.ts";
 import { sideGateScript } from "../lib/sideGate.ts";
 import { script } from "../lib/shell.ts";
 import { run, type Connection } from "./ssh.ts";

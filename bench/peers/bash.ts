@@ -17,7 +17,8 @@
  * Every value reaches the script through lib/shell.ts (`cmd`, `quote`, `heredoc`).
  */
 import { installedCheck } from "../../components/host.ts";
-import { ALREADY_BUILT, linkCommands, pruneCommands } from "../../lib/releaseScripts.ts";
+import { ALREADY_BUILT } from "../../lib/releaseBuild.ts";
+import { linkCommands, pruneCommands } from "../../lib/releaseCurrent.ts";
 import { cmd, heredoc, quote, script } from "../../lib/shell.ts";
 import { plan as databasePlan, probeScript as databaseProbe, type DatabaseState } from "../../providers/postgresDatabase.ops.ts";
 import { withSecrets } from "../../providers/remoteScript.ops.ts";

@@ -40,7 +40,9 @@ import { appPaths, releaseId, releasePaths } from "../../components/paths.ts";
 import { cacheDir } from "../../lib/pythonInstall.ts";
 import { servedFolders, type DjangoPaths } from "../../lib/djangoSettings.ts";
 import { shortHash } from "../../lib/hash.ts";
-import { buildCheck, buildScript, healthGateScript, sharedPathOf } from "../../lib/releaseScripts.ts";
+import { buildCheck, buildScript } from "../../lib/releaseBuild.ts";
+import { healthGateScript } from "../../lib/healthGate.ts";
+import { sharedPathOf } from "../../lib/releaseShared.ts";
 import type { ReadyCheck } from "../../providers/systemdService.ops.ts";
 import { renderEnvFile } from "../../services/app/envFile.ts";
 import { renderGunicornConf } from "../../services/app/gunicornConf.ts";
@@ -243,7 +245,7 @@ export interface ReleaseStep {
   readonly builtMarker: string;
   /** The link to the running release, and what it points to (relative). */
   readonly current: { readonly link: string; readonly target: string };
-  /** The dev stack's build script and its drift check (lib/releaseScripts.ts). */
+  /** The dev stack's build script and its drift check (lib/releaseBuild.ts). */
   readonly script: string;
   readonly check: string;
 }
@@ -278,7 +280,7 @@ export interface HealthGateStep {
   readonly hostHeader: string;
   readonly status?: number;
   readonly timeoutSeconds: number;
-  /** lib/releaseScripts.ts healthGateScript. */
+  /** lib/healthGate.ts healthGateScript. */
   readonly script: string;
   /** Releases kept (the switch prunes older ones after the gate). */
   readonly keepReleases: number;

@@ -278,7 +278,7 @@ function mutate(rng: Rng): Mutation {
 }
 
 /**
- * Whether the config holds input that the two exponential regexes of config/schema.ts
+ * Whether the config holds input that the two exponential regexes of config/schema/primitives.ts
  * (see invalidConfigs.test.ts, "BUG: ... exponential regex") would take minutes over: a
  * path with a long run of segment characters before a character they refuse, or a
  * serverName of many words. Such mutations are counted and skipped, not judged.

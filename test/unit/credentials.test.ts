@@ -1,6 +1,6 @@
 /**
  * Links and credentials read back (issue 20, part 3): where `current` resolves
- * (lib/releaseScripts.ts), the PostgreSQL owner's login (providers/postgresDatabase.ops.ts),
+ * (lib/releaseCurrent.ts), the PostgreSQL owner's login (providers/postgresDatabase.ops.ts),
  * Redis's password and ACL (lib/brokerAuth.ts); a RabbitMQ user's: rabbitAccount.test.ts.
  * Parsers and plans are tables; the scripts are RUN with bash against stand-ins for
  * runuser, psql, redis-cli and systemctl on PATH, which record their arguments, so a
@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REDIS_PASSWORD_VAR, redisAuthCheck, redisAuthRepair } from "../../lib/brokerAuth.ts";
-import { currentProbe, parseCurrent, type CurrentLink } from "../../lib/releaseScripts.ts";
+import { currentProbe, parseCurrent, type CurrentLink } from "../../lib/releaseCurrent.ts";
 import * as db from "../../providers/postgresDatabase.ops.ts";
 import { switchPlan, type SwitchState } from "../../providers/releaseSwitch.ops.ts";
 import { withSecrets } from "../../providers/remoteScript.ops.ts";

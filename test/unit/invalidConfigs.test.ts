@@ -705,7 +705,7 @@ describe("invalid stack configs are refused, each problem naming its key", () =>
 
 // ---------------------------------------------------------------------------------------
 // Bugs: inputs that are accepted (or not refused in seconds). Each test states what the
-// issue promises; they fail until config/schema.ts (or topology.ts / files.ts) is fixed.
+// issue promises; they fail until config/schema/ (or topology.ts / files.ts) is fixed.
 
 /** Problems of a config, or "accepted". */
 function verdict(i: Input): string[] | "accepted" {

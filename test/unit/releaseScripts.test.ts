@@ -1,5 +1,6 @@
 /**
- * The release scripts (lib/releaseScripts.ts) and the switch's plan
+ * The release scripts (lib/releaseBuild.ts, releaseCurrent.ts, healthGate.ts, nginxDrain.ts,
+ * releaseShared.ts) and the switch's plan
  * (providers/releaseSwitch.ops.ts). The drain, prune and health-gate scripts are RUN here
  * with bash, against temporary folders and small stand-ins for nginx, systemctl, curl and
  * journalctl on PATH, so what is asserted is what the scripts do, not only their text.
@@ -11,9 +12,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { releaseId, releasePaths } from "../../components/paths.ts";
 import type { PythonProject } from "../../config/pythonProject.ts";
-import {
-  ALREADY_BUILT, GATE_RESPONSE, buildScript, drainScript, drainedProbe, healthGateScript, linkCommands, pruneCommands, seedVenvCommands, sharedPathOf,
-} from "../../lib/releaseScripts.ts";
+import { ALREADY_BUILT, buildScript, seedVenvCommands } from "../../lib/releaseBuild.ts";
+import { linkCommands, pruneCommands } from "../../lib/releaseCurrent.ts";
+import { GATE_RESPONSE, healthGateScript } from "../../lib/healthGate.ts";
+import { drainScript, drainedProbe } from "../../lib/nginxDrain.ts";
+import { sharedPathOf } from "../../lib/releaseShared.ts";
 import { script } from "../../lib/shell.ts";
 import { sideGateScript } from "../../lib/sideGate.ts";
 import { sideGateWanted, switchPlan, type SwitchState } from "../../providers/releaseSwitch.ops.ts";
