@@ -102,14 +102,7 @@ export class Host extends pulumi.ComponentResource {
     this.facts = args.facts;
     this.args = args;
     // The firewall's own package first: the table is loaded before anything else installs.
-    const firewallTool = new RemoteScript(`${name}-nftables`, {
-      connection: args.connection,
-      description: "install nftables (the firewall, before any other package)",
-      create: releaseGuard(args.facts.release) + installScript(FIREWALL_PACKAGES),
-      check: installedCheck(FIREWALL_PACKAGES),
-      triggers: { release: args.facts.release.title },
-    }, { parent: this });
-    this.readyList = [firewallTool];
+    this.readyList = [this.aptStep(`${name}-nftables`, "install nftables (the firewall, before any other package)", FIREWALL_PACKAGES)];
     this.registerOutputs({});
   }
 
@@ -118,16 +111,20 @@ export class Host extends pulumi.ComponentResource {
    * (the firewall): called once, before any role's step is built.
    */
   public installPackages(): void {
-    const { plan, config, facts, connection } = this.args;
-    const packages = packagesFor(plan.roles, config);
-    this.addReady(new RemoteScript(`${plan.name}-packages`, {
-      connection,
-      description: `install packages (${packages.length})`,
-      create: releaseGuard(facts.release) + installScript(packages),
+    const packages = packagesFor(this.plan.roles, this.args.config);
+    this.addReady(this.aptStep(`${this.plan.name}-packages`, `install packages (${packages.length})`, packages, this.ready));
+  }
+
+  /** One apt step: fails first on a host that runs another release than planned. */
+  private aptStep(stepName: string, description: string, packages: readonly string[], after: pulumi.Resource[] = []): RemoteScript {
+    return new RemoteScript(stepName, {
+      connection: this.connection,
+      description,
+      create: releaseGuard(this.facts.release) + installScript(packages),
       check: installedCheck(packages),
       // The release is a fact kept in state: a host that now runs another one shows here.
-      triggers: { release: facts.release.title, packages: packages.join(" ") },
-    }, { parent: this, dependsOn: this.ready }));
+      triggers: { release: this.facts.release.title, packages: packages.join(" ") },
+    }, { parent: this, dependsOn: after });
   }
 }
 
