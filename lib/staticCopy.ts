@@ -7,9 +7,12 @@
 import { asUser } from "./releaseAsApp.ts";
 import { cmd, heredoc, script } from "./shell.ts";
 
+/** The folder of root's on a load balancer that holds every app's copies. */
+export const STATIC_BASE = "/var/lib/django-fleet/static";
+
 /** Where a load balancer keeps an app's static files: root's, readable by nginx, never the app's. */
-export function lbStaticPaths(app: string) {
-  const root = `/var/lib/django-fleet/static/${app}`;
+export function lbStaticPaths(app: string, base: string = STATIC_BASE) {
+  const root = `${base}/${app}`;
   return {
     /** root's folder of the app's copies; nginx serves `current` below it. */
     root,
@@ -61,16 +64,18 @@ function digestCommands(dir: string): string[] {
  * points `current` at it, and removes older copies but the one served until now (pages
  * rendered before the switch still ask for its files). Prints the copy's digest.
  */
-export function unpackScript(app: string, release: string, archive: string): string {
-  const p = lbStaticPaths(app);
+export function unpackScript(app: string, release: string, archive: string, base: string = STATIC_BASE): string {
+  const p = lbStaticPaths(app, base);
   const id = releaseName(release);
   if (!/^[A-Za-z0-9+/=]*$/.test(archive)) throw new Error("static copy: the archive from the app host is not base64");
   return script(
     "umask 022",
-    `install -d -o root -g root -m 0755 /var/lib/django-fleet /var/lib/django-fleet/static ${cmd(p.root)}`,
+    `install -d -o root -g root -m 0755 ${cmd(base)} ${cmd(p.root)}`,
     `rm -rf -- ${cmd(p.incoming)}`,
     `install -d -o root -g root -m 0700 ${cmd(p.incoming)}`,
-    `base64 -d ${heredoc(archive)} | tar -xzf - -C ${cmd(p.incoming)} --no-same-owner --no-same-permissions --no-overwrite-dir`,
+    `base64 -d > ${cmd(`${p.incoming}.tgz`)} ${heredoc(archive)}`,
+    `tar -xzf ${cmd(`${p.incoming}.tgz`)} -C ${cmd(p.incoming)} --no-same-owner --no-same-permissions --no-overwrite-dir`,
+    `rm -f -- ${cmd(`${p.incoming}.tgz`)}`,
     `find ${cmd(p.incoming)} -mindepth 1 ! -type f ! -type d -delete`,
     `chown -R root:root ${cmd(p.incoming)}`,
     `chmod -R u=rwX,go=rX ${cmd(p.incoming)}`,
@@ -89,8 +94,8 @@ export function unpackScript(app: string, release: string, archive: string): str
 }
 
 /** On the load balancer: the digest of the served copy, or nothing when `current` is not the release's copy. */
-export function digestScript(app: string, release: string): string {
-  const p = lbStaticPaths(app);
+export function digestScript(app: string, release: string, base: string = STATIC_BASE): string {
+  const p = lbStaticPaths(app, base);
   const id = releaseName(release);
   return script(
     `[ "$(readlink -- ${cmd(p.current)} || true)" = ${cmd(id)} ] && [ -d ${cmd(p.release(id))} ] || exit 0`,
