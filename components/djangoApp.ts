@@ -16,7 +16,7 @@ import { script } from "../lib/shell.ts";
 import { RandomSecret } from "../providers/randomSecret.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
 import { StaticCopy } from "../providers/staticCopy.ts";
-import { leftoversCheck, leftoversScript, lbStaticPaths } from "../lib/staticCopy.ts";
+import { lbStaticPaths } from "../lib/staticCopy.ts";
 import { servedFolders } from "../lib/djangoSettings.ts";
 import { renderEnvFile } from "../services/app/envFile.ts";
 import { AppNode } from "../services/app/appNode.ts";
@@ -134,8 +134,8 @@ export class DjangoApp extends pulumi.ComponentResource {
     }, { ...atRoot, dependsOn: [...migrateRelease.ready, database] });
 
     // A separate load balancer: the static files collected on the migrator, copied there
-    // by release (before any node switches, so the new release's pages find them); the
-    // app's pieces a stack made before this are removed from it.
+    // by release (before any node switches, so the new release's pages find them). The
+    // LoadBalancer removes what a stack made before this left there.
     const lbPlan = topo.loadBalancer && !d.codeHosts.includes(topo.loadBalancer) ? topo.loadBalancer : undefined;
     const staticCopy = lbPlan && new StaticCopy(`${lbPlan.name}-${app.name}-static`, {
       from: hostOf(migrator.name).connection, to: hostOf(lbPlan.name).connection,
@@ -143,12 +143,6 @@ export class DjangoApp extends pulumi.ComponentResource {
       staticRoot: migrateRelease.settings.apply((s) => servedFolders(s, app.static).static?.root ?? null),
       triggers: { env: migrateRelease.envHash },
     }, { parent: this, dependsOn: [...migrateRelease.ready, ...hostOf(lbPlan.name).ready] });
-    const leftovers = lbPlan && new RemoteScript(`${lbPlan.name}-${app.name}-leftovers`, {
-      connection: hostOf(lbPlan.name).connection,
-      description: `remove ${app.name}'s code, env file and user from the load balancer`,
-      create: leftoversScript(app.name),
-      check: leftoversCheck(app.name),
-    }, { parent: this, dependsOn: hostOf(lbPlan.name).ready });
 
     // Uploads on the one app host's disk (media.storage local) are backed up with the database.
     const only = d.appHosts.length === 1 ? d.appHosts[0]! : undefined;
@@ -200,7 +194,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     this.site = lbRelease ? { app, upstreams, settings: lbRelease.settings, switches }
       : lbPlan ? { app, upstreams, settings: migrateRelease.settings, switches, staticCopy: lbStaticPaths(app.name) } : undefined;
     // The site is rewritten only after every switch: a drain edits it while it runs.
-    this.siteReady = [...(lbRelease?.ready ?? []), ...(staticCopy ? [staticCopy] : []), ...(leftovers ? [leftovers] : []),
+    this.siteReady = [...(lbRelease?.ready ?? []), ...(staticCopy ? [staticCopy] : []),
       ...(topo.loadBalancer && activated.has(topo.loadBalancer.name) ? [activated.get(topo.loadBalancer.name)!] : []), ...nodes.map((n) => n.service), ...switches];
     this.directUrl = `http://${d.appHosts[0]?.privateAddress ?? migrator.privateAddress}:${app.port}/`;
     this.databasePassword = pulumi.secret(dbPassword.value);

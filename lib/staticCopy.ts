@@ -70,7 +70,9 @@ export function unpackScript(app: string, release: string, archive: string, base
   if (!/^[A-Za-z0-9+/=]*$/.test(archive)) throw new Error("static copy: the archive from the app host is not base64");
   return script(
     "umask 022",
-    `install -d -o root -g root -m 0755 ${cmd(base)} ${cmd(p.root)}`,
+    // nginx (www-data) passes through every folder above the copy: the parent, shared with
+    // root's other files, may have been made 0700 before.
+    `install -d -o root -g root -m 0755 ${cmd(base.replace(/\/[^/]+$/, "") || "/")} ${cmd(base)} ${cmd(p.root)}`,
     `rm -rf -- ${cmd(p.incoming)}`,
     `install -d -o root -g root -m 0700 ${cmd(p.incoming)}`,
     `base64 -d > ${cmd(`${p.incoming}.tgz`)} ${heredoc(archive)}`,

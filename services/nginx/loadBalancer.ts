@@ -19,6 +19,7 @@ import type { Host } from "../../components/host.ts";
 import { AcmeCertificates } from "../certbot/acmeCertificates.ts";
 import { ACME_WEBROOT, certPaths } from "../../config/acme.ts";
 import { appPaths } from "../../components/paths.ts";
+import { leftoversCheck, leftoversScript } from "../../lib/staticCopy.ts";
 
 /** The site's own name: the first server name that is neither `_` nor a wildcard. */
 function siteName(serverName: string): string | undefined {
@@ -176,6 +177,16 @@ export class LoadBalancer extends pulumi.ComponentResource {
       reloadOn,
       loads: [...files, noDefault].map((file) => ({ file, then: "reload" as const })),
     }, { parent: this, dependsOn: [...files, noDefault, ...args.after] });
+    // A load balancer that ran an app's code before (a stack made by an older version) loses
+    // its env file, tree and user once nginx serves the copy instead of that tree.
+    for (const { app } of args.sites.filter((s) => s.staticCopy)) {
+      new RemoteScript(`${name}-leftovers-${app.name}`, {
+        connection: h.connection,
+        description: `remove ${app.name}'s code, env file and user from the load balancer`,
+        create: leftoversScript(app.name),
+        check: leftoversCheck(app.name),
+      }, { parent: this, dependsOn: [nginx] });
+    }
     // Certificates are asked for once nginx answers the HTTP-01 challenge of each site.
     for (const { app } of args.sites) acme?.certificate(app.name, app.serverName.split(" ").filter(Boolean), [nginx]);
     this.registerOutputs({ urls: this.urls });

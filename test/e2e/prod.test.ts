@@ -173,7 +173,7 @@ describe("prod stack on six real servers", () => {
       "install -d -m 0755 /etc/fleetdemo && echo 'SECRET_KEY=old' > /etc/fleetdemo/env && chmod 0600 /etc/fleetdemo/env",
     ].join("\n"));
     await t.stack.refresh({ onOutput: log });
-    expect(await changes(t, log)).toEqual(["update lb-fleetdemo-leftovers", "update lb-fleetdemo-static"]);
+    expect(await changes(t, log)).toEqual(["update lb-fleetdemo-static", "update lb-leftovers-fleetdemo"]);
     await t.stack.up({ onOutput: log });
     expect(curl([`${site}static/notes/site.css`])).toBe(await fleet.ssh("app1", "cat /srv/fleetdemo/public/static/notes/site.css"));
     expect((await fleet.ssh("lb", "ls -d /srv/fleetdemo /etc/fleetdemo 2>/dev/null || true; id -u fleetdemo 2>/dev/null || true")).trim()).toBe("");

@@ -538,7 +538,8 @@ describe("split stack: every role on its own host, redis broker", () => {
 
   it("the load balancer holds no app secret, code or build package: only a copy of the static files, from app1", () => {
     const onLb = run.resources.filter((r) => r.inputs.connection !== undefined && hostOf(r) === "203.0.113.10").map((r) => r.name);
-    expect(onLb.filter((n) => n.includes("fleetdemo")).sort()).toEqual(["lb-fleetdemo-leftovers", "lb-site-fleetdemo", "lb-unload-fleetdemo"]);
+    expect(onLb.filter((n) => n.includes("fleetdemo")).sort()).toEqual(["lb-leftovers-fleetdemo", "lb-site-fleetdemo", "lb-unload-fleetdemo"]);
+    expect(run.one(T.script, "lb-leftovers-fleetdemo").options?.dependencies?.some((u) => u.endsWith("::lb-nginx"))).toBe(true);
     expect(run.all(T.file).filter((r) => plain(r.inputs.path) === "/etc/fleetdemo/env").map(hostOf).sort()).toEqual(["203.0.113.11", "203.0.113.12", "203.0.113.13", "203.0.113.14"]);
     const copy = run.one("pulumi-nodejs:dynamic/fleet:StaticCopy", "lb-fleetdemo-static");
     expect([(plain(copy.inputs.from) as { host: string }).host, (plain(copy.inputs.to) as { host: string }).host]).toEqual(["203.0.113.11", "203.0.113.10"]);
