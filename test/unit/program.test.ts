@@ -554,6 +554,16 @@ describe("split stack: every role on its own host, redis broker", () => {
     expect(site).not.toContain("/srv/fleetdemo");
   });
 
+  it("uploads on the one app host's disk (media.storage local): the load balancer passes /media/ to the app node", async () => {
+    const cfg = splitConfig();
+    const one = await runProgram({ ...cfg, hosts: (cfg.hosts as Array<{ name: string }>).filter((h) => h.name !== "app2"), media: { storage: "local" } });
+    expect(one.error).toBeUndefined();
+    const site = text(one.one(T.file, "lb-site-fleetdemo").inputs.content);
+    expect(site).toContain("alias /var/lib/django-fleet/static/fleetdemo/current/;");
+    expect(site).not.toContain("location /media/");
+    expect(site).toContain("location / {");
+  });
+
   it("the nginx upstream lists both app hosts' private addresses, in order", () => {
     const site = run.one(T.file, "lb-site-fleetdemo");
     expect(hostOf(site)).toBe("203.0.113.10");
