@@ -75,10 +75,11 @@ function prelude(): string[] {
  * prints its certificate. A new CA drops the certificates the old one issued.
  */
 export function caScript(stack: string): string {
-  const subject = `/O=django-fleet/CN=${assertName("stack name", stack)} logs CA`;
+  // A stack name may hold dots; the subject only names the CA for people.
+  const subject = `/O=django-fleet/CN=${stack.replace(/[^A-Za-z0-9_.-]/g, "_")} logs CA`;
   return script(
     ...prelude(),
-    `install -d -m 0700 -o root -g root ${cmd(CA_DIR)} ${cmd(`${CA_DIR}/issued`)}`,
+    `install -d -m 0700 ${cmd(CA_DIR)} ${cmd(`${CA_DIR}/issued`)}`,
     `if ! fresh ${cmd(CA_CERT)} ${cmd(CA_KEY)}; then`,
     `  newkey ${cmd(CA_KEY)}`,
     `  openssl req -x509 -new -key ${cmd(CA_KEY)} -subj ${cmd(subject)} -days 3650 -sha256 -config "$cnf" -extensions ca -out ${cmd(`${CA_CERT}.new`)}`,
@@ -99,7 +100,7 @@ export function serverCertScript(caCert: string): string {
   return script(
     `# for the CA ${caFingerprintComment(caCert)}`,
     ...prelude(),
-    `install -d -m 0700 -o root -g root ${cmd(TLS_DIR)}`,
+    `install -d -m 0700 ${cmd(TLS_DIR)}`,
     `openssl pkey -in ${cmd(serverKey)} -noout 2>/dev/null || newkey ${cmd(serverKey)}`,
     `if ! fresh ${cmd(serverCert)} ${cmd(serverKey)} ${cmd(CA_CERT)}; then`,
     '  csr=$(mktemp)',
@@ -120,7 +121,7 @@ export function hostCsrScript(host: string): string {
   const { hostKey, hostCsr } = tlsFiles;
   return script(
     ...prelude(),
-    `install -d -m 0700 -o root -g root ${cmd(TLS_DIR)}`,
+    `install -d -m 0700 ${cmd(TLS_DIR)}`,
     `openssl pkey -in ${cmd(hostKey)} -noout 2>/dev/null || newkey ${cmd(hostKey)}`,
     `if [ "$(openssl req -in ${cmd(hostCsr)} -noout -pubkey 2>/dev/null)" != "$(pub ${cmd(hostKey)})" ]; then`,
     `  openssl req -new -key ${cmd(hostKey)} -subj ${cmd(`/CN=${name}`)} -config "$cnf" -out ${cmd(`${hostCsr}.new`)}`,
