@@ -172,7 +172,7 @@ describe("two apps, then a third added and one removed, on one real server", () 
     // One unit per app; Debian's shared server (no password) is masked and nothing listens on 6379.
     expect(await sh("systemctl is-active redis-server@fleetdemo.service redis-server@blog.service")).toBe("active\nactive");
     expect(await sh("systemctl is-enabled redis-server.service || true")).toBe("masked");
-    expect(await sh("ss -Htln 'sport = :6379' | wc -l")).toBe("0");
+    expect(await sh("(exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo open || echo closed")).toBe("closed");
     // The password files are root's, readable by the redis group; no app user reads either.
     expect(await sh("stat -c '%a %U %G' /etc/redis/redis-fleetdemo-secret.conf /etc/redis/redis-blog-secret.conf")).toBe("640 root redis\n640 root redis");
     const read = (user: string, path: string) => sh(`runuser -u ${user} -- cat ${path} >/dev/null 2>&1 && echo read || echo refused`);
