@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { runsAppRedis } from "../config/environment.ts";
 import type { Preflight } from "../lib/preflight.ts";
 import { Cache } from "../services/memcached/cache.ts";
+import { sharedMemcachedWarning } from "../services/memcached/memcached.ts";
 import { Broker } from "../services/rabbitmq/broker.ts";
 import { redisDefaultOff } from "../services/redis/redisServer.ts";
 import { hostOf, type Hosts } from "./hosts.ts";
@@ -19,14 +20,6 @@ export interface BrokerAndCache {
   readonly cache: Cache | undefined;
   /** The hosts that run the apps' Redis servers, each with what those servers wait for. */
   readonly redisHosts: ReadonlyMap<string, pulumi.Resource>;
-}
-
-/** The warning shown when several apps share one memcached (no authentication). */
-export function sharedMemcachedWarning(apps: readonly string[]): string | undefined {
-  if (apps.length < 2) return undefined;
-  return `cache.kind is "memcached": apps ${apps.join(", ")} share one memcached, which has no authentication; `
-    + "a key prefix keeps their keys apart, but any of them can read and write the others' cache entries "
-    + "(which Django unpickles: code of one app can run as another). Use cache.kind \"redis\" (a server and password per app) to isolate them";
 }
 
 export function brokerAndCache({ cfg, topo }: Preflight, hosts: Hosts): BrokerAndCache {

@@ -7,6 +7,7 @@ import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "../../services/cel
 import { renderNginxDefaultServer, renderNginxSite, type NginxDefaultServerOptions, type NginxSiteOptions } from "../../services/nginx/nginxSite.ts";
 import { renderPgHba, renderPostgresConf } from "../../services/postgresql/postgres.ts";
 import { redisInstancePaths, renderRedisConf } from "../../services/redis/redis.ts";
+import { sharedMemcachedWarning } from "../../services/memcached/memcached.ts";
 import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../services/rsyslog/rsyslog.ts";
 import { expectGolden } from "../helpers/golden.ts";
 
@@ -678,5 +679,21 @@ describe("renderRedisConf", () => {
     expect(conf).toContain(`logfile ${want.log}\n`);
     expect(conf).toContain(`pidfile /run/redis-${app}/redis-server.pid\n`);
     expect(conf).toContain("port 6400\n");
+  });
+});
+
+describe("sharedMemcachedWarning", () => {
+  it.each([
+    [[], undefined],
+    [["shop"], undefined],
+    [["shop", "blog"], /apps shop, blog share one memcached, which has no authentication/],
+    [["a", "b", "c"], /apps a, b, c share one memcached/],
+  ] as const)("apps %j", (apps, want) => {
+    const w = sharedMemcachedWarning(apps);
+    if (want === undefined) expect(w).toBeUndefined();
+    else {
+      expect(w).toMatch(want);
+      expect(w).toContain('cache.kind "redis"');
+    }
   });
 });
