@@ -104,6 +104,8 @@ export interface AppSecretsOutput {
   readonly databasePassword: string;
   /** Its Celery broker URL, with its account's password. */
   readonly brokerUrl: string;
+  /** The key of its uploads' backups (restic). @default absent: its uploads are not backed up by us */
+  readonly mediaBackupKey?: string;
 }
 
 /**
@@ -116,7 +118,7 @@ export interface FleetOutputs {
   readonly siteUrl: string;
   /** `apps` (plain): every app by name: URL, hosts, port, database name and user, broker vhost or Redis database, deployed commit. Before issue 22 it also held each app's `databasePassword` and `brokerUrl`, which made all of it secret; they are in `appSecrets` now. */
   readonly apps: Readonly<Record<string, AppOutput>>;
-  /** `appSecrets` (secret): every app's credentials by name: `{databasePassword, brokerUrl}`. */
+  /** `appSecrets` (secret): every app's credentials by name: `{databasePassword, brokerUrl}`, and `mediaBackupKey` where its uploads are backed up. */
   readonly appSecrets: Output<Readonly<Record<string, AppSecretsOutput>>>;
   /** `hostAddresses`: every host by name. */
   readonly hosts: Readonly<Record<string, HostOutput>>;
@@ -184,6 +186,7 @@ export function fleetOutputs(s: OutputSources): FleetOutputs {
     apps: Object.fromEntries(served.map(({ app, url }) => [app.name, appOutput(cfg, app, url)])),
     appSecrets: pulumi.secret(pulumi.output(Object.fromEntries(served.map(({ app }) => [app.name, {
       databasePassword: app.databasePassword, brokerUrl: app.brokerUrl,
+      ...(app.mediaBackupKey ? { mediaBackupKey: app.mediaBackupKey } : {}),
     }])))) as Output<Record<string, AppSecretsOutput>>,
     hosts: Object.fromEntries(topo.hosts.map((h) => [h.name, { address: h.address, privateAddress: h.privateAddress, roles: [...h.roles] }])),
     appHosts: main.app.deployment.appHosts.map((h) => h.privateAddress),

@@ -41,8 +41,11 @@ export interface SharedServices {
   readonly redisHosts: ReadonlyMap<string, pulumi.Resource>;
   /** Uploads in an object store (media.storage "s3"). */
   readonly media: ObjectStore | undefined;
-  /** Backups: the target and the repository's key (uploads on a single app host are backed up). */
-  readonly backup: { readonly store: ObjectStore; readonly password: pulumi.Input<string> } | undefined;
+  /**
+   * Backups: the target, and the database backups' key (uploads on a single app host are
+   * backed up with a key of their own; a repository once keyed with this one is re-keyed).
+   */
+  readonly backup: { readonly store: ObjectStore; readonly databaseKey: pulumi.Input<string> } | undefined;
 }
 
 export interface DjangoAppArgs {
@@ -72,6 +75,8 @@ export class DjangoApp extends pulumi.ComponentResource {
   public readonly redisPassword: pulumi.Output<string> | undefined;
   /** The Celery broker URL with credentials (secret), as the first app host reaches it. */
   public readonly brokerUrl: pulumi.Output<string>;
+  /** The uploads backup's encryption key (secret). @default none: uploads are not backed up by us */
+  public readonly mediaBackupKey: pulumi.Output<string> | undefined;
   /** The deployed commit. */
   public readonly commit: string;
   /** The app's name. */
@@ -144,8 +149,11 @@ export class DjangoApp extends pulumi.ComponentResource {
 
     // Uploads on the one app host's disk (media.storage local) are backed up with the database.
     const only = d.appHosts.length === 1 ? d.appHosts[0]! : undefined;
-    const mediaBackup = shared.backup && cfg.media.storage === "local" && only ? new MediaBackup(`${app.name}-media-backup`, {
-      host: hostOf(only.name), store: shared.backup.store, password: shared.backup.password, owner: app.name,
+    const backsUpMedia = shared.backup && cfg.media.storage === "local" && only;
+    // Its own key: the host that keeps uploads never needs the one that decrypts the database.
+    this.mediaBackupKey = backsUpMedia ? new RandomSecret(`${name}-media-key`, { length: 64 }, { parent: this }).value : undefined;
+    const mediaBackup = shared.backup && this.mediaBackupKey && only ? new MediaBackup(`${app.name}-media-backup`, {
+      host: hostOf(only.name), store: shared.backup.store, password: this.mediaBackupKey, previousPassword: shared.backup.databaseKey, owner: app.name,
       mediaRoot: releases.get(only.name)!.settings.apply((s) => s.mediaRoot ?? appPaths(app.name).media),
       schedule: cfg.backup.schedule, retention: cfg.backup.retention, after: releases.get(only.name)!.ready,
       // Named after the app in `apps` (a one-app `app` keeps the unlabelled names), so no

@@ -15,7 +15,7 @@ export function djangoApps(pre: Preflight, hosts: Hosts, database: DatabaseTier,
     shared: {
       db: database.server, broker: services.broker,
       cacheReady: services.cache?.ready ?? [], redisHosts: services.redisHosts,
-      media: mediaTarget, backup: backupTarget && { store: backupTarget, password: database.backupKey! },
+      media: mediaTarget, backup: backupTarget && { store: backupTarget, databaseKey: database.backupKey! },
     },
   }));
 }

@@ -57,16 +57,20 @@ export function rabbitAccountFunctions(user: string): string[] {
     `  { hex_bytes "$1"; hex_bytes "\${d%% *}"; } | base64 -w0`,
     "}",
     // 0 while the user has exactly our password (its hash recomputed with its own salt)
-    // and all rights on its vhost. Each step has its own `|| return 1`: in an `if`, set -e
+    // and all rights on its vhost, and no tags. Each step has its own `|| return 1`: in an `if`, set -e
     // does not apply.
     "rabbit_account_ok() {",
-    "  local defs objs user perm algo hash hex",
+    "  local defs objs user perm tags algo hash hex",
     "  defs=$(rmq export_definitions -) || return 1",
     // Compact JSON as 4.0 prints it, should a version print it pretty.
     `  objs=$(printf '%s' "$defs" | tr -d '\\r\\n' | sed -E 's/"[[:space:]]*:[[:space:]]*"/":"/g' | ${objects}) || return 1`,
     `  user=$(printf '%s\\n' "$objs" | grep -F ${cmd(`"name":${JSON.stringify(user)}`)} | grep -F '"password_hash":"' | sed -n 1p) || return 1`,
     `  perm=$(printf '%s\\n' "$objs" | grep -F ${cmd(`"user":${JSON.stringify(user)}`)} | grep -F ${cmd(`"vhost":${JSON.stringify(user)}`)} | grep -F '"configure":".*"' | grep -F '"write":".*"' | grep -F '"read":".*"' | sed -n 1p) || return 1`,
     `  [ -n "$user" ] && [ -n "$perm" ] || return 1`,
+    // No tags: one given by hand (administrator, management) is drift. 4.0 writes a list,
+    // 3.10 a string; the field may be absent.
+    `  tags=$(printf '%s\\n' "$user" | grep -oE '"tags":(\\[[^]]*\\]|"[^"]*")' | sed -n 1p) || true`,
+    `  case "$tags" in ''|'"tags":""'|'"tags":[]'|'"tags":[""]') ;; *) return 1 ;; esac`,
     `  algo=$(printf '%s\\n' "$user" | ${field("hashing_algorithm")}) || return 1`,
     // A JSON encoder may write / as \/.
     `  hash=$(printf '%s\\n' "$user" | ${field("password_hash")} | sed 's#\\\\/#/#g') || return 1`,

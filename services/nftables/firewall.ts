@@ -58,18 +58,21 @@ export class Firewall extends pulumi.ComponentResource {
     super("django-fleet:fleet:Firewall", name, {}, opts);
     const h = args.host;
     const rules = renderNftables({ openings: args.openings });
+    // `destroy` leaves the table loaded, its file and its unit: the data services and the
+    // packages it protects stay on the host (on purpose), so their ports stay closed.
+    const kept = { parent: this, retainOnDelete: true };
     const rulesFile = new RemoteFile(`${name}-rules`, {
       connection: h.connection, path: RULES, content: rules, mode: "0600",
-    }, { parent: this, dependsOn: h.ready });
+    }, { ...kept, dependsOn: h.ready });
     const unitFile = new RemoteFile(`${name}-unit`, {
       connection: h.connection, path: `/etc/systemd/system/${UNIT}`, content: FIREWALL_UNIT,
-    }, { parent: this, dependsOn: h.ready });
+    }, { ...kept, dependsOn: h.ready });
     this.service = new SystemdService(`${name}-service`, {
       connection: h.connection, unit: UNIT,
       restartOn: { [UNIT]: shortHash(FIREWALL_UNIT) },
       reloadOn: { "firewall.nft": shortHash(rules) },
       loads: [{ file: unitFile, then: "restart" }, { file: rulesFile, then: "reload", check: LOADED_TABLE_CHECK }],
-    }, { parent: this, dependsOn: [rulesFile, unitFile] });
+    }, { ...kept, dependsOn: [rulesFile, unitFile] });
     this.registerOutputs({});
   }
 }

@@ -1,7 +1,7 @@
 /**
  * MediaBackup: on a single-host stack that keeps uploads on disk (`media.storage:
  * local`), the uploads folder is backed up with restic to the backup target on the same
- * timer as the database, with the same retention and encryption key. A host that comes
+ * timer as the database, with the same retention and a key of its own. A host that comes
  * back with no uploads while the repository has a snapshot gets the latest one back
  * before the app serves again.
  */
@@ -11,6 +11,7 @@ import { HOST_CA_FILE } from "../../config/objectStore.ts";
 import { cmd, script } from "../../lib/shell.ts";
 import { renderResticEnv, resticPrelude, resticSnapshotCount } from "./env.ts";
 import { mediaRestoreCommands, renderMediaBackupScript } from "./mediaBackupScript.ts";
+import { mediaKeyCheck, mediaKeyScript, OLD_KEY_VAR } from "./mediaKey.ts";
 import { RemoteFile } from "../../providers/remoteFile.ts";
 import { RemoteScript } from "../../providers/remoteScript.ts";
 import type { Host } from "../../components/host.ts";
@@ -25,8 +26,10 @@ export interface MediaBackupArgs {
   readonly host: Host;
   /** Where backups go. */
   readonly store: ObjectStore;
-  /** restic repository password (secret). */
+  /** restic repository password (secret): the uploads' own key. */
   readonly password: pulumi.Input<string>;
+  /** The key the repository may still be keyed with (the database backups', secret): its entry is removed. */
+  readonly previousPassword: pulumi.Input<string>;
   /** The uploads folder, as the project's settings name it (MEDIA_ROOT). */
   readonly mediaRoot: pulumi.Input<string>;
   /** The app's user, who owns restored uploads. */
@@ -68,6 +71,15 @@ export class MediaBackup extends pulumi.ComponentResource {
         envFile: ENV_FILE, host: SNAPSHOT_HOST, retention: args.retention, pathStyle: s.pathStyle, mediaRoot,
       })),
     }, { parent: this, dependsOn: h.ready });
+    // A repository made with the database backups' key gets its own key first.
+    const key = new RemoteScript(`${name}-key`, {
+      connection: h.connection,
+      description: "the uploads repository opens with its own key, not the database backups'",
+      create: mediaKeyScript(ENV_FILE, s.pathStyle),
+      check: mediaKeyCheck(ENV_FILE, s.pathStyle),
+      // The media key is read from the env file; it is here so that a change of either re-runs the step.
+      secrets: { [OLD_KEY_VAR]: args.previousPassword, MEDIA_BACKUP_KEY: args.password },
+    }, { parent: this, dependsOn: [envFile] });
     // No repository yet (before the first backup) counts as no snapshot.
     const restic = script(
       ...resticPrelude(ENV_FILE, s.pathStyle),
@@ -87,7 +99,7 @@ export class MediaBackup extends pulumi.ComponentResource {
       )),
       check: root.apply((dir) => script(restic, `! ${empty(dir)} || [ "$n" = 0 ]`)),
       triggers: { mediaRoot: root },
-    }, { parent: this, dependsOn: [envFile, ...args.after] });
+    }, { parent: this, dependsOn: [envFile, key, ...args.after] });
     timedJob(this, name, h, `${MEDIA_BACKUP_UNIT}${sfx}`, "root", SCRIPT, "uploads backup (restic)", args.schedule, [backupScript, this.restored]);
     this.registerOutputs({});
   }

@@ -445,4 +445,16 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect(await inJournal("cat")).toBe("0");
     await fleet.ssh(HOST, `rm -f ${secrets} /root/argv-control /root/argv-hits /root/argv-sweeps`);
   }, 600_000);
+
+  // Issue 21: an app's broker user is no administrator; a tag given by hand is drift.
+  it("a RabbitMQ tag given to an app's user by hand is drift that one up takes away", async () => {
+    const tags = () => fleet.ssh(HOST, "rabbitmqctl -q list_users --formatter json </dev/null | python3 -c 'import json,sys; print(json.dumps([u[\"tags\"] for u in json.load(sys.stdin) if u[\"user\"] == \"journal\"]))'").then((s) => s.trim());
+    await fleet.ssh(HOST, "timeout 60 rabbitmqctl -q set_user_tags journal administrator </dev/null");
+    expect(await tags()).toMatch(/administrator/);
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual(["update broker-account-journal"]);
+    expect((await t.stack.up({ onOutput: log })).summary.result).toBe("succeeded");
+    expect(await tags()).not.toMatch(/administrator/);
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
 });

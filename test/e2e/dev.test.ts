@@ -472,5 +472,7 @@ describe("dev stack on one real server", () => {
     expect((await fleet.ssh(HOST, "systemctl is-active postgresql@17-main")).trim()).toBe("active");
     const dbs = await fleet.ssh(HOST, "cd /; runuser -u postgres -- psql -XAtc \"SELECT datname FROM pg_database WHERE datname = 'fleetdemo'\"");
     expect(dbs.trim()).toBe("fleetdemo");
+    // The firewall stays loaded, and loads again at boot: the database still runs.
+    expect((await fleet.ssh(HOST, "nft list table inet django_fleet >/dev/null && echo loaded; systemctl is-enabled django-fleet-firewall")).trim().split("\n")).toEqual(["loaded", "enabled"]);
   }, 600_000);
 });

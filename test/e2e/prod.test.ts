@@ -394,5 +394,9 @@ describe("prod stack on six real servers", () => {
     expect(res.summary.result).toBe("succeeded");
     expect((await fleet.ssh("db", "cd / && runuser -u postgres -- psql -XAtc \"SELECT count(*) FROM pg_database WHERE datname = 'fleetdemo'\"")).trim()).toBe("1");
     expect((await fleet.ssh("db", "cd / && runuser -u postgres -- psql -XAtc 'SELECT count(*) FROM pg_replication_slots'")).trim()).toBe("0");
+    // Every host keeps its firewall loaded (and enabled at boot): data services still run there.
+    for (const h of ["db", "replica", "lb"]) {
+      expect((await fleet.ssh(h, "nft list table inet django_fleet >/dev/null && echo loaded; systemctl is-enabled django-fleet-firewall")).trim().split("\n"), h).toEqual(["loaded", "enabled"]);
+    }
   }, 900_000);
 });

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { engineEnv, type TestStack } from "../helpers/pulumi.ts";
+import { changes } from "../helpers/steps.ts";
 import { expectNoSurvivors, killWhen, startUp } from "../helpers/killedRuns.ts";
 import { freshObjectStore, type ObjectStore } from "../helpers/objectStore.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
@@ -132,5 +133,33 @@ for f in /etc/rsyslog.d/10-django-fleet-server.conf /etc/rsyslog.d/90-django-fle
     expect(await on("journalctl -t django-fleet-restore -o cat --no-pager")).toContain("restoring the latest");
     const served = execFileSync("curl", ["-sf", "--max-time", "10", `${SITE}files/${stored.name}`], { encoding: "utf8" });
     expect(served).toBe("an upload worth keeping\n");
+  }, 900_000);
+
+  it("uploads have their own backup key; a repository keyed with the database backups' key is re-keyed by one up, snapshots kept", async () => {
+    // restic as root with the uploads' env file; OLD: the pgBackRest cipher (database backups).
+    const restic = String.raw`
+set -euo pipefail
+set -a; . /etc/django-fleet/restic-media.env; set +a
+r() { restic -o s3.bucket-lookup=path --cacert "$RESTIC_CACERT" "$@" </dev/null; }
+old=$(sed -n 's/^repo1-cipher-pass=//p' /etc/pgbackrest/pgbackrest.conf)
+opens() { r cat config >/dev/null 2>&1 && echo media || echo -; RESTIC_PASSWORD="$old" r cat config >/dev/null 2>&1 && echo database || echo -; }
+snapshots() { r snapshots --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+`;
+    expect((await on(`${restic}\n[ -n "$old" ] && [ "$old" != "$RESTIC_PASSWORD" ] && echo differ; ! grep -qF -- "$old" /etc/django-fleet/restic-media.env && echo apart; opens`)).trim().split("\n"))
+      .toEqual(["differ", "apart", "media", "-"]);
+    const before = (await on(`${restic}\nsnapshots`)).trim();
+    // As a stack made before the keys were separate left it: the database key only.
+    expect((await on(`${restic}
+k=$(mktemp); trap 'rm -f "$k"' EXIT; printf '%s\n' "$old" > "$k"
+r key add --new-password-file "$k" >/dev/null
+id=$(r key list --json | python3 -c 'import json,sys; print(next(k["id"] for k in json.load(sys.stdin) if k["current"]))')
+RESTIC_PASSWORD="$old" r key remove "$id" >/dev/null
+opens`)).trim().split("\n")).toEqual(["-", "database"]);
+
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual(["update fleetdemo-media-backup-key"]);
+    expect((await t.stack.up({ onOutput: log })).summary.result).toBe("succeeded");
+    expect((await on(`${restic}\nopens; snapshots`)).trim().split("\n")).toEqual(["media", "-", before]);
+    expect(await changes(t, log)).toEqual([]);
   }, 900_000);
 });

@@ -404,6 +404,12 @@ describe("dev stack: one host with every role", () => {
     expect(database.options?.parent).toMatch(/::django-fleet:fleet:DbServer::db$/);
   });
 
+  it("destroy leaves the firewall loaded: its rules, unit file and service are retained on delete", () => {
+    for (const [type, name] of [[T.file, "fleet-dev-firewall-rules"], [T.file, "fleet-dev-firewall-unit"], [T.service, "fleet-dev-firewall-service"]] as const) {
+      expect(run.one(type, name).options?.retainOnDelete, name).toBe(true);
+    }
+  });
+
   it("migrate runs on the app host after the database exists and the release is ready", () => {
     const migrate = run.one(T.script, "fleetdemo-migrate");
     expect(plain(migrate.inputs.triggers)).toMatchObject({ commit });
@@ -1336,7 +1342,9 @@ describe("stack outputs: credentials only in secret outputs, plain facts never i
       const creds = await valueOf<Record<string, object>>(m.appSecrets);
       expect(Object.keys(creds)).toEqual(Object.keys(apps));
       for (const a of Object.values(apps)) expect(Object.keys(a).sort()).toEqual(["brokerRedisDb", "brokerVhost", "database", "deployedCommit", "hosts", "port", "url"]);
-      for (const c of Object.values(creds)) expect(Object.keys(c).sort()).toEqual(["brokerUrl", "databasePassword"]);
+      // The uploads' backup key where they are backed up (on one host, on disk, with backups).
+      const mediaKey = secret.includes("backupEncryptionKey") ? ["mediaBackupKey"] : [];
+      for (const c of Object.values(creds)) expect(Object.keys(c).sort()).toEqual(["brokerUrl", "databasePassword", ...mediaKey]);
     });
   }
 });

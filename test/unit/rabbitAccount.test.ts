@@ -174,6 +174,14 @@ describe("check: RabbitMQ holds our password (its hash, recomputed with its salt
     ["no rights on its vhost", exportOf([blog, ours()], [permJson("blog", "blog")]), 1],
     ["rights on another vhost only", exportOf([blog, ours()], [permJson("shop", "blog")]), 1],
     ["narrowed rights", exportOf([blog, ours()], [permJson("shop", "shop", "^$")]), 1],
+    ...([
+      ['"tags":""', 0], ['"tags":[""]', 0], ["", 0],
+      ['"tags":["administrator"]', 1], ['"tags":"administrator"', 1], ['"tags":["management","monitoring"]', 1], ['"tags":"management"', 1],
+    ] as Array<[string, number]>).map(([tags, code]): [string, string, number] => [
+      `our password, tags ${tags || "absent"}`,
+      exportOf([blog, ours()], rights).replace(/("name":"shop","password_hash":"[^"]*"),"tags":\[\]/, tags ? `$1,${tags}` : "$1"),
+      code,
+    ]),
     ["a hash that is not base64 of 36 bytes", exportOf([blog, ours(PW, { hash: "c2hvcnQ=" })], rights), 1],
   ];
   for (const [name, json, code] of cases) {
