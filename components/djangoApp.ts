@@ -2,8 +2,9 @@
  * DjangoApp: everything one app owns, in one place: its secrets, its database and role
  * (on the fleet's database server), its broker account, its code and env file on every
  * host that runs it, the migration, its gunicorn nodes and Celery units, and the backup
- * of its uploads. The load balancer gets its virtual host from `site`. Adding or
- * removing an app adds or removes this component and nothing of another app.
+ * of its uploads. The load balancer gets its virtual host from `site`, and, when it runs
+ * none of the app's code, only a copy of its collected static files. Adding or removing
+ * an app adds or removes this component and nothing of another app.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { addressFrom, type AppDeployment, type Topology } from "../config/topology.ts";
@@ -14,6 +15,9 @@ import type { PythonProject } from "../config/pythonProject.ts";
 import { script } from "../lib/shell.ts";
 import { RandomSecret } from "../providers/randomSecret.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
+import { StaticCopy } from "../providers/staticCopy.ts";
+import { lbStaticPaths } from "../lib/staticCopy.ts";
+import { servedFolders } from "../lib/djangoSettings.ts";
 import { renderEnvFile } from "../services/app/envFile.ts";
 import { AppNode } from "../services/app/appNode.ts";
 import { AppRelease, manageCommand } from "../services/app/appRelease.ts";
@@ -66,7 +70,7 @@ export interface DjangoAppArgs {
 export class DjangoApp extends pulumi.ComponentResource {
   /** Its virtual host on the load balancer (none without one). */
   public readonly site: LoadBalancerSite | undefined;
-  /** What the load balancer waits for: the static files collected there, the nodes serving. */
+  /** What the load balancer waits for: the static files copied (or collected) there, the nodes serving. */
   public readonly siteReady: pulumi.Resource[];
   /** Where a node serves it directly (the first app host), for a fleet without a load balancer. */
   public readonly directUrl: string;
@@ -102,8 +106,9 @@ export class DjangoApp extends pulumi.ComponentResource {
     const database = shared.db.addDatabase(app.name, { database: app.database.name, user: app.database.user, clients: d.codeHosts }, dbPassword.value, first);
     const brokerReady = shared.broker.addApp(app.name, brokerPassword, first);
 
-    // The code everywhere it runs, and on the load balancer (which serves its static files).
-    const codeHosts = [...d.codeHosts, ...(topo.loadBalancer && !d.codeHosts.includes(topo.loadBalancer) ? [topo.loadBalancer] : [])];
+    // The code only where it runs. A load balancer that runs none of it gets a copy of the
+    // collected static files (below), never the env file, the virtualenv or the code.
+    const codeHosts = d.codeHosts;
     const releases = new Map(codeHosts.map((plan) => {
       const h = hostOf(plan.name);
       const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword, pulumi.output(shared.cachePassword ?? "")])
@@ -133,6 +138,17 @@ export class DjangoApp extends pulumi.ComponentResource {
       triggers: { commit: args.commit, env: migrateRelease.envHash },
     }, { ...atRoot, dependsOn: [...migrateRelease.ready, database] });
 
+    // A separate load balancer: the static files collected on the migrator, copied there
+    // by release (before any node switches, so the new release's pages find them). The
+    // LoadBalancer removes what a stack made before this left there.
+    const lbPlan = topo.loadBalancer && !d.codeHosts.includes(topo.loadBalancer) ? topo.loadBalancer : undefined;
+    const staticCopy = lbPlan && new StaticCopy(`${lbPlan.name}-${app.name}-static`, {
+      from: hostOf(migrator.name).connection, to: hostOf(lbPlan.name).connection,
+      app: app.name, release: migrateRelease.releaseId,
+      staticRoot: migrateRelease.settings.apply((s) => servedFolders(s, app.static).static?.root ?? null),
+      triggers: { env: migrateRelease.envHash },
+    }, { parent: this, dependsOn: [...migrateRelease.ready, ...hostOf(lbPlan.name).ready] });
+
     // Uploads on the one app host's disk (media.storage local) are backed up with the database.
     const only = d.appHosts.length === 1 ? d.appHosts[0]! : undefined;
     const backsUpMedia = shared.backup && cfg.media.storage === "local" && only;
@@ -155,7 +171,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     for (let i = 0; i < d.appHosts.length; i += cfg.deploy.batchSize) {
       const batch = d.appHosts.slice(i, i + cfg.deploy.batchSize).map((plan) => new AppNode(`${plan.name}-${app.name}`, {
         host: hostOf(plan.name), app, release: releases.get(plan.name)!,
-        after: [migrate, ...shared.cacheReady, ...(mediaBackup ? [mediaBackup.restored] : [])],
+        after: [migrate, ...shared.cacheReady, ...(mediaBackup ? [mediaBackup.restored] : []), ...(staticCopy ? [staticCopy] : [])],
         afterSwitches: previousBatch,
         bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
         ...(lb ? { drain: { connection: lb.connection, seconds: cfg.deploy.drainSeconds } } : {}),
@@ -182,9 +198,12 @@ export class DjangoApp extends pulumi.ComponentResource {
     }
 
     const lbRelease = topo.loadBalancer && releases.get(topo.loadBalancer.name);
-    this.site = lbRelease && { app, upstreams: nodes.map((n) => n.upstream), settings: lbRelease.settings, switches };
+    const upstreams = nodes.map((n) => n.upstream);
+    this.site = lbRelease ? { app, upstreams, settings: lbRelease.settings, switches }
+      : lbPlan ? { app, upstreams, settings: migrateRelease.settings, switches, staticCopy: lbStaticPaths(app.name) } : undefined;
     // The site is rewritten only after every switch: a drain edits it while it runs.
-    this.siteReady = [...(lbRelease?.ready ?? []), ...(topo.loadBalancer && activated.has(topo.loadBalancer.name) ? [activated.get(topo.loadBalancer.name)!] : []), ...nodes.map((n) => n.service), ...switches];
+    this.siteReady = [...(lbRelease?.ready ?? []), ...(staticCopy ? [staticCopy] : []),
+      ...(topo.loadBalancer && activated.has(topo.loadBalancer.name) ? [activated.get(topo.loadBalancer.name)!] : []), ...nodes.map((n) => n.service), ...switches];
     this.directUrl = `http://${d.appHosts[0]?.privateAddress ?? migrator.privateAddress}:${app.port}/`;
     this.databasePassword = pulumi.secret(dbPassword.value);
     this.brokerUrl = pulumi.secret(brokerPassword.apply((pw) => brokerUrl(cfg, pw, topo.broker.privateAddress, app)));

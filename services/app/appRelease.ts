@@ -1,6 +1,6 @@
 /**
  * AppRelease: the app's code on one host, for every role that runs it (app, worker,
- * beat, and the load balancer, which serves the collected static files): the system
+ * beat; a load balancer of its own gets only a copy of the static files): the system
  * user and directory layout, the release of the deployed commit built in its own folder
  * (/srv/<app>/releases/<commit12>: checkout and virtualenv) beside the running one, the
  * 0600 env file, where the project's settings put static and media files, and
@@ -184,7 +184,7 @@ export class AppRelease extends pulumi.ComponentResource {
 
   /**
    * Points `current` at this release on a host where no health-gated app node does it
-   * (the load balancer, a worker host), after `after`; keeps `keep` releases.
+   * (a worker host), after `after`; keeps `keep` releases.
    */
   public activate(after: pulumi.Resource[], keep: number): RemoteScript {
     const app = this.app.name;

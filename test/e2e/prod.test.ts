@@ -140,6 +140,46 @@ describe("prod stack on six real servers", () => {
     expect(res.outputs.loggingEndpoint!.value).toBe(`${ADDR.lb}:10514`);
   }, 1_500_000);
 
+  it("the load balancer holds none of the app's secrets or code: no env file, no tree, no user; its static files are app1's collected ones", async () => {
+    // The app's database password (a value its env file holds) is in no file of the load balancer.
+    const password = ((await t.stack.outputs()).appSecrets!.value as Record<string, { databasePassword: string }>).fleetdemo!.databasePassword;
+    expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+    const held = await fleet.ssh("lb", [
+      "for p in /etc/fleetdemo/env /etc/fleetdemo /srv/fleetdemo /var/lib/fleetdemo; do if [ -e \"$p\" ]; then echo \"has $p\"; fi; done",
+      "if id -u fleetdemo >/dev/null 2>&1; then echo 'has user fleetdemo'; fi",
+      // No process runs from an app's tree (minbase has no ps: /proc).
+      "for p in /proc/[0-9]*; do c=$(readlink \"$p/cwd\" 2>/dev/null || true); case $c in /srv/*) echo \"process in $c\";; esac; done",
+      `grep -rlsF -- ${password} /etc /srv /var/lib /opt /root /home /tmp || true`,
+    ].join("\n"));
+    expect(held.trim()).toBe("");
+    // Its gunicorn and Celery units are the app hosts' only.
+    expect((await fleet.ssh("lb", "ls /etc/systemd/system | grep -c fleetdemo || true")).trim()).toBe("0");
+    // root's copy, keyed by the release, world-readable, served by nginx.
+    const copy = "/var/lib/django-fleet/static/fleetdemo";
+    expect((await fleet.ssh("lb", `readlink ${copy}/current; stat -c '%U %a' ${copy}/current/notes/site.css`)).trim().split("\n"))
+      .toEqual([fleet.commit.slice(0, 12), "root 644"]);
+    const collected = await fleet.ssh("app1", "cat /srv/fleetdemo/public/static/notes/site.css");
+    expect(collected).toContain("{");
+    expect(curl([`${site}static/notes/site.css`])).toBe(collected);
+  }, 120_000);
+
+  it("refresh finds the load balancer's copy of the static files edited, and its old app pieces back; up puts both right", async () => {
+    const copy = "/var/lib/django-fleet/static/fleetdemo/current/notes/site.css";
+    await fleet.ssh("lb", [
+      `echo tampered > ${copy}`,
+      // What a stack made before the load balancer stopped running the app's code left there.
+      "useradd --system --user-group --home-dir /srv/fleetdemo --shell /usr/sbin/nologin fleetdemo",
+      "install -d -o fleetdemo -m 0710 /srv/fleetdemo /srv/fleetdemo/releases",
+      "install -d -m 0755 /etc/fleetdemo && echo 'SECRET_KEY=old' > /etc/fleetdemo/env && chmod 0600 /etc/fleetdemo/env",
+    ].join("\n"));
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual(["update lb-fleetdemo-static", "update lb-leftovers-fleetdemo"]);
+    await t.stack.up({ onOutput: log });
+    expect(curl([`${site}static/notes/site.css`])).toBe(await fleet.ssh("app1", "cat /srv/fleetdemo/public/static/notes/site.css"));
+    expect((await fleet.ssh("lb", "ls -d /srv/fleetdemo /etc/fleetdemo 2>/dev/null || true; id -u fleetdemo 2>/dev/null || true")).trim()).toBe("");
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
+
   it("the site answers over TLS from both app nodes, and plain HTTP redirects", async () => {
     expect(curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `http://${ADDR.lb}/`])).toBe(`301 https://${ADDR.lb}/`);
     const servedBy = new Set<string>();
@@ -333,6 +373,10 @@ describe("prod stack on six real servers", () => {
     const posts = await poll("blog's page and task", () => curl([...resolve, "https://blog.example/"]),
       (b) => b.includes('<p id="task">wordcount=4 on worker</p>'));
     expect(posts).toContain('<li class="post">First post from blog</li>');
+    // blog's static files (at its own STATIC_URL) are copied to the load balancer too, and nothing else of it.
+    const blogCss = await fleet.ssh("app1", "cat /srv/blog/public/static/posts/blog.css");
+    expect(curl([...resolve, "https://blog.example/assets/posts/blog.css"])).toBe(blogCss);
+    expect((await fleet.ssh("lb", "ls -d /srv/blog /etc/blog 2>/dev/null || true")).trim()).toBe("");
     expect(curl([site])).toContain('<li class="note">alpha</li>');
     // blog's role may reach its own database from an app node, and not fleetdemo's (pg_hba).
     const connect = (db: string) => [

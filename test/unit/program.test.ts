@@ -512,7 +512,7 @@ describe("split stack: every role on its own host, redis broker", () => {
   it("registers one Host per server and the code only where it runs", () => {
     expect(run.all("django-fleet:fleet:Host").map((r) => r.name)).toEqual(["lb", "app1", "app2", "worker", "beat", "db", "broker", "logging"]);
     expect(run.all("django-fleet:fleet:AppRelease").map((r) => r.name).sort())
-      .toEqual(["app1-fleetdemo", "app2-fleetdemo", "beat-fleetdemo", "lb-fleetdemo", "worker-fleetdemo"]);
+      .toEqual(["app1-fleetdemo", "app2-fleetdemo", "beat-fleetdemo", "worker-fleetdemo"]);
     expect(run.all("django-fleet:fleet:AppNode").map((r) => r.name)).toEqual(["app1-fleetdemo", "app2-fleetdemo"]);
     expect(run.all("django-fleet:fleet:CeleryWorker").map((r) => r.name)).toEqual(["worker-fleetdemo-celery", "beat-fleetdemo-celery"]);
     expect(run.all(T.service).map((r) => `${hostOf(r)} ${plain(r.inputs.unit)}`).sort()).toEqual([
@@ -540,6 +540,34 @@ describe("split stack: every role on its own host, redis broker", () => {
       "203.0.113.17 django-fleet-firewall.service",
       "203.0.113.17 rsyslog.service",
     ]);
+  });
+
+  it("the load balancer holds no app secret, code or build package: only a copy of the static files, from app1", () => {
+    const onLb = run.resources.filter((r) => r.inputs.connection !== undefined && hostOf(r) === "203.0.113.10").map((r) => r.name);
+    expect(onLb.filter((n) => n.includes("fleetdemo")).sort()).toEqual(["lb-leftovers-fleetdemo", "lb-site-fleetdemo", "lb-unload-fleetdemo"]);
+    expect(run.one(T.script, "lb-leftovers-fleetdemo").options?.dependencies?.some((u) => u.endsWith("::lb-nginx"))).toBe(true);
+    expect(run.all(T.file).filter((r) => plain(r.inputs.path) === "/etc/fleetdemo/env").map(hostOf).sort()).toEqual(["203.0.113.11", "203.0.113.12", "203.0.113.13", "203.0.113.14"]);
+    const copy = run.one("pulumi-nodejs:dynamic/fleet:StaticCopy", "lb-fleetdemo-static");
+    expect([(plain(copy.inputs.from) as { host: string }).host, (plain(copy.inputs.to) as { host: string }).host]).toEqual(["203.0.113.11", "203.0.113.10"]);
+    expect(plain(copy.inputs.release)).toBe(commit.slice(0, 12));
+    const packages = text(run.one(T.script, "lb-packages").inputs.create);
+    for (const p of ["git", "python3-venv", "python3-dev", "libpq-dev"]) expect(packages.split(/\s+/)).not.toContain(p);
+    expect(text(run.one(T.script, "app1-packages").inputs.create).split(/\s+/)).toContain("python3-venv");
+    // nginx serves the copy in root's folder; uploads are in the object store.
+    const site = text(run.one(T.file, "lb-site-fleetdemo").inputs.content);
+    expect(site).toContain("alias /var/lib/django-fleet/static/fleetdemo/current/;");
+    expect(site).toContain("disable_symlinks if_not_owner from=/var/lib/django-fleet/static/fleetdemo;");
+    expect(site).not.toContain("/srv/fleetdemo");
+  });
+
+  it("uploads on the one app host's disk (media.storage local): the load balancer passes /media/ to the app node", async () => {
+    const cfg = splitConfig();
+    const one = await runProgram({ ...cfg, hosts: (cfg.hosts as Array<{ name: string }>).filter((h) => h.name !== "app2"), media: { storage: "local" } });
+    expect(one.error).toBeUndefined();
+    const site = text(one.one(T.file, "lb-site-fleetdemo").inputs.content);
+    expect(site).toContain("alias /var/lib/django-fleet/static/fleetdemo/current/;");
+    expect(site).not.toContain("location /media/");
+    expect(site).toContain("location / {");
   });
 
   it("the nginx upstream lists both app hosts' private addresses, in order", () => {
@@ -636,8 +664,11 @@ describe("split stack: every role on its own host, redis broker", () => {
     const activate = run.one(T.script, "worker-fleetdemo-activate");
     expect(on(activate, "app1-fleetdemo-release") && on(activate, "app2-fleetdemo-release")).toBe(true);
     expect(text(activate.inputs.create)).toContain(`ln -sfn -- releases/${commit.slice(0, 12)} current.new`);
-    // The load balancer's own copy moves without waiting (it only serves static files), and its site is rewritten after the switches.
-    expect(on(run.one(T.script, "lb-fleetdemo-activate"), "app1-fleetdemo-release")).toBe(false);
+    // The load balancer's copy of the static files is made before any node switches (the new
+    // release's pages find their files), and its site is rewritten after the switches.
+    const copy = run.one("pulumi-nodejs:dynamic/fleet:StaticCopy", "lb-fleetdemo-static");
+    expect([on(copy, "app1-fleetdemo-collectstatic"), on(copy, "app1-fleetdemo-release")]).toEqual([true, false]);
+    expect(on(run.one(T.service, "app1-fleetdemo-gunicorn"), "lb-fleetdemo-static")).toBe(true);
     expect([on(run.one(T.file, "lb-site-fleetdemo"), "app1-fleetdemo-release"), on(run.one(T.file, "lb-site-fleetdemo"), "app2-fleetdemo-release")]).toEqual([true, true]);
   });
 
