@@ -92,6 +92,14 @@ const probedSettings = (name: string, probe: unknown) => {
   return { ...s, staticRoot: inRelease(s.staticRoot), mediaRoot: inRelease(s.mediaRoot) };
 };
 
+/** What the logs TLS probes print: a request from each host, certificates from the logging host. */
+const probedPem = (name: string): string | undefined => {
+  const pem = (kind: string) => `-----BEGIN ${kind}-----\n${Buffer.from(name).toString("base64")}\n-----END ${kind}-----\n`;
+  if (/^logging-csr-/.test(name)) return pem("CERTIFICATE REQUEST");
+  if (/^logging-(ca|server-cert|issue-.+)$/.test(name)) return pem("CERTIFICATE");
+  return undefined;
+};
+
 let runs = 0;
 
 /** Sets the config, runs index.ts under mocks and waits until registrations stop. */
@@ -111,7 +119,7 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
       // RemoteProbe's would read the project's settings: here, a project that hard-codes its folders.
       // RemoteFile's adds the stamp of its write.
       const state = args.type === T.secret ? { ...args.inputs, value: `${args.name}-value` }
-        : args.type === T.probe ? { ...args.inputs, value: probedSettings(args.name, args.inputs.probe) }
+        : args.type === T.probe ? { ...args.inputs, value: probedPem(args.name) ?? probedSettings(args.name, args.inputs.probe) }
         : args.type === T.file ? { ...args.inputs, written: `${args.name} written` } : args.inputs;
       return { id: `${args.name}_id`, state };
     },
@@ -233,7 +241,10 @@ describe("dev stack: one host with every role", () => {
     expect(loads).toEqual({
       "django-fleet-firewall.service": ["restart /etc/systemd/system/django-fleet-firewall.service", "reload /etc/django-fleet/firewall.nft (checked)"],
       "rabbitmq-server.service": ["restart /etc/rabbitmq/rabbitmq.conf"],
-      "rsyslog.service": ["restart /etc/rsyslog.d/90-django-fleet-forward.conf", "restart /etc/rsyslog.d/10-django-fleet-server.conf"],
+      "rsyslog.service": [
+        "restart /etc/rsyslog.d/90-django-fleet-forward.conf", "restart /etc/fleet-log-tls/ca.crt", "restart /etc/fleet-log-tls/host.crt",
+        "restart /etc/rsyslog.d/10-django-fleet-server.conf",
+      ],
       "postgresql@15-main.service": ["restart /etc/postgresql/15/main/conf.d/django-fleet.conf", "reload /etc/postgresql/15/main/pg_hba.conf"],
       // Its unit file restarts it through the gated switch, never here (see the switch's restartOn).
       "fleetdemo-gunicorn.service": ["reload /etc/fleetdemo/gunicorn.conf.py"],
@@ -279,10 +290,16 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteFile fleetdemo-app-record`,
       `${d}:RemoteFile lb-default-site`,
       `${d}:RemoteFile lb-site-fleetdemo`,
+      `${d}:RemoteFile logging-ca-fleet-dev`,
+      `${d}:RemoteFile logging-cert-fleet-dev`,
       `${d}:RemoteFile logging-retention`,
       `${d}:RemoteFile logging-server-conf`,
       `${d}:RemoteFile logging-ship-fleet-dev`,
       `${d}:RemoteProbe fleet-dev-fleetdemo-settings`,
+      `${d}:RemoteProbe logging-ca`,
+      `${d}:RemoteProbe logging-csr-fleet-dev`,
+      `${d}:RemoteProbe logging-issue-fleet-dev`,
+      `${d}:RemoteProbe logging-server-cert`,
       `${d}:RemoteScript broker-account-fleetdemo`,
       `${d}:RemoteScript fleet-dev-fleetdemo-build`,
       `${d}:RemoteScript fleet-dev-fleetdemo-collectstatic`,
@@ -293,6 +310,7 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteScript fleet-dev-packages`,
       `${d}:RemoteScript fleetdemo-migrate`,
       `${d}:RemoteScript lb-unload-fleetdemo`,
+      `${d}:RemoteScript logging-check-fleet-dev`,
       `${d}:SystemdService broker-service`,
       `${d}:SystemdService db-service`,
       `${d}:SystemdService fleet-dev-firewall-service`,
@@ -306,7 +324,7 @@ describe("dev stack: one host with every role", () => {
 
   it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
     const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
-    expect(remote).toHaveLength(38);
+    expect(remote).toHaveLength(45);
     for (const r of remote) {
       expect(isSecret(r.inputs.connection)).toBe(true);
       expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
@@ -702,6 +720,29 @@ describe("split stack: every role on its own host, redis broker", () => {
     }
   });
 
+  it("logs TLS: the CA and every certificate are made on the logging host, each key on its own host, no secret in any step", () => {
+    const logging = "203.0.113.17";
+    const probes = run.all(T.probe).filter((r) => r.name.startsWith("logging-"));
+    for (const name of ["logging-ca", "logging-server-cert"]) expect(hostOf(run.one(T.probe, name))).toBe(logging);
+    const csrs = probes.filter((r) => r.name.startsWith("logging-csr-"));
+    const issues = probes.filter((r) => r.name.startsWith("logging-issue-"));
+    expect(csrs).toHaveLength(8);
+    expect(issues).toHaveLength(8);
+    expect(new Set(csrs.map(hostOf)).size).toBe(8);
+    for (const r of issues) expect(hostOf(r)).toBe(logging);
+    // Each host's certificate is the one issued for its own request.
+    for (const r of csrs) {
+      const host = r.name.slice("logging-csr-".length);
+      expect(text(run.one(T.probe, `logging-issue-${host}`).inputs.probe)).toContain(Buffer.from(`logging-csr-${host}`).toString("base64"));
+      expect(hostOf(run.one(T.file, `logging-cert-${host}`))).toBe(hostOf(r));
+    }
+    for (const r of [...probes, ...run.all(T.file).filter((f) => /^logging-(ca|cert)-/.test(f.name))]) {
+      // (The connection is the SSH one, secret as everywhere; the step itself holds no key.)
+      expect(text(r.inputs.probe ?? r.inputs.content)).not.toContain("PRIVATE KEY");
+      expect(isSecret(r.inputs.probe ?? r.inputs.content)).toBe(false);
+    }
+  });
+
   it("exports the load balancer's URL and both app hosts", async () => {
     expect(await valueOf(run.module!.siteUrl)).toBe("http://203.0.113.10/");
     expect(await valueOf(run.module!.appHosts)).toEqual(["10.0.0.11", "10.0.0.12"]);
@@ -925,14 +966,26 @@ describe("two apps on one host", () => {
       `${d}:RemoteFile db-hba`,
       `${d}:RemoteFile lb-default-server`,
       `${d}:RemoteFile lb-default-site`,
+      `${d}:RemoteFile logging-ca-db`,
+      `${d}:RemoteFile logging-ca-web`,
+      `${d}:RemoteFile logging-cert-db`,
+      `${d}:RemoteFile logging-cert-web`,
       `${d}:RemoteFile logging-retention`,
       `${d}:RemoteFile logging-server-conf`,
       `${d}:RemoteFile logging-ship-db`,
       `${d}:RemoteFile logging-ship-web`,
       `${d}:RemoteFile web-firewall-rules`,
       `${d}:RemoteFile web-firewall-unit`,
+      `${d}:RemoteProbe logging-ca`,
+      `${d}:RemoteProbe logging-csr-db`,
+      `${d}:RemoteProbe logging-csr-web`,
+      `${d}:RemoteProbe logging-issue-db`,
+      `${d}:RemoteProbe logging-issue-web`,
+      `${d}:RemoteProbe logging-server-cert`,
       `${d}:RemoteScript db-nftables`,
       `${d}:RemoteScript db-packages`,
+      `${d}:RemoteScript logging-check-db`,
+      `${d}:RemoteScript logging-check-web`,
       `${d}:RemoteScript web-nftables`,
       `${d}:RemoteScript web-packages`,
       `${d}:SystemdService broker-service`,

@@ -445,6 +445,7 @@ describe("rsyslog and log retention", () => {
     [
       ["rsyslog-server-defaults", { allowedSenders: ["10.0.0.11", "10.0.0.12"] }],
       ["rsyslog-server-custom", { port: 6514, logDir: "/srv/logs/", allowedSenders: ["10.0.0.0/24", "fd00::/64", "::1"] }],
+      ["rsyslog-server-tls-paths", { allowedSenders: ["10.0.0.11"], tls: { caFile: "/etc/pki/logs-ca.pem", certFile: "/etc/pki/srv.pem", keyFile: "/etc/pki/srv.key" } }],
     ],
     renderRsyslogServer,
   );
@@ -464,6 +465,7 @@ describe("rsyslog and log retention", () => {
         },
       ],
       ["rsyslog-client-files-custom", { serverAddress: "logs.internal", port: 6514, files: [{ tag: "rabbitmq", file: "/var/log/rabbitmq/rabbit@*.log" }] }],
+      ["rsyslog-client-tls-custom", { serverAddress: "10.0.0.5", serverName: "logs.example.internal", tls: { keyFile: "/etc/pki/me.key" } }],
     ],
     renderRsyslogClient,
   );
@@ -477,7 +479,7 @@ describe("rsyslog and log retention", () => {
 
   it("server binds the input to its own ruleset and writes per host/program files", () => {
     const out = renderRsyslogServer({ allowedSenders: ["10.0.0.11"] });
-    expect(out).toContain('input(type="imtcp" port="10514" ruleset="fleetRemote")');
+    expect(out).toContain('input(\n    type="imtcp"\n    port="10514"\n    ruleset="fleetRemote"\n');
     expect(out).toContain("$AllowedSender TCP, 10.0.0.11\n");
     expect(out).toContain('constant(value="/var/log/fleet/")');
     expect(out).toContain('property(name="hostname" securepath="replace")');
@@ -488,6 +490,34 @@ describe("rsyslog and log retention", () => {
     expect(() => renderRsyslogServer({ allowedSenders: [] })).toThrow(/allowedSenders is empty/);
     expect(() => renderRsyslogServer({ allowedSenders: ["10.0.0.0/33"] })).toThrow(/prefix length/);
     expect(() => renderRsyslogServer({ allowedSenders: ["*"] })).toThrow(/allowedSenders\[0\]/);
+  });
+
+  it.each([
+    // [what, rendered, lines that must be there]
+    ["server: TLS only, client certificates from the stack's CA", renderRsyslogServer({ allowedSenders: ["10.0.0.11"] }), [
+      'streamDriver.name="gtls"', 'streamDriver.mode="1"', 'streamDriver.authMode="x509/certvalid"',
+      'streamDriver.caFile="/etc/fleet-log-tls/ca.crt"', 'streamDriver.certFile="/etc/fleet-log-tls/server.crt"', 'streamDriver.keyFile="/etc/fleet-log-tls/server.key"',
+    ]],
+    ["client: TLS only, the server's name checked", renderRsyslogClient({ serverAddress: "10.0.0.5" }), [
+      'StreamDriver="gtls"', 'StreamDriverMode="1"', 'StreamDriverAuthMode="x509/name"', 'StreamDriverPermittedPeers="logging.fleet"',
+      'StreamDriver.CAFile="/etc/fleet-log-tls/ca.crt"', 'StreamDriver.CertFile="/etc/fleet-log-tls/host.crt"', 'StreamDriver.KeyFile="/etc/fleet-log-tls/host.key"',
+    ]],
+    ["client: another server name and key path", renderRsyslogClient({ serverAddress: "10.0.0.5", serverName: "logs.example.internal", tls: { keyFile: "/etc/pki/me.key" } }), [
+      'StreamDriverPermittedPeers="logs.example.internal"', 'StreamDriver.KeyFile="/etc/pki/me.key"', 'StreamDriver.CertFile="/etc/fleet-log-tls/host.crt"',
+    ]],
+  ])("%s", (_what, out, lines) => {
+    for (const l of lines) expect(out).toContain(`    ${l}\n`);
+    // No plain listener or sender, and no anonymous mode, anywhere.
+    expect(out).not.toMatch(/authMode="anon"|StreamDriverMode="0"|streamDriver\.mode="0"/i);
+    expect(out).not.toContain('input(type="imtcp" port=');
+  });
+
+  it.each([
+    ["a relative CA path", () => renderRsyslogServer({ allowedSenders: ["10.0.0.11"], tls: { caFile: "ca.pem" } }), /tls\.caFile/],
+    ["a quote in a key path", () => renderRsyslogClient({ serverAddress: "10.0.0.5", tls: { keyFile: '/etc/x".key' } }), /tls\.keyFile/],
+    ["a server name with a quote", () => renderRsyslogClient({ serverAddress: "10.0.0.5", serverName: 'a"b' }), /serverName/],
+  ])("refuses %s", (_what, render, error) => {
+    expect(render).toThrow(error);
   });
 
   it("client forwards everything over TCP with a disk-assisted queue", () => {
