@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { addressFrom, type AppDeployment, type Topology } from "../config/topology.ts";
 import type { StackConfig } from "../config/schema.ts";
 import { appEnvironment, brokerUrl } from "../config/environment.ts";
+import { appRedis } from "../services/redis/redisServer.ts";
 import type { ObjectStore } from "../config/objectStore.ts";
 import type { PythonProject } from "../config/pythonProject.ts";
 import { script } from "../lib/shell.ts";
@@ -38,12 +39,10 @@ export interface DatabaseServer {
 export interface SharedServices {
   readonly db: DatabaseServer;
   readonly broker: Broker;
-  /** The Redis broker's password (every app's URL carries it); RabbitMQ accounts are per app. */
-  readonly redisBrokerPassword: pulumi.Input<string> | undefined;
-  /** What must run before the app's code starts: the cache. */
+  /** What must run before the app's code starts: the shared memcached, if any. */
   readonly cacheReady: pulumi.Resource[];
-  /** The cache's password (Redis), if any. */
-  readonly cachePassword: pulumi.Input<string> | undefined;
+  /** The hosts that run the apps' own Redis servers (broker, cache), each with what those servers wait for. */
+  readonly redisHosts: ReadonlyMap<string, pulumi.Resource>;
   /** Uploads in an object store (media.storage "s3"). */
   readonly media: ObjectStore | undefined;
   /**
@@ -76,6 +75,8 @@ export class DjangoApp extends pulumi.ComponentResource {
   public readonly directUrl: string;
   /** The database role's password (secret). */
   public readonly databasePassword: pulumi.Output<string>;
+  /** The password of its own Redis server (secret), with a Redis broker or cache. */
+  public readonly redisPassword: pulumi.Output<string> | undefined;
   /** The Celery broker URL with credentials (secret), as the first app host reaches it. */
   public readonly brokerUrl: pulumi.Output<string>;
   /** The uploads backup's encryption key (secret). @default none: uploads are not backed up by us */
@@ -101,17 +102,30 @@ export class DjangoApp extends pulumi.ComponentResource {
     const secretKey = new RandomSecret(`${name}-django-secret-key`, { length: 50 }, moved("django-secret-key"));
     const dbPassword = new RandomSecret(`${name}-db-password`, { length: 32 }, moved("db-password"));
     const rabbitPassword = cfg.broker.kind === "rabbitmq" ? new RandomSecret(`${name}-broker-password`, { length: 32 }, moved("broker-password")).value : undefined;
-    const brokerPassword = pulumi.output(rabbitPassword ?? shared.redisBrokerPassword ?? "");
+    // Its own Redis server's password. The first app keeps the shared server's password
+    // of a stack made before per-app servers (the broker's, else the cache's), so an
+    // upgrade replaces no secret.
+    const redisOld = cfg.broker.kind === "redis" ? "broker-password" : "cache-password";
+    const redisPassword = shared.redisHosts.size > 0 ? new RandomSecret(`${name}-redis-password`, { length: 32 }, moved(redisOld)).value : undefined;
+    this.redisPassword = redisPassword;
+    const brokerPassword = pulumi.output(rabbitPassword ?? redisPassword ?? "");
 
     const database = shared.db.addDatabase(app.name, { database: app.database.name, user: app.database.user, clients: d.codeHosts }, dbPassword.value, first);
-    const brokerReady = shared.broker.addApp(app.name, brokerPassword, first);
+    // One server per Redis host, reachable from this app's hosts only (and loopback).
+    const redisReady = [...shared.redisHosts].map(([hostName, after]) => {
+      const h = hostOf(hostName);
+      const bind = d.codeHosts.some((c) => c.name !== hostName) ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+      return appRedis(`${hostName}-redis-${app.name}`, this, h, { app: app.name, port: app.redisPort, bind, password: redisPassword!, after: [after] });
+    });
+    const brokerReady = [...shared.broker.addApp(app.name, brokerPassword, first), ...redisReady];
+    const cacheReady = [...shared.cacheReady, ...redisReady];
 
     // The code only where it runs. A load balancer that runs none of it gets a copy of the
     // collected static files (below), never the env file, the virtualenv or the code.
     const codeHosts = d.codeHosts;
     const releases = new Map(codeHosts.map((plan) => {
       const h = hostOf(plan.name);
-      const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword, pulumi.output(shared.cachePassword ?? "")])
+      const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword, pulumi.output(redisPassword ?? "")])
         .apply(([key, dbPw, brokerPw, cachePw]) => appEnvironment(cfg, {
           secretKey: key, dbPassword: dbPw, brokerPassword: brokerPw,
           dbHost: addressFrom(h.plan, topo.db), brokerHost: addressFrom(h.plan, topo.broker),
@@ -171,7 +185,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     for (let i = 0; i < d.appHosts.length; i += cfg.deploy.batchSize) {
       const batch = d.appHosts.slice(i, i + cfg.deploy.batchSize).map((plan) => new AppNode(`${plan.name}-${app.name}`, {
         host: hostOf(plan.name), app, release: releases.get(plan.name)!,
-        after: [migrate, ...shared.cacheReady, ...(mediaBackup ? [mediaBackup.restored] : []), ...(staticCopy ? [staticCopy] : [])],
+        after: [migrate, ...cacheReady, ...(mediaBackup ? [mediaBackup.restored] : []), ...(staticCopy ? [staticCopy] : [])],
         afterSwitches: previousBatch,
         bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
         ...(lb ? { drain: { connection: lb.connection, seconds: cfg.deploy.drainSeconds } } : {}),
@@ -192,7 +206,7 @@ export class DjangoApp extends pulumi.ComponentResource {
       new CeleryWorker(`${plan.name}-${app.name}-celery`, {
         host: hostOf(plan.name), app, release: releases.get(plan.name)!,
         worker: d.workers.includes(plan), beat: d.beat === plan,
-        after: [migrate, ...brokerReady, ...shared.cacheReady, ...switches, ...(activated.has(plan.name) ? [activated.get(plan.name)!] : [])],
+        after: [migrate, ...brokerReady, ...cacheReady, ...switches, ...(activated.has(plan.name) ? [activated.get(plan.name)!] : [])],
         stopTimeoutSeconds: cfg.deploy.celeryStopTimeoutSeconds,
       }, atRoot);
     }

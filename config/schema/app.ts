@@ -138,9 +138,11 @@ export const appSchema = z.strictObject({
   mediaLocation: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/, "must be slash-separated segments of letters, digits, . _ and -").optional(),
   /** The app's place on the broker. */
   broker: z.strictObject({
-    /** Redis database number of its Celery queue (broker.kind redis; the cache uses 1). @default 0 */
+    /** Redis database number of its Celery queue in its own Redis (broker.kind redis; a Redis cache on the same host uses 1). @default 0 */
     redisDb: z.number().int().min(0).max(15).optional(),
   }).optional(),
+  /** Port of the app's own Redis server (broker.kind or cache.kind redis). @default 6379 for `app`; 6380-6999 from the name for each app in `apps` */
+  redisPort: z.number().int().min(1024).max(65535).optional(),
   /** Extra environment variables for the app (plain values; secrets belong in secret config). @default {} */
   env: z.record(envVar.refine((k) => k !== "__proto__", "is not allowed as a variable name"),
     z.string().refine((v) => !/[\0\uFEFF]|\p{Surrogate}/u.test(v), "holds NUL, U+FEFF or a lone surrogate, which an environment file cannot hold")).default({}),

@@ -2,8 +2,8 @@
  * End to end, several apps on one fleet: two really different Django projects
  * (examples/app and examples/blog: other settings module, env names, list separator,
  * static URL) on one freshly booted Debian 13 server holding every role, each with its
- * own user, database, RabbitMQ vhost, units and virtual host; then a third app added and
- * one removed, by config alone. Nothing is mocked.
+ * own user, database, RabbitMQ vhost, Redis cache server, units and virtual host; then a
+ * third app added and one removed, by config alone. Nothing is mocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -25,9 +25,11 @@ function config(apps: unknown[]): Record<string, { value: string }> {
   const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
   return {
     "django-fleet:inventoryFile": c(INVENTORY),
-    "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] }]),
+    "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "cache", "logging"] }]),
     "django-fleet:apps": c(apps),
     "django-fleet:broker": c({ kind: "rabbitmq" }),
+    // Each app gets a Redis server of its own for its cache (issue 21).
+    "django-fleet:cache": c({ kind: "redis" }),
   };
 }
 
@@ -142,6 +144,91 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions blog | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("blog");
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions fleetdemo | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("fleetdemo");
   }, 120_000);
+
+  // Issue 21: each app's cache is a Redis server of its own (redis-server@<app>, own port
+  // and password); one app's credentials reach nothing of the other's. Self-contained: reads
+  // each app's URL from its env file, leaves nothing behind.
+  /** `app`'s cache URL from its env file (root reads it), as `port password` for a shell `read`. */
+  const cacheOf = (app: string, variable: string) =>
+    `sed -n 's/^${variable}=//p' /etc/${app}/env | tr -d '"' | sed -E 's#^redis://:([^@]*)@[^:]*:([0-9]+)/.*#\\2 \\1#'`;
+  /**
+   * redis-cli run as `user`, on `port`, with the password of `app`'s cache (through
+   * REDISCLI_AUTH, on no command line); its output and exit code.
+   */
+  const redisAs = (user: string, passwordOf: [string, string] | undefined, port: string, command: string) => fleet.ssh(HOST, [
+    passwordOf ? `pw=$(${cacheOf(...passwordOf)} | cut -d' ' -f2)` : "true",
+    `cd / && ${passwordOf ? 'REDISCLI_AUTH="$pw" ' : ""}timeout 20 runuser -u ${user} -- redis-cli --no-auth-warning -h 127.0.0.1 -p ${port} ${command} 2>&1; echo "exit $?"`,
+  ].join("\n")).then((s) => s.trim());
+
+  it("each app's Redis cache is its own server: its password opens it, the other app's server refuses it, Django's cache works through it", async () => {
+    const sh = (cmd: string) => fleet.ssh(HOST, cmd).then((s) => s.trim());
+    const [demoPort, demoPw] = (await sh(cacheOf("fleetdemo", "CACHE_URL"))).split(" ");
+    const [blogPort, blogPw] = (await sh(cacheOf("blog", "BLOG_CACHE"))).split(" ");
+    expect(demoPort).toMatch(/^\d+$/);
+    expect(blogPort).toMatch(/^\d+$/);
+    expect(demoPort).not.toBe(blogPort);
+    expect(demoPw).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(blogPw).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(demoPw).not.toBe(blogPw);
+    // One unit per app; Debian's shared server (no password) is masked and nothing listens on 6379.
+    expect(await sh("systemctl is-active redis-server@fleetdemo.service redis-server@blog.service")).toBe("active\nactive");
+    expect(await sh("systemctl is-enabled redis-server.service || true")).toBe("masked");
+    expect(await sh("(exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo open || echo closed")).toBe("closed");
+    // The password files are root's, readable by the redis group; no app user reads either.
+    expect(await sh("stat -c '%a %U %G' /etc/redis/redis-fleetdemo-secret.conf /etc/redis/redis-blog-secret.conf")).toBe("640 root redis\n640 root redis");
+    const read = (user: string, path: string) => sh(`runuser -u ${user} -- cat ${path} >/dev/null 2>&1 && echo read || echo refused`);
+    expect(await read("blog", "/etc/redis/redis-fleetdemo-secret.conf")).toBe("refused");
+    expect(await read("blog", "/etc/redis/redis-blog-secret.conf")).toBe("refused");
+
+    // Django's cache goes through fleetdemo's own server: the page counts its views there.
+    expect(await pageOf("fleetdemo.example", (b) => /<p id="cache">RedisCache views=\d+<\/p>/.test(b))).toMatch(/<p id="cache">RedisCache views=\d+<\/p>/);
+    const keys = await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], demoPort!, "-n 1 --scan --pattern '*page-views*'");
+    expect(keys).toMatch(/page-views/);
+    expect(keys).toMatch(/exit 0$/);
+
+    // Each app writes and reads its own server.
+    expect(await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "-n 1 SET probe-blog written")).toBe("OK\nexit 0");
+    expect(await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "-n 1 GET probe-blog")).toBe("written\nexit 0");
+    // The blog's password on fleetdemo's server (as the blog's user): refused, nothing read or written.
+    for (const command of ["-n 1 GET :1:page-views", "-n 1 SET :1:page-views 0", "-n 1 KEYS '*'"]) {
+      const r = await redisAs("blog", ["blog", "BLOG_CACHE"], demoPort!, command);
+      expect(r, command).toMatch(/WRONGPASS|NOAUTH/);
+      expect(r, command).not.toMatch(/page-views|^OK$/m);
+    }
+    // fleetdemo's password on the blog's server, and no password on either: refused.
+    expect(await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], blogPort!, "-n 1 GET probe-blog")).toMatch(/WRONGPASS|NOAUTH/);
+    expect(await redisAs("blog", undefined, demoPort!, "PING")).toMatch(/NOAUTH/);
+    expect(await redisAs("blog", undefined, blogPort!, "PING")).toMatch(/NOAUTH/);
+    expect(await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "-n 1 DEL probe-blog")).toBe("1\nexit 0");
+  }, 180_000);
+
+  it("an app's Redis password changed by hand and a user added to another app's Redis are drift; one up puts both back in place, and the cache works", async () => {
+    const sh = (cmd: string) => fleet.ssh(HOST, cmd).then((s) => s.trim());
+    const [demoPort] = (await sh(cacheOf("fleetdemo", "CACHE_URL"))).split(" ");
+    const [blogPort] = (await sh(cacheOf("blog", "BLOG_CACHE"))).split(" ");
+    const pidOf = (unit: string) => pid(fleet, unit);
+    const before = { demo: await pidOf("redis-server@fleetdemo"), blog: await pidOf("redis-server@blog") };
+    expect(await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], demoPort!, "CONFIG SET requirepass changed-by-hand")).toBe("OK\nexit 0");
+    expect(await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "ACL SETUSER intruder on '>intruder-password' '~*' '+@all'")).toBe("OK\nexit 0");
+    expect(await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], demoPort!, "PING")).toMatch(/WRONGPASS|NOAUTH/);
+
+    await t.stack.refresh({ onOutput: log });
+    const drift = await changes(t, log);
+    // In place: the password checks of both servers; no secret, file or database replaced.
+    expect(drift.sort()).toEqual([`update ${HOST}-redis-blog-auth`, `update ${HOST}-redis-fleetdemo-auth`]);
+    const res = await t.stack.up({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    // Each was restarted onto its files: our password again, the added user gone.
+    expect(await pidOf("redis-server@fleetdemo")).not.toBe(before.demo);
+    expect(await pidOf("redis-server@blog")).not.toBe(before.blog);
+    expect(await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], demoPort!, "PING")).toBe("PONG\nexit 0");
+    const users = await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "ACL USERS");
+    expect(users).toBe("default\nexit 0");
+    // Django's cache reconnects to the restarted server.
+    await waitFor("fleetdemo's page counting views in its Redis again", () => Promise.resolve(get("fleetdemo.example")[1]),
+      (b) => /<p id="cache">RedisCache views=\d+<\/p>/.test(b), { timeoutMs: 60_000 });
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
 
   // Issue 21: nginx serves an app's files only from inside that app's own folder.
   it("links the blog's user plants in its static folder do not publish another app's files; its own files still serve", async () => {

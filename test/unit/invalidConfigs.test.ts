@@ -425,7 +425,7 @@ const CASES: readonly Case[] = [
   ["app.port 443 with TLS", { app: { port: 443 }, set: { loadBalancer: { tls: "selfSigned" } } },
     [clash("app.port", "app.port", 443, "nginx (https)")]],
   ["app.port 6379 with a Redis broker on the host", { app: { port: 6379 }, set: { broker: { kind: "redis" } } },
-    [clash("app.port", "broker (redis)", 6379, "app.port")]],
+    [clash("app.port", "app.redisPort", 6379, "app.port")]],
   ["app.port 11211 with a memcached cache on the host", { app: { port: 11211 }, host: { roles: [...ALL_ROLES, "cache"] }, set: { cache: { kind: "memcached" } } },
     [clash("app.port", "cache (memcached)", 11211, "app.port")]],
   ["logging.port 5432 on a db and logging host", { set: { logging: { port: 5432 } } },

@@ -553,7 +553,7 @@ describe("split stack: every role on its own host, redis broker", () => {
       "203.0.113.15 postgresql@17-main.service",
       "203.0.113.15 rsyslog.service",
       "203.0.113.16 django-fleet-firewall.service",
-      "203.0.113.16 redis-server.service",
+      "203.0.113.16 redis-server@fleetdemo.service",
       "203.0.113.16 rsyslog.service",
       "203.0.113.17 django-fleet-firewall.service",
       "203.0.113.17 rsyslog.service",
@@ -600,8 +600,17 @@ describe("split stack: every role on its own host, redis broker", () => {
     ].join("\n"));
   });
 
-  it("Redis is proven ready by its port", () => {
-    expect(plain(run.one(T.service, "broker-service").inputs.readyCheck)).toEqual({ port: 6379 });
+  it("the app's own Redis is proven ready by its port, after Debian's shared server is masked", () => {
+    const service = run.one(T.service, "broker-redis-fleetdemo-service");
+    expect(plain(service.inputs.readyCheck)).toEqual({ port: 6379 });
+    expect(service.options!.dependencies.some((d) => d.endsWith("::broker-redis-default-off"))).toBe(true);
+    const off = run.one(T.script, "broker-redis-default-off");
+    expect(hostOf(off)).toBe("203.0.113.16");
+    expect(text(off.inputs.create)).toContain("systemctl mask --now redis-server.service");
+    // Its config binds loopback and the private address (other hosts connect), with no password in it.
+    const conf = text(run.one(T.file, "broker-redis-fleetdemo-conf").inputs.content);
+    expect(conf).toContain("bind 127.0.0.1 10.0.0.16\n");
+    expect(conf).not.toContain("password-value");
   });
 
   it("gunicorn binds to each app host's private address", () => {
@@ -641,18 +650,24 @@ describe("split stack: every role on its own host, redis broker", () => {
   it("apps reach the database and redis over the private network", () => {
     const env = text(run.one(T.file, "app1-fleetdemo-env").inputs.content).split("\n");
     expect(env).toContain('DATABASE_URL="postgres://fleetdemo:fleetdemo-db-password-value@10.0.0.15:5432/fleetdemo"');
-    // With Redis the broker password is the fleet's (one server), not the app's.
-    expect(env).toContain('CELERY_BROKER_URL="redis://:broker-password-value@10.0.0.16:6379/0"');
+    // With Redis the broker password is the app's own server's.
+    expect(env).toContain('CELERY_BROKER_URL="redis://:fleetdemo-redis-password-value@10.0.0.16:6379/0"');
   });
 
-  it("the redis password file is secret, 0600 and owned by redis", () => {
-    const f = run.one(T.file, "broker-secret");
+  it("the app's redis password file is secret, root's, readable by the redis group only", () => {
+    const f = run.one(T.file, "broker-redis-fleetdemo-secret");
     expect(hostOf(f)).toBe("203.0.113.16");
     expect(isSecret(f.inputs.content)).toBe(true);
-    expect(plain(f.inputs.content)).toBe("requirepass broker-password-value\n");
-    expect([f.inputs.mode, f.inputs.owner, f.inputs.group, f.inputs.path]).toEqual(["0600", "redis", "redis", "/etc/redis/django-fleet-secret.conf"]);
+    expect(plain(f.inputs.content)).toBe("requirepass fleetdemo-redis-password-value\n");
+    expect([f.inputs.mode, f.inputs.owner, f.inputs.group, f.inputs.path]).toEqual(["0640", "root", "redis", "/etc/redis/redis-fleetdemo-secret.conf"]);
     expect(run.all(T.script).filter((r) => r.name.startsWith("broker-account"))).toEqual([]);
-    expect(run.all(T.secret).map((r) => r.name).sort()).toEqual(["broker-password", "fleetdemo-db-password", "fleetdemo-django-secret-key"]);
+    expect(run.all(T.secret).map((r) => r.name).sort()).toEqual(["fleetdemo-db-password", "fleetdemo-django-secret-key", "fleetdemo-redis-password"]);
+    // The shared server's password of a stack made before per-app servers is kept, as this app's.
+    expect(run.one(T.secret, "fleetdemo-redis-password").options?.aliases).toEqual([{ name: "broker-password", type: "", parentUrn: "", noParent: true }]);
+    // The password reaches the check in its secrets, on no command line.
+    const auth = run.one(T.script, "broker-redis-fleetdemo-auth");
+    expect(text(auth.inputs.check)).not.toContain("password-value");
+    expect(text(auth.inputs.check)).toContain("-p 6379");
   });
 
   it("protectData protects the database resource, which is still retained on delete", () => {
@@ -746,7 +761,7 @@ describe("split stack: every role on its own host, redis broker", () => {
   it("exports the load balancer's URL and both app hosts", async () => {
     expect(await valueOf(run.module!.siteUrl)).toBe("http://203.0.113.10/");
     expect(await valueOf(run.module!.appHosts)).toEqual(["10.0.0.11", "10.0.0.12"]);
-    expect(await valueOf(run.module!.brokerUrl)).toBe("redis://:broker-password-value@10.0.0.16:6379/0");
+    expect(await valueOf(run.module!.brokerUrl)).toBe("redis://:fleetdemo-redis-password-value@10.0.0.16:6379/0");
   });
 });
 
@@ -1372,9 +1387,10 @@ describe("stack outputs: credentials only in secret outputs, plain facts never i
     ["one host, RabbitMQ, no cache, no backups", devConfig, ["appSecrets", "brokerUrl", "databasePassword"], { cacheUrl: null }],
     ["two apps, Redis broker, a Redis cache sharing the broker's server", sharedRedisCacheConfig,
       ["appSecrets", "brokerUrl", "cacheUrl", "databasePassword"],
-      { cache: { kind: "redis", host: "10.0.0.20", port: 6379, redisDb: 1 }, broker: { kind: "redis", host: "10.0.0.20", port: 6379 } }],
+      // Each app has its own server: the first app's port, as the one-app outputs say.
+      { cache: { kind: "redis", host: "10.0.0.20", port: 6688, redisDb: 1 }, broker: { kind: "redis", host: "10.0.0.20", port: 6688 } }],
     ["a Redis cache of its own, backups on", ownRedisCacheConfig,
-      ["appSecrets", "backupEncryptionKey", "brokerUrl", "cacheUrl", "databasePassword"], { cacheUrl: "redis://:cache-password-value@198.18.0.10:6379/1" }],
+      ["appSecrets", "backupEncryptionKey", "brokerUrl", "cacheUrl", "databasePassword"], { cacheUrl: "redis://:fleetdemo-redis-password-value@198.18.0.10:6379/1" }],
     ["memcached: its URL holds no password, so it is plain", memcachedConfig,
       ["appSecrets", "brokerUrl", "databasePassword"],
       { cacheUrl: "memcached://198.18.0.10:11211", cache: { kind: "memcached", host: "198.18.0.10", port: 11211, redisDb: null } }],

@@ -6,7 +6,8 @@ import { renderGunicornSocket, renderGunicornUnit, type AppServiceOptions } from
 import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "../../services/celery/celeryUnits.ts";
 import { renderNginxDefaultServer, renderNginxSite, type NginxDefaultServerOptions, type NginxSiteOptions } from "../../services/nginx/nginxSite.ts";
 import { renderPgHba, renderPostgresConf } from "../../services/postgresql/postgres.ts";
-import { renderRedisConf } from "../../services/redis/redis.ts";
+import { redisInstancePaths, renderRedisConf } from "../../services/redis/redis.ts";
+import { sharedMemcachedWarning } from "../../services/memcached/memcached.ts";
 import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../services/rsyslog/rsyslog.ts";
 import { expectGolden } from "../helpers/golden.ts";
 
@@ -680,19 +681,49 @@ describe("postgres", () => {
 describe("renderRedisConf", () => {
   goldenTable(
     [
-      ["redis-defaults", { bindAddresses: ["127.0.0.1", "10.0.0.5"] }],
-      ["redis-custom", { bindAddresses: ["10.0.0.5", "-::1"], port: 6380, secretIncludePath: "/etc/redis/other-secret.conf" }],
+      ["redis-defaults", { instance: "shop", bindAddresses: ["127.0.0.1", "10.0.0.5"] }],
+      ["redis-custom", { instance: "blog", bindAddresses: ["10.0.0.5", "-::1"], port: 6380 }],
     ],
     renderRedisConf,
   );
 
-  it("binds, protects and includes the secret file instead of holding a password", () => {
-    const out = renderRedisConf({ bindAddresses: ["127.0.0.1"] });
+  it("binds, protects and includes the app's secret file instead of holding a password", () => {
+    const out = renderRedisConf({ instance: "shop", bindAddresses: ["127.0.0.1"] });
     expect(out).toContain("bind 127.0.0.1\n");
     expect(out).toContain("protected-mode yes\n");
-    expect(out).toContain("include /etc/redis/fleet-secret.conf\n");
+    expect(out.trimEnd().split("\n").at(-1)).toBe("include /etc/redis/redis-shop-secret.conf");
     expect(out).not.toContain("requirepass");
-    expect(() => renderRedisConf({ bindAddresses: [] })).toThrow(/bindAddresses is empty/);
-    expect(() => renderRedisConf({ bindAddresses: ["0.0.0.0 --x"] })).toThrow(/bindAddresses\[0\]/);
+    expect(() => renderRedisConf({ instance: "shop", bindAddresses: [] })).toThrow(/bindAddresses is empty/);
+    expect(() => renderRedisConf({ instance: "shop", bindAddresses: ["0.0.0.0 --x"] })).toThrow(/bindAddresses\[0\]/);
+    expect(() => renderRedisConf({ instance: "../x", bindAddresses: ["127.0.0.1"] })).toThrow(/redis instance/);
+  });
+
+  // Each app's server has files of its own: no two apps share a config, secret, snapshot or log.
+  it.each([
+    ["shop", { unit: "redis-server@shop.service", conf: "/etc/redis/redis-shop.conf", secret: "/etc/redis/redis-shop-secret.conf", log: "/var/log/redis/redis-server-shop.log", dbFilename: "dump-shop.rdb" }],
+    ["blog-2", { unit: "redis-server@blog-2.service", conf: "/etc/redis/redis-blog-2.conf", secret: "/etc/redis/redis-blog-2-secret.conf", log: "/var/log/redis/redis-server-blog-2.log", dbFilename: "dump-blog-2.rdb" }],
+  ])("paths of %s's server", (app, want) => {
+    expect(redisInstancePaths(app)).toEqual(want);
+    const conf = renderRedisConf({ instance: app, bindAddresses: ["127.0.0.1"], port: 6400 });
+    expect(conf).toContain(`dbfilename ${want.dbFilename}\n`);
+    expect(conf).toContain(`logfile ${want.log}\n`);
+    expect(conf).toContain(`pidfile /run/redis-${app}/redis-server.pid\n`);
+    expect(conf).toContain("port 6400\n");
+  });
+});
+
+describe("sharedMemcachedWarning", () => {
+  it.each([
+    [[], undefined],
+    [["shop"], undefined],
+    [["shop", "blog"], /apps shop, blog share one memcached, which has no authentication/],
+    [["a", "b", "c"], /apps a, b, c share one memcached/],
+  ] as const)("apps %j", (apps, want) => {
+    const w = sharedMemcachedWarning(apps);
+    if (want === undefined) expect(w).toBeUndefined();
+    else {
+      expect(w).toMatch(want);
+      expect(w).toContain('cache.kind "redis"');
+    }
   });
 });
