@@ -135,11 +135,11 @@ export class DjangoApp extends pulumi.ComponentResource {
 
     // Uploads on the one app host's disk (media.storage local) are backed up with the database.
     const only = d.appHosts.length === 1 ? d.appHosts[0]! : undefined;
-    const backsUpMedia = shared.backup && cfg.media.storage === "local" && only;
+    const backup = cfg.media.storage === "local" && only ? shared.backup : undefined;
     // Its own key: the host that keeps uploads never needs the one that decrypts the database.
-    this.mediaBackupKey = backsUpMedia ? new RandomSecret(`${name}-media-key`, { length: 64 }, { parent: this }).value : undefined;
-    const mediaBackup = shared.backup && this.mediaBackupKey && only ? new MediaBackup(`${app.name}-media-backup`, {
-      host: hostOf(only.name), store: shared.backup.store, password: this.mediaBackupKey, previousPassword: shared.backup.databaseKey, owner: app.name,
+    this.mediaBackupKey = backup && new RandomSecret(`${name}-media-key`, { length: 64 }, { parent: this }).value;
+    const mediaBackup = backup && only && this.mediaBackupKey ? new MediaBackup(`${app.name}-media-backup`, {
+      host: hostOf(only.name), store: backup.store, password: this.mediaBackupKey, previousPassword: backup.databaseKey, owner: app.name,
       mediaRoot: releases.get(only.name)!.settings.apply((s) => s.mediaRoot ?? appPaths(app.name).media),
       schedule: cfg.backup.schedule, retention: cfg.backup.retention, after: releases.get(only.name)!.ready,
       // Named after the app in `apps` (a one-app `app` keeps the unlabelled names), so no
