@@ -43,6 +43,6 @@ export const {
   loggingEndpoint, cache, cacheUrl, deployedCommit, backup, backupEncryptionKey, lastRestoreDrill,
 } = fleetOutputs({
   config: pre.cfg, topology: pre.topo, apps: django, loadBalancer: lb, database: primary.server, broker: services.broker,
-  replicas, logging, cachePassword: services.cachePassword, backupTarget: pre.backupTarget, backupKey: primary.backupKey,
+  replicas, logging, backupTarget: pre.backupTarget, backupKey: primary.backupKey,
   lastRestoreDrill: primary.pgBackup?.lastDrill,
 });

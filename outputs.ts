@@ -166,8 +166,6 @@ export interface OutputSources {
   readonly replicas: readonly { readonly address: string }[];
   /** The log server (`endpoint` is its `address:port`), if there is one. */
   readonly logging: { readonly endpoint: string } | undefined;
-  /** The Redis cache's password (secret), if the cache is Redis. */
-  readonly cachePassword: Input<string> | undefined;
   /** The backup target, if backups are on. */
   readonly backupTarget: ObjectStore | undefined;
   /** The backup repository's encryption key (secret), if backups are on. */
@@ -195,15 +193,16 @@ export function fleetOutputs(s: OutputSources): FleetOutputs {
     database: { engine: cfg.database.engine, host: s.database.address, port: s.database.port, name: mainPlan.database.name, user: mainPlan.database.user },
     databaseReplicas: s.replicas.map((r) => r.address),
     databasePassword: main.app.databasePassword,
-    broker: { kind: cfg.broker.kind, host: s.broker.address, port: s.broker.port },
+    // With Redis, each app has its own server: the first app's port, as the one-app outputs say.
+    broker: { kind: cfg.broker.kind, host: s.broker.address, port: cfg.broker.kind === "redis" ? mainPlan.redisPort : s.broker.port },
     brokerUrl: main.app.brokerUrl,
     loggingEndpoint: s.logging?.endpoint ?? null,
     cache: cacheHost && cfg.cache.kind !== "none" ? {
-      kind: cfg.cache.kind, host: cacheHost.privateAddress, port: cachePort(cfg), redisDb: cfg.cache.kind === "redis" ? CACHE_REDIS_DB : null,
+      kind: cfg.cache.kind, host: cacheHost.privateAddress, port: cachePort(cfg, mainPlan), redisDb: cfg.cache.kind === "redis" ? CACHE_REDIS_DB : null,
     } : null,
     cacheUrl: !cacheHost ? null
       : cfg.cache.kind === "redis"
-        ? pulumi.secret(pulumi.output(s.cachePassword ?? "").apply((pw) => cacheUrl(cfg, cacheHost.privateAddress, pw)!))
+        ? pulumi.secret(pulumi.output(main.app.redisPassword ?? "").apply((pw) => cacheUrl(cfg, cacheHost.privateAddress, pw, undefined, mainPlan.redisPort)!))
         : cacheUrl(cfg, cacheHost.privateAddress, "")!,
     deployedCommit: main.app.commit,
     backup: s.backupTarget ? {

@@ -2,18 +2,23 @@
  * DjangoApp: everything one app owns, in one place: its secrets, its database and role
  * (on the fleet's database server), its broker account, its code and env file on every
  * host that runs it, the migration, its gunicorn nodes and Celery units, and the backup
- * of its uploads. The load balancer gets its virtual host from `site`. Adding or
- * removing an app adds or removes this component and nothing of another app.
+ * of its uploads. The load balancer gets its virtual host from `site`, and, when it runs
+ * none of the app's code, only a copy of its collected static files. Adding or removing
+ * an app adds or removes this component and nothing of another app.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { addressFrom, type AppDeployment, type Topology } from "../config/topology.ts";
 import type { StackConfig } from "../config/schema.ts";
 import { appEnvironment, brokerUrl } from "../config/environment.ts";
+import { appRedis } from "../services/redis/redisServer.ts";
 import type { ObjectStore } from "../config/objectStore.ts";
 import type { PythonProject } from "../config/pythonProject.ts";
 import { script } from "../lib/shell.ts";
 import { RandomSecret } from "../providers/randomSecret.ts";
 import { RemoteScript } from "../providers/remoteScript.ts";
+import { StaticCopy } from "../providers/staticCopy.ts";
+import { lbStaticPaths } from "../lib/staticCopy.ts";
+import { servedFolders } from "../lib/djangoSettings.ts";
 import { renderEnvFile } from "../services/app/envFile.ts";
 import { AppNode } from "../services/app/appNode.ts";
 import { AppRelease, manageCommand } from "../services/app/appRelease.ts";
@@ -34,12 +39,10 @@ export interface DatabaseServer {
 export interface SharedServices {
   readonly db: DatabaseServer;
   readonly broker: Broker;
-  /** The Redis broker's password (every app's URL carries it); RabbitMQ accounts are per app. */
-  readonly redisBrokerPassword: pulumi.Input<string> | undefined;
-  /** What must run before the app's code starts: the cache. */
+  /** What must run before the app's code starts: the shared memcached, if any. */
   readonly cacheReady: pulumi.Resource[];
-  /** The cache's password (Redis), if any. */
-  readonly cachePassword: pulumi.Input<string> | undefined;
+  /** The hosts that run the apps' own Redis servers (broker, cache), each with what those servers wait for. */
+  readonly redisHosts: ReadonlyMap<string, pulumi.Resource>;
   /** Uploads in an object store (media.storage "s3"). */
   readonly media: ObjectStore | undefined;
   /**
@@ -66,12 +69,14 @@ export interface DjangoAppArgs {
 export class DjangoApp extends pulumi.ComponentResource {
   /** Its virtual host on the load balancer (none without one). */
   public readonly site: LoadBalancerSite | undefined;
-  /** What the load balancer waits for: the static files collected there, the nodes serving. */
+  /** What the load balancer waits for: the static files copied (or collected) there, the nodes serving. */
   public readonly siteReady: pulumi.Resource[];
   /** Where a node serves it directly (the first app host), for a fleet without a load balancer. */
   public readonly directUrl: string;
   /** The database role's password (secret). */
   public readonly databasePassword: pulumi.Output<string>;
+  /** The password of its own Redis server (secret), with a Redis broker or cache. */
+  public readonly redisPassword: pulumi.Output<string> | undefined;
   /** The Celery broker URL with credentials (secret), as the first app host reaches it. */
   public readonly brokerUrl: pulumi.Output<string>;
   /** The uploads backup's encryption key (secret). @default none: uploads are not backed up by us */
@@ -97,16 +102,30 @@ export class DjangoApp extends pulumi.ComponentResource {
     const secretKey = new RandomSecret(`${name}-django-secret-key`, { length: 50 }, moved("django-secret-key"));
     const dbPassword = new RandomSecret(`${name}-db-password`, { length: 32 }, moved("db-password"));
     const rabbitPassword = cfg.broker.kind === "rabbitmq" ? new RandomSecret(`${name}-broker-password`, { length: 32 }, moved("broker-password")).value : undefined;
-    const brokerPassword = pulumi.output(rabbitPassword ?? shared.redisBrokerPassword ?? "");
+    // Its own Redis server's password. The first app keeps the shared server's password
+    // of a stack made before per-app servers (the broker's, else the cache's), so an
+    // upgrade replaces no secret.
+    const redisOld = cfg.broker.kind === "redis" ? "broker-password" : "cache-password";
+    const redisPassword = shared.redisHosts.size > 0 ? new RandomSecret(`${name}-redis-password`, { length: 32 }, moved(redisOld)).value : undefined;
+    this.redisPassword = redisPassword;
+    const brokerPassword = pulumi.output(rabbitPassword ?? redisPassword ?? "");
 
     const database = shared.db.addDatabase(app.name, { database: app.database.name, user: app.database.user, clients: d.codeHosts }, dbPassword.value, first);
-    const brokerReady = shared.broker.addApp(app.name, brokerPassword, first);
+    // One server per Redis host, reachable from this app's hosts only (and loopback).
+    const redisReady = [...shared.redisHosts].map(([hostName, after]) => {
+      const h = hostOf(hostName);
+      const bind = d.codeHosts.some((c) => c.name !== hostName) ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+      return appRedis(`${hostName}-redis-${app.name}`, this, h, { app: app.name, port: app.redisPort, bind, password: redisPassword!, after: [after] });
+    });
+    const brokerReady = [...shared.broker.addApp(app.name, brokerPassword, first), ...redisReady];
+    const cacheReady = [...shared.cacheReady, ...redisReady];
 
-    // The code everywhere it runs, and on the load balancer (which serves its static files).
-    const codeHosts = [...d.codeHosts, ...(topo.loadBalancer && !d.codeHosts.includes(topo.loadBalancer) ? [topo.loadBalancer] : [])];
+    // The code only where it runs. A load balancer that runs none of it gets a copy of the
+    // collected static files (below), never the env file, the virtualenv or the code.
+    const codeHosts = d.codeHosts;
     const releases = new Map(codeHosts.map((plan) => {
       const h = hostOf(plan.name);
-      const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword, pulumi.output(shared.cachePassword ?? "")])
+      const env = pulumi.all([secretKey.value, dbPassword.value, brokerPassword, pulumi.output(redisPassword ?? "")])
         .apply(([key, dbPw, brokerPw, cachePw]) => appEnvironment(cfg, {
           secretKey: key, dbPassword: dbPw, brokerPassword: brokerPw,
           dbHost: addressFrom(h.plan, topo.db), brokerHost: addressFrom(h.plan, topo.broker),
@@ -133,6 +152,17 @@ export class DjangoApp extends pulumi.ComponentResource {
       triggers: { commit: args.commit, env: migrateRelease.envHash },
     }, { ...atRoot, dependsOn: [...migrateRelease.ready, database] });
 
+    // A separate load balancer: the static files collected on the migrator, copied there
+    // by release (before any node switches, so the new release's pages find them). The
+    // LoadBalancer removes what a stack made before this left there.
+    const lbPlan = topo.loadBalancer && !d.codeHosts.includes(topo.loadBalancer) ? topo.loadBalancer : undefined;
+    const staticCopy = lbPlan && new StaticCopy(`${lbPlan.name}-${app.name}-static`, {
+      from: hostOf(migrator.name).connection, to: hostOf(lbPlan.name).connection,
+      app: app.name, release: migrateRelease.releaseId,
+      staticRoot: migrateRelease.settings.apply((s) => servedFolders(s, app.static).static?.root ?? null),
+      triggers: { env: migrateRelease.envHash },
+    }, { parent: this, dependsOn: [...migrateRelease.ready, ...hostOf(lbPlan.name).ready] });
+
     // Uploads on the one app host's disk (media.storage local) are backed up with the database.
     const only = d.appHosts.length === 1 ? d.appHosts[0]! : undefined;
     const backup = cfg.media.storage === "local" && only ? shared.backup : undefined;
@@ -155,7 +185,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     for (let i = 0; i < d.appHosts.length; i += cfg.deploy.batchSize) {
       const batch = d.appHosts.slice(i, i + cfg.deploy.batchSize).map((plan) => new AppNode(`${plan.name}-${app.name}`, {
         host: hostOf(plan.name), app, release: releases.get(plan.name)!,
-        after: [migrate, ...shared.cacheReady, ...(mediaBackup ? [mediaBackup.restored] : [])],
+        after: [migrate, ...cacheReady, ...(mediaBackup ? [mediaBackup.restored] : []), ...(staticCopy ? [staticCopy] : [])],
         afterSwitches: previousBatch,
         bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
         ...(lb ? { drain: { connection: lb.connection, seconds: cfg.deploy.drainSeconds } } : {}),
@@ -176,15 +206,18 @@ export class DjangoApp extends pulumi.ComponentResource {
       new CeleryWorker(`${plan.name}-${app.name}-celery`, {
         host: hostOf(plan.name), app, release: releases.get(plan.name)!,
         worker: d.workers.includes(plan), beat: d.beat === plan,
-        after: [migrate, ...brokerReady, ...shared.cacheReady, ...switches, ...(activated.has(plan.name) ? [activated.get(plan.name)!] : [])],
+        after: [migrate, ...brokerReady, ...cacheReady, ...switches, ...(activated.has(plan.name) ? [activated.get(plan.name)!] : [])],
         stopTimeoutSeconds: cfg.deploy.celeryStopTimeoutSeconds,
       }, atRoot);
     }
 
     const lbRelease = topo.loadBalancer && releases.get(topo.loadBalancer.name);
-    this.site = lbRelease && { app, upstreams: nodes.map((n) => n.upstream), settings: lbRelease.settings, switches };
+    const upstreams = nodes.map((n) => n.upstream);
+    this.site = lbRelease ? { app, upstreams, settings: lbRelease.settings, switches }
+      : lbPlan ? { app, upstreams, settings: migrateRelease.settings, switches, staticCopy: lbStaticPaths(app.name) } : undefined;
     // The site is rewritten only after every switch: a drain edits it while it runs.
-    this.siteReady = [...(lbRelease?.ready ?? []), ...(topo.loadBalancer && activated.has(topo.loadBalancer.name) ? [activated.get(topo.loadBalancer.name)!] : []), ...nodes.map((n) => n.service), ...switches];
+    this.siteReady = [...(lbRelease?.ready ?? []), ...(staticCopy ? [staticCopy] : []),
+      ...(topo.loadBalancer && activated.has(topo.loadBalancer.name) ? [activated.get(topo.loadBalancer.name)!] : []), ...nodes.map((n) => n.service), ...switches];
     this.directUrl = `http://${d.appHosts[0]?.privateAddress ?? migrator.privateAddress}:${app.port}/`;
     this.databasePassword = pulumi.secret(dbPassword.value);
     this.brokerUrl = pulumi.secret(brokerPassword.apply((pw) => brokerUrl(cfg, pw, topo.broker.privateAddress, app)));

@@ -25,20 +25,34 @@ export interface AppPlan extends Omit<AppConfig, "port" | "database" | "celery" 
   readonly database: { readonly name: string; readonly user: string };
   /** Its Celery workers and beat. */
   readonly celery: { readonly concurrency: number; readonly queues: readonly string[]; readonly beat: boolean };
-  /** Redis database number of its Celery queue (broker.kind redis). */
+  /** Redis database number of its Celery queue (broker.kind redis), in its own Redis. */
   readonly redisDb: number;
+  /** The port of its own Redis server (redis-server@<name>), where Redis is the broker or cache. */
+  readonly redisPort: number;
+  /** Whether `redisPort` was set in the config. */
+  readonly redisPortSet: boolean;
   /** Key prefix of its uploads in the media bucket. */
   readonly mediaLocation: string;
 }
 
-/** The default port of an app in `apps`: 8100-8999 from its name (FNV-1a), so no other app moves it. */
-export function derivedPort(name: string): number {
+/** FNV-1a (32 bits) of a name's UTF-8 bytes. */
+function fnv1a(name: string): number {
   let h = 0x811c9dc5;
   for (const ch of Buffer.from(name, "utf8")) {
     h ^= ch;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return 8100 + (h % 900);
+  return h;
+}
+
+/** The default port of an app in `apps`: 8100-8999 from its name (FNV-1a), so no other app moves it. */
+export function derivedPort(name: string): number {
+  return 8100 + (fnv1a(name) % 900);
+}
+
+/** The default port of the own Redis server of an app in `apps`: 6380-6999 from its name, so no other app moves it. */
+export function derivedRedisPort(name: string): number {
+  return 6380 + (fnv1a(name) % 620);
 }
 
 /** The config's apps, in order (`app` is one app), without checks: for code that runs after them. */
@@ -53,7 +67,7 @@ export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
   const several = list.length > 1;
   const plans = list.map((a, index): AppPlan => {
     const key = shorthand ? "app" : `apps[${index}]`;
-    const { port, database, celery, broker, domains, mediaLocation, ...rest } = a;
+    const { port, database, celery, broker, domains, mediaLocation, redisPort, ...rest } = a;
     const serverName = domains?.join(" ") ?? (several ? "" : cfg.loadBalancer.serverName);
     return {
       ...rest,
@@ -72,6 +86,8 @@ export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
         beat: celery?.beat ?? true,
       },
       redisDb: broker?.redisDb ?? 0,
+      redisPort: redisPort ?? (shorthand ? 6379 : derivedRedisPort(a.name)),
+      redisPortSet: redisPort !== undefined,
       mediaLocation: mediaLocation ?? (shorthand ? cfg.media.location : `${cfg.media.location}/${a.name}`),
     };
   });
@@ -115,13 +131,11 @@ export function resolveApps(cfg: StackConfig, problems: string[]): AppPlan[] {
   firstBy((p) => [p.database.name], (p, v, o) => `${p.key}.database.name: "${v}" is also the database of ${o.key} (${o.name}); each app has its own database. Fix: \`npm run pulumi -- config set --path '${p.key}.database.name' <name>\``);
   firstBy((p) => [p.database.user], (p, v, o) => `${p.key}.database.user: "${v}" is also the database role of ${o.key} (${o.name}); each app has its own role. Fix: \`npm run pulumi -- config set --path '${p.key}.database.user' <name>\``);
   if (cfg.broker.kind === "redis") {
-    // The cache uses database 1 of the broker's Redis when it shares that server.
+    // The cache uses database 1 of the app's Redis when the broker's host is also the cache's.
     const shared = cfg.cache.kind === "redis" && cfg.hosts.some((h) => h.roles.includes("cache") && h.roles.includes("broker"));
-    const taken = shared ? 1 : undefined;
     for (const p of plans) {
-      if (p.redisDb === taken) problems.push(`${p.key}.broker.redisDb: 1 holds the Redis cache. Fix: \`npm run pulumi -- config set --path '${p.key}.broker.redisDb' 2\` (any of 0, 2-15 no other app uses)`);
+      if (shared && p.redisDb === 1) problems.push(`${p.key}.broker.redisDb: 1 holds the app's Redis cache. Fix: \`npm run pulumi -- config set --path '${p.key}.broker.redisDb' 2\` (any of 0, 2-15)`);
     }
-    firstBy((p) => [p.redisDb], (p, v, o) => `${p.key}.broker.redisDb: ${v} is also the Redis database of ${o.key} (${o.name}); their Celery queues would mix. Fix: \`npm run pulumi -- config set --path '${p.key}.broker.redisDb' <0-15>\``);
   }
   return plans;
 }

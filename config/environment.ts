@@ -23,7 +23,7 @@ export interface EnvironmentInputs {
   readonly brokerHost: string;
   readonly dbName: string;
   readonly dbUser: string;
-  /** How this host reaches the cache, and the cache's password (Redis); unset without a cache. */
+  /** How this host reaches the cache, and the cache's password (the app's own Redis password); unset without a cache. */
   readonly cacheHost?: string;
   readonly cachePassword?: string;
   /** This host's own addresses (health checks and direct requests use them). @default [] */
@@ -66,24 +66,32 @@ export function allowedHosts(serverName: string, own: readonly string[], separat
   return [...new Set(names)].join(separator);
 }
 
-/** The cache's port: memcached 11211, Redis 6379. */
-export function cachePort(cfg: StackConfig): number {
-  return cfg.cache.kind === "memcached" ? 11211 : 6379;
+/** The cache's port: memcached 11211 (one server for all apps), Redis the app's own server's. */
+export function cachePort(cfg: StackConfig, app: AppPlan = soleApp(cfg)): number {
+  return cfg.cache.kind === "memcached" ? 11211 : app.redisPort;
 }
 
-/** A Redis cache on the broker's Redis host shares that server (database 1, broker's password). */
-export function cacheUsesBrokerRedis(cacheHost: { roles: ReadonlySet<string> }, cfg: StackConfig): boolean {
-  return cfg.cache.kind === "redis" && cfg.broker.kind === "redis" && cacheHost.roles.has("broker");
+/**
+ * Whether a host runs the apps' Redis servers (one per app, redis-server@<app>): the
+ * broker's host with a Redis broker, the cache's with a Redis cache. Where both are on one
+ * host, an app's one server holds its queues and its cache (database 1).
+ */
+export function runsAppRedis(roles: ReadonlySet<string>, cfg: Pick<StackConfig, "broker" | "cache">): boolean {
+  return (roles.has("broker") && cfg.broker.kind === "redis") || (roles.has("cache") && cfg.cache.kind === "redis");
 }
 
-/** The Redis database a Redis cache uses (the broker's queues use their apps' `redisDb`, 0 by default). */
+/** The Redis database a Redis cache uses in its app's server (the broker's queues use the app's `redisDb`, 0 by default). */
 export const CACHE_REDIS_DB = 1;
 
-/** The cache's URL; with `keyPrefix`, django-environ's `?key_prefix=`, so apps sharing the cache keep apart. */
-export function cacheUrl(cfg: StackConfig, host: string, password: string, keyPrefix?: string): string | undefined {
+/**
+ * The cache's URL. memcached is shared, so `keyPrefix` (django-environ's `?key_prefix=`)
+ * keeps apps' keys apart; a Redis cache is the app's own server (`port`), and keeps the
+ * prefix too.
+ */
+export function cacheUrl(cfg: StackConfig, host: string, password: string, keyPrefix?: string, port = 6379): string | undefined {
   const q = keyPrefix ? `?key_prefix=${encodeURIComponent(keyPrefix)}` : "";
   if (cfg.cache.kind === "memcached") return `memcached://${host}:11211${q}`;
-  if (cfg.cache.kind === "redis") return `redis://:${encodeURIComponent(password)}@${host}:6379/${CACHE_REDIS_DB}${q}`;
+  if (cfg.cache.kind === "redis") return `redis://:${encodeURIComponent(password)}@${host}:${port}/${CACHE_REDIS_DB}${q}`;
   return undefined;
 }
 
@@ -93,12 +101,12 @@ export function databaseUrl(cfg: StackConfig, i: EnvironmentInputs): string {
   return `${scheme}://${u(i.dbUser)}:${u(i.dbPassword)}@${i.dbHost}:${cfg.database.port}/${u(i.dbName)}`;
 }
 
-/** The app's Celery broker URL: its own RabbitMQ vhost and user, or its own Redis database. */
+/** The app's Celery broker URL: its own RabbitMQ vhost and user, or its own Redis server. */
 export function brokerUrl(cfg: StackConfig, password: string, host: string, app: AppPlan = soleApp(cfg)): string {
   const u = encodeURIComponent;
   return cfg.broker.kind === "rabbitmq"
     ? `amqp://${u(app.name)}:${u(password)}@${host}:5672/${u(app.name)}`
-    : `redis://:${u(password)}@${host}:6379/${app.redisDb}`;
+    : `redis://:${u(password)}@${host}:${app.redisPort}/${app.redisDb}`;
 }
 
 export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs, app: AppPlan = soleApp(cfg)): Record<string, string> {
@@ -115,7 +123,7 @@ export function appEnvironment(cfg: StackConfig, i: EnvironmentInputs, app: AppP
     [n.databaseUrl]: databaseUrl(cfg, i),
     [n.brokerUrl]: brokerUrl(cfg, i.brokerPassword, i.brokerHost, app),
     ...(i.cacheHost !== undefined && cfg.cache.kind !== "none"
-      ? { [n.cacheUrl]: cacheUrl(cfg, i.cacheHost, i.cachePassword ?? "", app.name)! } : {}),
+      ? { [n.cacheUrl]: cacheUrl(cfg, i.cacheHost, i.cachePassword ?? "", app.name, app.redisPort)! } : {}),
     ...(i.media ? mediaEnvironment(cfg, i.media, app) : {}),
   };
 }

@@ -85,12 +85,13 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string[] {
   const missing = value === undefined && issue.code !== "custom";
   const what = missing ? "is required" : issue.message.replace(/^Invalid input: /, "");
   // A rule's own message that names its fix is complete as it is.
-  if (issue.code === "custom" && issue.message.includes("Fix:")) return [`${key}: ${issue.message}`];
+  // `<app>` in a message stands for the app's own key (`app`, `apps[1]`).
+  if (issue.code === "custom" && issue.message.includes("Fix:")) return [`${key}: ${issue.message.replaceAll("<app>", dotted(issue.path.slice(0, -1)))}`];
   const fix = `\`npm run pulumi -- config set --path '${key}' <value>\``;
   // app.env values may be secrets (config set --secret --path): never echoed.
   // So are object-store credentials.
   const hidden = (issue.path[0] === "app" && issue.path[1] === "env") || (issue.path[0] === "apps" && issue.path[2] === "env")
-    || issue.path.some((k) => k === "accessKeyId" || k === "secretAccessKey")
+    || issue.path.some((k) => k === "accessKeyId" || k === "secretAccessKey" || k === "repoToken")
     // A repository URL with a token in it: the token is not echoed either.
     || (issue.path.at(-1) === "repo" && typeof value === "string" && repoCredentials(value));
   return [`${key}: ${what}${missing || hidden || value === undefined ? "" : `, got ${show(value)}`}. Fix: ${fix}`];

@@ -14,6 +14,7 @@ import { acmeDomainProblem } from "./acme.ts";
 function configurable(cfg: StackConfig, apps: readonly AppPlan[]): Map<string, number> {
   return new Map([
     ...apps.map((a) => [`${a.key}.port`, a.portSet ? -1 : a.port] as [string, number]),
+    ...apps.map((a) => [`${a.key}.redisPort`, a.redisPortSet ? -1 : a.redisPort] as [string, number]),
     ["database.port", cfg.database.engine === "mariadb" ? 3306 : 5432],
     ["logging.port", 10514],
   ]);
@@ -29,12 +30,12 @@ function listeners(h: HostPlan, cfg: StackConfig, apps: readonly AppDeployment[]
   // RabbitMQ also listens for its CLI tools and cluster (25672) and runs epmd (4369).
   if (r.has("broker")) {
     if (cfg.broker.kind === "rabbitmq") out.push([5672, "broker (rabbitmq)"], [25672, "broker (rabbitmq distribution)"], [4369, "broker (rabbitmq epmd)"]);
-    else out.push([6379, "broker (redis)"]);
   }
-  // A Redis cache on the Redis broker's host shares that server.
-  if (r.has("cache") && cfg.cache.kind !== "none" && !(cfg.cache.kind === "redis" && cfg.broker.kind === "redis" && r.has("broker"))) {
-    out.push([cfg.cache.kind === "memcached" ? 11211 : 6379, `cache (${cfg.cache.kind})`]);
+  // Each app's own Redis (broker, cache or both: one server per app on a host).
+  if ((r.has("broker") && cfg.broker.kind === "redis") || (r.has("cache") && cfg.cache.kind === "redis")) {
+    for (const a of apps) out.push([a.app.redisPort, `${a.app.key}.redisPort`]);
   }
+  if (r.has("cache") && cfg.cache.kind === "memcached") out.push([11211, "cache (memcached)"]);
   if (r.has("logging")) out.push([cfg.logging.port, "logging.port"]);
   return out;
 }

@@ -13,8 +13,8 @@ export function djangoApps(pre: Preflight, hosts: Hosts, database: DatabaseTier,
   return code.map(({ d, commit, project }) => new DjangoApp(d.app.name, {
     deployment: d, config: cfg, topology: topo, hosts, commit, project,
     shared: {
-      db: database.server, broker: services.broker, redisBrokerPassword: services.redisBrokerPassword,
-      cacheReady: services.cache?.ready ?? [], cachePassword: services.cachePassword,
+      db: database.server, broker: services.broker,
+      cacheReady: services.cache?.ready ?? [], redisHosts: services.redisHosts,
       media: mediaTarget, backup: backupTarget && { store: backupTarget, databaseKey: database.backupKey! },
     },
   }));

@@ -1,37 +1,37 @@
 /**
- * The Celery broker and the shared cache, and who shares which password: the Redis
- * broker's password is the fleet's (one server; RabbitMQ accounts are each app's), and a
- * Redis cache on the broker's Redis shares it, while a Redis of its own gets its own.
+ * The Celery broker and the cache. RabbitMQ accounts are each app's (made by the app);
+ * with Redis, each app gets a server of its own (made by the app, with its own password),
+ * and here each Redis host only gets Debian's shared default server stopped. memcached is
+ * one server for all apps, kept apart by key prefix only: the preview says so when two or
+ * more apps share it.
  */
-import type { Input } from "@pulumi/pulumi";
-import { cacheUsesBrokerRedis } from "../config/environment.ts";
+import * as pulumi from "@pulumi/pulumi";
+import { runsAppRedis } from "../config/environment.ts";
 import type { Preflight } from "../lib/preflight.ts";
-import { RandomSecret } from "../providers/randomSecret.ts";
 import { Cache } from "../services/memcached/cache.ts";
+import { sharedMemcachedWarning } from "../services/memcached/memcached.ts";
 import { Broker } from "../services/rabbitmq/broker.ts";
+import { redisDefaultOff } from "../services/redis/redisServer.ts";
 import { hostOf, type Hosts } from "./hosts.ts";
 
 export interface BrokerAndCache {
   readonly broker: Broker;
-  /** The Redis broker's password, with a Redis broker. */
-  readonly redisBrokerPassword: Input<string> | undefined;
-  /** The cache, unless `cache.kind` is "none" or no host has the cache role. */
+  /** The shared memcached, with `cache.kind` memcached and a cache host. */
   readonly cache: Cache | undefined;
-  /** The Redis cache's password, with a Redis cache. */
-  readonly cachePassword: Input<string> | undefined;
+  /** The hosts that run the apps' Redis servers, each with what those servers wait for. */
+  readonly redisHosts: ReadonlyMap<string, pulumi.Resource>;
 }
 
 export function brokerAndCache({ cfg, topo }: Preflight, hosts: Hosts): BrokerAndCache {
-  const brokerPassword = cfg.broker.kind === "redis" ? new RandomSecret("broker-password", { length: 32 }) : undefined;
-  const broker = new Broker("broker", {
-    host: hostOf(hosts, topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts, password: brokerPassword?.value ?? "",
-  });
-  const shared = topo.cache !== undefined && cacheUsesBrokerRedis(topo.cache, cfg);
-  const cachePassword = cfg.cache.kind !== "redis" ? undefined
-    : shared ? brokerPassword! : new RandomSecret("cache-password", { length: 32 });
-  const cache = topo.cache && cfg.cache.kind !== "none" ? new Cache("cache", {
-    host: hostOf(hosts, topo.cache.name), kind: cfg.cache.kind, clients: topo.codeHosts,
-    password: cachePassword?.value, sharedWithBroker: shared,
+  const broker = new Broker("broker", { host: hostOf(hosts, topo.broker.name), kind: cfg.broker.kind, clients: topo.codeHosts });
+  const cache = topo.cache && cfg.cache.kind === "memcached" ? new Cache("cache", {
+    host: hostOf(hosts, topo.cache.name), clients: topo.codeHosts,
   }) : undefined;
-  return { broker, redisBrokerPassword: brokerPassword?.value, cache, cachePassword: cachePassword?.value };
+  if (cache) {
+    const warning = sharedMemcachedWarning(topo.deployments.map((d) => d.app.name));
+    if (warning) pulumi.log.warn(warning);
+  }
+  const redisHosts = new Map(topo.hosts.filter((h) => runsAppRedis(h.roles, cfg))
+    .map((h) => [h.name, redisDefaultOff(`${h.name}-redis-default-off`, hostOf(hosts, h.name))] as const));
+  return { broker, cache, redisHosts };
 }

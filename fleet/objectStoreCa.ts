@@ -1,6 +1,6 @@
 /**
  * A private object store's CA, where its clients run: the database host (backups) and the
- * hosts running an app's code, and the load balancer (media). One bundle per host, both
+ * hosts running an app's code (media; a load balancer of its own runs none and needs none). One bundle per host, both
  * CAs if they differ. Later steps on the host wait for it (Host.addReady).
  */
 import { readFileSync } from "node:fs";
@@ -13,7 +13,7 @@ export function installObjectStoreCas({ topo, backupTarget, mediaTarget }: Prefl
   const caOn = new Map<string, Set<string>>();
   const needCa = (host: string, file: string | undefined) => { if (file) caOn.set(host, (caOn.get(host) ?? new Set()).add(file)); };
   needCa(topo.db.name, backupTarget?.caFile);
-  for (const h of [...topo.codeHosts, ...(topo.loadBalancer ? [topo.loadBalancer] : [])]) needCa(h.name, mediaTarget?.caFile);
+  for (const h of topo.codeHosts) needCa(h.name, mediaTarget?.caFile);
   for (const [name, files] of caOn) {
     const h = hostOf(hosts, name);
     h.addReady(new RemoteFile(`${name}-object-store-ca`, {

@@ -52,7 +52,7 @@ export function redisAuthRepair(unit: string, secretFile: string, port = 6379, w
     "if redis_ok; then exit 0; fi",
     `systemctl restart ${cmd(unit)}`,
     `for _ in $(seq 1 ${cmd(waitSeconds * 2)}); do if redis_ok; then exit 0; fi; sleep 0.5; done`,
-    `echo ${cmd(`Redis still does not accept the password in ${secretFile} (or has other users or passwords) after a restart: look for requirepass, user or aclfile lines in /etc/redis/redis.conf`)} >&2`,
+    `echo ${cmd(`Redis (${unit}) still does not accept the password in ${secretFile} (or has other users or passwords) after a restart: look for requirepass, user or aclfile lines in its config`)} >&2`,
     "exit 1",
   );
 }

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { ConfigError } from "../config/load.ts";
+import { localGitEnv, type RepoCredential } from "./gitCredential.ts";
 
 /** Parses `git ls-remote` output: the commit for `ref`, preferring a peeled tag. Pure. */
 export function pickCommit(lsRemote: string, ref: string): string | undefined {
@@ -17,13 +18,17 @@ export function pickCommit(lsRemote: string, ref: string): string | undefined {
   return undefined;
 }
 
-/** `key`: the app's own config key (`app`, or `apps[i]` in a several-app stack), named in errors. */
-export function resolveCommit(repo: string, ref: string, key = "app"): string {
+/**
+ * `key`: the app's own config key (`app`, or `apps[i]` in a several-app stack), named in
+ * errors. `credential`: the app's repoToken, given to git in its environment (never argv).
+ */
+export function resolveCommit(repo: string, ref: string, key = "app", credential?: RepoCredential): string {
   if (/^[0-9a-f]{40}$/.test(ref)) return ref;
   let out: string;
   try {
     out = execFileSync("git", ["ls-remote", "--", repo, ref, `${ref}^{}`], {
       encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...localGitEnv(credential) },
     });
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n").slice(0, 3).join(" ") : String(e);

@@ -12,6 +12,7 @@ import { factsProblems } from "../config/factsRules.ts";
 import { readInventory, readPrivateKey } from "../config/files.ts";
 import { ConfigError, parseConfig } from "../config/load.ts";
 import { backupStore, mediaStore, plainCredentialProblems, type ObjectStore } from "../config/objectStore.ts";
+import { plainRepoTokenProblems, repoCredential } from "../config/repoToken.ts";
 import { detectPythonProject, filesToRead, type PythonProject } from "../config/pythonProject.ts";
 import type { HostFacts } from "../config/releases.ts";
 import type { StackConfig } from "../config/schema.ts";
@@ -66,6 +67,7 @@ export async function preflight(rawConfig: Record<string, string>, stack: string
   const acmeCa = cfg.loadBalancer.acme?.caFile;
   const storeProblems = [
     ...plainCredentialProblems(cfg, isSecret, stackFile(stack)),
+    ...plainRepoTokenProblems(topo.deployments.map((d) => d.app), isSecret, stackFile(stack)),
     ...([["backup", backupTarget], ["media", cfg.media.target && mediaTarget]] as const).flatMap(([key, t]) =>
       t && t.caFile && !existsSync(t.caFile) ? [`${key}.target.caFile: ${JSON.stringify(t.caFile)} does not exist on this machine. Fix: give the path of the object store's CA certificate (PEM)`] : []),
     ...(acmeCa && !existsSync(acmeCa) ? [`loadBalancer.acme.caFile: ${JSON.stringify(acmeCa)} does not exist on this machine. Fix: give the path of the PEM CA certificate that signs the ACME server's HTTPS`] : []),
@@ -81,9 +83,10 @@ export async function preflight(rawConfig: Record<string, string>, stack: string
   const found = topo.deployments.map((d) => {
     // Apps that share a repository and ref (the same code under two names) ask git once.
     const key = `${d.app.repo} ${d.app.ref}`;
-    const commit = commits.get(key) ?? resolveCommit(d.app.repo, d.app.ref, d.app.key);
+    const credential = repoCredential(d.app);
+    const commit = commits.get(key) ?? resolveCommit(d.app.repo, d.app.ref, d.app.key, credential);
     commits.set(key, commit);
-    const project = detectPythonProject(d.app, readRepoFiles(d.app.repo, commit, filesToRead(d.app)));
+    const project = detectPythonProject(d.app, readRepoFiles(d.app.repo, commit, filesToRead(d.app), credential));
     return { d, commit, project };
   });
   const projectProblems = found.flatMap(({ d, project }) => typeof project === "string" ? [keyed(d.app.key, project)] : []);

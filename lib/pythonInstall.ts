@@ -46,9 +46,12 @@ function installTool(tool: "uv" | "poetry"): string[] {
   return [
     `if ! ${cmd(`${dir}/bin/${tool}`)} --version 2>/dev/null | grep -qF -- ${cmd(version)}; then`,
     `  rm -rf -- ${cmd(dir)}`,
-    `  python3 -m venv -- ${cmd(dir)}`,
+    // Root's Python from `/`, isolated (-I): the build calls this from inside the app's
+    // checkout, and `python3 -m` puts the working directory first on sys.path, so a
+    // venv.py the app user planted there would run as root.
+    `  (cd / && python3 -I -m venv -- ${cmd(dir)})`,
     // Root installs without a cache: every cache on the host is an app's.
-    `  PIP_DISABLE_PIP_VERSION_CHECK=1 ${cmd(`${dir}/bin/pip`)} install --quiet --no-cache-dir --progress-bar off -- ${cmd(`${tool}==${version}`)}`,
+    `  (cd / && PIP_DISABLE_PIP_VERSION_CHECK=1 ${cmd(`${dir}/bin/pip`)} install --quiet --no-cache-dir --progress-bar off -- ${cmd(`${tool}==${version}`)})`,
     "fi",
   ];
 }

@@ -8,6 +8,7 @@ import { appPaths, releaseId, releasePaths } from "../components/paths.ts";
 import { checkScript, installScript, type InstallOptions } from "./pythonInstall.ts";
 import { asAppScript, asUser } from "./releaseAsApp.ts";
 import { touchUsed } from "./releaseCurrent.ts";
+import { credentialFile, hostGitOptions } from "./gitCredential.ts";
 import { cmd, script } from "./shell.ts";
 
 /** Prefix of the line a build prints when the release was built before (a rollback costs no git or pip). */
@@ -19,6 +20,8 @@ export interface BuildArgs {
   readonly commit: string;
   readonly project: PythonProject;
   readonly install: InstallOptions;
+  /** git fetches with the app's repository token (its credential file, lib/gitCredential.ts). @default false */
+  readonly repoToken?: boolean;
 }
 
 function installPaths(app: string, commit: string) {
@@ -49,6 +52,10 @@ export function buildScript(a: BuildArgs): string {
   const id = releaseId(a.commit);
   const u = asUser(a.app);
   const venvCheck = checkScript(a.project, installPaths(a.app, a.commit)).trimEnd();
+  // The fetches from the remote, as the app user; with a token, through its helper and never a prompt.
+  const fetch = a.repoToken
+    ? `${u} env GIT_TERMINAL_PROMPT=0 git ${cmd(...hostGitOptions(credentialFile(a.app)))} -C ${cmd(p.repo)} fetch --quiet`
+    : `${u} git -C ${cmd(p.repo)} fetch --quiet`;
   return script(
     `cd ${cmd(p.root)}`,
     // Built before and intact: nothing to fetch or install.
@@ -60,9 +67,9 @@ export function buildScript(a: BuildArgs): string {
       `rm -f -- ${cmd(r.builtMarker)}`,
       `install -d -m 0750 -- ${cmd(p.releases)} ${cmd(r.dir)}`),
     `if [ ! -d ${cmd(p.repo)} ]; then ${u} git init --quiet --bare -- ${cmd(p.repo)}; fi`,
-    `${u} git -C ${cmd(p.repo)} fetch --quiet --tags --force -- ${cmd(a.repo)} '+refs/heads/*:refs/heads/*'`,
+    `${fetch} --tags --force -- ${cmd(a.repo)} '+refs/heads/*:refs/heads/*'`,
     // A commit in no branch or tag (a pull request's head) is fetched by its id.
-    `${u} git -C ${cmd(p.repo)} cat-file -e ${cmd(`${a.commit}^{commit}`)} 2>/dev/null || ${u} git -C ${cmd(p.repo)} fetch --quiet -- ${cmd(a.repo)} ${cmd(a.commit)}`,
+    `${u} git -C ${cmd(p.repo)} cat-file -e ${cmd(`${a.commit}^{commit}`)} 2>/dev/null || ${fetch} -- ${cmd(a.repo)} ${cmd(a.commit)}`,
     `if [ ! -d ${cmd(`${r.source}/.git`)} ]; then ${u} rm -rf -- ${cmd(r.source)}; ${u} git clone --quiet --no-checkout -- ${cmd(p.repo)} ${cmd(r.source)}; fi`,
     `cd ${cmd(r.source)}`,
     `${u} git checkout --quiet --force --detach ${cmd(a.commit)} --`,

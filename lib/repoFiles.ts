@@ -13,11 +13,13 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../config/load.ts";
 import type { RepoSnapshot } from "../config/pythonProject.ts";
+import { localGitEnv, type RepoCredential } from "./gitCredential.ts";
 
-function git(dir: string, args: string[], timeout = 120_000): string {
+/** `credential`: the app's repoToken, in git's environment (lib/gitCredential.ts), never argv. */
+function git(dir: string, args: string[], timeout = 120_000, credential?: RepoCredential): string {
   return execFileSync("git", ["-C", dir, ...args], {
     encoding: "utf8", timeout, stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+    env: { ...process.env, ...localGitEnv(credential) },
   });
 }
 
@@ -42,13 +44,13 @@ function cacheDir(repo: string): string {
 }
 
 /** Makes sure `commit` is in the cache: by its id (most servers allow it), else all branches and tags. */
-function fetchCommit(dir: string, repo: string, commit: string): void {
+function fetchCommit(dir: string, repo: string, commit: string, credential?: RepoCredential): void {
   if (hasCommit(dir, commit)) return;
   try {
-    git(dir, ["fetch", "--quiet", "--no-tags", "--depth=1", "--", repo, commit]);
+    git(dir, ["fetch", "--quiet", "--no-tags", "--depth=1", "--", repo, commit], 120_000, credential);
   } catch {
     try {
-      git(dir, ["fetch", "--quiet", "--force", "--", repo, "+refs/heads/*:refs/fleet/heads/*", "+refs/tags/*:refs/fleet/tags/*"]);
+      git(dir, ["fetch", "--quiet", "--force", "--", repo, "+refs/heads/*:refs/fleet/heads/*", "+refs/tags/*:refs/fleet/tags/*"], 120_000, credential);
     } catch (e) {
       const why = e instanceof Error ? e.message.split("\n").filter((l) => l && !l.startsWith("Command failed")).slice(0, 2).join(" ") : String(e);
       throw new ConfigError([`app.repo: cannot fetch ${repo} (${why}). Fix: check app.repo, and that this machine can reach the repository`]);
@@ -60,9 +62,9 @@ function fetchCommit(dir: string, repo: string, commit: string): void {
 }
 
 /** The root file names and the contents of `paths` (those that exist) at `commit`. */
-export function readRepoFiles(repo: string, commit: string, paths: readonly string[]): RepoSnapshot {
+export function readRepoFiles(repo: string, commit: string, paths: readonly string[], credential?: RepoCredential): RepoSnapshot {
   const dir = cacheDir(repo);
-  fetchCommit(dir, repo, commit);
+  fetchCommit(dir, repo, commit, credential);
   const rootFiles = new Set(git(dir, ["ls-tree", "--name-only", commit]).split("\n").filter(Boolean));
   const contents = new Map<string, string>();
   for (const p of paths) {

@@ -97,9 +97,9 @@ export interface DatabaseEngine extends ServiceDescriptor {
   readonly driverBuildPackages: readonly string[];
 }
 
-/** Whether a host runs the app's code: the app and its workers, and nginx for static files. */
+/** Whether a host runs the app's code: the app and its workers (a load balancer gets a copy of the static files only). */
 export function runsCode(roles: ReadonlySet<Role>): boolean {
-  return roles.has("app") || roles.has("worker") || roles.has("beat") || roles.has("loadBalancer");
+  return roles.has("app") || roles.has("worker") || roles.has("beat");
 }
 
 /** The descriptor of a database engine: runs on the primary and the replicas, opens its port to them and to the code. */

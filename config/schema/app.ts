@@ -46,7 +46,17 @@ export const appSchema = z.strictObject({
   /** Git URL the hosts clone the app from: `https://`, `ssh://`, `git://`, `file://`, `user@host:path` or an absolute path. */
   repo: z.string().regex(/^(?:(?:https?|git|ssh|file):\/\/[^\s-][^\s]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9_.-]*:[^\s]+|\/[^\s]*)$/,
     "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path")
-    .refine((r) => !repoCredentials(r), "holds credentials (user:token@), which would show in process lists, state and previews on this machine and every host; give the URL without them (django-fleet cannot yet hand hosts a token or deploy key, so the repository must be readable without one)"),
+    .refine((r) => !repoCredentials(r), "holds credentials (user:token@), which would show in process lists, state and previews on this machine and every host. Fix: give the URL without them and the token as secret config: `npm run pulumi -- config set --secret --path '<app>.repoToken' <token>` (and `<app>.repoUser` if the server wants a user name)"),
+  /**
+   * Token for an `https://` (or `http://`) repository that needs one (a GitHub or GitLab
+   * deploy or access token). Secret config only (`config set --secret --path app.repoToken`);
+   * git gets it from a credential helper that reads a 0600 file of the app's user
+   * (/etc/<app>/git-credential) on hosts, and from its environment on this machine: never
+   * in argv, state in plain, or previews. @default none (the repository is readable without)
+   */
+  repoToken: z.string().min(1, "must not be empty").refine((t) => !/[\s\0]/.test(t), "holds a space, line break or NUL, which no token holds").optional(),
+  /** User name git sends with `repoToken` (GitLab deploy tokens want theirs; GitHub takes any). @default "x-access-token" */
+  repoUser: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/, "must be a user name of letters, digits and . _ @ + -").default("x-access-token"),
   /** Branch, tag or commit to deploy. @default "main" */
   ref: z.string().regex(/^(?![-/.])(?!.*\.\.)(?!.*\/\/)(?!.*[./]$)[A-Za-z0-9._/+-]+$/, "must be a branch, tag or commit name").default("main"),
   /** Django settings module. */
@@ -128,9 +138,11 @@ export const appSchema = z.strictObject({
   mediaLocation: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/, "must be slash-separated segments of letters, digits, . _ and -").optional(),
   /** The app's place on the broker. */
   broker: z.strictObject({
-    /** Redis database number of its Celery queue (broker.kind redis; the cache uses 1). @default 0 */
+    /** Redis database number of its Celery queue in its own Redis (broker.kind redis; a Redis cache on the same host uses 1). @default 0 */
     redisDb: z.number().int().min(0).max(15).optional(),
   }).optional(),
+  /** Port of the app's own Redis server (broker.kind or cache.kind redis). @default 6379 for `app`; 6380-6999 from the name for each app in `apps` */
+  redisPort: z.number().int().min(1024).max(65535).optional(),
   /** Extra environment variables for the app (plain values; secrets belong in secret config). @default {} */
   env: z.record(envVar.refine((k) => k !== "__proto__", "is not allowed as a variable name"),
     z.string().refine((v) => !/[\0\uFEFF]|\p{Surrogate}/u.test(v), "holds NUL, U+FEFF or a lone surrogate, which an environment file cannot hold")).default({}),
@@ -178,6 +190,10 @@ export const appSchema = z.strictObject({
   /** The check each app node must pass after a switch before the next node switches. */
   healthCheck: healthCheckSchema.prefault({}),
 }).superRefine((app, ctx) => {
+  // A token is an HTTP credential: ssh://, git:// and paths have no use for it.
+  if (app.repoToken !== undefined && !/^https?:\/\//.test(app.repo)) {
+    ctx.addIssue({ code: "custom", path: ["repoToken"], message: "is given to git as an HTTP credential, but repo is not an https:// (or http://) URL. Fix: give repo as https://..., or `npm run pulumi -- config rm --path '<app>.repoToken'`" });
+  }
   // Credentials are written after app.env and would silently win over it.
   const n = app.envNames;
   for (const [key, v] of [["secretKey", n.secretKey], ["databaseUrl", n.databaseUrl], ["brokerUrl", n.brokerUrl], ["cacheUrl", n.cacheUrl], ["mediaAccessKeyId", n.mediaAccessKeyId], ["mediaSecretAccessKey", n.mediaSecretAccessKey], ["settingsModule", "DJANGO_SETTINGS_MODULE"]] as const) {

@@ -1,6 +1,6 @@
 /**
  * AppRelease: the app's code on one host, for every role that runs it (app, worker,
- * beat, and the load balancer, which serves the collected static files): the system
+ * beat; a load balancer of its own gets only a copy of the static files): the system
  * user and directory layout, the release of the deployed commit built in its own folder
  * (/srv/<app>/releases/<commit12>: checkout and virtualenv) beside the running one, the
  * 0600 env file, where the project's settings put static and media files, and
@@ -11,6 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PythonProject } from "../../config/pythonProject.ts";
 import type { AppConfig } from "../../config/schema.ts";
 import type { AppPlan } from "../../config/apps.ts";
+import { repoCredential } from "../../config/repoToken.ts";
+import { credentialFile as gitCredentialFile, renderCredentialFile } from "../../lib/gitCredential.ts";
 import { SETTINGS_PROBE_PY, type DjangoPaths } from "../../lib/djangoSettings.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { buildCheck, buildScript } from "../../lib/releaseBuild.ts";
@@ -122,7 +124,13 @@ export class AppRelease extends pulumi.ComponentResource {
 
     // The release is built in its own folder while the running one keeps serving.
     const project = args.project;
-    const buildArgs = { app: app.name, repo: app.repo, commit: args.commit, project, install: app.install };
+    const credential = repoCredential(app);
+    // The repository token, for the app user's git alone: 0600 in root's /etc/<app>.
+    const credentialFile = credential && new RemoteFile(`${name}-git-credential`, {
+      connection: h.connection, path: gitCredentialFile(app.name), content: pulumi.secret(renderCredentialFile(credential)),
+      mode: "0600", owner: app.name, group: app.name, secret: true,
+    }, { parent: this, dependsOn: [layout] });
+    const buildArgs = { app: app.name, repo: app.repo, commit: args.commit, project, install: app.install, repoToken: !!credential };
     const build = new RemoteScript(`${name}-build`, {
       connection: h.connection,
       description: `release ${this.releaseId} of ${app.name}: git ${app.repo} and a virtualenv with ${project.method} (${project.reason})`,
@@ -130,7 +138,7 @@ export class AppRelease extends pulumi.ComponentResource {
       // Drift: the release deleted, its checkout edited, its virtualenv broken.
       check: buildCheck(buildArgs),
       triggers: { release: this.releaseId, method: project.method, ...(project.requirementsFile ? { requirements: project.requirementsFile } : {}) },
-    }, { parent: this, dependsOn: [layout] });
+    }, { parent: this, dependsOn: [layout, ...(credentialFile ? [credentialFile] : [])] });
 
     const envFile = this.envFile = new RemoteFile(`${name}-env`, {
       connection: h.connection, path: p.envFile, content: args.envFileContent,
@@ -176,7 +184,7 @@ export class AppRelease extends pulumi.ComponentResource {
 
   /**
    * Points `current` at this release on a host where no health-gated app node does it
-   * (the load balancer, a worker host), after `after`; keeps `keep` releases.
+   * (a worker host), after `after`; keeps `keep` releases.
    */
   public activate(after: pulumi.Resource[], keep: number): RemoteScript {
     const app = this.app.name;

@@ -1,6 +1,6 @@
 /**
- * The app: its code, virtualenv and gunicorn, on every host that runs the code (the load
- * balancer too, for the collected static files). gunicorn logs to the journal.
+ * The app: its code, virtualenv and gunicorn, on every host that runs the code (not on a
+ * load balancer of its own: it gets the collected static files only). gunicorn logs to the journal.
  */
 import { configApps } from "../../config/apps.ts";
 import { databaseEngineOf } from "../databases.ts";

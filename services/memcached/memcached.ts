@@ -27,3 +27,11 @@ export function renderMemcachedConf(o: MemcachedConfOptions): string {
     "-P /var/run/memcached/memcached.pid",
   ]);
 }
+
+/** The preview warning when several apps share the one memcached (no authentication), else undefined. */
+export function sharedMemcachedWarning(apps: readonly string[]): string | undefined {
+  if (apps.length < 2) return undefined;
+  return `cache.kind is "memcached": apps ${apps.join(", ")} share one memcached, which has no authentication; `
+    + "a key prefix keeps their keys apart, but any of them can read and write the others' cache entries "
+    + "(which Django unpickles: code of one app can run as another). Use cache.kind \"redis\" (a server and password per app) to isolate them";
+}

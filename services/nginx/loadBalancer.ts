@@ -1,6 +1,6 @@
 /**
  * LoadBalancer: nginx in front of every app node, one virtual host per app chosen by host
- * name, serving static and media files itself, with TLS (self-signed for dev, a
+ * name, serving static files itself (and media, when it is also the app host), with TLS (self-signed for dev, a
  * certificate the user provides, or one per app from an ACME server) and an HTTP to HTTPS
  * redirect when TLS is on.
  */
@@ -19,6 +19,7 @@ import type { Host } from "../../components/host.ts";
 import { AcmeCertificates } from "../certbot/acmeCertificates.ts";
 import { ACME_WEBROOT, certPaths } from "../../config/acme.ts";
 import { appPaths } from "../../components/paths.ts";
+import { leftoversCheck, leftoversScript } from "../../lib/staticCopy.ts";
 
 /** The site's own name: the first server name that is neither `_` nor a wildcard. */
 function siteName(serverName: string): string | undefined {
@@ -33,8 +34,14 @@ export interface LoadBalancerSite {
   readonly upstreams: readonly NginxUpstream[];
   /** What the site file waits for: the app nodes' switches, whose drain edits the file while it runs. @default [] */
   readonly switches?: readonly pulumi.Resource[];
-  /** Where its settings put static and media files, read on the load balancer host. */
+  /** Where its settings put static and media files, read on the load balancer host (or, with `staticCopy`, on the app host). */
   readonly settings: pulumi.Input<DjangoPaths>;
+  /**
+   * The load balancer runs none of the app's code: static files are served from this copy
+   * of root's (lib/staticCopy.ts), and media requests go to the app nodes, which hold the uploads.
+   * @default the folders of `settings`, on this host
+   */
+  readonly staticCopy?: { readonly root: string; readonly current: string };
 }
 
 export interface LoadBalancerArgs {
@@ -62,7 +69,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const files: RemoteFile[] = [];
     const acme = lb.tls === "acme" ? new AcmeCertificates(`${name}-acme`, { host: h, acme: lb.acme!, ...(args.acmeCaPem ? { caPem: args.acmeCaPem } : {}) }, { parent: this }) : undefined;
 
-    for (const { app, upstreams, settings, switches } of args.sites) {
+    for (const { app, upstreams, settings, switches, staticCopy } of args.sites) {
       // The first app keeps the resource names of the one-app program.
       const first = app.index === 0;
       const named = (what: string) => ({ name: `${name}-${what}-${app.name}`, aliases: first ? [{ name: `${name}-${what}` }] : [] });
@@ -96,19 +103,22 @@ export class LoadBalancer extends pulumi.ComponentResource {
 
       // Static and media are served from where the project's own settings put them, which
       // must be inside the app's own folder (the renderer refuses anywhere else).
+      // A copy of the static files (a load balancer without the app's code) is served from
+      // root's folder; uploads are then on the app host's disk, so the app nodes get them.
       const site = pulumi.output(settings).apply((s) => {
         const served = servedFolders(s, app.static);
+        const ownMedia = cfg.media.storage !== "s3" && !staticCopy;
         return renderNginxSite({
           appName: app.name,
           upstreams,
           serverName: app.serverName,
           tls,
-          appRoot: appPaths(app.name).root,
-          staticRoot: served.static?.root,
+          appRoot: staticCopy?.root ?? appPaths(app.name).root,
+          staticRoot: served.static && (staticCopy?.current ?? served.static.root),
           staticUrl: served.static?.url,
           // Uploads in S3 are served by their storage's URLs, never from this host's disk.
-          mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
-          mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
+          mediaRoot: ownMedia ? served.media?.root : undefined,
+          mediaUrl: ownMedia ? served.media?.url : undefined,
           ...(acme ? { acme: { webroot: ACME_WEBROOT } } : {}),
         });
       });
@@ -167,6 +177,16 @@ export class LoadBalancer extends pulumi.ComponentResource {
       reloadOn,
       loads: [...files, noDefault].map((file) => ({ file, then: "reload" as const })),
     }, { parent: this, dependsOn: [...files, noDefault, ...args.after] });
+    // A load balancer that ran an app's code before (a stack made by an older version) loses
+    // its env file, tree and user once nginx serves the copy instead of that tree.
+    for (const { app } of args.sites.filter((s) => s.staticCopy)) {
+      new RemoteScript(`${name}-leftovers-${app.name}`, {
+        connection: h.connection,
+        description: `remove ${app.name}'s code, env file and user from the load balancer`,
+        create: leftoversScript(app.name),
+        check: leftoversCheck(app.name),
+      }, { parent: this, dependsOn: [nginx] });
+    }
     // Certificates are asked for once nginx answers the HTTP-01 challenge of each site.
     for (const { app } of args.sites) acme?.certificate(app.name, app.serverName.split(" ").filter(Boolean), [nginx]);
     this.registerOutputs({ urls: this.urls });

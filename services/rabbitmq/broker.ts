@@ -1,7 +1,8 @@
 /**
  * Broker: the Celery broker on the broker host, with the app's own credentials:
- * RabbitMQ (a vhost and user for the app) or Redis (password-protected). Bound to the
- * private network when other hosts connect, to loopback otherwise.
+ * RabbitMQ (a vhost and user for the app) or Redis (each app's own server, made by the
+ * app: services/redis/redisServer.ts). Bound to the private network when other hosts
+ * connect, to loopback otherwise.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../config/topology.ts";
@@ -11,7 +12,6 @@ import { RemoteFile } from "../../providers/remoteFile.ts";
 import { RemoteScript } from "../../providers/remoteScript.ts";
 import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
-import { redisServer } from "../redis/redisServer.ts";
 
 export interface BrokerArgs {
   /** The broker host. */
@@ -20,14 +20,12 @@ export interface BrokerArgs {
   readonly kind: "rabbitmq" | "redis";
   /** Hosts that connect (worker, beat and app hosts). */
   readonly clients: readonly HostPlan[];
-  /** The Redis password (secret); RabbitMQ accounts are per app (addApp). */
-  readonly password: pulumi.Input<string>;
 }
 
 export class Broker extends pulumi.ComponentResource {
   /** Address clients on other hosts use. */
   public readonly address: string;
-  /** Broker port. */
+  /** Broker port: RabbitMQ's, or 0 with Redis (each app's server has its own port). */
   public readonly port: number;
   /** Resources clients must wait for (each app also waits for its own account). */
   public readonly ready: pulumi.Resource[];
@@ -58,16 +56,16 @@ export class Broker extends pulumi.ComponentResource {
       this.service = service;
       this.ready = [service];
     } else {
-      this.port = 6379;
-      const service = redisServer(name, this, h, bind, args.password);
-      this.ready = [service];
+      this.port = 0;
+      this.ready = [];
     }
     this.registerOutputs({});
   }
 
   /**
    * What an app's workers wait for: with RabbitMQ its own vhost and user (only that vhost;
-   * deleted with the app, the vhost and its queues kept), with Redis the server. `first`:
+   * deleted with the app, the vhost and its queues kept), with Redis nothing (the app's
+   * own server is the app's). `first`:
    * keeps the one-app resource name.
    */
   public addApp(app: string, password: pulumi.Input<string>, first: boolean): pulumi.Resource[] {

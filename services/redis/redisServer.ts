@@ -1,59 +1,84 @@
 /**
- * A password-protected Redis server on a host, bound to the given addresses: used for the
- * Celery broker and for the cache (one server serves both when they share a host).
+ * Redis for the apps: one server per app (Debian's redis-server@<app> template unit), each
+ * with its own port, password, snapshot and log, so an app's credentials reach only its
+ * own queues and cache. Debian's default redis-server.service (no password, shared by
+ * every local user) is stopped and masked on every host that runs the apps' servers.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { shortHash } from "../../lib/hash.ts";
 import { REDIS_PASSWORD_VAR, redisAuthCheck, redisAuthRepair } from "../../lib/brokerAuth.ts";
 import { script } from "../../lib/shell.ts";
-import { renderRedisConf } from "./redis.ts";
+import { redisInstancePaths, renderRedisConf } from "./redis.ts";
 import { RemoteFile } from "../../providers/remoteFile.ts";
 import { RemoteScript } from "../../providers/remoteScript.ts";
 import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
 
-const SECRET = "/etc/redis/django-fleet-secret.conf";
-const CONF = "/etc/redis/django-fleet.conf";
+const DEFAULT_UNIT = "redis-server.service";
 
 /**
- * Creates the Redis config, password file, service and password check as children of
- * `parent`; returns what clients wait for (the check, which runs after the service).
+ * Stops and masks the package's own server on `host` (on a stack made before per-app
+ * servers, the shared one: its queued messages and cache entries are dropped). Apps'
+ * servers wait for it, so none races it for port 6379.
  */
-export function redisServer(name: string, parent: pulumi.Resource, host: Host, bind: readonly string[], password: pulumi.Input<string>): pulumi.Resource {
-  const deps = { parent, dependsOn: host.ready };
-  const conf = renderRedisConf({ bindAddresses: bind, secretIncludePath: SECRET });
+export function redisDefaultOff(name: string, host: Host, opts: pulumi.CustomResourceOptions = {}): pulumi.Resource {
+  return new RemoteScript(name, {
+    connection: host.connection,
+    description: "Debian's shared redis-server.service stopped and masked (each app has its own server)",
+    create: script(`systemctl mask --now ${DEFAULT_UNIT}`),
+    check: script(`[ "$(systemctl is-enabled ${DEFAULT_UNIT} 2>/dev/null || true)" = masked ]`, `! systemctl is-active --quiet ${DEFAULT_UNIT}`),
+    // Left stopped: the package's server came with no password.
+    delete: script(`systemctl unmask ${DEFAULT_UNIT}`),
+  }, { ...opts, dependsOn: [...host.ready, ...([opts.dependsOn ?? []].flat() as pulumi.Resource[])] });
+}
+
+/** What {@link appRedis} makes. */
+export interface AppRedisArgs {
+  /** The app (names the unit and files). */
+  readonly app: string;
+  /** Its port. */
+  readonly port: number;
+  /** Addresses it listens on. */
+  readonly bind: readonly string[];
+  /** Its password (secret). */
+  readonly password: pulumi.Input<string>;
+  /** What runs first: the default server stopped. */
+  readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * Creates one app's Redis config, password file, service and password check as children
+ * of `parent`; returns what clients wait for (the check, which runs after the service).
+ */
+export function appRedis(name: string, parent: pulumi.Resource, host: Host, a: AppRedisArgs): pulumi.Resource {
+  const p = redisInstancePaths(a.app);
+  const deps = { parent, dependsOn: [...host.ready, ...a.after] };
+  const conf = renderRedisConf({ instance: a.app, bindAddresses: a.bind, port: a.port });
+  // Root's files, readable by the redis group (the server), by no app's user.
   const secretFile = new RemoteFile(`${name}-secret`, {
-    connection: host.connection, path: SECRET, content: pulumi.interpolate`requirepass ${password}\n`,
-    owner: "redis", group: "redis", mode: "0600", secret: true,
+    connection: host.connection, path: p.secret, content: pulumi.interpolate`requirepass ${a.password}\n`,
+    owner: "root", group: "redis", mode: "0640", secret: true,
   }, deps);
   const confFile = new RemoteFile(`${name}-conf`, {
-    connection: host.connection, path: CONF, content: conf, owner: "redis", group: "redis", mode: "0640",
+    connection: host.connection, path: p.conf, content: conf, owner: "root", group: "redis", mode: "0640",
   }, deps);
-  const include = new RemoteScript(`${name}-include`, {
-    connection: host.connection,
-    description: "include django-fleet.conf from redis.conf",
-    create: script(`grep -qx 'include ${CONF}' /etc/redis/redis.conf || echo 'include ${CONF}' >> /etc/redis/redis.conf`),
-    check: script(`grep -qx 'include ${CONF}' /etc/redis/redis.conf`),
-    // Removed before the files it names (it depends on them), or Redis would not start again.
-    delete: script(`sed -i '\\#^include ${CONF}$#d' /etc/redis/redis.conf`),
-  }, { parent, dependsOn: [...host.ready, secretFile, confFile] });
   const service = new SystemdService(`${name}-service`, {
-    connection: host.connection, unit: "redis-server.service", stopOnDelete: false,
+    connection: host.connection, unit: p.unit,
     restartOn: {
-      "django-fleet.conf": shortHash(conf),
+      [`redis-${a.app}.conf`]: shortHash(conf),
       // The hash of a 32-character random password reveals nothing usable.
-      "django-fleet-secret.conf": pulumi.unsecret(pulumi.output(password).apply(shortHash)),
+      [`redis-${a.app}-secret.conf`]: pulumi.unsecret(pulumi.output(a.password).apply(shortHash)),
     },
     loads: [{ file: confFile, then: "restart" }, { file: secretFile, then: "restart" }],
-    readyCheck: { port: 6379 },
-  }, { parent, dependsOn: [secretFile, confFile, include] });
+    readyCheck: { port: a.port },
+  }, { parent, dependsOn: [secretFile, confFile, ...a.after] });
   // What Redis runs with is read back: refresh logs in with the password (a CONFIG SET
   // requirepass or ACL SETUSER by hand is drift); the repair restarts Redis onto its files.
   return new RemoteScript(`${name}-auth`, {
     connection: host.connection,
-    description: "Redis accepts exactly the password in django-fleet-secret.conf",
-    secrets: { [REDIS_PASSWORD_VAR]: password },
-    create: redisAuthRepair("redis-server.service", SECRET),
-    check: redisAuthCheck(),
+    description: `${a.app}'s Redis accepts exactly the password in ${p.secret}`,
+    secrets: { [REDIS_PASSWORD_VAR]: a.password },
+    create: redisAuthRepair(p.unit, p.secret, a.port),
+    check: redisAuthCheck(a.port),
   }, { parent, dependsOn: [service] });
 }

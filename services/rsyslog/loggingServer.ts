@@ -1,11 +1,16 @@
 /**
  * LoggingServer: central logs. rsyslog on the logging host receives every host's log
- * lines over TCP and files them by host and program (/var/log/fleet/<host>/<program>.log)
+ * lines over TLS, both ends authenticated by the stack's own CA, and files them by host and program (/var/log/fleet/<host>/<program>.log)
  * with rotation; every host (the logging host too) forwards everything it logs there
  * through a disk-assisted queue, so lines survive a restart of either side. Services that
  * write log files of their own (PostgreSQL, nginx, RabbitMQ, Redis: config/serviceLogs.ts)
  * are read with imfile on their host and shipped the same way, filed by host and program
  * like the rest. rsyslog on Debian runs as root, so it can read those files.
+ *
+ * TLS (logTls.ts): the CA lives on the logging host; each host makes its own key and a
+ * request, the CA issues its certificate; keys never leave their host. Each of these is
+ * a RemoteProbe whose script makes what is missing or expiring and prints the public
+ * result, so the certificates and the CA certificate reach the hosts as RemoteFiles.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema.ts";
@@ -14,6 +19,10 @@ import { addressFrom } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "./rsyslog.ts";
 import { RemoteFile } from "../../providers/remoteFile.ts";
+import { RemoteProbe } from "../../providers/remoteProbe.ts";
+import { RemoteScript } from "../../providers/remoteScript.ts";
+import { script } from "../../lib/shell.ts";
+import { caScript, hostCsrScript, issueScript, serverCertScript, tlsFiles } from "./logTls.ts";
 import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
 
@@ -44,6 +53,13 @@ export class LoggingServer extends pulumi.ComponentResource {
     const server = args.host;
     const port = args.port ?? 10514;
     const senders = [...new Set(["127.0.0.1", ...args.hosts.map((h: Host) => h.plan.privateAddress)])];
+    // The stack's CA and the server's certificate, made on the logging host.
+    const ca = new RemoteProbe<string>(`${name}-ca`, {
+      connection: server.connection, probe: caScript(pulumi.getStack()), description: "the logs CA",
+    }, { parent: this, dependsOn: server.ready });
+    const serverCert = new RemoteProbe<string>(`${name}-server-cert`, {
+      connection: server.connection, probe: ca.value.apply(serverCertScript), description: "the logging server's certificate",
+    }, { parent: this, dependsOn: ca });
     const serverConf = renderRsyslogServer({ port, logDir: LOG_DIR, allowedSenders: senders });
     const serverFile = new RemoteFile(`${name}-server-conf`, {
       connection: server.connection, path: "/etc/rsyslog.d/10-django-fleet-server.conf", content: serverConf,
@@ -60,6 +76,32 @@ export class LoggingServer extends pulumi.ComponentResource {
       const forwardFile = new RemoteFile(`${name}-ship-${h.plan.name}`, {
         connection: h.connection, path: "/etc/rsyslog.d/90-django-fleet-forward.conf", content: forward,
       }, { parent: this, dependsOn: h.ready });
+      // The host's key stays on it; its request goes to the CA, the certificate comes back.
+      const csr = new RemoteProbe<string>(`${name}-csr-${h.plan.name}`, {
+        connection: h.connection, probe: hostCsrScript(h.plan.name), description: "the host's logs key and request",
+      }, { parent: this, dependsOn: h.ready });
+      const issued = new RemoteProbe<string>(`${name}-issue-${h.plan.name}`, {
+        connection: server.connection,
+        probe: pulumi.all([csr.value, ca.value]).apply(([req, caPem]) => issueScript(h.plan.name, req, caPem)),
+        description: `the logs certificate of ${h.plan.name}`,
+      }, { parent: this, dependsOn: [ca, csr] });
+      const caFile = new RemoteFile(`${name}-ca-${h.plan.name}`, {
+        connection: h.connection, path: tlsFiles.ca, content: ca.value,
+      }, { parent: this, dependsOn: csr });
+      const certFile = new RemoteFile(`${name}-cert-${h.plan.name}`, {
+        connection: h.connection, path: tlsFiles.hostCert, content: issued.value,
+      }, { parent: this, dependsOn: csr });
+      const loaded = [forwardFile, caFile, certFile, ...(isServer ? [serverFile] : [])];
+      // rsyslogd -N1 reads the whole config (and the TLS files) before any restart.
+      const checked = new RemoteScript(`${name}-check-${h.plan.name}`, {
+        connection: h.connection,
+        create: script(`out=$(rsyslogd -N1 -f /etc/rsyslog.conf 2>&1) || { printf '%s\\n' "$out" | tail -n 20 >&2; exit 1; }`),
+        triggers: {
+          forward: shortHash(forward), ca: ca.value.apply(shortHash), cert: issued.value.apply(shortHash),
+          ...(isServer ? { server: shortHash(serverConf), serverCert: serverCert.value.apply(shortHash) } : {}),
+        },
+        description: "check the rsyslog config",
+      }, { parent: this, dependsOn: [...loaded, ...(isServer ? [serverCert] : [])] });
       // One rsyslog service resource per host (on the logging host it also restarts for
       // the server config); clients wait for the server config, so it listens first.
       new SystemdService(`${name}-rsyslog-${h.plan.name}`, {
@@ -67,10 +109,12 @@ export class LoggingServer extends pulumi.ComponentResource {
         unit: "rsyslog.service", stopOnDelete: false,
         restartOn: {
           "90-django-fleet-forward.conf": shortHash(forward),
-          ...(isServer ? { "10-django-fleet-server.conf": shortHash(serverConf) } : {}),
+          "ca.crt": ca.value.apply(shortHash),
+          "host.crt": issued.value.apply(shortHash),
+          ...(isServer ? { "10-django-fleet-server.conf": shortHash(serverConf), "server.crt": serverCert.value.apply(shortHash) } : {}),
         },
-        loads: [forwardFile, ...(isServer ? [serverFile] : [])].map((file) => ({ file, then: "restart" as const })),
-      }, { parent: this, dependsOn: [forwardFile, serverFile] });
+        loads: loaded.map((file) => ({ file, then: "restart" as const })),
+      }, { parent: this, dependsOn: [checked, serverFile, serverCert] });
     }
     this.endpoint = `${server.plan.privateAddress}:${port}`;
     this.registerOutputs({ endpoint: this.endpoint });

@@ -11,6 +11,7 @@ import {
   stripTrailingSlash,
   withDefault,
 } from "../../lib/render.ts";
+import { SERVER_NAME, tlsFiles } from "./logTls.ts";
 
 /** Options for {@link renderRsyslogServer}. */
 export interface RsyslogServerOptions {
@@ -29,6 +30,21 @@ export interface RsyslogServerOptions {
    * an open syslog port lets anyone fill the disk.
    */
   readonly allowedSenders: readonly string[];
+  /** The server's TLS files. @default the paths in services/rsyslog/logTls.ts */
+  readonly tls?: Partial<RsyslogTlsFiles>;
+}
+
+/**
+ * TLS files rsyslog reads (gtls, GnuTLS). Logs travel only over TLS, both ends
+ * authenticated by the stack's own CA.
+ */
+export interface RsyslogTlsFiles {
+  /** The stack's CA certificate, the only CA trusted. @default "/etc/fleet-log-tls/ca.crt" */
+  readonly caFile: string;
+  /** This end's certificate. @default server: "/etc/fleet-log-tls/server.crt"; client: "/etc/fleet-log-tls/host.crt" */
+  readonly certFile: string;
+  /** This end's key (0600 root). @default server: "/etc/fleet-log-tls/server.key"; client: "/etc/fleet-log-tls/host.key" */
+  readonly keyFile: string;
 }
 
 /** Options for {@link renderRsyslogClient}. */
@@ -52,6 +68,13 @@ export interface RsyslogClientOptions {
    * @default []
    */
   readonly files?: readonly RsyslogFileInput[];
+  /**
+   * The name the server's certificate must carry (checked, besides the CA's signature).
+   * @default "logging.fleet"
+   */
+  readonly serverName?: string;
+  /** The client's TLS files. @default the paths in services/rsyslog/logTls.ts */
+  readonly tls?: Partial<RsyslogTlsFiles>;
 }
 
 /** One file for {@link RsyslogClientOptions.files}. */
@@ -82,6 +105,15 @@ export interface LogRetentionOptions {
 
 const DEFAULT_PORT = 10514;
 
+/** The TLS files, defaults filled and paths checked. */
+function tlsFilesOf(what: string, given: Partial<RsyslogTlsFiles> | undefined, cert: string, key: string): RsyslogTlsFiles {
+  return {
+    caFile: assertPath(`${what} tls.caFile`, withDefault(given?.caFile, tlsFiles.ca)),
+    certFile: assertPath(`${what} tls.certFile`, withDefault(given?.certFile, cert)),
+    keyFile: assertPath(`${what} tls.keyFile`, withDefault(given?.keyFile, key)),
+  };
+}
+
 /** Renders the central rsyslog server's `/etc/rsyslog.d/` snippet. */
 export function renderRsyslogServer(o: RsyslogServerOptions): string {
   const port = assertPort("rsyslog server port", withDefault(o.port, DEFAULT_PORT));
@@ -90,12 +122,14 @@ export function renderRsyslogServer(o: RsyslogServerOptions): string {
     throw new Error("rsyslog server allowedSenders is empty; list the fleet's host addresses");
   }
   const senders = o.allowedSenders.map((s, i) => checkSender(`rsyslog server allowedSenders[${i}]`, s));
+  const tls = tlsFilesOf("rsyslog server", o.tls, tlsFiles.serverCert, tlsFiles.serverKey);
   return renderLines([
     managedHeader("#"),
     "",
-    "# Remote hosts' logs, one file per host and program.",
+    "# Remote hosts' logs, one file per host and program, over TLS only.",
     'module(load="imtcp")',
-    // imtcp has no per-input ACL for plain TCP; this legacy directive is how senders are limited.
+    // imtcp has no per-input ACL; this legacy directive is how senders are limited (TLS
+    // or not), before any handshake.
     `$AllowedSender TCP, ${senders.join(", ")}`,
     "",
     // securepath="replace" turns "/" and ".." in sender-controlled fields into "_": no path traversal.
@@ -123,7 +157,19 @@ export function renderRsyslogServer(o: RsyslogServerOptions): string {
     "    stop",
     "}",
     "",
-    `input(type="imtcp" port="${port}" ruleset="fleetRemote")`,
+    // TLS only (mode 1): a plain TCP client gets no session. x509/certvalid: a client
+    // must present a certificate the stack's CA signed (only its hosts have one).
+    "input(",
+    '    type="imtcp"',
+    `    port="${port}"`,
+    '    ruleset="fleetRemote"',
+    '    streamDriver.name="gtls"',
+    '    streamDriver.mode="1"',
+    '    streamDriver.authMode="x509/certvalid"',
+    `    streamDriver.caFile="${tls.caFile}"`,
+    `    streamDriver.certFile="${tls.certFile}"`,
+    `    streamDriver.keyFile="${tls.keyFile}"`,
+    ")",
   ]);
 }
 
@@ -133,16 +179,27 @@ export function renderRsyslogClient(o: RsyslogClientOptions): string {
   const port = assertPort("rsyslog client port", withDefault(o.port, DEFAULT_PORT));
   const queueDir = stripTrailingSlash(assertPath("rsyslog client queueDir", withDefault(o.queueDir, "/var/spool/rsyslog")));
   const files = checkFileInputs(withDefault(o.files, []));
+  const serverName = assertHost("rsyslog client serverName", withDefault(o.serverName, SERVER_NAME));
+  const tls = tlsFilesOf("rsyslog client", o.tls, tlsFiles.hostCert, tlsFiles.hostKey);
   return renderLines([
     managedHeader("#"),
     "",
     ...fileInputLines(files),
-    "# Forward every local message to the central log server; local files are kept as well.",
+    "# Forward every local message to the central log server over TLS; local files are kept as well.",
     "*.* action(",
     '    type="omfwd"',
     `    target="${server}"`,
     `    port="${port}"`,
     '    protocol="tcp"',
+    // TLS only, with this host's certificate; the server must show a certificate from
+    // the stack's CA carrying the server's name (another host's certificate will not do).
+    '    StreamDriver="gtls"',
+    '    StreamDriverMode="1"',
+    '    StreamDriverAuthMode="x509/name"',
+    `    StreamDriverPermittedPeers="${serverName}"`,
+    `    StreamDriver.CAFile="${tls.caFile}"`,
+    `    StreamDriver.CertFile="${tls.certFile}"`,
+    `    StreamDriver.KeyFile="${tls.keyFile}"`,
     // Octet-counted framing keeps multi-line messages whole; imtcp detects it by itself.
     '    TCP_Framing="octet-counted"',
     '    template="RSYSLOG_ForwardFormat"',

@@ -2,8 +2,8 @@
  * End to end, several apps on one fleet: two really different Django projects
  * (examples/app and examples/blog: other settings module, env names, list separator,
  * static URL) on one freshly booted Debian 13 server holding every role, each with its
- * own user, database, RabbitMQ vhost, units and virtual host; then a third app added and
- * one removed, by config alone. Nothing is mocked.
+ * own user, database, RabbitMQ vhost, Redis cache server, units and virtual host; then a
+ * third app added and one removed, by config alone. Nothing is mocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -11,6 +11,7 @@ import { stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { INVENTORY, startRealStack, stopRealStack, type Fleet } from "../helpers/testhosts.ts";
 import { blogApp, fleetdemoApp } from "../helpers/sampleApps.ts";
+import { publishBlogCommit } from "../helpers/blogCommit.ts";
 import { quote } from "../../lib/shell.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -24,9 +25,11 @@ function config(apps: unknown[]): Record<string, { value: string }> {
   const c = (v: unknown) => ({ value: typeof v === "string" ? v : JSON.stringify(v) });
   return {
     "django-fleet:inventoryFile": c(INVENTORY),
-    "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "logging"] }]),
+    "django-fleet:hosts": c([{ name: HOST, roles: ["loadBalancer", "app", "worker", "beat", "db", "broker", "cache", "logging"] }]),
     "django-fleet:apps": c(apps),
     "django-fleet:broker": c({ kind: "rabbitmq" }),
+    // Each app gets a Redis server of its own for its cache (issue 21).
+    "django-fleet:cache": c({ kind: "redis" }),
   };
 }
 
@@ -141,6 +144,91 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions blog | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("blog");
     expect((await fleet.ssh(HOST, "rabbitmqctl -q list_user_permissions fleetdemo | awk 'NR > 1 || $1 != \"vhost\" {print $1}'")).trim()).toBe("fleetdemo");
   }, 120_000);
+
+  // Issue 21: each app's cache is a Redis server of its own (redis-server@<app>, own port
+  // and password); one app's credentials reach nothing of the other's. Self-contained: reads
+  // each app's URL from its env file, leaves nothing behind.
+  /** `app`'s cache URL from its env file (root reads it), as `port password` for a shell `read`. */
+  const cacheOf = (app: string, variable: string) =>
+    `sed -n 's/^${variable}=//p' /etc/${app}/env | tr -d '"' | sed -E 's#^redis://:([^@]*)@[^:]*:([0-9]+)/.*#\\2 \\1#'`;
+  /**
+   * redis-cli run as `user`, on `port`, with the password of `app`'s cache (through
+   * REDISCLI_AUTH, on no command line); its output and exit code.
+   */
+  const redisAs = (user: string, passwordOf: [string, string] | undefined, port: string, command: string) => fleet.ssh(HOST, [
+    passwordOf ? `pw=$(${cacheOf(...passwordOf)} | cut -d' ' -f2)` : "true",
+    `cd / && ${passwordOf ? 'REDISCLI_AUTH="$pw" ' : ""}timeout 20 runuser -u ${user} -- redis-cli --no-auth-warning -h 127.0.0.1 -p ${port} ${command} 2>&1; echo "exit $?"`,
+  ].join("\n")).then((s) => s.trim());
+
+  it("each app's Redis cache is its own server: its password opens it, the other app's server refuses it, Django's cache works through it", async () => {
+    const sh = (cmd: string) => fleet.ssh(HOST, cmd).then((s) => s.trim());
+    const [demoPort, demoPw] = (await sh(cacheOf("fleetdemo", "CACHE_URL"))).split(" ");
+    const [blogPort, blogPw] = (await sh(cacheOf("blog", "BLOG_CACHE"))).split(" ");
+    expect(demoPort).toMatch(/^\d+$/);
+    expect(blogPort).toMatch(/^\d+$/);
+    expect(demoPort).not.toBe(blogPort);
+    expect(demoPw).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(blogPw).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(demoPw).not.toBe(blogPw);
+    // One unit per app; Debian's shared server (no password) is masked and nothing listens on 6379.
+    expect(await sh("systemctl is-active redis-server@fleetdemo.service redis-server@blog.service")).toBe("active\nactive");
+    expect(await sh("systemctl is-enabled redis-server.service || true")).toBe("masked");
+    expect(await sh("(exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo open || echo closed")).toBe("closed");
+    // The password files are root's, readable by the redis group; no app user reads either.
+    expect(await sh("stat -c '%a %U %G' /etc/redis/redis-fleetdemo-secret.conf /etc/redis/redis-blog-secret.conf")).toBe("640 root redis\n640 root redis");
+    const read = (user: string, path: string) => sh(`runuser -u ${user} -- cat ${path} >/dev/null 2>&1 && echo read || echo refused`);
+    expect(await read("blog", "/etc/redis/redis-fleetdemo-secret.conf")).toBe("refused");
+    expect(await read("blog", "/etc/redis/redis-blog-secret.conf")).toBe("refused");
+
+    // Django's cache goes through fleetdemo's own server: the page counts its views there.
+    expect(await pageOf("fleetdemo.example", (b) => /<p id="cache">RedisCache views=\d+<\/p>/.test(b))).toMatch(/<p id="cache">RedisCache views=\d+<\/p>/);
+    const keys = await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], demoPort!, "-n 1 --scan --pattern '*page-views*'");
+    expect(keys).toMatch(/page-views/);
+    expect(keys).toMatch(/exit 0$/);
+
+    // Each app writes and reads its own server.
+    expect(await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "-n 1 SET probe-blog written")).toBe("OK\nexit 0");
+    expect(await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "-n 1 GET probe-blog")).toBe("written\nexit 0");
+    // The blog's password on fleetdemo's server (as the blog's user): refused, nothing read or written.
+    for (const command of ["-n 1 GET :1:page-views", "-n 1 SET :1:page-views 0", "-n 1 KEYS '*'"]) {
+      const r = await redisAs("blog", ["blog", "BLOG_CACHE"], demoPort!, command);
+      expect(r, command).toMatch(/WRONGPASS|NOAUTH/);
+      expect(r, command).not.toMatch(/page-views|^OK$/m);
+    }
+    // fleetdemo's password on the blog's server, and no password on either: refused.
+    expect(await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], blogPort!, "-n 1 GET probe-blog")).toMatch(/WRONGPASS|NOAUTH/);
+    expect(await redisAs("blog", undefined, demoPort!, "PING")).toMatch(/NOAUTH/);
+    expect(await redisAs("blog", undefined, blogPort!, "PING")).toMatch(/NOAUTH/);
+    expect(await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "-n 1 DEL probe-blog")).toBe("1\nexit 0");
+  }, 180_000);
+
+  it("an app's Redis password changed by hand and a user added to another app's Redis are drift; one up puts both back in place, and the cache works", async () => {
+    const sh = (cmd: string) => fleet.ssh(HOST, cmd).then((s) => s.trim());
+    const [demoPort] = (await sh(cacheOf("fleetdemo", "CACHE_URL"))).split(" ");
+    const [blogPort] = (await sh(cacheOf("blog", "BLOG_CACHE"))).split(" ");
+    const pidOf = (unit: string) => pid(fleet, unit);
+    const before = { demo: await pidOf("redis-server@fleetdemo"), blog: await pidOf("redis-server@blog") };
+    expect(await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], demoPort!, "CONFIG SET requirepass changed-by-hand")).toBe("OK\nexit 0");
+    expect(await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "ACL SETUSER intruder on '>intruder-password' '~*' '+@all'")).toBe("OK\nexit 0");
+    expect(await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], demoPort!, "PING")).toMatch(/WRONGPASS|NOAUTH/);
+
+    await t.stack.refresh({ onOutput: log });
+    const drift = await changes(t, log);
+    // In place: the password checks of both servers; no secret, file or database replaced.
+    expect(drift.sort()).toEqual([`update ${HOST}-redis-blog-auth`, `update ${HOST}-redis-fleetdemo-auth`]);
+    const res = await t.stack.up({ onOutput: log });
+    expect(res.summary.result).toBe("succeeded");
+    // Each was restarted onto its files: our password again, the added user gone.
+    expect(await pidOf("redis-server@fleetdemo")).not.toBe(before.demo);
+    expect(await pidOf("redis-server@blog")).not.toBe(before.blog);
+    expect(await redisAs("fleetdemo", ["fleetdemo", "CACHE_URL"], demoPort!, "PING")).toBe("PONG\nexit 0");
+    const users = await redisAs("blog", ["blog", "BLOG_CACHE"], blogPort!, "ACL USERS");
+    expect(users).toBe("default\nexit 0");
+    // Django's cache reconnects to the restarted server.
+    await waitFor("fleetdemo's page counting views in its Redis again", () => Promise.resolve(get("fleetdemo.example")[1]),
+      (b) => /<p id="cache">RedisCache views=\d+<\/p>/.test(b), { timeoutMs: 60_000 });
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
 
   // Issue 21: nginx serves an app's files only from inside that app's own folder.
   it("links the blog's user plants in its static folder do not publish another app's files; its own files still serve", async () => {
@@ -264,6 +352,106 @@ describe("two apps, then a third added and one removed, on one real server", () 
     expect(await pid(fleet, "blog-celery-worker")).toBe(before.worker);
     expect(get("blog.example")[1]).toContain('<li class="post">');
   }, 900_000);
+
+  // Issue 21: acting as the blog's user (a bug in one of its views is enough), try to make
+  // root run its virtualenv's Python or follow a link out of /srv/blog. Self-contained: it
+  // needs only the blog app, and leaves the stack's config, the blog's tree and release as
+  // it found them.
+  it("the blog's user plants a .pth file and links releases/ and its media folder to /etc: refresh, up --refresh and a deploy run none of it as root and change nothing outside /srv/blog; one up repairs", async () => {
+    const sh = (cmd: string) => fleet.ssh(HOST, cmd).then((s) => s.trim());
+    const asBlog = (cmd: string) => sh(`cd / && runuser -u blog -- bash -c ${quote(cmd)} 2>&1 && echo "exit 0" || echo "exit $?"`);
+    const uid = await sh("id -u blog");
+    expect(uid).toMatch(/^[1-9]\d*$/);
+    const saved = await t.stack.getAllConfig();
+    const savedApps = JSON.parse(saved["django-fleet:apps"]!.value) as Array<{ name: string }>;
+    expect(savedApps.map((a) => a.name)).toContain("blog");
+    const releaseBefore = await sh("readlink /srv/blog/current");
+    expect(releaseBefore).toMatch(/^releases\/[0-9a-f]{12}$/);
+
+    // A .pth file in the running release's site-packages: every start of that Python (and of
+    // any release's copy of this virtualenv) appends its effective uid to /tmp/pth-ran-<uid>.
+    const site = await sh("ls -d /srv/blog/current/venv/lib/python3*/site-packages");
+    expect(site).toMatch(/^\/srv\/blog\/current\/venv\/lib\/python3\.\d+\/site-packages$/);
+    const PTH = "zz-fleet-attack.pth";
+    const pthLine = `import os; exec("try:\\n with open('/tmp/pth-ran-%d' % os.geteuid(), 'a') as f: f.write('%d\\\\n' % os.geteuid())\\nexcept OSError: pass")`;
+    const markers = () => sh("ls /tmp/pth-ran-* 2>/dev/null | sort || true");
+    await sh("rm -f /tmp/pth-ran-*");
+    expect(await asBlog(`cat > ${site}/${PTH} <<'EOF'\n${pthLine}\nEOF`)).toBe("exit 0");
+    // The planted file works: the blog's own Python runs it.
+    expect(await asBlog("/srv/blog/current/venv/bin/python -c pass")).toBe("exit 0");
+    expect(await markers()).toBe(`/tmp/pth-ran-${uid}`);
+    await sh("rm -f /tmp/pth-ran-*");
+
+    // Owner, group and mode of every path on the root file system outside /srv/blog. Left
+    // out: /tmp and /var/tmp (the markers, and scratch files that come and go), and the
+    // kernel's and runtime mounts (-xdev). Times and contents are not compared; paths that
+    // come and go between the two listings (WAL segments, journal files, caches) are not
+    // compared either, but none that is new may be the blog's (beyond its own /var/lib/blog).
+    const snapshot = (file: string) => sh(`find / -xdev \\( -path /srv/blog -o -path /tmp -o -path /var/tmp \\) -prune -o -printf '%p\\t%u:%g %m\\n' | LC_ALL=C sort -t "$(printf '\\t')" -k1,1 > ${file}; wc -l < ${file}`);
+    const BEFORE = "/root/fleet-owners-before";
+    const AFTER = "/root/fleet-owners-after";
+
+    const media = "/srv/blog/public/media";
+    const branch = "attacked";
+    const commit = publishBlogCommit(fleet.gitRoot, branch);
+    const id = commit.slice(0, 12);
+    let deployed = false;
+    try {
+      // releases/ and the media folder swapped for links to /etc, by the blog's user.
+      expect(await asBlog("mv -T -- /srv/blog/releases /srv/blog/releases.real && ln -s -- /etc /srv/blog/releases")).toBe("exit 0");
+      expect(await asBlog(`mv -T -- ${media} ${media}.real && ln -s -- /etc ${media}`)).toBe("exit 0");
+      expect(Number(await snapshot(BEFORE))).toBeGreaterThan(10_000);
+
+      // refresh, up --refresh, and a deploy of a new commit, all with the links in place.
+      // The blog's steps fail (its user cannot write /etc); nothing may be done there as root.
+      const refreshError = await t.stack.refresh({ onOutput: log }).then(() => "", (e: unknown) => String(e));
+      const upError = await t.stack.up({ refresh: true, onOutput: log }).then(() => "", (e: unknown) => String(e));
+      await t.stack.setAllConfig({ ...saved, "django-fleet:apps": { value: JSON.stringify(savedApps.map((a) => a.name === "blog" ? { ...a, ref: branch } : a)) } });
+      deployed = true;
+      const deployError = await t.stack.up({ onOutput: log }).then(() => "", (e: unknown) => String(e));
+      console.log(`with releases -> /etc: refresh ${refreshError ? "failed" : "succeeded"}, up --refresh ${upError ? "failed" : "succeeded"}, deploy ${deployError ? "failed" : "succeeded"}`);
+      // The deploy failed at the blog's build, as the blog's user, and left /etc as it was.
+      expect(deployError).toContain(`release ${id} of blog`);
+      expect(await sh(`ls -d /etc/${id} /etc/.django-fleet-* 2>/dev/null || echo none`)).toBe("none");
+      // The running blog still serves its old release from memory; nginx serves nothing of /etc through the media link.
+      expect([403, 404]).toContain(fetchPath("blog.example", "/uploads/passwd").status);
+      expect(fetchPath("blog.example", "/uploads/passwd").body).not.toContain("root:x:0:0");
+
+      // The blog's user puts releases/ back; one up (the new commit still set) repairs.
+      expect(await asBlog("rm -- /srv/blog/releases && mv -T -- /srv/blog/releases.real /srv/blog/releases")).toBe("exit 0");
+      const res = await t.stack.up({ onOutput: log });
+      expect(res.summary.result).toBe("succeeded");
+      expect(await sh("readlink /srv/blog/current")).toBe(`releases/${id}`);
+      expect(await pageOf("blog.example", (b) => b.includes('<li class="post">First post from blog</li>'))).toContain('<li class="post">First post from blog</li>');
+
+      // Nothing outside /srv/blog changed owner, group or mode; nothing new there is the blog's.
+      await snapshot(AFTER);
+      const tab = "\"$(printf '\\t')\"";
+      const changed = await sh(`LC_ALL=C join -t ${tab} ${BEFORE} ${AFTER} | awk -F '\\t' '$2 != $3' | head -50`);
+      expect(changed).toBe("");
+      const newOfBlog = await sh(`LC_ALL=C join -t ${tab} -v 2 ${BEFORE} ${AFTER} | awk -F '\\t' '{ split($2, o, "[: ]"); if ((o[1] == "blog" || o[2] == "blog") && $1 !~ "^/var/lib/blog(/|$)") print }' | head -50`);
+      expect(newOfBlog).toBe("");
+      expect(Number(await sh(`LC_ALL=C join -t ${tab} ${BEFORE} ${AFTER} | wc -l`))).toBeGreaterThan(10_000);
+
+      // The planted Python ran, as the blog's user (the new release's virtualenv is a copy
+      // of the old one, .pth and all), and never as root or any other user.
+      expect(await markers()).toBe(`/tmp/pth-ran-${uid}`);
+      expect(await sh(`sort -u /tmp/pth-ran-${uid}`)).toBe(uid);
+    } finally {
+      // Put back what the blog's user changed, and the blog's release as it was.
+      await asBlog("if [ -L /srv/blog/releases ]; then rm -- /srv/blog/releases && mv -T -- /srv/blog/releases.real /srv/blog/releases; fi");
+      await asBlog(`if [ -L ${media} ]; then rm -- ${media} && mv -T -- ${media}.real ${media}; fi`);
+      await asBlog(`rm -f -- /srv/blog/releases/*/venv/lib/python3*/site-packages/${PTH}`);
+      await sh(`rm -f /tmp/pth-ran-* ${BEFORE} ${AFTER}`);
+      if (deployed) {
+        await t.stack.setAllConfig(saved);
+        expect((await t.stack.up({ onOutput: log })).summary.result).toBe("succeeded");
+      }
+    }
+    expect(await sh("readlink /srv/blog/current")).toBe(releaseBefore);
+    expect(await sh(`test -d ${media} && test ! -L ${media} && echo folder`)).toBe("folder");
+    expect(await changes(t, log)).toEqual([]);
+  }, 1_500_000);
 
   it("removing an app removes its units, site and broker user, says so in the preview, and keeps its database", async () => {
     await t.stack.setAllConfig(config([FLEETDEMO, blog("journal")]));

@@ -140,6 +140,46 @@ describe("prod stack on six real servers", () => {
     expect(res.outputs.loggingEndpoint!.value).toBe(`${ADDR.lb}:10514`);
   }, 1_500_000);
 
+  it("the load balancer holds none of the app's secrets or code: no env file, no tree, no user; its static files are app1's collected ones", async () => {
+    // The app's database password (a value its env file holds) is in no file of the load balancer.
+    const password = ((await t.stack.outputs()).appSecrets!.value as Record<string, { databasePassword: string }>).fleetdemo!.databasePassword;
+    expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+    const held = await fleet.ssh("lb", [
+      "for p in /etc/fleetdemo/env /etc/fleetdemo /srv/fleetdemo /var/lib/fleetdemo; do if [ -e \"$p\" ]; then echo \"has $p\"; fi; done",
+      "if id -u fleetdemo >/dev/null 2>&1; then echo 'has user fleetdemo'; fi",
+      // No process runs from an app's tree (minbase has no ps: /proc).
+      "for p in /proc/[0-9]*; do c=$(readlink \"$p/cwd\" 2>/dev/null || true); case $c in /srv/*) echo \"process in $c\";; esac; done",
+      `grep -rlsF -- ${password} /etc /srv /var/lib /opt /root /home /tmp || true`,
+    ].join("\n"));
+    expect(held.trim()).toBe("");
+    // Its gunicorn and Celery units are the app hosts' only.
+    expect((await fleet.ssh("lb", "ls /etc/systemd/system | grep -c fleetdemo || true")).trim()).toBe("0");
+    // root's copy, keyed by the release, world-readable, served by nginx.
+    const copy = "/var/lib/django-fleet/static/fleetdemo";
+    expect((await fleet.ssh("lb", `readlink ${copy}/current; stat -c '%U %a' ${copy}/current/notes/site.css`)).trim().split("\n"))
+      .toEqual([fleet.commit.slice(0, 12), "root 644"]);
+    const collected = await fleet.ssh("app1", "cat /srv/fleetdemo/public/static/notes/site.css");
+    expect(collected).toContain("{");
+    expect(curl([`${site}static/notes/site.css`])).toBe(collected);
+  }, 120_000);
+
+  it("refresh finds the load balancer's copy of the static files edited, and its old app pieces back; up puts both right", async () => {
+    const copy = "/var/lib/django-fleet/static/fleetdemo/current/notes/site.css";
+    await fleet.ssh("lb", [
+      `echo tampered > ${copy}`,
+      // What a stack made before the load balancer stopped running the app's code left there.
+      "useradd --system --user-group --home-dir /srv/fleetdemo --shell /usr/sbin/nologin fleetdemo",
+      "install -d -o fleetdemo -m 0710 /srv/fleetdemo /srv/fleetdemo/releases",
+      "install -d -m 0755 /etc/fleetdemo && echo 'SECRET_KEY=old' > /etc/fleetdemo/env && chmod 0600 /etc/fleetdemo/env",
+    ].join("\n"));
+    await t.stack.refresh({ onOutput: log });
+    expect(await changes(t, log)).toEqual(["update lb-fleetdemo-static", "update lb-leftovers-fleetdemo"]);
+    await t.stack.up({ onOutput: log });
+    expect(curl([`${site}static/notes/site.css`])).toBe(await fleet.ssh("app1", "cat /srv/fleetdemo/public/static/notes/site.css"));
+    expect((await fleet.ssh("lb", "ls -d /srv/fleetdemo /etc/fleetdemo 2>/dev/null || true; id -u fleetdemo 2>/dev/null || true")).trim()).toBe("");
+    expect(await changes(t, log)).toEqual([]);
+  }, 600_000);
+
   it("the site answers over TLS from both app nodes, and plain HTTP redirects", async () => {
     expect(curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `http://${ADDR.lb}/`])).toBe(`301 https://${ADDR.lb}/`);
     const servedBy = new Set<string>();
@@ -191,6 +231,57 @@ describe("prod stack on six real servers", () => {
     expect(dirs.split("\n").filter(Boolean).sort()).toEqual([...NAMES].sort());
     expect(await fleet.ssh("lb", "ls /var/log/fleet/app1/")).toContain("fleetdemo-gunicorn.log");
   }, 120_000);
+
+  // Issue 21: logs travel over TLS only, clients authenticated by the stack's CA.
+  it("the logging port refuses plain TCP and TLS clients without a certificate from the stack's CA, and takes one with it", async () => {
+    const tag = (what: string) => `tls${what}${Date.now().toString(36)}`;
+    const [plainTag, noCertTag, foreignTag, okTag] = ["plain", "nocert", "foreign", "ok"].map(tag);
+    const line = (t: string) => `printf '<13>1 - app1 ${t} - - - from app1\\n'`;
+    const sClient = (...extra: string[]) => `timeout 10 openssl s_client -connect ${ADDR.lb}:10514 -quiet ${extra.join(" ")} >/dev/null 2>&1 || true`;
+    await fleet.ssh("app1", [
+      // Plain TCP, as the hosts shipped before.
+      `logger --tcp -n ${ADDR.lb} -P 10514 -t ${plainTag} 'plain from app1' || true`,
+      // TLS without a client certificate.
+      `${line(noCertTag)} | ${sClient()}`,
+      // TLS with a certificate from another CA (a self-signed one).
+      "d=$(mktemp -d); openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=app1 -keyout $d/k -out $d/c 2>/dev/null",
+      `${line(foreignTag)} | ${sClient("-cert $d/c -key $d/k")}; rm -rf \"$d\"`,
+      // The same client with the host's own certificate, checking the server's name: taken.
+      `${line(okTag)} | ${sClient("-cert /etc/fleet-log-tls/host.crt -key /etc/fleet-log-tls/host.key -CAfile /etc/fleet-log-tls/ca.crt -verify_hostname logging.fleet -verify_return_error")}`,
+    ].join("\n"));
+    // The line sent last arrives; the ones sent before it, refused, never do.
+    await poll("the line with the host's certificate", () => fleet.ssh("lb", `ls /var/log/fleet/app1/`),
+      (v) => v.split("\n").includes(`${okTag}.log`), 60_000);
+    const files = (await fleet.ssh("lb", "ls /var/log/fleet/*/")).split("\n");
+    for (const t of [plainTag, noCertTag, foreignTag]) expect(files).not.toContain(`${t}.log`);
+    // rsyslog itself says why (in the journal, and shipped like any line).
+    const said = await poll("the server's reasons", () => fleet.ssh("lb", "journalctl -q -u rsyslog --no-pager; cat /var/log/fleet/lb/rsyslogd.log 2>/dev/null || true"),
+      (v) => v.includes("did not provide a certificate") && v.includes("not permitted to talk to peer"), 60_000);
+    expect(said).toContain("signer not found");
+  }, 120_000);
+
+  it("every host's lines still arrive, over TLS, and no host holds another's key", async () => {
+    const tag = `tlsmark${Date.now().toString(36)}`;
+    await Promise.all(NAMES.map((n) => fleet.ssh(n, `logger -t ${tag} 'shipped over TLS from ${n}'`)));
+    const found = await poll("the marked line from every host", () => fleet.ssh("lb", `ls /var/log/fleet/*/${tag}.log 2>/dev/null || true`),
+      (v) => NAMES.every((n) => v.includes(`/var/log/fleet/${n}/${tag}.log`)), 90_000);
+    expect(found.split("\n").filter(Boolean)).toHaveLength(NAMES.length);
+    // Each host forwards with gtls, its key 0600 root, made on the host (so each differs);
+    // the CA key is only on the logging host.
+    const keys = await Promise.all(NAMES.map((n) => fleet.ssh(n, [
+      "grep -c 'StreamDriver=\"gtls\"' /etc/rsyslog.d/90-django-fleet-forward.conf",
+      "stat -c %a:%U /etc/fleet-log-tls/host.key",
+      "openssl pkey -in /etc/fleet-log-tls/host.key -pubout | sha256sum | cut -c1-16",
+      "[ -e /etc/fleet-log-ca/ca.key ] && stat -c %a:%U /etc/fleet-log-ca/ca.key || echo no-ca-key",
+    ].join("; "))));
+    const rows = keys.map((k) => k.trim().split("\n"));
+    for (const [i, r] of rows.entries()) {
+      expect(r[0]).toBe("1");
+      expect(r[1]).toBe("600:root");
+      expect(r[3]).toBe(NAMES[i] === "lb" ? "600:root" : "no-ca-key");
+    }
+    expect(new Set(rows.map((r) => r[2])).size).toBe(NAMES.length);
+  }, 150_000);
 
   it("the database port answers the app hosts and refuses the load balancer host", async () => {
     const probe = `timeout 5 bash -c '</dev/tcp/${ADDR.db}/5432' && echo open || echo closed`;
@@ -333,6 +424,10 @@ describe("prod stack on six real servers", () => {
     const posts = await poll("blog's page and task", () => curl([...resolve, "https://blog.example/"]),
       (b) => b.includes('<p id="task">wordcount=4 on worker</p>'));
     expect(posts).toContain('<li class="post">First post from blog</li>');
+    // blog's static files (at its own STATIC_URL) are copied to the load balancer too, and nothing else of it.
+    const blogCss = await fleet.ssh("app1", "cat /srv/blog/public/static/posts/blog.css");
+    expect(curl([...resolve, "https://blog.example/assets/posts/blog.css"])).toBe(blogCss);
+    expect((await fleet.ssh("lb", "ls -d /srv/blog /etc/blog 2>/dev/null || true")).trim()).toBe("");
     expect(curl([site])).toContain('<li class="note">alpha</li>');
     // blog's role may reach its own database from an app node, and not fleetdemo's (pg_hba).
     const connect = (db: string) => [

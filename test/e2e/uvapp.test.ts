@@ -180,7 +180,7 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
   it("current switched to /tmp, the app's PostgreSQL password and Redis's password changed by hand: refresh sees each, one up repairs them in place", async () => {
     const release = (await fleet.ssh(HOST, "readlink /srv/shop/current")).trim();
     expect(release).toMatch(/^releases\/[0-9a-f]{12}$/);
-    const redisAuth = `REDISCLI_AUTH="$(sed -n 's/^requirepass //p' /etc/redis/django-fleet-secret.conf)"`;
+    const redisAuth = `REDISCLI_AUTH="$(sed -n 's/^requirepass //p' /etc/redis/redis-shop-secret.conf)"`;
     await fleet.ssh(HOST, [
       "ln -sfn /tmp /srv/shop/current",
       `cd / && runuser -u postgres -- psql -Xq -c "ALTER ROLE shop PASSWORD 'changed-by-hand'"`,
@@ -190,7 +190,7 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
     await t.stack.refresh({ onOutput: log });
     const drift = await changes(t, log);
     // Updates, never replaces: the database, Redis's password check, the switch (and migrate, which cannot log in).
-    expect(drift).toEqual(expect.arrayContaining(["update broker-auth", "update db-database-shop", "update uv13-shop-release"]));
+    expect(drift).toEqual(expect.arrayContaining(["update uv13-redis-shop-auth", "update db-database-shop", "update uv13-shop-release"]));
     expect(drift.filter((c) => !c.startsWith("update "))).toEqual([]);
 
     const res = await t.stack.up({ onOutput: log });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../config/load.ts";
-import { derivedPort, resolveApps } from "../../config/apps.ts";
+import { derivedPort, derivedRedisPort, resolveApps } from "../../config/apps.ts";
 import type { Role } from "../../config/schema.ts";
 import { buildTopology } from "../../config/topology.ts";
 
@@ -56,6 +56,26 @@ function sharesPortWith(name: string): string {
   throw new Error(`no name shares ${name}'s derived port`);
 }
 const TWIN = sharesPortWith("shop");
+
+describe("derivedRedisPort", () => {
+  it("is 6380 + FNV-1a(name) % 620, pinned, and apps' defaults differ", () => {
+    expect(["shop", "blog", "fleetdemo", "journal"].map((n) => [n, derivedRedisPort(n)])).toEqual([
+      ["shop", 6397], ["blog", 6801], ["fleetdemo", 6688], ["journal", 6588],
+    ]);
+    for (let i = 0; i < 2000; i++) {
+      const p = derivedRedisPort(`app${i}`);
+      expect(p).toBeGreaterThanOrEqual(6380);
+      expect(p).toBeLessThanOrEqual(6999);
+    }
+  });
+
+  it("two apps with Redis get servers on their own ports; the one-app `app` keeps 6379", () => {
+    const [shop, blog] = resolveApps(config({ broker: "{\"kind\":\"redis\"}" }), []);
+    expect([shop!.redisPort, blog!.redisPort]).toEqual([6397, 6801]);
+    const [only] = resolveApps(config({ apps: undefined, app: app("shop"), broker: "{\"kind\":\"redis\"}" }), []);
+    expect(only!.redisPort).toBe(6379);
+  });
+});
 
 describe("derivedPort", () => {
   it("is 8100 + FNV-1a(name) % 900: these ports are pinned (a new hash would move every app)", () => {
@@ -264,14 +284,25 @@ describe("several apps: refused, each with its exact problem", () => {
     ["database.port set to an app's derived port: database.port is named", { database: { port: derivedBlog } }, [
       clash("database.port", "fleet-dev", "database.port", derivedBlog, "apps[1].port"),
     ]],
-    ["a Redis broker: two apps on the same Redis database", { broker: { kind: "redis" } }, [
-      "apps[1].broker.redisDb: 0 is also the Redis database of apps[0] (shop); their Celery queues would mix. Fix: `npm run pulumi -- config set --path 'apps[1].broker.redisDb' <0-15>`",
+    ["a Redis broker: two apps on the same Redis port", { broker: { kind: "redis" }, apps: [app("shop", { redisPort: 7000 }), app("blog", { redisPort: 7000 })] }, [
+      // Each app's server is on the Redis host(s): two on one port is a clash there.
+      clash("apps[1].redisPort", "fleet-dev", "apps[1].redisPort", 7000, "apps[0].redisPort"),
+    ]],
+    ["a Redis cache: two apps on the same Redis port", {
+      cache: { kind: "redis" }, hosts: [host("fleet-dev", [...ALL_ROLES, "cache"], 10)],
+      apps: [app("shop", { redisPort: 7000 }), app("blog", { redisPort: 7000 })],
+    }, [
+      // Each app's server is on the Redis host(s): two on one port is a clash there.
+      clash("apps[1].redisPort", "fleet-dev", "apps[1].redisPort", 7000, "apps[0].redisPort"),
     ]],
     ["a Redis broker: an app on Redis database 1 with a Redis cache", {
       broker: { kind: "redis" }, cache: { kind: "redis" }, hosts: [host("fleet-dev", [...ALL_ROLES, "cache"], 10)],
       apps: [app("shop"), app("blog", { broker: { redisDb: 1 } })],
     }, [
-      "apps[1].broker.redisDb: 1 holds the Redis cache. Fix: `npm run pulumi -- config set --path 'apps[1].broker.redisDb' 2` (any of 0, 2-15 no other app uses)",
+      "apps[1].broker.redisDb: 1 holds the app's Redis cache. Fix: `npm run pulumi -- config set --path 'apps[1].broker.redisDb' 2` (any of 0, 2-15)",
+    ]],
+    ["a Redis broker: an app's Redis port is another app's gunicorn port", { broker: { kind: "redis" }, apps: [app("shop", { port: 7000 }), app("blog", { redisPort: 7000 })] }, [
+      clash("apps[1].redisPort", "fleet-dev", "apps[1].redisPort", 7000, "apps[0].port"),
     ]],
     ["several apps with MariaDB", { database: { engine: "mariadb" } }, [
       "apps: 2 apps with database.engine \"mariadb\"; several apps share a PostgreSQL server only, for now (MariaDB's backups and replicas carry one database). Fix: use database.engine \"postgresql\", or one stack per app",

@@ -241,7 +241,7 @@ describe("Redis: the password and the ACL, checked by logging in", () => {
     const s = redis("other", "user default on nopass");
     const r = bash(withSecrets(redisAuthRepair("redis-server.service", "/etc/redis/s.conf", 6379, 1), { [REDIS_PASSWORD_VAR]: PW }), s.path);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Redis still does not accept the password in /etc/redis/s.conf");
+    expect(r.stderr).toContain("Redis (redis-server.service) still does not accept the password in /etc/redis/s.conf");
     expect(r.stderr).not.toContain(PW);
   });
 });

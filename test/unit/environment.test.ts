@@ -126,6 +126,10 @@ describe("cacheUrl", () => {
   for (const [name, kind, prefix, expected] of cases) {
     it(name, () => expect(cacheUrl(config({ cache: { kind } }), "10.0.0.9", "p@ss/word", prefix)).toBe(expected));
   }
+  it("redis: the app's own server's port; memcached is one server (11211) whatever the app", () => {
+    expect(cacheUrl(config({ cache: { kind: "redis" } }), "10.0.0.9", "pw", "blog", 6801)).toBe("redis://:pw@10.0.0.9:6801/1?key_prefix=blog");
+    expect(cacheUrl(config({ cache: { kind: "memcached" } }), "10.0.0.9", "", "blog", 6801)).toBe("memcached://10.0.0.9:11211?key_prefix=blog");
+  });
 });
 
 /** Two apps as `apps`: shop with the default names, blog with its own (as examples/blog). */
@@ -152,11 +156,13 @@ describe("brokerUrl: each app its own place on the broker", () => {
     expect(brokerUrl(cfg, "b:pw", "10.0.0.3", blog)).toBe("amqp://blog:b%3Apw@10.0.0.3:5672/blog");
   });
 
-  it("Redis: the app's Redis database", () => {
+  it("Redis: the app's own server (its port) and its database there", () => {
     const cfg = twoApps({ broker: { kind: "redis" } });
     const [shop, blog] = resolveApps(cfg, []);
-    expect(brokerUrl(cfg, "b:pw", "10.0.0.3", shop)).toBe("redis://:b%3Apw@10.0.0.3:6379/0");
-    expect(brokerUrl(cfg, "b:pw", "10.0.0.3", blog)).toBe("redis://:b%3Apw@10.0.0.3:6379/2");
+    expect(brokerUrl(cfg, "a:pw", "10.0.0.3", shop)).toBe("redis://:a%3Apw@10.0.0.3:6397/0");
+    expect(brokerUrl(cfg, "b:pw", "10.0.0.3", blog)).toBe("redis://:b%3Apw@10.0.0.3:6801/2");
+    // The one-app `app` keeps the port of the server it had before.
+    expect(brokerUrl(config({ broker: { kind: "redis" } }), "b:pw", "10.0.0.3")).toBe("redis://:b%3Apw@10.0.0.3:6379/0");
   });
 
   it("the one app of `app` by default", () => {
@@ -187,7 +193,7 @@ describe("appEnvironment: several apps", () => {
     const shop = resolveApps(cfg, [])[0]!;
     const env = appEnvironment(cfg, { ...inputs, cacheHost: "127.0.0.1", cachePassword: "c" }, shop);
     expect(env.DJANGO_ALLOWED_HOSTS).toBe("shop.example,10.0.0.1,localhost,127.0.0.1");
-    expect(env.CACHE_URL).toBe("redis://:c@127.0.0.1:6379/1?key_prefix=shop");
+    expect(env.CACHE_URL).toBe("redis://:c@127.0.0.1:6397/1?key_prefix=shop");
     expect(env.CELERY_BROKER_URL).toBe("amqp://shop:b%3Apw@127.0.0.1:5672/shop");
   });
 

@@ -93,7 +93,7 @@ describe("cache rules and openings", () => {
     expect(openingsFor(t.hosts.find((h) => h.name === "mc")!, t, cfg).map((o) => `${o.port} ${o.from.join(",")}`))
       .toEqual(["22 ", "11211 10.0.1.1,10.0.1.2"]);
   });
-  it("a Redis cache on the Redis broker's host opens no second port", () => {
+  it("a Redis cache on the Redis broker's host opens no second port (the app's one server holds both)", () => {
     const { cfg, t } = withCache("redis", { web: ["loadBalancer", "app"], work: ["worker", "beat", "broker", "db", "cache"] }, "redis");
     expect(openingsFor(t.hosts.find((h) => h.name === "work")!, t, cfg).map((o) => o.port)).toEqual([22, 5432, 6379]);
   });
@@ -103,6 +103,34 @@ describe("cache rules and openings", () => {
   it("fails when a host has the cache role and no cache kind is set", () => {
     expect(() => withCache("none", { ...base, mc: ["cache"] })).toThrow('hosts: (mc) has the role "cache" but cache.kind is "none".');
   });
+});
+
+describe("each app's own Redis opens only to that app's code hosts", () => {
+  // shop runs on a1, blog on a2 and w2; r holds the broker, the cache or both.
+  function fleet(broker: string, cache: string, rRoles: string[]) {
+    const hosts: Record<string, string[]> = { lb: ["loadBalancer", "logging"], a1: ["app", "worker", "beat"], a2: ["app"], w2: ["worker"], r: rRoles };
+    const raw: Record<string, string> = {
+      "django-fleet:hosts": JSON.stringify(Object.entries(hosts).map(([name, roles], i) => ({ name, address: `10.0.2.${i + 1}`, hostKey: KEY, roles }))),
+      "django-fleet:apps": JSON.stringify([
+        { name: "shop", repo: "https://git.example/shop.git", settingsModule: "shop.settings", wsgiModule: "shop.wsgi:application", domains: ["shop.example"], hosts: ["a1"] },
+        { name: "blog", repo: "https://git.example/blog.git", settingsModule: "blog.settings", wsgiModule: "blog.wsgi:application", domains: ["blog.example"], hosts: ["a2", "w2"], celery: { beat: false } },
+      ]),
+      "django-fleet:cache": JSON.stringify({ kind: cache }),
+      "django-fleet:broker": JSON.stringify({ kind: broker }),
+      "django-fleet:sshPrivateKeyPath": "/k",
+      "django-fleet:media": JSON.stringify({ storage: "s3", target: { endpoint: "https://s3.example.net", bucket: "media", accessKeyId: "AKID", secretAccessKey: "SECRET" } }),
+    };
+    const cfg = parseConfig(raw);
+    const t = buildTopology(cfg);
+    return openingsFor(t.hosts.find((h) => h.name === "r")!, t, cfg).filter((o) => o.why.startsWith("redis")).map((o) => `${o.port} ${o.from.join(",")}`);
+  }
+  const cases: Array<[string, string, string, string[], string[]]> = [
+    ["a Redis broker", "redis", "none", ["broker", "db"], ["6397 10.0.2.2", "6801 10.0.2.3,10.0.2.4"]],
+    ["a Redis cache, RabbitMQ broker", "rabbitmq", "redis", ["broker", "db", "cache"], ["6397 10.0.2.2", "6801 10.0.2.3,10.0.2.4"]],
+    ["both on one host: one server per app", "redis", "redis", ["broker", "db", "cache"], ["6397 10.0.2.2", "6801 10.0.2.3,10.0.2.4"]],
+    ["memcached and RabbitMQ: no Redis", "rabbitmq", "memcached", ["broker", "db", "cache"], []],
+  ];
+  for (const [name, broker, cache, roles, expected] of cases) it(name, () => expect(fleet(broker, cache, roles)).toEqual(expected));
 });
 
 describe("firewall addresses", () => {

@@ -169,7 +169,9 @@ const REF = "must be a branch, tag or commit name";
 const RESERVED = "is a system account; the app runs as a user of this name, so pick the app's own (e.g. shop)";
 const SYSTEM_NAME = "names a system account or folder (/var/lib/<name>, /etc/<name>, /var/log/<name>, /run/<name>), which the app's user would take over; pick the app's own (e.g. shop)";
 const DB_USER = "is a database superuser, a role django-fleet uses itself or a name the database reserves; the app would own its rights, so pick the app's own (e.g. shop)";
-const REPO_CREDENTIALS = "holds credentials (user:token@), which would show in process lists, state and previews on this machine and every host; give the URL without them (django-fleet cannot yet hand hosts a token or deploy key, so the repository must be readable without one)";
+/** The refusal of a URL with credentials in it, naming the app's own repoToken as the fix (the URL is not echoed). */
+const repoCredentials = (app: string) => `${app}.repo: holds credentials (user:token@), which would show in process lists, state and previews on this machine and every host. Fix: give the URL without them and the token as secret config: \`npm run pulumi -- config set --secret --path '${app}.repoToken' <token>\` (and \`${app}.repoUser\` if the server wants a user name)`;
+const TOKEN_NOT_HTTP = (app: string) => `${app}.repoToken: is given to git as an HTTP credential, but repo is not an https:// (or http://) URL. Fix: give repo as https://..., or \`npm run pulumi -- config rm --path '${app}.repoToken'\``;
 /** A problem whose value is never echoed (a secret may be in it). */
 const hiddenBad = (key: string, what: string) => `${key}: ${what}. Fix: \`npm run pulumi -- config set --path '${key}' <value>\``;
 const KEY_LINE = "a host key is one line, `TYPE BASE64`. Fix: copy the host's /etc/ssh/ssh_host_ed25519_key.pub into the inventory file as it is";
@@ -401,9 +403,19 @@ const CASES: readonly Case[] = [
   ["apps[0].database.user postgres", { set: { app: undefined, apps: [{ ...BASE_APP, database: { user: "postgres" } }] } },
     [bad("apps[0].database.user", DB_USER, '"postgres"')]],
   ["repo with user:token@ (the token is not echoed)", { app: { repo: "https://deploy:ghp_SECRET@git.example/shop.git" } },
-    [hiddenBad("app.repo", REPO_CREDENTIALS)]],
-  ["repo with token@ alone", { app: { repo: "https://ghp_SECRET@git.example/shop.git" } }, [hiddenBad("app.repo", REPO_CREDENTIALS)]],
-  ["repo ssh:// with a password", { app: { repo: "ssh://git:hunter2@git.example/shop.git" } }, [hiddenBad("app.repo", REPO_CREDENTIALS)]],
+    [repoCredentials("app")]],
+  ["repo with token@ alone", { app: { repo: "https://ghp_SECRET@git.example/shop.git" } }, [repoCredentials("app")]],
+  ["repo ssh:// with a password", { app: { repo: "ssh://git:hunter2@git.example/shop.git" } }, [repoCredentials("app")]],
+  ["apps[1].repo with a token: the fix names apps[1].repoToken", { set: { app: undefined, apps: [{ ...BASE_APP, domains: ["a.example"] }, { ...BASE_APP, name: "shop2", domains: ["b.example"], repo: "https://x:ghp_SECRET@git.example/shop.git" }] } },
+    [repoCredentials("apps[1]")]],
+  // app.repoToken: an HTTP credential, never echoed.
+  ["repoToken with a git:// repo", { app: { repo: "git://git.example/shop.git", repoToken: "ghp_SECRET" } }, [TOKEN_NOT_HTTP("app")]],
+  ["repoToken with an ssh user@host:path repo", { app: { repo: "git@git.example:shop.git", repoToken: "ghp_SECRET" } }, [TOKEN_NOT_HTTP("app")]],
+  ["repoToken with a space (not echoed)", { app: { repoToken: "ghp_SE CRET" } }, [hiddenBad("app.repoToken", "holds a space, line break or NUL, which no token holds")]],
+  ["repoToken with a line break (not echoed)", { app: { repoToken: "ghp_SECRET\npassword=x" } }, [hiddenBad("app.repoToken", "holds a space, line break or NUL, which no token holds")]],
+  ["repoToken empty", { app: { repoToken: "" } }, [hiddenBad("app.repoToken", "must not be empty")]],
+  ["repoToken a number (not echoed)", { app: { repoToken: 12345 } }, [hiddenBad("app.repoToken", "expected string, received number")]],
+  ["repoUser with a colon", { app: { repoUser: "a:b", repoToken: "t" } }, [bad("app.repoUser", "must be a user name of letters, digits and . _ @ + -", '"a:b"')]],
   ["app.name empty", { app: { name: "" } }, [bad("app.name", "must be lower-case letters, digits and underscores, starting with a letter (it names a user and units)", '""')]],
 
   // --- port clashes on one host -----------------------------------------------------------
@@ -413,7 +425,7 @@ const CASES: readonly Case[] = [
   ["app.port 443 with TLS", { app: { port: 443 }, set: { loadBalancer: { tls: "selfSigned" } } },
     [clash("app.port", "app.port", 443, "nginx (https)")]],
   ["app.port 6379 with a Redis broker on the host", { app: { port: 6379 }, set: { broker: { kind: "redis" } } },
-    [clash("app.port", "broker (redis)", 6379, "app.port")]],
+    [clash("app.port", "app.redisPort", 6379, "app.port")]],
   ["app.port 11211 with a memcached cache on the host", { app: { port: 11211 }, host: { roles: [...ALL_ROLES, "cache"] }, set: { cache: { kind: "memcached" } } },
     [clash("app.port", "cache (memcached)", 11211, "app.port")]],
   ["logging.port 5432 on a db and logging host", { set: { logging: { port: 5432 } } },

@@ -92,6 +92,14 @@ const probedSettings = (name: string, probe: unknown) => {
   return { ...s, staticRoot: inRelease(s.staticRoot), mediaRoot: inRelease(s.mediaRoot) };
 };
 
+/** What the logs TLS probes print: a request from each host, certificates from the logging host. */
+const probedPem = (name: string): string | undefined => {
+  const pem = (kind: string) => `-----BEGIN ${kind}-----\n${Buffer.from(name).toString("base64")}\n-----END ${kind}-----\n`;
+  if (/^logging-csr-/.test(name)) return pem("CERTIFICATE REQUEST");
+  if (/^logging-(ca|server-cert|issue-.+)$/.test(name)) return pem("CERTIFICATE");
+  return undefined;
+};
+
 let runs = 0;
 
 /** Sets the config, runs index.ts under mocks and waits until registrations stop. */
@@ -111,7 +119,7 @@ async function runProgram(config: Record<string, unknown>, opts: { plainKeys?: b
       // RemoteProbe's would read the project's settings: here, a project that hard-codes its folders.
       // RemoteFile's adds the stamp of its write.
       const state = args.type === T.secret ? { ...args.inputs, value: `${args.name}-value` }
-        : args.type === T.probe ? { ...args.inputs, value: probedSettings(args.name, args.inputs.probe) }
+        : args.type === T.probe ? { ...args.inputs, value: probedPem(args.name) ?? probedSettings(args.name, args.inputs.probe) }
         : args.type === T.file ? { ...args.inputs, written: `${args.name} written` } : args.inputs;
       return { id: `${args.name}_id`, state };
     },
@@ -233,7 +241,10 @@ describe("dev stack: one host with every role", () => {
     expect(loads).toEqual({
       "django-fleet-firewall.service": ["restart /etc/systemd/system/django-fleet-firewall.service", "reload /etc/django-fleet/firewall.nft (checked)"],
       "rabbitmq-server.service": ["restart /etc/rabbitmq/rabbitmq.conf"],
-      "rsyslog.service": ["restart /etc/rsyslog.d/90-django-fleet-forward.conf", "restart /etc/rsyslog.d/10-django-fleet-server.conf"],
+      "rsyslog.service": [
+        "restart /etc/rsyslog.d/90-django-fleet-forward.conf", "restart /etc/fleet-log-tls/ca.crt", "restart /etc/fleet-log-tls/host.crt",
+        "restart /etc/rsyslog.d/10-django-fleet-server.conf",
+      ],
       "postgresql@15-main.service": ["restart /etc/postgresql/15/main/conf.d/django-fleet.conf", "reload /etc/postgresql/15/main/pg_hba.conf"],
       // Its unit file restarts it through the gated switch, never here (see the switch's restartOn).
       "fleetdemo-gunicorn.service": ["reload /etc/fleetdemo/gunicorn.conf.py"],
@@ -279,10 +290,16 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteFile fleetdemo-app-record`,
       `${d}:RemoteFile lb-default-site`,
       `${d}:RemoteFile lb-site-fleetdemo`,
+      `${d}:RemoteFile logging-ca-fleet-dev`,
+      `${d}:RemoteFile logging-cert-fleet-dev`,
       `${d}:RemoteFile logging-retention`,
       `${d}:RemoteFile logging-server-conf`,
       `${d}:RemoteFile logging-ship-fleet-dev`,
       `${d}:RemoteProbe fleet-dev-fleetdemo-settings`,
+      `${d}:RemoteProbe logging-ca`,
+      `${d}:RemoteProbe logging-csr-fleet-dev`,
+      `${d}:RemoteProbe logging-issue-fleet-dev`,
+      `${d}:RemoteProbe logging-server-cert`,
       `${d}:RemoteScript broker-account-fleetdemo`,
       `${d}:RemoteScript fleet-dev-fleetdemo-build`,
       `${d}:RemoteScript fleet-dev-fleetdemo-collectstatic`,
@@ -293,6 +310,7 @@ describe("dev stack: one host with every role", () => {
       `${d}:RemoteScript fleet-dev-packages`,
       `${d}:RemoteScript fleetdemo-migrate`,
       `${d}:RemoteScript lb-unload-fleetdemo`,
+      `${d}:RemoteScript logging-check-fleet-dev`,
       `${d}:SystemdService broker-service`,
       `${d}:SystemdService db-service`,
       `${d}:SystemdService fleet-dev-firewall-service`,
@@ -306,7 +324,7 @@ describe("dev stack: one host with every role", () => {
 
   it("every remote resource gets the same secret connection, from the inventory and the key file", () => {
     const remote = run.resources.filter((r) => r.type.startsWith("pulumi-nodejs:") && r.type !== T.secret);
-    expect(remote).toHaveLength(38);
+    expect(remote).toHaveLength(45);
     for (const r of remote) {
       expect(isSecret(r.inputs.connection)).toBe(true);
       expect(plain(r.inputs.connection)).toEqual({ host: "198.18.0.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: PRIVATE_KEY });
@@ -512,7 +530,7 @@ describe("split stack: every role on its own host, redis broker", () => {
   it("registers one Host per server and the code only where it runs", () => {
     expect(run.all("django-fleet:fleet:Host").map((r) => r.name)).toEqual(["lb", "app1", "app2", "worker", "beat", "db", "broker", "logging"]);
     expect(run.all("django-fleet:fleet:AppRelease").map((r) => r.name).sort())
-      .toEqual(["app1-fleetdemo", "app2-fleetdemo", "beat-fleetdemo", "lb-fleetdemo", "worker-fleetdemo"]);
+      .toEqual(["app1-fleetdemo", "app2-fleetdemo", "beat-fleetdemo", "worker-fleetdemo"]);
     expect(run.all("django-fleet:fleet:AppNode").map((r) => r.name)).toEqual(["app1-fleetdemo", "app2-fleetdemo"]);
     expect(run.all("django-fleet:fleet:CeleryWorker").map((r) => r.name)).toEqual(["worker-fleetdemo-celery", "beat-fleetdemo-celery"]);
     expect(run.all(T.service).map((r) => `${hostOf(r)} ${plain(r.inputs.unit)}`).sort()).toEqual([
@@ -535,11 +553,39 @@ describe("split stack: every role on its own host, redis broker", () => {
       "203.0.113.15 postgresql@17-main.service",
       "203.0.113.15 rsyslog.service",
       "203.0.113.16 django-fleet-firewall.service",
-      "203.0.113.16 redis-server.service",
+      "203.0.113.16 redis-server@fleetdemo.service",
       "203.0.113.16 rsyslog.service",
       "203.0.113.17 django-fleet-firewall.service",
       "203.0.113.17 rsyslog.service",
     ]);
+  });
+
+  it("the load balancer holds no app secret, code or build package: only a copy of the static files, from app1", () => {
+    const onLb = run.resources.filter((r) => r.inputs.connection !== undefined && hostOf(r) === "203.0.113.10").map((r) => r.name);
+    expect(onLb.filter((n) => n.includes("fleetdemo")).sort()).toEqual(["lb-leftovers-fleetdemo", "lb-site-fleetdemo", "lb-unload-fleetdemo"]);
+    expect(run.one(T.script, "lb-leftovers-fleetdemo").options?.dependencies?.some((u) => u.endsWith("::lb-nginx"))).toBe(true);
+    expect(run.all(T.file).filter((r) => plain(r.inputs.path) === "/etc/fleetdemo/env").map(hostOf).sort()).toEqual(["203.0.113.11", "203.0.113.12", "203.0.113.13", "203.0.113.14"]);
+    const copy = run.one("pulumi-nodejs:dynamic/fleet:StaticCopy", "lb-fleetdemo-static");
+    expect([(plain(copy.inputs.from) as { host: string }).host, (plain(copy.inputs.to) as { host: string }).host]).toEqual(["203.0.113.11", "203.0.113.10"]);
+    expect(plain(copy.inputs.release)).toBe(commit.slice(0, 12));
+    const packages = text(run.one(T.script, "lb-packages").inputs.create);
+    for (const p of ["git", "python3-venv", "python3-dev", "libpq-dev"]) expect(packages.split(/\s+/)).not.toContain(p);
+    expect(text(run.one(T.script, "app1-packages").inputs.create).split(/\s+/)).toContain("python3-venv");
+    // nginx serves the copy in root's folder; uploads are in the object store.
+    const site = text(run.one(T.file, "lb-site-fleetdemo").inputs.content);
+    expect(site).toContain("alias /var/lib/django-fleet/static/fleetdemo/current/;");
+    expect(site).toContain("disable_symlinks if_not_owner from=/var/lib/django-fleet/static/fleetdemo;");
+    expect(site).not.toContain("/srv/fleetdemo");
+  });
+
+  it("uploads on the one app host's disk (media.storage local): the load balancer passes /media/ to the app node", async () => {
+    const cfg = splitConfig();
+    const one = await runProgram({ ...cfg, hosts: (cfg.hosts as Array<{ name: string }>).filter((h) => h.name !== "app2"), media: { storage: "local" } });
+    expect(one.error).toBeUndefined();
+    const site = text(one.one(T.file, "lb-site-fleetdemo").inputs.content);
+    expect(site).toContain("alias /var/lib/django-fleet/static/fleetdemo/current/;");
+    expect(site).not.toContain("location /media/");
+    expect(site).toContain("location / {");
   });
 
   it("the nginx upstream lists both app hosts' private addresses, in order", () => {
@@ -554,8 +600,17 @@ describe("split stack: every role on its own host, redis broker", () => {
     ].join("\n"));
   });
 
-  it("Redis is proven ready by its port", () => {
-    expect(plain(run.one(T.service, "broker-service").inputs.readyCheck)).toEqual({ port: 6379 });
+  it("the app's own Redis is proven ready by its port, after Debian's shared server is masked", () => {
+    const service = run.one(T.service, "broker-redis-fleetdemo-service");
+    expect(plain(service.inputs.readyCheck)).toEqual({ port: 6379 });
+    expect(service.options!.dependencies.some((d) => d.endsWith("::broker-redis-default-off"))).toBe(true);
+    const off = run.one(T.script, "broker-redis-default-off");
+    expect(hostOf(off)).toBe("203.0.113.16");
+    expect(text(off.inputs.create)).toContain("systemctl mask --now redis-server.service");
+    // Its config binds loopback and the private address (other hosts connect), with no password in it.
+    const conf = text(run.one(T.file, "broker-redis-fleetdemo-conf").inputs.content);
+    expect(conf).toContain("bind 127.0.0.1 10.0.0.16\n");
+    expect(conf).not.toContain("password-value");
   });
 
   it("gunicorn binds to each app host's private address", () => {
@@ -595,18 +650,24 @@ describe("split stack: every role on its own host, redis broker", () => {
   it("apps reach the database and redis over the private network", () => {
     const env = text(run.one(T.file, "app1-fleetdemo-env").inputs.content).split("\n");
     expect(env).toContain('DATABASE_URL="postgres://fleetdemo:fleetdemo-db-password-value@10.0.0.15:5432/fleetdemo"');
-    // With Redis the broker password is the fleet's (one server), not the app's.
-    expect(env).toContain('CELERY_BROKER_URL="redis://:broker-password-value@10.0.0.16:6379/0"');
+    // With Redis the broker password is the app's own server's.
+    expect(env).toContain('CELERY_BROKER_URL="redis://:fleetdemo-redis-password-value@10.0.0.16:6379/0"');
   });
 
-  it("the redis password file is secret, 0600 and owned by redis", () => {
-    const f = run.one(T.file, "broker-secret");
+  it("the app's redis password file is secret, root's, readable by the redis group only", () => {
+    const f = run.one(T.file, "broker-redis-fleetdemo-secret");
     expect(hostOf(f)).toBe("203.0.113.16");
     expect(isSecret(f.inputs.content)).toBe(true);
-    expect(plain(f.inputs.content)).toBe("requirepass broker-password-value\n");
-    expect([f.inputs.mode, f.inputs.owner, f.inputs.group, f.inputs.path]).toEqual(["0600", "redis", "redis", "/etc/redis/django-fleet-secret.conf"]);
+    expect(plain(f.inputs.content)).toBe("requirepass fleetdemo-redis-password-value\n");
+    expect([f.inputs.mode, f.inputs.owner, f.inputs.group, f.inputs.path]).toEqual(["0640", "root", "redis", "/etc/redis/redis-fleetdemo-secret.conf"]);
     expect(run.all(T.script).filter((r) => r.name.startsWith("broker-account"))).toEqual([]);
-    expect(run.all(T.secret).map((r) => r.name).sort()).toEqual(["broker-password", "fleetdemo-db-password", "fleetdemo-django-secret-key"]);
+    expect(run.all(T.secret).map((r) => r.name).sort()).toEqual(["fleetdemo-db-password", "fleetdemo-django-secret-key", "fleetdemo-redis-password"]);
+    // The shared server's password of a stack made before per-app servers is kept, as this app's.
+    expect(run.one(T.secret, "fleetdemo-redis-password").options?.aliases).toEqual([{ name: "broker-password", type: "", parentUrn: "", noParent: true }]);
+    // The password reaches the check in its secrets, on no command line.
+    const auth = run.one(T.script, "broker-redis-fleetdemo-auth");
+    expect(text(auth.inputs.check)).not.toContain("password-value");
+    expect(text(auth.inputs.check)).toContain("-p 6379");
   });
 
   it("protectData protects the database resource, which is still retained on delete", () => {
@@ -636,8 +697,11 @@ describe("split stack: every role on its own host, redis broker", () => {
     const activate = run.one(T.script, "worker-fleetdemo-activate");
     expect(on(activate, "app1-fleetdemo-release") && on(activate, "app2-fleetdemo-release")).toBe(true);
     expect(text(activate.inputs.create)).toContain(`ln -sfn -- releases/${commit.slice(0, 12)} current.new`);
-    // The load balancer's own copy moves without waiting (it only serves static files), and its site is rewritten after the switches.
-    expect(on(run.one(T.script, "lb-fleetdemo-activate"), "app1-fleetdemo-release")).toBe(false);
+    // The load balancer's copy of the static files is made before any node switches (the new
+    // release's pages find their files), and its site is rewritten after the switches.
+    const copy = run.one("pulumi-nodejs:dynamic/fleet:StaticCopy", "lb-fleetdemo-static");
+    expect([on(copy, "app1-fleetdemo-collectstatic"), on(copy, "app1-fleetdemo-release")]).toEqual([true, false]);
+    expect(on(run.one(T.service, "app1-fleetdemo-gunicorn"), "lb-fleetdemo-static")).toBe(true);
     expect([on(run.one(T.file, "lb-site-fleetdemo"), "app1-fleetdemo-release"), on(run.one(T.file, "lb-site-fleetdemo"), "app2-fleetdemo-release")]).toEqual([true, true]);
   });
 
@@ -671,10 +735,33 @@ describe("split stack: every role on its own host, redis broker", () => {
     }
   });
 
+  it("logs TLS: the CA and every certificate are made on the logging host, each key on its own host, no secret in any step", () => {
+    const logging = "203.0.113.17";
+    const probes = run.all(T.probe).filter((r) => r.name.startsWith("logging-"));
+    for (const name of ["logging-ca", "logging-server-cert"]) expect(hostOf(run.one(T.probe, name))).toBe(logging);
+    const csrs = probes.filter((r) => r.name.startsWith("logging-csr-"));
+    const issues = probes.filter((r) => r.name.startsWith("logging-issue-"));
+    expect(csrs).toHaveLength(8);
+    expect(issues).toHaveLength(8);
+    expect(new Set(csrs.map(hostOf)).size).toBe(8);
+    for (const r of issues) expect(hostOf(r)).toBe(logging);
+    // Each host's certificate is the one issued for its own request.
+    for (const r of csrs) {
+      const host = r.name.slice("logging-csr-".length);
+      expect(text(run.one(T.probe, `logging-issue-${host}`).inputs.probe)).toContain(Buffer.from(`logging-csr-${host}`).toString("base64"));
+      expect(hostOf(run.one(T.file, `logging-cert-${host}`))).toBe(hostOf(r));
+    }
+    for (const r of [...probes, ...run.all(T.file).filter((f) => /^logging-(ca|cert)-/.test(f.name))]) {
+      // (The connection is the SSH one, secret as everywhere; the step itself holds no key.)
+      expect(text(r.inputs.probe ?? r.inputs.content)).not.toContain("PRIVATE KEY");
+      expect(isSecret(r.inputs.probe ?? r.inputs.content)).toBe(false);
+    }
+  });
+
   it("exports the load balancer's URL and both app hosts", async () => {
     expect(await valueOf(run.module!.siteUrl)).toBe("http://203.0.113.10/");
     expect(await valueOf(run.module!.appHosts)).toEqual(["10.0.0.11", "10.0.0.12"]);
-    expect(await valueOf(run.module!.brokerUrl)).toBe("redis://:broker-password-value@10.0.0.16:6379/0");
+    expect(await valueOf(run.module!.brokerUrl)).toBe("redis://:fleetdemo-redis-password-value@10.0.0.16:6379/0");
   });
 });
 
@@ -894,14 +981,26 @@ describe("two apps on one host", () => {
       `${d}:RemoteFile db-hba`,
       `${d}:RemoteFile lb-default-server`,
       `${d}:RemoteFile lb-default-site`,
+      `${d}:RemoteFile logging-ca-db`,
+      `${d}:RemoteFile logging-ca-web`,
+      `${d}:RemoteFile logging-cert-db`,
+      `${d}:RemoteFile logging-cert-web`,
       `${d}:RemoteFile logging-retention`,
       `${d}:RemoteFile logging-server-conf`,
       `${d}:RemoteFile logging-ship-db`,
       `${d}:RemoteFile logging-ship-web`,
       `${d}:RemoteFile web-firewall-rules`,
       `${d}:RemoteFile web-firewall-unit`,
+      `${d}:RemoteProbe logging-ca`,
+      `${d}:RemoteProbe logging-csr-db`,
+      `${d}:RemoteProbe logging-csr-web`,
+      `${d}:RemoteProbe logging-issue-db`,
+      `${d}:RemoteProbe logging-issue-web`,
+      `${d}:RemoteProbe logging-server-cert`,
       `${d}:RemoteScript db-nftables`,
       `${d}:RemoteScript db-packages`,
+      `${d}:RemoteScript logging-check-db`,
+      `${d}:RemoteScript logging-check-web`,
       `${d}:RemoteScript web-nftables`,
       `${d}:RemoteScript web-packages`,
       `${d}:SystemdService broker-service`,
@@ -1288,9 +1387,10 @@ describe("stack outputs: credentials only in secret outputs, plain facts never i
     ["one host, RabbitMQ, no cache, no backups", devConfig, ["appSecrets", "brokerUrl", "databasePassword"], { cacheUrl: null }],
     ["two apps, Redis broker, a Redis cache sharing the broker's server", sharedRedisCacheConfig,
       ["appSecrets", "brokerUrl", "cacheUrl", "databasePassword"],
-      { cache: { kind: "redis", host: "10.0.0.20", port: 6379, redisDb: 1 }, broker: { kind: "redis", host: "10.0.0.20", port: 6379 } }],
+      // Each app has its own server: the first app's port, as the one-app outputs say.
+      { cache: { kind: "redis", host: "10.0.0.20", port: 6688, redisDb: 1 }, broker: { kind: "redis", host: "10.0.0.20", port: 6688 } }],
     ["a Redis cache of its own, backups on", ownRedisCacheConfig,
-      ["appSecrets", "backupEncryptionKey", "brokerUrl", "cacheUrl", "databasePassword"], { cacheUrl: "redis://:cache-password-value@198.18.0.10:6379/1" }],
+      ["appSecrets", "backupEncryptionKey", "brokerUrl", "cacheUrl", "databasePassword"], { cacheUrl: "redis://:fleetdemo-redis-password-value@198.18.0.10:6379/1" }],
     ["memcached: its URL holds no password, so it is plain", memcachedConfig,
       ["appSecrets", "brokerUrl", "databasePassword"],
       { cacheUrl: "memcached://198.18.0.10:11211", cache: { kind: "memcached", host: "198.18.0.10", port: 11211, redisDb: null } }],

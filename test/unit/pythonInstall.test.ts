@@ -112,10 +112,31 @@ describe("installScript: uv", () => {
       `${AS_SHOP} bash -euo pipefail -c 'if [ -d /srv/shop/venv ] && [ ! -e /srv/shop/venv/.django-fleet-made-by-uv ]; then rm -rf -- /srv/shop/venv; fi'`,
       `if ! /opt/django-fleet/uv-${UV_VERSION}/bin/uv --version 2>/dev/null | grep -qF -- ${UV_VERSION}; then`,
       `  rm -rf -- /opt/django-fleet/uv-${UV_VERSION}`,
-      `  python3 -m venv -- /opt/django-fleet/uv-${UV_VERSION}`,
-      `  PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/uv-${UV_VERSION}/bin/pip install --quiet --no-cache-dir --progress-bar off -- uv==${UV_VERSION}`,
+      `  (cd / && python3 -I -m venv -- /opt/django-fleet/uv-${UV_VERSION})`,
+      `  (cd / && PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/uv-${UV_VERSION}/bin/pip install --quiet --no-cache-dir --progress-bar off -- uv==${UV_VERSION})`,
       "fi",
     ]);
+  });
+
+  it("run for real: root's python3 -m venv ignores a venv.py in the app's checkout it is called from", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fleet-tool-"));
+    try {
+      // The checkout holds a venv.py the app user planted; the build's root shell stands in it.
+      const checkout = join(dir, "checkout");
+      const marker = join(dir, "planted-ran");
+      execFileSync("bash", ["-c", `mkdir -p '${checkout}' && printf 'open(%s, "w").close()\\n' "'${marker}'" > '${checkout}/venv.py'`]);
+      const line = lines(s).find((l) => l.includes(" -m venv -- "))!.trim();
+      // Only where the venv goes differs from the script (and no pip: no network here).
+      const runFrom = (l: string) => execFileSync("bash", ["-c", `cd '${checkout}'\n${l.replace(`-- /opt/django-fleet/uv-${UV_VERSION}`, `--without-pip -- '${join(dir, "tool")}'`)}`]);
+      runFrom(line);
+      expect(existsSync(join(dir, "tool", "bin"))).toBe(true);
+      expect(existsSync(marker)).toBe(false);
+      // The control: the same call as it was (from the checkout, not isolated) runs the planted file.
+      runFrom(`python3 -m venv -- /opt/django-fleet/uv-${UV_VERSION}`);
+      expect(existsSync(marker)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("syncs from the lock file as the app user, with the host's python3 and no downloads", () => {
@@ -166,7 +187,7 @@ describe("installScript: poetry", () => {
 
   it("pins Poetry in its own virtualenv", () => {
     expect(POETRY_VERSION).toBe("2.5.1");
-    expect(s).toContain(`  PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/poetry-${POETRY_VERSION}/bin/pip install --quiet --no-cache-dir --progress-bar off -- poetry==${POETRY_VERSION}\n`);
+    expect(s).toContain(`  (cd / && PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/django-fleet/poetry-${POETRY_VERSION}/bin/pip install --quiet --no-cache-dir --progress-bar off -- poetry==${POETRY_VERSION})\n`);
     expect(s).not.toContain("uv==");
   });
 

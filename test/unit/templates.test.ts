@@ -6,7 +6,8 @@ import { renderGunicornSocket, renderGunicornUnit, type AppServiceOptions } from
 import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "../../services/celery/celeryUnits.ts";
 import { renderNginxDefaultServer, renderNginxSite, type NginxDefaultServerOptions, type NginxSiteOptions } from "../../services/nginx/nginxSite.ts";
 import { renderPgHba, renderPostgresConf } from "../../services/postgresql/postgres.ts";
-import { renderRedisConf } from "../../services/redis/redis.ts";
+import { redisInstancePaths, renderRedisConf } from "../../services/redis/redis.ts";
+import { sharedMemcachedWarning } from "../../services/memcached/memcached.ts";
 import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../services/rsyslog/rsyslog.ts";
 import { expectGolden } from "../helpers/golden.ts";
 
@@ -445,6 +446,7 @@ describe("rsyslog and log retention", () => {
     [
       ["rsyslog-server-defaults", { allowedSenders: ["10.0.0.11", "10.0.0.12"] }],
       ["rsyslog-server-custom", { port: 6514, logDir: "/srv/logs/", allowedSenders: ["10.0.0.0/24", "fd00::/64", "::1"] }],
+      ["rsyslog-server-tls-paths", { allowedSenders: ["10.0.0.11"], tls: { caFile: "/etc/pki/logs-ca.pem", certFile: "/etc/pki/srv.pem", keyFile: "/etc/pki/srv.key" } }],
     ],
     renderRsyslogServer,
   );
@@ -464,6 +466,7 @@ describe("rsyslog and log retention", () => {
         },
       ],
       ["rsyslog-client-files-custom", { serverAddress: "logs.internal", port: 6514, files: [{ tag: "rabbitmq", file: "/var/log/rabbitmq/rabbit@*.log" }] }],
+      ["rsyslog-client-tls-custom", { serverAddress: "10.0.0.5", serverName: "logs.example.internal", tls: { keyFile: "/etc/pki/me.key" } }],
     ],
     renderRsyslogClient,
   );
@@ -477,7 +480,7 @@ describe("rsyslog and log retention", () => {
 
   it("server binds the input to its own ruleset and writes per host/program files", () => {
     const out = renderRsyslogServer({ allowedSenders: ["10.0.0.11"] });
-    expect(out).toContain('input(type="imtcp" port="10514" ruleset="fleetRemote")');
+    expect(out).toContain('input(\n    type="imtcp"\n    port="10514"\n    ruleset="fleetRemote"\n');
     expect(out).toContain("$AllowedSender TCP, 10.0.0.11\n");
     expect(out).toContain('constant(value="/var/log/fleet/")');
     expect(out).toContain('property(name="hostname" securepath="replace")');
@@ -488,6 +491,34 @@ describe("rsyslog and log retention", () => {
     expect(() => renderRsyslogServer({ allowedSenders: [] })).toThrow(/allowedSenders is empty/);
     expect(() => renderRsyslogServer({ allowedSenders: ["10.0.0.0/33"] })).toThrow(/prefix length/);
     expect(() => renderRsyslogServer({ allowedSenders: ["*"] })).toThrow(/allowedSenders\[0\]/);
+  });
+
+  it.each([
+    // [what, rendered, lines that must be there]
+    ["server: TLS only, client certificates from the stack's CA", renderRsyslogServer({ allowedSenders: ["10.0.0.11"] }), [
+      'streamDriver.name="gtls"', 'streamDriver.mode="1"', 'streamDriver.authMode="x509/certvalid"',
+      'streamDriver.caFile="/etc/fleet-log-tls/ca.crt"', 'streamDriver.certFile="/etc/fleet-log-tls/server.crt"', 'streamDriver.keyFile="/etc/fleet-log-tls/server.key"',
+    ]],
+    ["client: TLS only, the server's name checked", renderRsyslogClient({ serverAddress: "10.0.0.5" }), [
+      'StreamDriver="gtls"', 'StreamDriverMode="1"', 'StreamDriverAuthMode="x509/name"', 'StreamDriverPermittedPeers="logging.fleet"',
+      'StreamDriver.CAFile="/etc/fleet-log-tls/ca.crt"', 'StreamDriver.CertFile="/etc/fleet-log-tls/host.crt"', 'StreamDriver.KeyFile="/etc/fleet-log-tls/host.key"',
+    ]],
+    ["client: another server name and key path", renderRsyslogClient({ serverAddress: "10.0.0.5", serverName: "logs.example.internal", tls: { keyFile: "/etc/pki/me.key" } }), [
+      'StreamDriverPermittedPeers="logs.example.internal"', 'StreamDriver.KeyFile="/etc/pki/me.key"', 'StreamDriver.CertFile="/etc/fleet-log-tls/host.crt"',
+    ]],
+  ])("%s", (_what, out, lines) => {
+    for (const l of lines) expect(out).toContain(`    ${l}\n`);
+    // No plain listener or sender, and no anonymous mode, anywhere.
+    expect(out).not.toMatch(/authMode="anon"|StreamDriverMode="0"|streamDriver\.mode="0"/i);
+    expect(out).not.toContain('input(type="imtcp" port=');
+  });
+
+  it.each([
+    ["a relative CA path", () => renderRsyslogServer({ allowedSenders: ["10.0.0.11"], tls: { caFile: "ca.pem" } }), /tls\.caFile/],
+    ["a quote in a key path", () => renderRsyslogClient({ serverAddress: "10.0.0.5", tls: { keyFile: '/etc/x".key' } }), /tls\.keyFile/],
+    ["a server name with a quote", () => renderRsyslogClient({ serverAddress: "10.0.0.5", serverName: 'a"b' }), /serverName/],
+  ])("refuses %s", (_what, render, error) => {
+    expect(render).toThrow(error);
   });
 
   it("client forwards everything over TCP with a disk-assisted queue", () => {
@@ -650,19 +681,49 @@ describe("postgres", () => {
 describe("renderRedisConf", () => {
   goldenTable(
     [
-      ["redis-defaults", { bindAddresses: ["127.0.0.1", "10.0.0.5"] }],
-      ["redis-custom", { bindAddresses: ["10.0.0.5", "-::1"], port: 6380, secretIncludePath: "/etc/redis/other-secret.conf" }],
+      ["redis-defaults", { instance: "shop", bindAddresses: ["127.0.0.1", "10.0.0.5"] }],
+      ["redis-custom", { instance: "blog", bindAddresses: ["10.0.0.5", "-::1"], port: 6380 }],
     ],
     renderRedisConf,
   );
 
-  it("binds, protects and includes the secret file instead of holding a password", () => {
-    const out = renderRedisConf({ bindAddresses: ["127.0.0.1"] });
+  it("binds, protects and includes the app's secret file instead of holding a password", () => {
+    const out = renderRedisConf({ instance: "shop", bindAddresses: ["127.0.0.1"] });
     expect(out).toContain("bind 127.0.0.1\n");
     expect(out).toContain("protected-mode yes\n");
-    expect(out).toContain("include /etc/redis/fleet-secret.conf\n");
+    expect(out.trimEnd().split("\n").at(-1)).toBe("include /etc/redis/redis-shop-secret.conf");
     expect(out).not.toContain("requirepass");
-    expect(() => renderRedisConf({ bindAddresses: [] })).toThrow(/bindAddresses is empty/);
-    expect(() => renderRedisConf({ bindAddresses: ["0.0.0.0 --x"] })).toThrow(/bindAddresses\[0\]/);
+    expect(() => renderRedisConf({ instance: "shop", bindAddresses: [] })).toThrow(/bindAddresses is empty/);
+    expect(() => renderRedisConf({ instance: "shop", bindAddresses: ["0.0.0.0 --x"] })).toThrow(/bindAddresses\[0\]/);
+    expect(() => renderRedisConf({ instance: "../x", bindAddresses: ["127.0.0.1"] })).toThrow(/redis instance/);
+  });
+
+  // Each app's server has files of its own: no two apps share a config, secret, snapshot or log.
+  it.each([
+    ["shop", { unit: "redis-server@shop.service", conf: "/etc/redis/redis-shop.conf", secret: "/etc/redis/redis-shop-secret.conf", log: "/var/log/redis/redis-server-shop.log", dbFilename: "dump-shop.rdb" }],
+    ["blog-2", { unit: "redis-server@blog-2.service", conf: "/etc/redis/redis-blog-2.conf", secret: "/etc/redis/redis-blog-2-secret.conf", log: "/var/log/redis/redis-server-blog-2.log", dbFilename: "dump-blog-2.rdb" }],
+  ])("paths of %s's server", (app, want) => {
+    expect(redisInstancePaths(app)).toEqual(want);
+    const conf = renderRedisConf({ instance: app, bindAddresses: ["127.0.0.1"], port: 6400 });
+    expect(conf).toContain(`dbfilename ${want.dbFilename}\n`);
+    expect(conf).toContain(`logfile ${want.log}\n`);
+    expect(conf).toContain(`pidfile /run/redis-${app}/redis-server.pid\n`);
+    expect(conf).toContain("port 6400\n");
+  });
+});
+
+describe("sharedMemcachedWarning", () => {
+  it.each([
+    [[], undefined],
+    [["shop"], undefined],
+    [["shop", "blog"], /apps shop, blog share one memcached, which has no authentication/],
+    [["a", "b", "c"], /apps a, b, c share one memcached/],
+  ] as const)("apps %j", (apps, want) => {
+    const w = sharedMemcachedWarning(apps);
+    if (want === undefined) expect(w).toBeUndefined();
+    else {
+      expect(w).toMatch(want);
+      expect(w).toContain('cache.kind "redis"');
+    }
   });
 });

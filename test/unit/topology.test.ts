@@ -66,7 +66,7 @@ describe("buildTopology: valid fleets", () => {
     const shop = {
       ...appConfig, key: "app", index: 0, port: 8000, portSet: false, serverName: "_", namesKey: "loadBalancer.serverName",
       database: { name: "shop", user: "shop" }, celery: { concurrency: 2, queues: ["celery"], beat: true }, redisDb: 0,
-      mediaLocation: "media",
+      redisPort: 6379, redisPortSet: false, mediaLocation: "media",
     };
     expect(t).toEqual({
       deployments: [{ app: shop, appHosts: [dev], workers: [dev], beat: dev, codeHosts: [dev] }],
