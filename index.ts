@@ -8,8 +8,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { preflight } from "./lib/preflight.ts";
 import { buildHosts } from "./fleet/hosts.ts";
-import { installObjectStoreCas } from "./fleet/objectStoreCa.ts";
-import { installFirewalls } from "./fleet/firewalls.ts";
 import { writeAppRecords } from "./fleet/appRecords.ts";
 import { databasePrimary, dbReplicas } from "./fleet/database.ts";
 import { brokerAndCache } from "./fleet/brokerAndCache.ts";
@@ -21,11 +19,9 @@ import { fleetOutputs } from "./outputs.ts";
 // stores, each app's commit and project, each host's facts.
 const pre = await preflight(pulumi.runtime.allConfig(), pulumi.getStack());
 
-// Each host, then what every later step on it waits for, in this order: the object
-// store's CA, then the firewall (Host.addReady reaches only steps created after it).
+// Each host with what every later step on it waits for (its baseline: nftables, the
+// object store's CA, the firewall, its packages), then each app's record.
 const hosts = buildHosts(pre);
-installObjectStoreCas(pre, hosts);
-installFirewalls(pre, hosts);
 writeAppRecords(pre, hosts);
 
 // The shared services, each app on them, then what needs every app's database or site.

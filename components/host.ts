@@ -1,15 +1,26 @@
 /**
- * Host: what every server gets before its roles: the packages all its roles need,
- * installed in one apt run. Other components on the host depend on `ready`.
+ * Host: one server, and the only way steps are built on it. It builds what every server
+ * gets before its roles (its baseline: nftables, a private object store's CA, the
+ * firewall, then the packages all its roles need in one apt run), and its builders
+ * (`host.file(...)`, `host.service(...)`, ...) make every other step with the host's
+ * connection and waiting for that baseline.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { Opening } from "../config/firewall.ts";
+import { HOST_CA_FILE } from "../config/objectStore.ts";
 import type { HostPlan } from "../config/topology.ts";
 import { packagesFor } from "../config/packages.ts";
 import type { StackConfig } from "../config/schema.ts";
 import type { HostFacts, Release } from "../config/releases.ts";
 import { cmd, script } from "../lib/shell.ts";
-import { RemoteScript } from "../providers/remoteScript.ts";
+import { PostgresDatabase, type PostgresDatabaseArgs } from "../providers/postgresDatabase.ts";
+import { ReleaseSwitch, type ReleaseSwitchArgs } from "../providers/releaseSwitch.ts";
+import { RemoteFile, type RemoteFileArgs } from "../providers/remoteFile.ts";
+import { RemoteProbe, type RemoteProbeArgs } from "../providers/remoteProbe.ts";
+import { RemoteScript, type RemoteScriptArgs } from "../providers/remoteScript.ts";
 import type { Connection } from "../providers/ssh.ts";
+import { SystemdService, type SystemdServiceArgs } from "../providers/systemdService.ts";
+import { Firewall } from "../services/nftables/firewall.ts";
 
 export interface HostArgs {
   /** The resolved host. */
@@ -20,6 +31,13 @@ export interface HostArgs {
   readonly config: StackConfig;
   /** What the host runs (read from it, or pinned by `hosts[].os`). */
   readonly facts: HostFacts;
+  /** What its firewall opens. */
+  readonly openings: readonly Opening[];
+  /**
+   * The PEM bundle of the private object stores' CAs its clients need (fleet/objectStoreCa.ts),
+   * written before the firewall. @default none: no CA file
+   */
+  readonly objectStoreCa?: string;
 }
 
 /**
@@ -68,6 +86,24 @@ export function installScript(packages: readonly string[]): string {
   );
 }
 
+/**
+ * Options of a step built through a Host: Pulumi's own (parent, aliases, protect, ...),
+ * passed through, with `dependsOn` added to the host's baseline.
+ */
+export interface StepOptions extends Omit<pulumi.CustomResourceOptions, "dependsOn"> {
+  /** What the step waits for besides the host's baseline. @default [] */
+  readonly dependsOn?: pulumi.Resource | readonly pulumi.Resource[];
+  /**
+   * Wait for the host's baseline (see {@link Host.baseline}). `false` for a step that waits
+   * for another step on the host that already does: its edges stay the ones it has always
+   * had (the program graph is pinned by test/unit/golden/program-graph-*.txt). @default true
+   */
+  readonly baseline?: boolean;
+}
+
+/** A provider's args, minus the connection the Host fills in. */
+type OnHost<A> = Omit<A, "connection">;
+
 export class Host extends pulumi.ComponentResource {
   /** The resolved host. */
   public readonly plan: HostPlan;
@@ -75,44 +111,78 @@ export class Host extends pulumi.ComponentResource {
   public readonly connection: pulumi.Output<Connection>;
   /** Its Debian release and Python. */
   public readonly facts: HostFacts;
-  private readonly readyList: pulumi.Resource[];
+  private readonly baselineSteps: pulumi.Resource[] = [];
 
   /**
-   * Resources later steps on this host must wait for: nftables alone, the firewall
-   * (fleet/firewalls.ts adds it), then every other package, so no package's service (epmd,
-   * RabbitMQ's 25672, a database) listens before the rules are in place.
-   * A copy: Pulumi reads dependsOn arrays later, so a shared array that grows could make
-   * a resource depend on itself.
+   * What every other step on this host waits for: nftables alone, then the object
+   * store's CA bundle (where the host runs its clients), the firewall, then every other
+   * package, so no package's service (epmd, RabbitMQ's 25672, a database) listens before
+   * the rules are in place. Built in the constructor, complete once it returns. A copy:
+   * Pulumi reads dependsOn arrays later, so a shared array that grew could make a
+   * resource depend on itself.
    */
+  public get baseline(): pulumi.Resource[] {
+    return [...this.baselineSteps];
+  }
+
+  /** The baseline, under its old name, until every step is built through the Host. */
   public get ready(): pulumi.Resource[] {
-    return [...this.readyList];
+    return this.baseline;
   }
-
-  /** Makes every step created after this call on the host wait for `r` too. */
-  public addReady(r: pulumi.Resource): void {
-    this.readyList.push(r);
-  }
-
-  private readonly args: HostArgs;
 
   constructor(name: string, args: HostArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:Host", name, {}, opts);
     this.plan = args.plan;
     this.connection = args.connection;
     this.facts = args.facts;
-    this.args = args;
-    // The firewall's own package first: the table is loaded before anything else installs.
-    this.readyList = [this.aptStep(`${name}-nftables`, "install nftables (the firewall, before any other package)", FIREWALL_PACKAGES)];
+    // Each step of the baseline waits for those before it. The firewall's own package
+    // first: the table is loaded before anything else installs.
+    this.baselineSteps.push(this.aptStep(`${name}-nftables`, "install nftables (the firewall, before any other package)", FIREWALL_PACKAGES));
+    // The CA file and the firewall are top-level resources (no parent), as they always were.
+    if (args.objectStoreCa !== undefined) {
+      this.baselineSteps.push(this.file(`${name}-object-store-ca`, { path: HOST_CA_FILE, mode: "0644", content: args.objectStoreCa }));
+    }
+    this.baselineSteps.push(new Firewall(`${name}-firewall`, { host: this, openings: args.openings }).service);
+    // Every package the host's roles need, in one apt run.
+    const packages = packagesFor(this.plan.roles, args.config);
+    this.baselineSteps.push(this.aptStep(`${name}-packages`, `install packages (${packages.length})`, packages, this.baseline));
     this.registerOutputs({});
   }
 
-  /**
-   * Every package the host's roles need, in one apt run, after the steps made ready so far
-   * (the firewall): called once, before any role's step is built.
-   */
-  public installPackages(): void {
-    const packages = packagesFor(this.plan.roles, this.args.config);
-    this.addReady(this.aptStep(`${this.plan.name}-packages`, `install packages (${packages.length})`, packages, this.ready));
+  /** A file on this host (RemoteFile). */
+  public file(name: string, args: OnHost<RemoteFileArgs>, opts?: StepOptions): RemoteFile {
+    return new RemoteFile(name, { ...args, connection: this.connection }, this.options(opts));
+  }
+
+  /** A script run on this host (RemoteScript). */
+  public script(name: string, args: OnHost<RemoteScriptArgs>, opts?: StepOptions): RemoteScript {
+    return new RemoteScript(name, { ...args, connection: this.connection }, this.options(opts));
+  }
+
+  /** A fact read on this host (RemoteProbe). */
+  public probe<T>(name: string, args: OnHost<RemoteProbeArgs>, opts?: StepOptions): RemoteProbe<T> {
+    return new RemoteProbe<T>(name, { ...args, connection: this.connection }, this.options(opts));
+  }
+
+  /** A systemd unit kept enabled and running on this host (SystemdService). */
+  public service(name: string, args: OnHost<SystemdServiceArgs>, opts?: StepOptions): SystemdService {
+    return new SystemdService(name, { ...args, connection: this.connection }, this.options(opts));
+  }
+
+  /** An app node on this host moved onto a release (ReleaseSwitch). */
+  public releaseSwitch(name: string, args: OnHost<ReleaseSwitchArgs>, opts?: StepOptions): ReleaseSwitch {
+    return new ReleaseSwitch(name, { ...args, connection: this.connection }, this.options(opts));
+  }
+
+  /** An app's database and login role on this host (PostgresDatabase). */
+  public postgresDatabase(name: string, args: OnHost<PostgresDatabaseArgs>, opts?: StepOptions): PostgresDatabase {
+    return new PostgresDatabase(name, { ...args, connection: this.connection }, this.options(opts));
+  }
+
+  /** Pulumi's options for a step: the baseline first (unless opted out), then `dependsOn`. */
+  private options({ dependsOn = [], baseline = true, ...rest }: StepOptions = {}): pulumi.CustomResourceOptions {
+    const after = Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Resource];
+    return { ...rest, dependsOn: [...(baseline ? this.baseline : []), ...after] };
   }
 
   /** One apt step: fails first on a host that runs another release than planned. */

@@ -1,24 +1,18 @@
 /**
  * A private object store's CA, where its clients run: the database host (backups) and the
- * hosts running an app's code (media; a load balancer of its own runs none and needs none). One bundle per host, both
- * CAs if they differ. Later steps on the host wait for it (Host.addReady).
+ * hosts running an app's code (media; a load balancer of its own runs none and needs none).
+ * One bundle per host, both CAs if they differ. The Host writes it as part of its baseline,
+ * before its firewall, so every later step on the host has it.
  */
 import { readFileSync } from "node:fs";
-import { HOST_CA_FILE } from "../config/objectStore.ts";
 import type { Preflight } from "../lib/preflight.ts";
-import { RemoteFile } from "../providers/remoteFile.ts";
-import { hostOf, type Hosts } from "./hosts.ts";
 
-export function installObjectStoreCas({ topo, backupTarget, mediaTarget }: Preflight, hosts: Hosts): void {
+/** The CA bundle each host needs, by host name; a host that needs none is absent. */
+export function objectStoreCas({ topo, backupTarget, mediaTarget }: Preflight): ReadonlyMap<string, string> {
   const caOn = new Map<string, Set<string>>();
   const needCa = (host: string, file: string | undefined) => { if (file) caOn.set(host, (caOn.get(host) ?? new Set()).add(file)); };
   needCa(topo.db.name, backupTarget?.caFile);
   for (const h of topo.codeHosts) needCa(h.name, mediaTarget?.caFile);
-  for (const [name, files] of caOn) {
-    const h = hostOf(hosts, name);
-    h.addReady(new RemoteFile(`${name}-object-store-ca`, {
-      connection: h.connection, path: HOST_CA_FILE, mode: "0644",
-      content: [...files].map((f) => readFileSync(f, "utf8").trimEnd() + "\n").join(""),
-    }, { dependsOn: h.ready }));
-  }
+  return new Map([...caOn].map(([name, files]) =>
+    [name, [...files].map((f) => readFileSync(f, "utf8").trimEnd() + "\n").join("")] as const));
 }

@@ -6,8 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Opening } from "../../config/firewall.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { renderNftables } from "./nftables.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
+import type { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
 
 const RULES = "/etc/django-fleet/firewall.nft";
@@ -61,18 +60,16 @@ export class Firewall extends pulumi.ComponentResource {
     // `destroy` leaves the table loaded, its file and its unit: the data services and the
     // packages it protects stay on the host (on purpose), so their ports stay closed.
     const kept = { parent: this, retainOnDelete: true };
-    const rulesFile = new RemoteFile(`${name}-rules`, {
-      connection: h.connection, path: RULES, content: rules, mode: "0600",
-    }, { ...kept, dependsOn: h.ready });
-    const unitFile = new RemoteFile(`${name}-unit`, {
-      connection: h.connection, path: `/etc/systemd/system/${UNIT}`, content: FIREWALL_UNIT,
-    }, { ...kept, dependsOn: h.ready });
-    this.service = new SystemdService(`${name}-service`, {
-      connection: h.connection, unit: UNIT,
+    // Built while the Host builds its baseline: these wait for what it holds so far
+    // (nftables, the object store's CA).
+    const rulesFile = h.file(`${name}-rules`, { path: RULES, content: rules, mode: "0600" }, kept);
+    const unitFile = h.file(`${name}-unit`, { path: `/etc/systemd/system/${UNIT}`, content: FIREWALL_UNIT }, kept);
+    this.service = h.service(`${name}-service`, {
+      unit: UNIT,
       restartOn: { [UNIT]: shortHash(FIREWALL_UNIT) },
       reloadOn: { "firewall.nft": shortHash(rules) },
       loads: [{ file: unitFile, then: "restart" }, { file: rulesFile, then: "reload", check: LOADED_TABLE_CHECK }],
-    }, { ...kept, dependsOn: [rulesFile, unitFile] });
+    }, { ...kept, baseline: false, dependsOn: [rulesFile, unitFile] });
     this.registerOutputs({});
   }
 }
