@@ -6,8 +6,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { shortHash } from "../lib/hash.ts";
 import { renderBackupService, renderBackupTimer } from "./timedJobUnits.ts";
-import { RemoteFile } from "../providers/remoteFile.ts";
-import { SystemdService } from "../providers/systemdService.ts";
 import type { Host } from "./host.ts";
 
 export function timedJob(parent: pulumi.Resource, name: string, h: Host, unit: string, user: string, execStart: string,
@@ -15,12 +13,12 @@ export function timedJob(parent: pulumi.Resource, name: string, h: Host, unit: s
   const service = renderBackupService({ description, user, execStart, syslogIdentifier: unit });
   const timer = renderBackupTimer({ description, onCalendar });
   const files = [
-    new RemoteFile(`${name}-service-unit`, { connection: h.connection, path: `/etc/systemd/system/${unit}.service`, content: service }, { parent, dependsOn: h.ready }),
-    new RemoteFile(`${name}-timer-unit`, { connection: h.connection, path: `/etc/systemd/system/${unit}.timer`, content: timer }, { parent, dependsOn: h.ready }),
+    h.file(`${name}-service-unit`, { path: `/etc/systemd/system/${unit}.service`, content: service }, { parent }),
+    h.file(`${name}-timer-unit`, { path: `/etc/systemd/system/${unit}.timer`, content: timer }, { parent }),
   ];
-  return new SystemdService(`${name}-timer`, {
-    connection: h.connection, unit: `${unit}.timer`,
+  return h.service(`${name}-timer`, {
+    unit: `${unit}.timer`,
     restartOn: { service: shortHash(service), timer: shortHash(timer) },
     loads: files.map((file) => ({ file, then: "restart" as const })),
-  }, { parent, dependsOn: [...files, ...after] });
+  }, { parent, baseline: false, dependsOn: [...files, ...after] });
 }
