@@ -12,11 +12,9 @@ import { shortHash } from "../../lib/hash.ts";
 import { renderGunicornConf } from "./gunicornConf.ts";
 import { gunicornSocketName, renderGunicornSocket, renderGunicornUnit } from "./systemdUnits.ts";
 import { hostPort } from "../../lib/render.ts";
-import { ReleaseSwitch } from "../../providers/releaseSwitch.ts";
+import type { ReleaseSwitch } from "../../providers/releaseSwitch.ts";
 import { cmd, script } from "../../lib/shell.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
+import type { SystemdService } from "../../providers/systemdService.ts";
 import type { Connection } from "../../providers/ssh.ts";
 import { appPaths, type AppRelease } from "./appRelease.ts";
 import type { Host } from "../../components/host.ts";
@@ -62,17 +60,11 @@ export class AppNode extends pulumi.ComponentResource {
       // systemd must wait for gunicorn's graceful stop, which lasts up to the timeout.
       stopTimeoutSeconds: app.gunicorn.timeoutSeconds + 5,
     });
-    const confFile = new RemoteFile(`${name}-gunicorn-conf`, {
-      connection: h.connection, path: confPath, content: conf,
-    }, { parent: this, dependsOn: h.ready });
-    const unitFile = new RemoteFile(`${name}-gunicorn-unit`, {
-      connection: h.connection, path: `/etc/systemd/system/${unitName}`, content: unit,
-    }, { parent: this, dependsOn: h.ready });
+    const confFile = h.file(`${name}-gunicorn-conf`, { path: confPath, content: conf }, { parent: this });
+    const unitFile = h.file(`${name}-gunicorn-unit`, { path: `/etc/systemd/system/${unitName}`, content: unit }, { parent: this });
     const socketName = gunicornSocketName(app.name);
     const socketUnit = renderGunicornSocket({ appName: app.name, bindAddress: args.bindAddress, port: app.port });
-    const socketFile = new RemoteFile(`${name}-gunicorn-socket-unit`, {
-      connection: h.connection, path: `/etc/systemd/system/${socketName}`, content: socketUnit,
-    }, { parent: this, dependsOn: h.ready });
+    const socketFile = h.file(`${name}-gunicorn-socket-unit`, { path: `/etc/systemd/system/${socketName}`, content: socketUnit }, { parent: this });
     // Keeps the unit enabled and running. A new release, env file or unit file restarts it
     // through the switch below (drained or checked beside, and gated), not here: so the
     // unit file is not among what this service loads, or a unit change would restart
@@ -80,14 +72,13 @@ export class AppNode extends pulumi.ComponentResource {
     // start also starts its socket (Requires=). On a stack from before the socket, this
     // restarts it once, as its restartOn moved to the switch: the old gunicorn lets go of
     // the port, then the socket takes it.
-    this.service = new SystemdService(`${name}-gunicorn`, {
-      connection: h.connection,
+    this.service = h.service(`${name}-gunicorn`, {
       unit: unitName,
       reloadOn: { "gunicorn.conf.py": shortHash(conf) },
       loads: [{ file: confFile, then: "reload" }],
       // Ready once a worker answers: the master listens before the app is imported.
       readyCheck: { port: app.port, host: args.bindAddress, http: true },
-    }, { parent: this, dependsOn: [confFile, unitFile, socketFile, ...args.release.ready, ...args.after] });
+    }, { parent: this, baseline: false, dependsOn: [confFile, unitFile, socketFile, ...args.release.ready, ...args.after] });
     // The socket: enabled for boot and listening. Started by the service's first start
     // (Requires=), never before it: a socket started first would find the port still held
     // by a gunicorn from before the socket. Not restarted when created (a restart of the
@@ -95,8 +86,7 @@ export class AppNode extends pulumi.ComponentResource {
     // port) is restarted, and with it the service. Deleted before the service: stopping
     // the socket stops the service (Requires=), and no connection can start it again.
     const s = cmd(socketName);
-    const socket = new RemoteScript(`${name}-gunicorn-socket`, {
-      connection: h.connection,
+    const socket = h.script(`${name}-gunicorn-socket`, {
       description: `${socketName}: enabled and listening`,
       create: script(`systemctl enable --quiet ${s}`, `systemctl is-active --quiet ${s} || systemctl start ${s}`),
       update: script("systemctl daemon-reload", `systemctl enable --quiet ${s}`, `systemctl restart ${s} ${cmd(unitName)}`),
@@ -104,11 +94,10 @@ export class AppNode extends pulumi.ComponentResource {
       // Drift: the socket stopped or disabled by hand.
       check: script(`systemctl is-enabled --quiet ${s}`, `systemctl is-active --quiet ${s}`),
       triggers: { [socketName]: shortHash(socketUnit) },
-    }, { parent: this, dependsOn: [this.service] });
+    }, { parent: this, baseline: false, dependsOn: [this.service] });
     this.upstream = { address: args.bindAddress === "127.0.0.1" ? "127.0.0.1" : h.plan.privateAddress, port: app.port };
     const server = hostPort(this.upstream.address, app.port);
-    this.switch = new ReleaseSwitch(`${name}-release`, {
-      connection: h.connection,
+    this.switch = h.releaseSwitch(`${name}-release`, {
       app: app.name,
       release: args.release.releaseId,
       unit: unitName,
@@ -125,7 +114,7 @@ export class AppNode extends pulumi.ComponentResource {
       ...(args.drain ? { drain: { connection: args.drain.connection, site: `/etc/nginx/sites-enabled/${app.name}.conf`, server, seconds: args.drain.seconds } } : {}),
       side: { envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: confPath },
       keepReleases: app.keepReleases,
-    }, { parent: this, dependsOn: [this.service, socket, ...(args.afterSwitches ?? [])] });
+    }, { parent: this, baseline: false, dependsOn: [this.service, socket, ...(args.afterSwitches ?? [])] });
     this.registerOutputs({});
   }
 }

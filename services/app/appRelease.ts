@@ -19,9 +19,8 @@ import { buildCheck, buildScript } from "../../lib/releaseBuild.ts";
 import { linkCommands, pruneCommands } from "../../lib/releaseCurrent.ts";
 import { sharedLinksScript, sharedPathOf } from "../../lib/releaseShared.ts";
 import { cmd, script } from "../../lib/shell.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteProbe } from "../../providers/remoteProbe.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
+import type { RemoteFile } from "../../providers/remoteFile.ts";
+import type { RemoteScript } from "../../providers/remoteScript.ts";
 import type { Host } from "../../components/host.ts";
 import { appPaths, releaseId, releasePaths } from "../../components/paths.ts";
 import { layoutCheck, layoutScript } from "./appLayout.ts";
@@ -114,45 +113,42 @@ export class AppRelease extends pulumi.ComponentResource {
     this.releaseId = releaseId(args.commit);
     this.code = { source: r.source, venv: r.venv };
 
-    const layout = new RemoteScript(`${name}-layout`, {
-      connection: h.connection,
+    const layout = h.script(`${name}-layout`, {
       description: `user and directories for ${app.name}`,
       create: layoutScript(app.name),
       check: layoutCheck(app.name),
       triggers: { layout: "4" },
-    }, { parent: this, dependsOn: h.ready });
+    }, { parent: this });
 
     // The release is built in its own folder while the running one keeps serving.
     const project = args.project;
     const credential = repoCredential(app);
     // The repository token, for the app user's git alone: 0600 in root's /etc/<app>.
-    const credentialFile = credential && new RemoteFile(`${name}-git-credential`, {
-      connection: h.connection, path: gitCredentialFile(app.name), content: pulumi.secret(renderCredentialFile(credential)),
+    const credentialFile = credential && h.file(`${name}-git-credential`, {
+      path: gitCredentialFile(app.name), content: pulumi.secret(renderCredentialFile(credential)),
       mode: "0600", owner: app.name, group: app.name, secret: true,
-    }, { parent: this, dependsOn: [layout] });
+    }, { parent: this, baseline: false, dependsOn: [layout] });
     const buildArgs = { app: app.name, repo: app.repo, commit: args.commit, project, install: app.install, repoToken: !!credential };
-    const build = new RemoteScript(`${name}-build`, {
-      connection: h.connection,
+    const build = h.script(`${name}-build`, {
       description: `release ${this.releaseId} of ${app.name}: git ${app.repo} and a virtualenv with ${project.method} (${project.reason})`,
       create: buildScript(buildArgs),
       // Drift: the release deleted, its checkout edited, its virtualenv broken.
       check: buildCheck(buildArgs),
       triggers: { release: this.releaseId, method: project.method, ...(project.requirementsFile ? { requirements: project.requirementsFile } : {}) },
-    }, { parent: this, dependsOn: [layout, ...(credentialFile ? [credentialFile] : [])] });
+    }, { parent: this, baseline: false, dependsOn: [layout, ...(credentialFile ? [credentialFile] : [])] });
 
-    const envFile = this.envFile = new RemoteFile(`${name}-env`, {
-      connection: h.connection, path: p.envFile, content: args.envFileContent,
+    const envFile = this.envFile = h.file(`${name}-env`, {
+      path: p.envFile, content: args.envFileContent,
       mode: "0600", secret: true,
-    }, { parent: this, dependsOn: [layout] });
+    }, { parent: this, baseline: false, dependsOn: [layout] });
     this.envHash = pulumi.unsecret(args.envFileContent.apply(shortHash));
 
     // Read after every new release or env file: the settings may read the environment.
-    const probe = new RemoteProbe<DjangoPaths>(`${name}-settings`, {
-      connection: h.connection,
+    const probe = h.probe<DjangoPaths>(`${name}-settings`, {
       description: `${app.settingsModule} STATIC_ROOT, MEDIA_ROOT`,
       probe: settingsProbe(app, this.code),
       triggers: { commit: args.commit, env: this.envHash },
-    }, { parent: this, dependsOn: [build, envFile] });
+    }, { parent: this, baseline: false, dependsOn: [build, envFile] });
 
     // STATIC_ROOT or MEDIA_ROOT inside the checkout: linked to a folder every release shares.
     const mapped = probe.value.apply((s) => {
@@ -162,21 +158,19 @@ export class AppRelease extends pulumi.ComponentResource {
       return { settings: { ...s, staticRoot: st?.path ?? s.staticRoot, mediaRoot: me?.path ?? s.mediaRoot }, rels: [...new Set(rels)] };
     });
     this.settings = mapped.apply((m) => m.settings);
-    const links = new RemoteScript(`${name}-shared`, {
-      connection: h.connection,
+    const links = h.script(`${name}-shared`, {
       description: `link STATIC_ROOT and MEDIA_ROOT inside ${app.name}'s checkout to /srv/${app.name}/shared`,
       create: mapped.apply((m) => sharedLinksScript(app.name, args.commit, m.rels)),
       triggers: { release: this.releaseId, folders: mapped.apply((m) => m.rels.join(" ")) },
-    }, { parent: this, dependsOn: [probe] });
+    }, { parent: this, baseline: false, dependsOn: [probe] });
 
     const collect = this.settings.apply((s) => collectstaticScripts(app, s, this.code));
-    const collectstatic = new RemoteScript(`${name}-collectstatic`, {
-      connection: h.connection,
+    const collectstatic = h.script(`${name}-collectstatic`, {
       description: `manage.py collectstatic of ${app.name}`,
       create: collect.create,
       check: collect.check,
       triggers: { commit: args.commit, env: this.envHash },
-    }, { parent: this, dependsOn: [build, envFile, probe, links] });
+    }, { parent: this, baseline: false, dependsOn: [build, envFile, probe, links] });
 
     this.ready = [build, envFile, links, collectstatic];
     this.registerOutputs({});
@@ -188,13 +182,12 @@ export class AppRelease extends pulumi.ComponentResource {
    */
   public activate(after: pulumi.Resource[], keep: number): RemoteScript {
     const app = this.app.name;
-    return new RemoteScript(`${this.resourceName}-activate`, {
-      connection: this.host.connection,
+    return this.host.script(`${this.resourceName}-activate`, {
       description: `switch ${app} to release ${this.releaseId}`,
       create: script(...linkCommands(app, this.commit), ...pruneCommands(app, keep)),
       // Drift: `current` switched by hand.
       check: script(`[ "$(readlink -- ${cmd(appPaths(app).current)})" = ${cmd(`releases/${this.releaseId}`)} ]`),
       triggers: { release: this.releaseId, keep: String(keep) },
-    }, { parent: this, dependsOn: [...this.ready, ...after] });
+    }, { parent: this, baseline: false, dependsOn: [...this.ready, ...after] });
   }
 }

@@ -6,8 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AppPlan } from "../../config/apps.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "./celeryUnits.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
 import { appPaths, type AppRelease } from "../app/appRelease.ts";
 import type { Host } from "../../components/host.ts";
 
@@ -49,18 +47,15 @@ export class CeleryWorker extends pulumi.ComponentResource {
     }
     for (const [unitName, unit] of units) {
       const short = unitName.replace(`${app.name}-celery-`, "").replace(".service", "");
-      const file = new RemoteFile(`${name}-${short}-unit`, {
-        connection: h.connection, path: `/etc/systemd/system/${unitName}`, content: unit,
-      }, { parent: this, dependsOn: h.ready });
+      const file = h.file(`${name}-${short}-unit`, { path: `/etc/systemd/system/${unitName}`, content: unit }, { parent: this });
       // Celery has no graceful code reload: a new release or env restarts it, after every
       // app node switched (warm shutdown lets running tasks finish first). A restart stops
       // the one beat before it starts again, so beat is never doubled.
-      new SystemdService(`${name}-${short}`, {
-        connection: h.connection,
+      h.service(`${name}-${short}`, {
         unit: unitName,
         restartOn: { [unitName]: shortHash(unit), env: release.envHash, commit: release.releaseId },
         loads: [{ file, then: "restart" }, { file: release.envFile, then: "restart" }],
-      }, { parent: this, dependsOn: [file, ...release.ready, ...args.after] });
+      }, { parent: this, baseline: false, dependsOn: [file, ...release.ready, ...args.after] });
     }
     this.registerOutputs({});
   }
