@@ -19,9 +19,7 @@ import { renderPgBackRestConf } from "./pgbackrest.ts";
 import { renderPgBackupScript } from "./backupScript.ts";
 import { renderPgRestoreDrillScript } from "./restoreDrillScript.ts";
 import { timedJob } from "../../components/timedJob.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteProbe } from "../../providers/remoteProbe.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
+import type { RemoteScript } from "../../providers/remoteScript.ts";
 import type { Host } from "../../components/host.ts";
 
 /** The stanza: pgBackRest's name for the cluster in the repository. */
@@ -110,10 +108,9 @@ export class PgBackup extends pulumi.ComponentResource {
     const pg = h.facts.release.postgresql;
     const data = `/var/lib/postgresql/${pg}/main`;
     const unit = `postgresql@${pg}-main.service`;
-    const deps = { parent: this, dependsOn: h.ready };
     const asPg = (line: string) => `runuser -u postgres -- ${line}`;
 
-    // The CA bundle (a private object store's) is part of the host's readiness (fleet/objectStoreCa.ts).
+    // The CA bundle (a private object store's) is part of the host's baseline (fleet/objectStoreCa.ts).
     const conf = pulumi.output(args.cipherPass).apply((cipherPass) => renderPgBackRestConf({
       stanza: STANZA, pgPath: data, pgPort: args.port,
       endpoint: s.host, port: s.port, bucket: s.bucket, region: s.region, pathStyle: s.pathStyle,
@@ -125,10 +122,10 @@ export class PgBackup extends pulumi.ComponentResource {
     // (stanza-create) before it becomes the file archive_command reads, so wrong keys or a
     // wrong endpoint fail `up` without breaking the archiving that works. Readable by
     // postgres (archive_command runs as postgres), by no one else.
-    const candidate = new RemoteFile(`${name}-conf`, {
-      connection: h.connection, path: CANDIDATE_CONF, content: conf, secret: true,
+    const candidate = h.file(`${name}-conf`, {
+      path: CANDIDATE_CONF, content: conf, secret: true,
       owner: "root", group: "postgres", mode: "0640",
-    }, deps);
+    }, { parent: this });
     const confHash = conf.apply(shortHash);
     // A configuration change that moves the repository is a new repository.
     const repoKey = shortHash(JSON.stringify([s.endpoint, s.bucket, s.prefix, s.region, s.pathStyle]));
@@ -139,8 +136,7 @@ export class PgBackup extends pulumi.ComponentResource {
       `backups=$(printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d[0].get("backup", [])) if d else 0)')`,
     );
     const appDbs = `cd / && ${asPg(`psql -XAtc ${cmd("SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')")}`)}`;
-    const restore = new RemoteScript(`${name}-restore-if-bare`, {
-      connection: h.connection,
+    const restore = h.script(`${name}-restore-if-bare`, {
       description: "restore a bare cluster from the latest backup",
       create: script(
         // Only a cluster that answers and holds nothing but PostgreSQL's own databases is
@@ -167,10 +163,9 @@ export class PgBackup extends pulumi.ComponentResource {
       // An assignment, so a cluster that does not answer (or no PostgreSQL at all) fails the check.
       check: script(`n=$(${appDbs})`, `[ "$n" != 0 ]`),
       triggers: { repository: repoKey },
-    }, { parent: this, dependsOn: [candidate] });
+    }, { parent: this, baseline: false, dependsOn: [candidate] });
 
-    const stanza = new RemoteScript(`${name}-stanza`, {
-      connection: h.connection,
+    const stanza = h.script(`${name}-stanza`, {
       description: "pgBackRest stanza on the backup target",
       create: script(
         `if ! out=$(${pgbr("--log-level-console=warn stanza-create")} 2>&1); then`,
@@ -182,31 +177,30 @@ export class PgBackup extends pulumi.ComponentResource {
       ),
       check: script(`cmp -s ${CANDIDATE_CONF} ${LIVE_CONF}`, `${pgbr("--output=json info")} >/dev/null 2>&1`),
       triggers: { repository: repoKey, conf: confHash },
-    }, { parent: this, dependsOn: [restore] });
+    }, { parent: this, baseline: false, dependsOn: [restore] });
     this.beforeArchiving = [stanza];
 
-    const planner = new RemoteFile(`${name}-planner`, {
-      connection: h.connection, path: PLANNER, mode: "0755",
+    const planner = h.file(`${name}-planner`, {
+      path: PLANNER, mode: "0755",
       content: readFileSync(new URL("../../assets/pgbackrest-gfs.py", import.meta.url), "utf8"),
-    }, deps);
-    const backupScript = new RemoteFile(`${name}-script`, {
-      connection: h.connection, path: BACKUP_SCRIPT, mode: "0755",
+    }, { parent: this });
+    const backupScript = h.file(`${name}-script`, {
+      path: BACKUP_SCRIPT, mode: "0755",
       content: renderPgBackupScript({ stanza: STANZA, retention: args.retention, planner: PLANNER }),
-    }, deps);
-    const drillScript = new RemoteFile(`${name}-drill-script`, {
-      connection: h.connection, path: DRILL_SCRIPT, mode: "0755",
+    }, { parent: this });
+    const drillScript = h.file(`${name}-drill-script`, {
+      path: DRILL_SCRIPT, mode: "0755",
       content: renderPgRestoreDrillScript({ stanza: STANZA, pgVersion: pg, database: args.database, resultFile: DRILL_RESULT }),
-    }, deps);
+    }, { parent: this });
     const units = [
       timedJob(this, name, h, BACKUP_UNIT, "postgres", BACKUP_SCRIPT, "PostgreSQL backup (pgBackRest)", args.schedule, [backupScript, planner, stanza]),
       timedJob(this, `${name}-drill`, h, DRILL_UNIT, "root", DRILL_SCRIPT, "restore drill of the latest PostgreSQL backup", args.drillSchedule, [drillScript, stanza]),
     ];
     this.units = units;
-    this.lastDrill = new RemoteProbe<DrillResult | null>(`${name}-last-drill`, {
-      connection: h.connection,
+    this.lastDrill = h.probe<DrillResult | null>(`${name}-last-drill`, {
       description: "the restore drill's last result",
       probe: script(`if [ -s ${DRILL_RESULT} ]; then printf 'FLEET_FACT=%s\\n' "$(tr -d '\\n' < ${DRILL_RESULT})"; else echo 'FLEET_FACT=null'; fi`),
-    }, { parent: this, dependsOn: units }).value;
+    }, { parent: this, baseline: false, dependsOn: units }).value;
     this.registerOutputs({});
   }
 
@@ -222,8 +216,7 @@ export class PgBackup extends pulumi.ComponentResource {
     const h = this.args.host;
     const asPg = (line: string) => `runuser -u postgres -- ${line}`;
     const hasBackup = `${asPg(`pgbackrest --stanza=${STANZA} --output=json info`)} 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d and d[0].get("backup") else 1)'`;
-    return new RemoteScript(`${this.name}-first`, {
-      connection: h.connection,
+    return h.script(`${this.name}-first`, {
       description: "pgbackrest check, and a first full backup",
       create: script(
         `if ! out=$(${asPg(`pgbackrest --stanza=${STANZA} --log-level-console=warn check`)} 2>&1); then`,
@@ -237,6 +230,6 @@ export class PgBackup extends pulumi.ComponentResource {
         "fi",
       ),
       check: script(hasBackup),
-    }, { parent: this, dependsOn: [...after, ...this.units] });
+    }, { parent: this, baseline: false, dependsOn: [...after, ...this.units] });
   }
 }

@@ -10,9 +10,6 @@ import { shortHash } from "../../lib/hash.ts";
 import { cmd, script } from "../../lib/shell.ts";
 import { sqlLiteral } from "../../lib/sql.ts";
 import { renderPgHba, renderPostgresConf } from "./postgres.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
 import { appHbaRules, REPLICATION_USER, slotName, type AppDatabase } from "./dbServer.ts";
 import type { Host } from "../../components/host.ts";
 
@@ -46,20 +43,15 @@ export class DbReplica extends pulumi.ComponentResource {
 
     const conf = renderPostgresConf({ listenAddresses: ["localhost", h.plan.privateAddress], port, hotStandby: true });
     const hba = renderPgHba({ rules: appHbaRules(h.plan.name, args.apps) });
-    const confFile = new RemoteFile(`${name}-conf`, {
-      connection: h.connection, path: `${etc}/conf.d/django-fleet.conf`, content: conf, owner: "postgres", group: "postgres",
-    }, { parent: this, dependsOn: h.ready });
-    const hbaFile = new RemoteFile(`${name}-hba`, {
-      connection: h.connection, path: `${etc}/pg_hba.conf`, content: hba, owner: "postgres", group: "postgres", mode: "0640",
-    }, { parent: this, dependsOn: h.ready });
+    const confFile = h.file(`${name}-conf`, { path: `${etc}/conf.d/django-fleet.conf`, content: conf, owner: "postgres", group: "postgres" }, { parent: this });
+    const hbaFile = h.file(`${name}-hba`, { path: `${etc}/pg_hba.conf`, content: hba, owner: "postgres", group: "postgres", mode: "0640" }, { parent: this });
 
     const isStandby = `[ -f ${cmd(`${data}/standby.signal`)} ]`;
     const holdsApp = `[ "$(cd / && runuser -u postgres -- psql -XAtc ${cmd(`SELECT count(*) FROM pg_database WHERE datname IN (${args.apps.map((a) => sqlLiteral(a.database)).join(", ")})`)} 2>/dev/null || echo 0)" != 0 ]`;
     // A standby that streams is left alone. One that does not stream within a while (its
     // primary was restored from backup to an earlier point, or lost its slot) is re-seeded.
     const streams = (seconds: number) => `streams() { for _ in $(seq 1 ${seconds}); do [ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'" 2>/dev/null)" = 1 ] && return 0; sleep 1; done; return 1; }`;
-    const seed = new RemoteScript(`${name}-basebackup`, {
-      connection: h.connection,
+    const seed = h.script(`${name}-basebackup`, {
       description: `seed replica from ${args.primary.name} (pg_basebackup)`,
       secrets: { REPLICATION_PASSWORD: args.replicationPassword },
       create: script(
@@ -83,14 +75,14 @@ export class DbReplica extends pulumi.ComponentResource {
       check: script(`${isStandby}`, `[ "$(cd / && runuser -u postgres -- psql -XAtc 'SELECT pg_is_in_recovery()')" = t ]`, streams(10), "streams"),
       delete: script(`systemctl stop ${unit}`),
       triggers: { primary: args.primary.privateAddress },
-    }, { parent: this, dependsOn: [confFile, hbaFile, ...args.after] });
-    new SystemdService(`${name}-service`, {
-      connection: h.connection, unit, stopOnDelete: false,
+    }, { parent: this, baseline: false, dependsOn: [confFile, hbaFile, ...args.after] });
+    h.service(`${name}-service`, {
+      unit, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
       loads: [{ file: confFile, then: "restart" }, { file: hbaFile, then: "reload" }],
       readyCheck: { port },
-    }, { parent: this, dependsOn: [seed] });
+    }, { parent: this, baseline: false, dependsOn: [seed] });
     this.address = h.plan.privateAddress;
     this.registerOutputs({});
   }

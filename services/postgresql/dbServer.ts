@@ -10,10 +10,7 @@ import { shortHash } from "../../lib/hash.ts";
 import { renderPgHba, renderPostgresConf } from "./postgres.ts";
 import { cmd, script } from "../../lib/shell.ts";
 import { sqlLiteral } from "../../lib/sql.ts";
-import { PostgresDatabase } from "../../providers/postgresDatabase.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
+import type { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
 
 /** One app's database and login role, and the hosts that run the app's code. */
@@ -79,41 +76,38 @@ export class DbServer extends pulumi.ComponentResource {
     // The cluster Debian's postgresql package made: its major version is the release's.
     const pg = h.facts.release.postgresql;
     const etc = `/etc/postgresql/${pg}/main`;
-    const deps = { parent: this, dependsOn: h.ready };
 
     const conf = renderPostgresConf({
       listenAddresses: remote.length || replicas.length ? ["localhost", h.plan.privateAddress] : ["localhost"],
       port,
       ...(args.archive ? { archive: { command: args.archive.command } } : {}),
     });
-    const confFile = new RemoteFile(`${name}-conf`, {
-      connection: h.connection, path: `${etc}/conf.d/django-fleet.conf`, content: conf,
+    const confFile = h.file(`${name}-conf`, {
+      path: `${etc}/conf.d/django-fleet.conf`, content: conf,
       owner: "postgres", group: "postgres",
-    }, { parent: this, dependsOn: [...h.ready, ...(args.archive?.after ?? [])] });
+    }, { parent: this, dependsOn: args.archive?.after ?? [] });
     const hba = renderPgHba({
       rules: appHbaRules(h.plan.name, args.apps),
       replication: replicas.map((r) => ({ user: REPLICATION_USER, address: r.privateAddress })),
     });
-    const hbaFile = new RemoteFile(`${name}-hba`, {
-      connection: h.connection, path: `${etc}/pg_hba.conf`, content: hba,
+    const hbaFile = h.file(`${name}-hba`, {
+      path: `${etc}/pg_hba.conf`, content: hba,
       owner: "postgres", group: "postgres", mode: "0640",
-    }, deps);
-    const service = this.service = new SystemdService(`${name}-service`, {
-      connection: h.connection,
+    }, { parent: this });
+    const service = this.service = h.service(`${name}-service`, {
       unit: `postgresql@${pg}-main.service`, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
       loads: [{ file: confFile, then: "restart" }, { file: hbaFile, then: "reload" }],
       readyCheck: { port },
-    }, { parent: this, dependsOn: [confFile, hbaFile] });
+    }, { parent: this, baseline: false, dependsOn: [confFile, hbaFile] });
     this.protect = args.protect ?? false;
     this.componentName = name;
     this.host = h;
 
     this.replicationReady = [];
     if (replicas.length) {
-      const role = new RemoteScript(`${name}-replication-role`, {
-        connection: h.connection,
+      const role = h.script(`${name}-replication-role`, {
         description: `replication role ${REPLICATION_USER}`,
         secrets: { REPLICATION_PASSWORD: args.replicationPassword ?? "" },
         create: script(
@@ -125,15 +119,14 @@ export class DbServer extends pulumi.ComponentResource {
           "SQL",
         ),
         check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_roles WHERE rolname = ${sqlLiteral(REPLICATION_USER)}")" = 1 ]`),
-      }, { parent: this, dependsOn: [service] });
+      }, { parent: this, baseline: false, dependsOn: [service] });
       this.replicationReady.push(role);
       for (const r of replicas) {
         const slot = slotName(r.name);
         // Reserved at once (`true`): WAL from now on is kept for the replica even before it
         // first connects, so its pg_basebackup cannot lose a segment to a checkpoint (with
         // archiving on, a backup's checkpoint recycles archived segments right away).
-        this.replicationReady.push(new RemoteScript(`${name}-slot-${r.name}`, {
-          connection: h.connection,
+        this.replicationReady.push(h.script(`${name}-slot-${r.name}`, {
           description: `replication slot ${slot}`,
           create: script(`cd / && runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -c ${cmd(
             `SELECT pg_create_physical_replication_slot(${sqlLiteral(slot)}, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ${sqlLiteral(slot)})`)} >/dev/null`),
@@ -149,7 +142,7 @@ export class DbServer extends pulumi.ComponentResource {
             "done",
             `echo "replication slot ${slot} is still in use" >&2; exit 1`,
           ),
-        }, { parent: this, dependsOn: [role] }));
+        }, { parent: this, baseline: false, dependsOn: [role] }));
       }
     }
     this.address = h.plan.privateAddress;
@@ -165,9 +158,9 @@ export class DbServer extends pulumi.ComponentResource {
    */
   public addDatabase(app: string, db: AppDatabase, password: pulumi.Input<string>, first: boolean): pulumi.Resource {
     const name = this.componentName;
-    const r = new PostgresDatabase(`${name}-database-${app}`, {
-      connection: this.host.connection, database: db.database, owner: db.user, password, port: this.port,
-    }, { parent: this, dependsOn: [this.service], protect: this.protect, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });
+    const r = this.host.postgresDatabase(`${name}-database-${app}`, {
+      database: db.database, owner: db.user, password, port: this.port,
+    }, { parent: this, baseline: false, dependsOn: [this.service], protect: this.protect, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });
     this.databaseResources.push(r);
     return r;
   }
