@@ -9,9 +9,7 @@ import { shortHash } from "../../lib/hash.ts";
 import { cmd, script } from "../../lib/shell.ts";
 import { mariaAccount, mariaIdent, mariaLiteral } from "../../lib/sql.ts";
 import { renderMariaDbConf } from "./mariadb.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
+import type { SystemdService } from "../../providers/systemdService.ts";
 import type { AppDatabase, DbServerArgs } from "../postgresql/dbServer.ts";
 import type { Host } from "../../components/host.ts";
 import { MariaDbBackup, type MariaDbBackupArgs } from "../restic/mariaDbBackup.ts";
@@ -66,11 +64,11 @@ export class MariaDbServer extends pulumi.ComponentResource {
       bindAddresses: remote.length || replicas.length ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"],
       port, serverId: 1,
     });
-    const confFile = new RemoteFile(`${name}-conf`, { connection: h.connection, path: CONF, content: conf }, { parent: this, dependsOn: h.ready });
-    const service = new SystemdService(`${name}-service`, {
-      connection: h.connection, unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
+    const confFile = h.file(`${name}-conf`, { path: CONF, content: conf }, { parent: this });
+    const service = h.service(`${name}-service`, {
+      unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
       loads: [{ file: confFile, then: "restart" }],
-    }, { parent: this, dependsOn: [confFile] });
+    }, { parent: this, baseline: false, dependsOn: [confFile] });
 
     this.backup = args.backup && new MariaDbBackup(`${name}-backup`, { ...args.backup, host: h, database: args.apps[0]!.database, after: [service] }, { parent: this });
     this.service = service;
@@ -87,8 +85,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
         // What a replica needs to follow the binlog, and to take its first copy with mariadb-dump.
         `GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON *.* TO ${mariaAccount(r, p.privateAddress)};`,
       ].join("\n")).join("\n");
-      this.replicationReady.push(new RemoteScript(`${name}-replication-user`, {
-        connection: h.connection,
+      this.replicationReady.push(h.script(`${name}-replication-user`, {
         description: `MariaDB replication user ${r}`,
         secrets: { REPLICATION_PASSWORD: args.replicationPassword ?? "" },
         create: script(
@@ -103,7 +100,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
           `  ${q(`DROP USER ${mariaLiteral(r)}@'`)}"$h'"`,
           "done",
         ),
-      }, { parent: this, dependsOn: [service] }));
+      }, { parent: this, baseline: false, dependsOn: [service] }));
     }
     this.address = h.plan.privateAddress;
     this.port = port;
@@ -129,8 +126,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
     ].join("\n")).join("\n");
     const grants = hosts.map((a) => `GRANT ALL PRIVILEGES ON ${mariaIdent(db)}.* TO ${mariaAccount(u, a)};`).join(" ");
     const backup = this.backup;
-    const r = new RemoteScript(`${name}-database-${app}`, {
-      connection: h.connection,
+    const r = h.script(`${name}-database-${app}`, {
       description: `MariaDB database ${db} and user ${u}`,
       secrets: { DB_PASSWORD: password },
       create: script(
@@ -150,7 +146,10 @@ export class MariaDbServer extends pulumi.ComponentResource {
         `mariadb --defaults-extra-file=${clientOptions("127.0.0.1", this.port, u, "DB_PASSWORD")} --protocol=TCP --batch -e 'SELECT 1' >/dev/null`,
       ),
       // No delete script: the database and its data stay (see the module comment).
-    }, { parent: this, dependsOn: [this.service, ...(backup ? [backup.restored] : [])], protect: this.protect, retainOnDelete: true, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });
+    }, {
+      parent: this, baseline: false, dependsOn: [this.service, ...(backup ? [backup.restored] : [])],
+      protect: this.protect, retainOnDelete: true, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}),
+    });
     if (backup) backup.firstBackup([r]);
     this.databaseResources.push(r);
     return r;
@@ -176,18 +175,17 @@ export class MariaDbReplica extends pulumi.ComponentResource {
     super("django-fleet:fleet:MariaDbReplica", name, {}, opts);
     const h = args.host;
     const conf = renderMariaDbConf({ bindAddresses: ["127.0.0.1", h.plan.privateAddress], port: args.port, serverId: args.serverId, replica: true });
-    const confFile = new RemoteFile(`${name}-conf`, { connection: h.connection, path: CONF, content: conf }, { parent: this, dependsOn: h.ready });
-    const service = new SystemdService(`${name}-service`, {
-      connection: h.connection, unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
+    const confFile = h.file(`${name}-conf`, { path: CONF, content: conf }, { parent: this });
+    const service = h.service(`${name}-service`, {
+      unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
       loads: [{ file: confFile, then: "restart" }],
-    }, { parent: this, dependsOn: [confFile] });
+    }, { parent: this, baseline: false, dependsOn: [confFile] });
     const db = args.database;
     const primary = args.primary.privateAddress;
     // Vertical output keeps its field names only without --skip-column-names.
     const status = `mariadb -e ${cmd("SHOW SLAVE STATUS\\G")}`;
     const running = `[ "$(${status} | grep -Ec 'Slave_(IO|SQL)_Running: Yes')" = 2 ]`;
-    new RemoteScript(`${name}-replication`, {
-      connection: h.connection,
+    h.script(`${name}-replication`, {
       description: `follow the MariaDB primary ${args.primary.name}`,
       secrets: { REPLICATION_PASSWORD: args.replicationPassword },
       create: script(
@@ -211,7 +209,7 @@ export class MariaDbReplica extends pulumi.ComponentResource {
       check: script(running),
       delete: script(q("STOP SLAVE")),
       triggers: { primary },
-    }, { parent: this, dependsOn: [service, ...args.after] });
+    }, { parent: this, baseline: false, dependsOn: [service, ...args.after] });
     this.address = h.plan.privateAddress;
     this.registerOutputs({});
   }

@@ -12,8 +12,7 @@ import { cmd, script } from "../../lib/shell.ts";
 import { mariaLiteral } from "../../lib/sql.ts";
 import { renderResticEnv, resticPrelude, resticSnapshotCount } from "./env.ts";
 import { MARIADB_DUMP_FILENAME, renderMariaDbBackupScript } from "./mariaDbBackupScript.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
+import type { RemoteScript } from "../../providers/remoteScript.ts";
 import type { Host } from "../../components/host.ts";
 import type { Retention } from "../pgbackrest/pgBackup.ts";
 import { BACKUP_UNIT } from "../pgbackrest/pgBackup.ts";
@@ -59,18 +58,15 @@ export class MariaDbBackup extends pulumi.ComponentResource {
       caFile: s.caFile ? HOST_CA_FILE : undefined, region: s.region,
       accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, password,
     }));
-    const envFile = new RemoteFile(`${name}-env`, {
-      connection: h.connection, path: ENV_FILE, content: env, secret: true, mode: "0600",
-    }, { parent: this, dependsOn: h.ready });
-    const backupScript = new RemoteFile(`${name}-script`, {
-      connection: h.connection, path: BACKUP_SCRIPT, mode: "0755",
+    const envFile = h.file(`${name}-env`, { path: ENV_FILE, content: env, secret: true, mode: "0600" }, { parent: this });
+    const backupScript = h.file(`${name}-script`, {
+      path: BACKUP_SCRIPT, mode: "0755",
       content: renderMariaDbBackupScript({ envFile: ENV_FILE, host: SNAPSHOT_HOST, retention: args.retention, pathStyle: s.pathStyle, database: args.database }),
-    }, { parent: this, dependsOn: h.ready });
+    }, { parent: this });
     const restic = "r";
     const loadEnv = script(...resticPrelude(ENV_FILE, s.pathStyle));
     const hasDb = `[ "$(mariadb --batch --skip-column-names -e ${cmd(`SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${mariaLiteral(args.database)}`)})" = 1 ]`;
-    this.restored = new RemoteScript(`${name}-restore-if-bare`, {
-      connection: h.connection,
+    this.restored = h.script(`${name}-restore-if-bare`, {
       description: "restic repository, and a bare server restored from it",
       create: script(
         loadEnv,
@@ -89,7 +85,7 @@ export class MariaDbBackup extends pulumi.ComponentResource {
       ),
       check: script(loadEnv, `${restic} cat config >/dev/null 2>&1`, hasDb),
       triggers: { repository: `${s.endpoint}/${s.bucket}/${s.prefix}` },
-    }, { parent: this, dependsOn: [envFile, ...args.after] });
+    }, { parent: this, baseline: false, dependsOn: [envFile, ...args.after] });
     this.timer = timedJob(this, name, h, BACKUP_UNIT, "root", BACKUP_SCRIPT, "MariaDB backup (mariadb-dump into restic)", args.schedule, [backupScript, this.restored]);
     this.registerOutputs({});
   }
@@ -100,11 +96,10 @@ export class MariaDbBackup extends pulumi.ComponentResource {
     const loadEnv = script(...resticPrelude(ENV_FILE, s.pathStyle));
     // Assigned first: a repository that cannot be read fails the step, never reads as "no backup".
     const count = resticSnapshotCount(SNAPSHOT_HOST, "django-fleet");
-    return new RemoteScript(`${this.name}-first`, {
-      connection: this.args.host.connection,
+    return this.args.host.script(`${this.name}-first`, {
       description: "a first backup",
       create: script(loadEnv, count, `if [ "$n" = 0 ]; then systemctl start ${BACKUP_UNIT}.service; fi`),
       check: script(loadEnv, count, `[ "$n" != 0 ]`),
-    }, { parent: this, dependsOn: [...after, this.timer] });
+    }, { parent: this, baseline: false, dependsOn: [...after, this.timer] });
   }
 }

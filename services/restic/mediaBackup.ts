@@ -12,8 +12,7 @@ import { cmd, script } from "../../lib/shell.ts";
 import { renderResticEnv, resticPrelude, resticSnapshotCount } from "./env.ts";
 import { mediaRestoreCommands, renderMediaBackupScript } from "./mediaBackupScript.ts";
 import { mediaKeyCheck, mediaKeyScript, OLD_KEY_VAR } from "./mediaKey.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
+import type { RemoteScript } from "../../providers/remoteScript.ts";
 import type { Host } from "../../components/host.ts";
 import type { Retention } from "../pgbackrest/pgBackup.ts";
 import { timedJob } from "../../components/timedJob.ts";
@@ -61,33 +60,29 @@ export class MediaBackup extends pulumi.ComponentResource {
       caFile: s.caFile ? HOST_CA_FILE : undefined, region: s.region,
       accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, password,
     }));
-    const envFile = new RemoteFile(`${name}-env`, {
-      connection: h.connection, path: ENV_FILE, content: env, secret: true, mode: "0600",
-    }, { parent: this, dependsOn: h.ready });
+    const envFile = h.file(`${name}-env`, { path: ENV_FILE, content: env, secret: true, mode: "0600" }, { parent: this });
     const root = pulumi.output(args.mediaRoot);
-    const backupScript = new RemoteFile(`${name}-script`, {
-      connection: h.connection, path: SCRIPT, mode: "0755",
+    const backupScript = h.file(`${name}-script`, {
+      path: SCRIPT, mode: "0755",
       content: root.apply((mediaRoot) => renderMediaBackupScript({
         envFile: ENV_FILE, host: SNAPSHOT_HOST, retention: args.retention, pathStyle: s.pathStyle, mediaRoot,
       })),
-    }, { parent: this, dependsOn: h.ready });
+    }, { parent: this });
     // A repository made with the database backups' key gets its own key first.
-    const key = new RemoteScript(`${name}-key`, {
-      connection: h.connection,
+    const key = h.script(`${name}-key`, {
       description: "the uploads repository opens with its own key, not the database backups'",
       create: mediaKeyScript(ENV_FILE, s.pathStyle),
       check: mediaKeyCheck(ENV_FILE, s.pathStyle),
       // The media key is read from the env file; it is here so that a change of either re-runs the step.
       secrets: { [OLD_KEY_VAR]: args.previousPassword, MEDIA_BACKUP_KEY: args.password },
-    }, { parent: this, dependsOn: [envFile] });
+    }, { parent: this, baseline: false, dependsOn: [envFile] });
     // No repository yet (before the first backup) counts as no snapshot.
     const restic = script(
       ...resticPrelude(ENV_FILE, s.pathStyle),
       `if r cat config >/dev/null 2>&1; then ${resticSnapshotCount(SNAPSHOT_HOST, "django-fleet-media")}; else n=0; fi`,
     );
     const empty = (dir: string) => `[ -z "$(ls -A ${cmd(dir)} 2>/dev/null)" ]`;
-    this.restored = new RemoteScript(`${name}-restore-if-empty`, {
-      connection: h.connection,
+    this.restored = h.script(`${name}-restore-if-empty`, {
       description: "uploads restored from the latest backup when the folder is empty",
       create: root.apply((dir) => script(
         restic,
@@ -99,7 +94,7 @@ export class MediaBackup extends pulumi.ComponentResource {
       )),
       check: root.apply((dir) => script(restic, `! ${empty(dir)} || [ "$n" = 0 ]`)),
       triggers: { mediaRoot: root },
-    }, { parent: this, dependsOn: [envFile, key, ...args.after] });
+    }, { parent: this, baseline: false, dependsOn: [envFile, key, ...args.after] });
     timedJob(this, name, h, `${MEDIA_BACKUP_UNIT}${sfx}`, "root", SCRIPT, "uploads backup (restic)", args.schedule, [backupScript, this.restored]);
     this.registerOutputs({});
   }
