@@ -17,8 +17,7 @@ import type { AcmeConfig } from "../../config/schema.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { cmd, script } from "../../lib/shell.ts";
 import { selfSignedCertCommand } from "../../lib/selfSigned.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
+import type { RemoteScript } from "../../providers/remoteScript.ts";
 import { acmeCertCheck, certbotIssueCommand, renderAcmeDeployHook, renderCertbotDropIn } from "./acme.ts";
 import type { Host } from "../../components/host.ts";
 
@@ -49,25 +48,18 @@ export class AcmeCertificates extends pulumi.ComponentResource {
     this.args = args;
     this.componentName = name;
     const h = args.host;
-    const hook = new RemoteFile(`${name}-deploy-hook`, {
-      connection: h.connection, path: ACME_DEPLOY_HOOK, mode: "0755", content: renderAcmeDeployHook(),
-    }, { parent: this, dependsOn: h.ready });
+    const hook = h.file(`${name}-deploy-hook`, { path: ACME_DEPLOY_HOOK, mode: "0755", content: renderAcmeDeployHook() }, { parent: this });
     const files: pulumi.Resource[] = [hook];
     const dropIn = renderCertbotDropIn(args.caPem ? { caBundle: ACME_CA_BUNDLE } : {});
     if (args.caPem) {
-      files.push(new RemoteFile(`${name}-ca`, {
-        connection: h.connection, path: ACME_CA_BUNDLE, mode: "0644", content: args.caPem.trimEnd() + "\n",
-      }, { parent: this, dependsOn: h.ready }));
+      files.push(h.file(`${name}-ca`, { path: ACME_CA_BUNDLE, mode: "0644", content: args.caPem.trimEnd() + "\n" }, { parent: this }));
     }
     if (dropIn) {
-      files.push(new RemoteFile(`${name}-certbot-drop-in`, {
-        connection: h.connection, path: DROP_IN, content: dropIn,
-      }, { parent: this, dependsOn: h.ready }));
+      files.push(h.file(`${name}-certbot-drop-in`, { path: DROP_IN, content: dropIn }, { parent: this }));
     }
     // Debian's certbot package enables its timer; this keeps it so, and makes systemd read
     // the drop-in (the renewals' CA) before the timer next starts certbot.service.
-    const timer = new RemoteScript(`${name}-renewal-timer`, {
-      connection: h.connection,
+    const timer = h.script(`${name}-renewal-timer`, {
       description: "certbot's renewal timer, and the folder nginx serves HTTP-01 answers from",
       create: script(
         `install -d -m 0755 ${cmd(ACME_WEBROOT)}`,
@@ -76,7 +68,7 @@ export class AcmeCertificates extends pulumi.ComponentResource {
       ),
       check: script(`[ -d ${cmd(ACME_WEBROOT)} ]`, "systemctl is-enabled --quiet certbot.timer", "systemctl is-active --quiet certbot.timer"),
       triggers: { dropIn: dropIn ? shortHash(dropIn) : "none" },
-    }, { parent: this, dependsOn: files });
+    }, { parent: this, baseline: false, dependsOn: files });
     this.setup = [timer, ...files];
     this.registerOutputs({});
   }
@@ -89,8 +81,7 @@ export class AcmeCertificates extends pulumi.ComponentResource {
     const h = this.args.host;
     const p = certPaths(app);
     const dir = p.certificatePath.replace(/\/[^/]+$/, "");
-    return new RemoteScript(`${this.componentName}-placeholder-${app}`, {
-      connection: h.connection,
+    return h.script(`${this.componentName}-placeholder-${app}`, {
       description: `placeholder certificate for ${app} until the ACME server's`,
       create: script(
         `install -d -m 0700 ${cmd(dir)}`,
@@ -100,7 +91,7 @@ export class AcmeCertificates extends pulumi.ComponentResource {
         "fi",
       ),
       check: script(`[ -s ${cmd(p.certificatePath)} ] && [ -s ${cmd(p.keyPath)} ]`),
-    }, { parent: this, dependsOn: this.setup });
+    }, { parent: this, baseline: false, dependsOn: this.setup });
   }
 
   /**
@@ -127,8 +118,7 @@ export class AcmeCertificates extends pulumi.ComponentResource {
     const check = acmeCertCheck({ certPath: p.certificatePath, renewBeforeDays: days, placeholderSubject: ACME_PLACEHOLDER_SUBJECT });
     const want = [...domains].sort().join(",");
     const renewal = `/etc/letsencrypt/renewal/${app}.conf`;
-    return new RemoteScript(`${this.componentName}-certificate-${app}`, {
-      connection: h.connection,
+    return h.script(`${this.componentName}-certificate-${app}`, {
       description: `certificate for ${domains.join(", ")} from ${directory}`,
       create: script(
         `installed() { bash -c ${cmd(check)}; }`,
@@ -148,6 +138,6 @@ export class AcmeCertificates extends pulumi.ComponentResource {
       ),
       check,
       triggers: { domains: domains.join(" "), directory, email: acme.email ?? "" },
-    }, { parent: this, dependsOn: [...this.setup, ...after] });
+    }, { parent: this, baseline: false, dependsOn: [...this.setup, ...after] });
   }
 }

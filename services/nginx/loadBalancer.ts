@@ -11,9 +11,7 @@ import { cmd, script } from "../../lib/shell.ts";
 import { selfSignedCertCommand } from "../../lib/selfSigned.ts";
 import { renderNginxDefaultServer, renderNginxSite, type NginxUpstream } from "./nginxSite.ts";
 import type { AppPlan } from "../../config/apps.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
+import type { RemoteFile } from "../../providers/remoteFile.ts";
 import { servedFolders, type DjangoPaths } from "../../lib/djangoSettings.ts";
 import type { Host } from "../../components/host.ts";
 import { AcmeCertificates } from "../certbot/acmeCertificates.ts";
@@ -73,15 +71,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
       // The first app keeps the resource names of the one-app program.
       const first = app.index === 0;
       const named = (what: string) => ({ name: `${name}-${what}-${app.name}`, aliases: first ? [{ name: `${name}-${what}` }] : [] });
-      const deps: pulumi.Resource[] = [...h.ready];
+      const deps: pulumi.Resource[] = [];
       let tls: { certificatePath: string; keyPath: string } | undefined;
       if (lb.tls === "selfSigned") {
         tls = { certificatePath: `/etc/nginx/ssl/${app.name}.crt`, keyPath: `/etc/nginx/ssl/${app.name}.key` };
         const cn = siteName(app.serverName) ?? h.plan.address;
         const san = /^[\d.]+$/.test(cn) ? `IP:${cn}` : `DNS:${cn}`;
         const n = named("selfsigned-cert");
-        const cert = new RemoteScript(n.name, {
-          connection: h.connection,
+        const cert = h.script(n.name, {
           description: `self-signed certificate for ${cn}`,
           create: script(
             "install -d -m 0700 /etc/nginx/ssl",
@@ -90,7 +87,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
           ),
           check: script(`[ -s ${cmd(tls.certificatePath)} ] && [ -s ${cmd(tls.keyPath)} ]`),
           triggers: { commonName: cn },
-        }, { parent: this, dependsOn: h.ready, aliases: n.aliases });
+        }, { parent: this, aliases: n.aliases });
         deps.push(cert);
         reloadOn[first ? "certificate" : `certificate ${app.name}`] = cn;
       } else if (lb.tls === "provided") {
@@ -125,17 +122,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
       // Removing the app deletes its site file, then this reloads nginx so the virtual host
       // is gone at once (a reload of the remaining sites runs before deletes).
       const vhost = `/etc/nginx/sites-enabled/${app.name}.conf`;
-      const unload = new RemoteScript(`${name}-unload-${app.name}`, {
-        connection: h.connection,
+      const unload = h.script(`${name}-unload-${app.name}`, {
         description: `reload nginx once ${app.name}'s site is removed`,
         create: script("true"),
         check: script("true"),
         delete: script(`rm -f -- ${cmd(vhost)}`, "if systemctl is-active --quiet nginx; then nginx -t -q && systemctl reload nginx; fi"),
-      }, { parent: this, dependsOn: h.ready });
+      }, { parent: this });
       const n = named("site");
-      files.push(new RemoteFile(n.name, {
-        connection: h.connection, path: vhost, content: site,
-      }, { parent: this, dependsOn: [...deps, unload, ...(switches ?? [])], aliases: n.aliases }));
+      files.push(h.file(n.name, { path: vhost, content: site }, { parent: this, dependsOn: [...deps, unload, ...(switches ?? [])], aliases: n.aliases }));
       reloadOn[`${app.name}.conf`] = site.apply(shortHash);
       this.urls[app.name] = `${tls ? "https" : "http"}://${siteName(app.serverName) ?? h.plan.address}/`;
     }
@@ -144,10 +138,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     if (args.sites.length > 1) {
       // Its certificate is a throwaway self-signed one: it answers names no app serves.
       const placeholder = { certificatePath: "/etc/nginx/ssl/django-fleet-default.crt", keyPath: "/etc/nginx/ssl/django-fleet-default.key" };
-      const deps: pulumi.Resource[] = [...h.ready];
+      const deps: pulumi.Resource[] = [];
       if (lb.tls !== "none") {
-        deps.push(new RemoteScript(`${name}-default-cert`, {
-          connection: h.connection,
+        deps.push(h.script(`${name}-default-cert`, {
           description: "placeholder certificate of the default server",
           create: script(
             "install -d -m 0700 /etc/nginx/ssl",
@@ -155,37 +148,33 @@ export class LoadBalancer extends pulumi.ComponentResource {
             `chmod 0600 ${cmd(placeholder.keyPath)}`,
           ),
           check: script(`[ -s ${cmd(placeholder.certificatePath)} ] && [ -s ${cmd(placeholder.keyPath)} ]`),
-        }, { parent: this, dependsOn: h.ready }));
+        }, { parent: this }));
       }
       const fallback = renderNginxDefaultServer(lb.tls !== "none" ? { tls: placeholder } : {});
-      files.push(new RemoteFile(`${name}-default-server`, {
-        connection: h.connection, path: "/etc/nginx/sites-enabled/00-default-server.conf", content: fallback,
-      }, { parent: this, dependsOn: deps }));
+      files.push(h.file(`${name}-default-server`, { path: "/etc/nginx/sites-enabled/00-default-server.conf", content: fallback }, { parent: this, dependsOn: deps }));
       reloadOn["00-default-server.conf"] = shortHash(fallback);
     }
     // Debian's default site would answer for "_" (and win as default_server). Its file is
     // taken over with an empty one rather than its link removed: a declared file is
     // re-checked by refresh and rewritten after a package reinstall, and delete puts
     // Debian's original back.
-    const noDefault = new RemoteFile(`${name}-default-site`, {
-      connection: h.connection, path: "/etc/nginx/sites-available/default",
+    const noDefault = h.file(`${name}-default-site`, {
+      path: "/etc/nginx/sites-available/default",
       content: "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n",
-    }, { parent: this, dependsOn: h.ready });
-    const nginx = new SystemdService(`${name}-nginx`, {
-      connection: h.connection,
+    }, { parent: this });
+    const nginx = h.service(`${name}-nginx`, {
       unit: "nginx.service", stopOnDelete: false,
       reloadOn,
       loads: [...files, noDefault].map((file) => ({ file, then: "reload" as const })),
-    }, { parent: this, dependsOn: [...files, noDefault, ...args.after] });
+    }, { parent: this, baseline: false, dependsOn: [...files, noDefault, ...args.after] });
     // A load balancer that ran an app's code before (a stack made by an older version) loses
     // its env file, tree and user once nginx serves the copy instead of that tree.
     for (const { app } of args.sites.filter((s) => s.staticCopy)) {
-      new RemoteScript(`${name}-leftovers-${app.name}`, {
-        connection: h.connection,
+      h.script(`${name}-leftovers-${app.name}`, {
         description: `remove ${app.name}'s code, env file and user from the load balancer`,
         create: leftoversScript(app.name),
         check: leftoversCheck(app.name),
-      }, { parent: this, dependsOn: [nginx] });
+      }, { parent: this, baseline: false, dependsOn: [nginx] });
     }
     // Certificates are asked for once nginx answers the HTTP-01 challenge of each site.
     for (const { app } of args.sites) acme?.certificate(app.name, app.serverName.split(" ").filter(Boolean), [nginx]);
