@@ -8,8 +8,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { renderMemcachedConf } from "./memcached.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
 
 export interface CacheArgs {
@@ -28,13 +26,13 @@ export class Cache extends pulumi.ComponentResource {
     const h = args.host;
     const bind = args.clients.some((c) => c.name !== h.plan.name) ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
     const conf = renderMemcachedConf({ listenAddresses: bind });
-    const file = new RemoteFile(`${name}-conf`, { connection: h.connection, path: "/etc/memcached.conf", content: conf }, { parent: this, dependsOn: h.ready });
-    this.ready = [new SystemdService(`${name}-service`, {
-      connection: h.connection, unit: "memcached.service", stopOnDelete: false,
+    const file = h.file(`${name}-conf`, { path: "/etc/memcached.conf", content: conf }, { parent: this });
+    this.ready = [h.service(`${name}-service`, {
+      unit: "memcached.service", stopOnDelete: false,
       restartOn: { "memcached.conf": shortHash(conf) },
       loads: [{ file, then: "restart" }],
       readyCheck: { port: 11211 },
-    }, { parent: this, dependsOn: [file] })];
+    }, { parent: this, baseline: false, dependsOn: [file] })];
     this.registerOutputs({});
   }
 }

@@ -8,9 +8,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate, rabbitAccountDelete } from "../../lib/rabbitAccount.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
 
 export interface BrokerArgs {
@@ -39,20 +36,17 @@ export class Broker extends pulumi.ComponentResource {
     this.componentName = name;
     const remote = args.clients.some((c) => c.name !== h.plan.name);
     const bind = remote ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
-    const deps = { parent: this, dependsOn: h.ready };
     this.address = h.plan.privateAddress;
 
     if (args.kind === "rabbitmq") {
       this.port = 5672;
       const conf = `# Managed by django-fleet (pulumi).\n${bind.map((a, i) => `listeners.tcp.${i + 1} = ${a}:5672`).join("\n")}\n`;
-      const confFile = new RemoteFile(`${name}-conf`, {
-        connection: h.connection, path: "/etc/rabbitmq/rabbitmq.conf", content: conf,
-      }, deps);
-      const service = new SystemdService(`${name}-service`, {
-        connection: h.connection, unit: "rabbitmq-server.service", stopOnDelete: false,
+      const confFile = h.file(`${name}-conf`, { path: "/etc/rabbitmq/rabbitmq.conf", content: conf }, { parent: this });
+      const service = h.service(`${name}-service`, {
+        unit: "rabbitmq-server.service", stopOnDelete: false,
         restartOn: { "rabbitmq.conf": shortHash(conf) },
         loads: [{ file: confFile, then: "restart" }],
-      }, { parent: this, dependsOn: [confFile] });
+      }, { parent: this, baseline: false, dependsOn: [confFile] });
       this.service = service;
       this.ready = [service];
     } else {
@@ -75,13 +69,12 @@ export class Broker extends pulumi.ComponentResource {
     // The password is on no command line: the script hashes it and imports the hash from
     // a file; refresh compares RabbitMQ's hash with ours (a password changed by hand is
     // drift that the next `up` sets back, in place).
-    return [new RemoteScript(`${name}-account-${app}`, {
-      connection: h.connection,
+    return [h.script(`${name}-account-${app}`, {
       description: `RabbitMQ vhost and user ${app}`,
       secrets: { [BROKER_PASSWORD_VAR]: password },
       create: rabbitAccountCreate(app),
       check: rabbitAccountCheck(app),
       delete: rabbitAccountDelete(app),
-    }, { parent: this, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
+    }, { parent: this, baseline: false, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
   }
 }

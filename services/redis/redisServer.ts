@@ -9,10 +9,7 @@ import { shortHash } from "../../lib/hash.ts";
 import { REDIS_PASSWORD_VAR, redisAuthCheck, redisAuthRepair } from "../../lib/brokerAuth.ts";
 import { script } from "../../lib/shell.ts";
 import { redisInstancePaths, renderRedisConf } from "./redis.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
-import type { Host } from "../../components/host.ts";
+import type { Host, StepOptions } from "../../components/host.ts";
 
 const DEFAULT_UNIT = "redis-server.service";
 
@@ -21,15 +18,14 @@ const DEFAULT_UNIT = "redis-server.service";
  * servers, the shared one: its queued messages and cache entries are dropped). Apps'
  * servers wait for it, so none races it for port 6379.
  */
-export function redisDefaultOff(name: string, host: Host, opts: pulumi.CustomResourceOptions = {}): pulumi.Resource {
-  return new RemoteScript(name, {
-    connection: host.connection,
+export function redisDefaultOff(name: string, host: Host, opts: StepOptions = {}): pulumi.Resource {
+  return host.script(name, {
     description: "Debian's shared redis-server.service stopped and masked (each app has its own server)",
     create: script(`systemctl mask --now ${DEFAULT_UNIT}`),
     check: script(`[ "$(systemctl is-enabled ${DEFAULT_UNIT} 2>/dev/null || true)" = masked ]`, `! systemctl is-active --quiet ${DEFAULT_UNIT}`),
     // Left stopped: the package's server came with no password.
     delete: script(`systemctl unmask ${DEFAULT_UNIT}`),
-  }, { ...opts, dependsOn: [...host.ready, ...([opts.dependsOn ?? []].flat() as pulumi.Resource[])] });
+  }, opts);
 }
 
 /** What {@link appRedis} makes. */
@@ -52,18 +48,18 @@ export interface AppRedisArgs {
  */
 export function appRedis(name: string, parent: pulumi.Resource, host: Host, a: AppRedisArgs): pulumi.Resource {
   const p = redisInstancePaths(a.app);
-  const deps = { parent, dependsOn: [...host.ready, ...a.after] };
+  const deps = { parent, dependsOn: a.after };
   const conf = renderRedisConf({ instance: a.app, bindAddresses: a.bind, port: a.port });
   // Root's files, readable by the redis group (the server), by no app's user.
-  const secretFile = new RemoteFile(`${name}-secret`, {
-    connection: host.connection, path: p.secret, content: pulumi.interpolate`requirepass ${a.password}\n`,
+  const secretFile = host.file(`${name}-secret`, {
+    path: p.secret, content: pulumi.interpolate`requirepass ${a.password}\n`,
     owner: "root", group: "redis", mode: "0640", secret: true,
   }, deps);
-  const confFile = new RemoteFile(`${name}-conf`, {
-    connection: host.connection, path: p.conf, content: conf, owner: "root", group: "redis", mode: "0640",
+  const confFile = host.file(`${name}-conf`, {
+    path: p.conf, content: conf, owner: "root", group: "redis", mode: "0640",
   }, deps);
-  const service = new SystemdService(`${name}-service`, {
-    connection: host.connection, unit: p.unit,
+  const service = host.service(`${name}-service`, {
+    unit: p.unit,
     restartOn: {
       [`redis-${a.app}.conf`]: shortHash(conf),
       // The hash of a 32-character random password reveals nothing usable.
@@ -71,14 +67,13 @@ export function appRedis(name: string, parent: pulumi.Resource, host: Host, a: A
     },
     loads: [{ file: confFile, then: "restart" }, { file: secretFile, then: "restart" }],
     readyCheck: { port: a.port },
-  }, { parent, dependsOn: [secretFile, confFile, ...a.after] });
+  }, { parent, baseline: false, dependsOn: [secretFile, confFile, ...a.after] });
   // What Redis runs with is read back: refresh logs in with the password (a CONFIG SET
   // requirepass or ACL SETUSER by hand is drift); the repair restarts Redis onto its files.
-  return new RemoteScript(`${name}-auth`, {
-    connection: host.connection,
+  return host.script(`${name}-auth`, {
     description: `${a.app}'s Redis accepts exactly the password in ${p.secret}`,
     secrets: { [REDIS_PASSWORD_VAR]: a.password },
     create: redisAuthRepair(p.unit, p.secret, a.port),
     check: redisAuthCheck(a.port),
-  }, { parent, dependsOn: [service] });
+  }, { parent, baseline: false, dependsOn: [service] });
 }
