@@ -18,12 +18,8 @@ import { serviceLogsFor } from "../../config/serviceLogs.ts";
 import { addressFrom } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "./rsyslog.ts";
-import { RemoteFile } from "../../providers/remoteFile.ts";
-import { RemoteProbe } from "../../providers/remoteProbe.ts";
-import { RemoteScript } from "../../providers/remoteScript.ts";
 import { script } from "../../lib/shell.ts";
 import { caScript, hostCsrScript, issueScript, serverCertScript, tlsFiles } from "./logTls.ts";
-import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
 
 export const LOG_DIR = "/var/log/fleet";
@@ -54,58 +50,41 @@ export class LoggingServer extends pulumi.ComponentResource {
     const port = args.port ?? 10514;
     const senders = [...new Set(["127.0.0.1", ...args.hosts.map((h: Host) => h.plan.privateAddress)])];
     // The stack's CA and the server's certificate, made on the logging host.
-    const ca = new RemoteProbe<string>(`${name}-ca`, {
-      connection: server.connection, probe: caScript(pulumi.getStack()), description: "the logs CA",
-    }, { parent: this, dependsOn: server.ready });
-    const serverCert = new RemoteProbe<string>(`${name}-server-cert`, {
-      connection: server.connection, probe: ca.value.apply(serverCertScript), description: "the logging server's certificate",
-    }, { parent: this, dependsOn: ca });
+    const ca = server.probe<string>(`${name}-ca`, { probe: caScript(pulumi.getStack()), description: "the logs CA" }, { parent: this });
+    const serverCert = server.probe<string>(`${name}-server-cert`, {
+      probe: ca.value.apply(serverCertScript), description: "the logging server's certificate",
+    }, { parent: this, baseline: false, dependsOn: ca });
     const serverConf = renderRsyslogServer({ port, logDir: LOG_DIR, allowedSenders: senders });
-    const serverFile = new RemoteFile(`${name}-server-conf`, {
-      connection: server.connection, path: "/etc/rsyslog.d/10-django-fleet-server.conf", content: serverConf,
-    }, { parent: this, dependsOn: server.ready });
+    const serverFile = server.file(`${name}-server-conf`, { path: "/etc/rsyslog.d/10-django-fleet-server.conf", content: serverConf }, { parent: this });
     const retention = renderLogRetention({ logDir: LOG_DIR, retentionDays: args.retentionDays });
-    new RemoteFile(`${name}-retention`, {
-      connection: server.connection, path: "/etc/logrotate.d/django-fleet", content: retention,
-    }, { parent: this, dependsOn: server.ready });
+    server.file(`${name}-retention`, { path: "/etc/logrotate.d/django-fleet", content: retention }, { parent: this });
 
     for (const h of args.hosts) {
       const isServer = h.plan.name === server.plan.name;
       const files = args.config === undefined ? [] : serviceLogsFor(h.plan.roles, args.config);
       const forward = renderRsyslogClient({ serverAddress: addressFrom(h.plan, server.plan), port, files });
-      const forwardFile = new RemoteFile(`${name}-ship-${h.plan.name}`, {
-        connection: h.connection, path: "/etc/rsyslog.d/90-django-fleet-forward.conf", content: forward,
-      }, { parent: this, dependsOn: h.ready });
+      const forwardFile = h.file(`${name}-ship-${h.plan.name}`, { path: "/etc/rsyslog.d/90-django-fleet-forward.conf", content: forward }, { parent: this });
       // The host's key stays on it; its request goes to the CA, the certificate comes back.
-      const csr = new RemoteProbe<string>(`${name}-csr-${h.plan.name}`, {
-        connection: h.connection, probe: hostCsrScript(h.plan.name), description: "the host's logs key and request",
-      }, { parent: this, dependsOn: h.ready });
-      const issued = new RemoteProbe<string>(`${name}-issue-${h.plan.name}`, {
-        connection: server.connection,
+      const csr = h.probe<string>(`${name}-csr-${h.plan.name}`, { probe: hostCsrScript(h.plan.name), description: "the host's logs key and request" }, { parent: this });
+      const issued = server.probe<string>(`${name}-issue-${h.plan.name}`, {
         probe: pulumi.all([csr.value, ca.value]).apply(([req, caPem]) => issueScript(h.plan.name, req, caPem)),
         description: `the logs certificate of ${h.plan.name}`,
-      }, { parent: this, dependsOn: [ca, csr] });
-      const caFile = new RemoteFile(`${name}-ca-${h.plan.name}`, {
-        connection: h.connection, path: tlsFiles.ca, content: ca.value,
-      }, { parent: this, dependsOn: csr });
-      const certFile = new RemoteFile(`${name}-cert-${h.plan.name}`, {
-        connection: h.connection, path: tlsFiles.hostCert, content: issued.value,
-      }, { parent: this, dependsOn: csr });
+      }, { parent: this, baseline: false, dependsOn: [ca, csr] });
+      const caFile = h.file(`${name}-ca-${h.plan.name}`, { path: tlsFiles.ca, content: ca.value }, { parent: this, baseline: false, dependsOn: csr });
+      const certFile = h.file(`${name}-cert-${h.plan.name}`, { path: tlsFiles.hostCert, content: issued.value }, { parent: this, baseline: false, dependsOn: csr });
       const loaded = [forwardFile, caFile, certFile, ...(isServer ? [serverFile] : [])];
       // rsyslogd -N1 reads the whole config (and the TLS files) before any restart.
-      const checked = new RemoteScript(`${name}-check-${h.plan.name}`, {
-        connection: h.connection,
+      const checked = h.script(`${name}-check-${h.plan.name}`, {
         create: script(`out=$(rsyslogd -N1 -f /etc/rsyslog.conf 2>&1) || { printf '%s\\n' "$out" | tail -n 20 >&2; exit 1; }`),
         triggers: {
           forward: shortHash(forward), ca: ca.value.apply(shortHash), cert: issued.value.apply(shortHash),
           ...(isServer ? { server: shortHash(serverConf), serverCert: serverCert.value.apply(shortHash) } : {}),
         },
         description: "check the rsyslog config",
-      }, { parent: this, dependsOn: [...loaded, ...(isServer ? [serverCert] : [])] });
+      }, { parent: this, baseline: false, dependsOn: [...loaded, ...(isServer ? [serverCert] : [])] });
       // One rsyslog service resource per host (on the logging host it also restarts for
       // the server config); clients wait for the server config, so it listens first.
-      new SystemdService(`${name}-rsyslog-${h.plan.name}`, {
-        connection: h.connection,
+      h.service(`${name}-rsyslog-${h.plan.name}`, {
         unit: "rsyslog.service", stopOnDelete: false,
         restartOn: {
           "90-django-fleet-forward.conf": shortHash(forward),
@@ -114,7 +93,7 @@ export class LoggingServer extends pulumi.ComponentResource {
           ...(isServer ? { "10-django-fleet-server.conf": shortHash(serverConf), "server.crt": serverCert.value.apply(shortHash) } : {}),
         },
         loads: loaded.map((file) => ({ file, then: "restart" as const })),
-      }, { parent: this, dependsOn: [checked, serverFile, serverCert] });
+      }, { parent: this, baseline: false, dependsOn: [checked, serverFile, serverCert] });
     }
     this.endpoint = `${server.plan.privateAddress}:${port}`;
     this.registerOutputs({ endpoint: this.endpoint });
