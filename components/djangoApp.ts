@@ -15,7 +15,6 @@ import type { ObjectStore } from "../config/objectStore.ts";
 import type { PythonProject } from "../config/pythonProject.ts";
 import { script } from "../lib/shell.ts";
 import { RandomSecret } from "../providers/randomSecret.ts";
-import { RemoteScript } from "../providers/remoteScript.ts";
 import { StaticCopy } from "../providers/staticCopy.ts";
 import { lbStaticPaths } from "../lib/staticCopy.ts";
 import { servedFolders } from "../lib/djangoSettings.ts";
@@ -144,24 +143,24 @@ export class DjangoApp extends pulumi.ComponentResource {
     const migrateRelease = releases.get(migrator.name)!;
     // It runs the new release's code while the previous release still serves everywhere, so
     // a migration must work with the previous release's code (see README "Safe deploys").
-    const migrate = new RemoteScript(`${app.name}-migrate`, {
-      connection: hostOf(migrator.name).connection,
+    const migrate = hostOf(migrator.name).script(`${app.name}-migrate`, {
       description: `manage.py migrate of ${app.name} (release ${migrateRelease.releaseId})`,
       create: script(manageCommand(app, "migrate --noinput", migrateRelease.code)),
       check: script(manageCommand(app, "migrate --check", migrateRelease.code)),
       triggers: { commit: args.commit, env: migrateRelease.envHash },
-    }, { ...atRoot, dependsOn: [...migrateRelease.ready, database] });
+    }, { ...atRoot, baseline: false, dependsOn: [...migrateRelease.ready, database] });
 
     // A separate load balancer: the static files collected on the migrator, copied there
     // by release (before any node switches, so the new release's pages find them). The
-    // LoadBalancer removes what a stack made before this left there.
+    // LoadBalancer removes what a stack made before this left there. It reaches two hosts,
+    // so it is built here, not through one Host; it waits for the load balancer's baseline.
     const lbPlan = topo.loadBalancer && !d.codeHosts.includes(topo.loadBalancer) ? topo.loadBalancer : undefined;
     const staticCopy = lbPlan && new StaticCopy(`${lbPlan.name}-${app.name}-static`, {
       from: hostOf(migrator.name).connection, to: hostOf(lbPlan.name).connection,
       app: app.name, release: migrateRelease.releaseId,
       staticRoot: migrateRelease.settings.apply((s) => servedFolders(s, app.static).static?.root ?? null),
       triggers: { env: migrateRelease.envHash },
-    }, { parent: this, dependsOn: [...migrateRelease.ready, ...hostOf(lbPlan.name).ready] });
+    }, { parent: this, dependsOn: [...migrateRelease.ready, ...hostOf(lbPlan.name).baseline] });
 
     // Uploads on the one app host's disk (media.storage local) are backed up with the database.
     const only = d.appHosts.length === 1 ? d.appHosts[0]! : undefined;

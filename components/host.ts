@@ -104,10 +104,17 @@ export interface StepOptions extends Omit<pulumi.CustomResourceOptions, "depends
 /** A provider's args, minus the connection the Host fills in. */
 type OnHost<A> = Omit<A, "connection">;
 
+/**
+ * One server. Its baseline is built by the constructor, in order, from its args (no step
+ * can be added to it later); every other step on it is made with a builder below.
+ */
 export class Host extends pulumi.ComponentResource {
   /** The resolved host. */
   public readonly plan: HostPlan;
-  /** Its SSH connection. */
+  /**
+   * Its SSH connection. Steps on this host get it from the builders; it is read directly
+   * only by steps that reach a second host (StaticCopy, a ReleaseSwitch's drain).
+   */
   public readonly connection: pulumi.Output<Connection>;
   /** Its Debian release and Python. */
   public readonly facts: HostFacts;
@@ -123,11 +130,6 @@ export class Host extends pulumi.ComponentResource {
    */
   public get baseline(): pulumi.Resource[] {
     return [...this.baselineSteps];
-  }
-
-  /** The baseline, under its old name, until every step is built through the Host. */
-  public get ready(): pulumi.Resource[] {
-    return this.baseline;
   }
 
   constructor(name: string, args: HostArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -181,7 +183,7 @@ export class Host extends pulumi.ComponentResource {
 
   /** Pulumi's options for a step: the baseline first (unless opted out), then `dependsOn`. */
   private options({ dependsOn = [], baseline = true, ...rest }: StepOptions = {}): pulumi.CustomResourceOptions {
-    const after = Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Resource];
+    const after: readonly pulumi.Resource[] = Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Resource];
     return { ...rest, dependsOn: [...(baseline ? this.baseline : []), ...after] };
   }
 
