@@ -147,7 +147,7 @@ export class Host extends pulumi.ComponentResource {
     this.baselineSteps.push(new Firewall(`${name}-firewall`, { host: this, openings: args.openings }).service);
     // Every package the host's roles need, in one apt run.
     const packages = packagesFor(this.plan.roles, args.config);
-    this.baselineSteps.push(this.aptStep(`${name}-packages`, `install packages (${packages.length})`, packages, this.baseline));
+    this.baselineSteps.push(this.aptStep(`${name}-packages`, `install packages (${packages.length})`, packages));
     this.registerOutputs({});
   }
 
@@ -187,16 +187,18 @@ export class Host extends pulumi.ComponentResource {
     return { ...rest, dependsOn: [...(baseline ? this.baseline : []), ...after] };
   }
 
-  /** One apt step: fails first on a host that runs another release than planned. */
-  private aptStep(stepName: string, description: string, packages: readonly string[], after: pulumi.Resource[] = []): RemoteScript {
-    return new RemoteScript(stepName, {
-      connection: this.connection,
+  /**
+   * One apt step, after the baseline so far: fails first on a host that runs another
+   * release than planned.
+   */
+  private aptStep(stepName: string, description: string, packages: readonly string[]): RemoteScript {
+    return this.script(stepName, {
       description,
       create: releaseGuard(this.facts.release) + installScript(packages),
       check: installedCheck(packages),
       // The release is a fact kept in state: a host that now runs another one shows here.
       triggers: { release: this.facts.release.title, packages: packages.join(" ") },
-    }, { parent: this, dependsOn: after });
+    }, { parent: this });
   }
 }
 
