@@ -19,6 +19,20 @@ export function pickCommit(lsRemote: string, ref: string): string | undefined {
 }
 
 /**
+ * The error for an HTTP server that turned git away for its credentials, naming the key
+ * to fix: the token it refused, or the token it asks for. Undefined for any other
+ * failure. `gitError`: git's message (stderr). Pure.
+ */
+export function unreadable(repo: string, key: string, credential: RepoCredential | undefined, gitError: string): string | undefined {
+  const refused = /Authentication failed for|could not read (?:Username|Password) for|The requested URL returned error: 40[13]/.test(gitError);
+  if (!refused) return undefined;
+  const set = `\`npm run pulumi -- config set --secret --path '${key}.repoToken' <token>\``;
+  return credential
+    ? `${key}.repoToken: ${repo} refused the token (sent as user "${credential.user}"). Fix: ${set} with a token that may read the repository (and \`config set --path '${key}.repoUser' <user>\` if the server wants another user name)`
+    : `${key}.repo: ${repo} asks for credentials. Fix: give its token as secret config, ${set}`;
+}
+
+/**
  * `key`: the app's own config key (`app`, or `apps[i]` in a several-app stack), named in
  * errors. `credential`: the app's repoToken, given to git in its environment (never argv).
  */
@@ -31,8 +45,9 @@ export function resolveCommit(repo: string, ref: string, key = "app", credential
       env: { ...process.env, ...localGitEnv(credential) },
     });
   } catch (e) {
-    const why = e instanceof Error ? e.message.split("\n").slice(0, 3).join(" ") : String(e);
-    throw new ConfigError([`${key}.repo: cannot read ${repo} (${why}). Fix: check the URL and that this machine can reach it`]);
+    const text = e instanceof Error ? e.message : String(e);
+    const why = text.split("\n").slice(0, 3).join(" ");
+    throw new ConfigError([unreadable(repo, key, credential, text) ?? `${key}.repo: cannot read ${repo} (${why}). Fix: check the URL and that this machine can reach it`]);
   }
   const commit = pickCommit(out, ref);
   if (!commit) throw new ConfigError([`${key}.ref: "${ref}" is not a branch, tag or commit in ${repo}. Fix: \`npm run pulumi -- config set --path '${key}.ref' <branch-or-tag>\``]);

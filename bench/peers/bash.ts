@@ -9,7 +9,8 @@
  *
  * Idempotent: a file is replaced only when its content, mode or owner differ; a unit is
  * started when it is not running, restarted or reloaded only when something it depends
- * on changed in this run; accounts are made only when missing; migrate and collectstatic
+ * on changed in this run; the database role is made only when missing, the broker account
+ * set only when RabbitMQ does not hold its password and rights; migrate and collectstatic
  * run once per release and env file (a marker in the release folder, keyed by the env
  * file's hash, is this script's only state). The last line says what changed
  * (`peer: no changes` on a second run).
@@ -18,6 +19,7 @@
  */
 import { installedCheck } from "../../components/host.ts";
 import { ALREADY_BUILT } from "../../lib/releaseBuild.ts";
+import { BROKER_PASSWORD_VAR, rabbitAccountCreate, rabbitAccountFunctions } from "../../lib/rabbitAccount.ts";
 import { linkCommands, pruneCommands } from "../../lib/releaseCurrent.ts";
 import { cmd, heredoc, quote, script } from "../../lib/shell.ts";
 import { plan as databasePlan, probeScript as databaseProbe, type DatabaseState } from "../../providers/postgresDatabase.ops.ts";
@@ -198,24 +200,27 @@ function database(s: DatabaseStep): string {
 }
 
 /**
- * The RabbitMQ vhost and user (INLINE in services/rabbitmq/broker.ts), made only when missing:
- * three rabbitmqctl calls when nothing is to do. The password reaches rabbitmqctl as an
- * argument inside this root-run script only, as in the dev stack.
+ * The RabbitMQ vhost and user, with the program's own scripts (lib/rabbitAccount.ts, as
+ * services/rabbitmq/broker.ts runs them): the check first, and the account set only when
+ * RabbitMQ does not hold our password and rights, as `up` repairs it. The password is on
+ * no command line: it sits in the script (stdin), reaches sha256sum on its stdin, and
+ * rabbitmqctl gets only its hash, in a file (root's rabbitmqctl re-runs itself through `su`
+ * with all its arguments, which `ps` and the journal show).
  */
-function brokerAccount(s: BrokerAccountStep): string {
-  const v = quote(s.vhost);
-  const u = quote(s.user);
+export function brokerAccount(s: BrokerAccountStep): string {
+  // The program's account is named after the app and its vhost after the user (one name).
+  if (s.vhost !== s.user) throw new Error(`broker account: vhost ${s.vhost} is not the user's name ${s.user}, which lib/rabbitAccount.ts assumes`);
   return withSecrets(script(
     title(`RabbitMQ vhost ${s.vhost} and user ${s.user}`),
-    "peer_users=$(rabbitmqctl -q list_users | awk '{print $1}')",
-    `if ! grep -x -- ${v} >/dev/null <<<"$(rabbitmqctl -q list_vhosts)"; then rabbitmqctl -q add_vhost ${v}; peer_mark brokerAccount; fi`,
-    `if ! grep -x -- ${u} >/dev/null <<<"$peer_users"; then rabbitmqctl -q add_user ${u} "$BROKER_PASSWORD" >/dev/null; peer_mark brokerAccount; fi`,
-    `if ! grep -x -- ${u} >/dev/null <<<"$(rabbitmqctl -q list_permissions -p ${v} | awk '{print $1}')"; then`,
-    `  rabbitmqctl -q set_permissions -p ${v} ${u} '.*' '.*' '.*'; peer_mark brokerAccount`,
+    ...rabbitAccountFunctions(s.user),
+    "if ! rabbit_account_ok; then",
+    subshell(rabbitAccountCreate(s.user)),
+    "  peer_mark brokerAccount",
     "fi",
-    ...s.deleteUsers.map((d) => `if grep -x -- ${quote(d)} >/dev/null <<<"$peer_users"; then rabbitmqctl -q delete_user ${quote(d)} >/dev/null; peer_mark brokerAccount; fi`),
-    "unset BROKER_PASSWORD",
-  ), { BROKER_PASSWORD: s.password });
+    ...(s.deleteUsers.length ? ["peer_users=$(rmq list_users | awk '{print $1}')"] : []),
+    ...s.deleteUsers.map((d) => `if grep -x -- ${quote(d)} >/dev/null <<<"$peer_users"; then rmq delete_user ${quote(d)} >/dev/null; peer_mark brokerAccount; fi`),
+    `unset ${BROKER_PASSWORD_VAR}`,
+  ), { [BROKER_PASSWORD_VAR]: s.password });
 }
 
 /** The dev stack's build script as it is (fast when built), then `current` moved to it. */

@@ -4,8 +4,15 @@
  * libpq-dev, DJANGO_ALLOWED_HOSTS read as a comma list) on one freshly booted Debian 13
  * server holding every role, with Redis as the broker. Nothing is mocked.
  */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stateText, type TestStack } from "../helpers/pulumi.ts";
+import { heredoc } from "../../lib/shell.ts";
+import { sampleHostArgv, sampleLocalArgv, type ArgvSample } from "../helpers/argvSampler.ts";
+import { publishReadmeCommit } from "../helpers/blogCommit.ts";
+import { startGitHttp, type GitHttpServer } from "../helpers/gitHttp.ts";
+import { setSecretConfig, stateText, type TestStack } from "../helpers/pulumi.ts";
 import { changes, stepRecorder } from "../helpers/steps.ts";
 import { INVENTORY, startRealStack, stopRealStack, waitForPage, type Fleet } from "../helpers/testhosts.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -219,4 +226,129 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
     expect(await waitForPage(SITE, (b) => b.includes('class="item"'))).toContain(`<p id="task">add=5 on ${HOST}</p>`);
     expect(await changes(t, log)).toEqual([]);
   }, 300_000);
+  // Issue 21: a private repository (app.repoToken), end to end. The app moves to a
+  // token-protected HTTP copy of its repository and to a new commit there, so the host
+  // must fetch through its credential helper. The config stays so (this is the file's
+  // last block); one `up`, plus a refused one and previews.
+  describe("deploying from a private repository with app.repoToken", () => {
+    const USER = "fleet-deploy";
+    const SECRET = `repo-${randomBytes(12).toString("hex")}`;
+    const WRONG = `wrong-${randomBytes(12).toString("hex")}`;
+    let git: GitHttpServer | undefined;
+    let url = "";
+    let commit = "";
+    afterAll(async () => { await git?.stop(); });
+    const hostAddress = () => fleet.inventory.hosts.find((h) => h.name === HOST)!.address;
+    const current = () => fleet.ssh(HOST, "readlink /srv/shop/current").then((s) => s.trim());
+    const urns = async () => ((await t.stack.exportStack()).deployment.resources as Array<{ urn: string }>).map((r) => r.urn).sort();
+
+    it("a wrong token is refused before anything changes on the server, naming app.repoToken; the git server turned this machine away", async () => {
+      // The server holds the repositories the fleet was published with; a new commit on a branch of its own.
+      git = await startGitHttp({ root: fleet.gitRoot, user: USER, token: SECRET, delayMs: 250 });
+      commit = publishReadmeCommit(fleet.gitRoot, "fleetuv", "private", "2026-01-06T00:00:00Z");
+      url = git.url("fleetuv");
+      await t.stack.setAllConfig({
+        "django-fleet:app.repo": { value: url },
+        "django-fleet:app.ref": { value: "private" },
+        "django-fleet:app.repoUser": { value: USER },
+      }, true);
+      setSecretConfig(t, "django-fleet:app.repoToken", WRONG);
+      const release = await current();
+      const resources = await urns();
+
+      const rec = stepRecorder();
+      let out = "";
+      const failed = await t.stack.up({ onEvent: rec.onEvent, onOutput: (s) => { out += s; } }).then(() => undefined, (e: unknown) => e);
+      output += out;
+      expect(failed).toBeInstanceOf(Error);
+      const message = (failed as Error).message;
+      expect(message).toContain("nothing was changed on any server");
+      expect(message).toContain(`app.repoToken: ${url} refused the token (sent as user "${USER}"). Fix: \`npm run pulumi -- config set --secret --path 'app.repoToken' <token>\``);
+      expect(rec.steps).toEqual([]);
+      expect(await urns()).toEqual(resources);
+      expect(await current()).toBe(release);
+      expect(await fleet.ssh(HOST, "test -e /etc/shop/git-credential && echo present || echo absent")).toBe("absent\n");
+      // Only this machine (the preflight's git) asked, and the wrong token got a 401.
+      const seen = git.requests();
+      expect(seen.some((r) => r.auth === "wrong" && r.status === 401)).toBe(true);
+      expect(seen.filter((r) => r.remote !== "198.18.0.1")).toEqual([]);
+      expect(seen.filter((r) => r.auth === "ok")).toEqual([]);
+    }, 300_000);
+
+    let preview = "";
+    it("with the right token the preview adds the host's credential file, and shows no token", async () => {
+      setSecretConfig(t, "django-fleet:app.repoToken", SECRET);
+      const rec = stepRecorder();
+      await t.stack.preview({ diff: true, onEvent: rec.onEvent, onOutput: (s) => { preview += s; } });
+      output += preview;
+      expect(rec.steps).toContain("create uv13-shop-git-credential");
+      expect(preview).toContain(url);
+      expect(preview).not.toContain(SECRET);
+    }, 300_000);
+
+    it("up deploys the private commit and serves the site; the host fetched with the token, which no process's arguments held, here or there", async () => {
+      const control = `198.18.0.1:${git!.port}/fleetuv.git`;
+      const onHost = await sampleHostArgv((s) => fleet.ssh(HOST, s), "fleet-argv-repotoken", [SECRET], [control]);
+      const here = await sampleLocalArgv([SECRET], [control]);
+      let seenHere: ArgvSample | undefined;
+      let seenThere: ArgvSample | undefined;
+      const before = git!.requests().length;
+      const started = Date.now();
+      let result: string;
+      try {
+        result = (await t.stack.up({ onOutput: log })).summary.result;
+      } finally {
+        seenHere = await here.stop();
+        seenThere = await onHost.stop();
+      }
+      console.log(`uvapp up from the private repository: ${((Date.now() - started) / 1000).toFixed(1)} s; argv sampled here ${JSON.stringify(seenHere)}, on ${HOST} ${JSON.stringify(seenThere)}`);
+      expect(result).toBe("succeeded");
+      expect(await current()).toBe(`releases/${commit.slice(0, 12)}`);
+      expect(await waitForPage(SITE, (b) => b.includes(`<p id="task">add=5 on ${HOST}</p>`))).toContain('class="item"');
+
+      // The host authenticated: git there was refused without credentials, then read the repository with ours.
+      const fromHost = git!.requests().slice(before).filter((r) => r.remote === hostAddress());
+      expect(fromHost.some((r) => r.auth === "ok" && r.status === 200 && r.path === "/fleetuv.git/git-upload-pack")).toBe(true);
+      expect(fromHost.filter((r) => r.auth === "wrong")).toEqual([]);
+
+      // The control (the repository's URL in git's arguments) was seen on both ends; the token never.
+      for (const seen of [seenHere, seenThere]) {
+        expect(seen.secret).toBe(0);
+        expect(seen.control).toBeGreaterThan(0);
+        expect(seen.sweeps).toBeGreaterThan(50);
+      }
+    }, 900_000);
+
+    it("the token is in the state and the config only encrypted, in no output, and on the host only in the app's 0600 credential file", async () => {
+      const exported = await t.stack.exportStack();
+      expect(JSON.stringify(exported)).not.toContain(SECRET);
+      const file = (exported.deployment.resources as Array<{ urn: string }>).find((r) => r.urn.endsWith("::uv13-shop-git-credential"));
+      expect(file).toBeDefined();
+      // Pulumi's marker of a secret value (its ciphertext beside it).
+      expect(JSON.stringify(file)).toContain('"4dabf18193072939515e22adc130c1f8":"1b47061264138c4ac30d75fd1eb44270"');
+      expect(stateText(t.backendDir)).not.toContain(SECRET);
+      const stackFile = readFileSync(join(t.stack.workspace.workDir, `Pulumi.${t.stack.name}.yaml`), "utf8");
+      expect(stackFile).not.toContain(SECRET);
+      expect(stackFile).toMatch(/repoToken:\n\s+secure: v1:/);
+      expect(output).not.toContain(SECRET);
+      expect(preview).not.toContain(SECRET);
+
+      // Every file of the host (but /proc, /sys, /dev) and its journal, for the token.
+      const scan = await fleet.ssh(HOST, [
+        "d=$(umask 077; mktemp -d /root/token-scan.XXXXXX)",
+        `(umask 077; cat > "$d/pattern" ${heredoc(SECRET)}\n)`,
+        'files=$(grep -rlsF -D skip -f "$d/pattern" --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev --exclude-dir="${d##*/}" / || true)',
+        'journal=$(journalctl -o verbose --no-pager | grep -acF -f "$d/pattern" || true)',
+        'rm -rf -- "$d"',
+        'printf \'%s\\n\' "$files" "journal=$journal"',
+      ].join("\n"));
+      expect(scan.trim().split("\n").filter(Boolean)).toEqual(["/etc/shop/git-credential", "journal=0"]);
+      // lib/gitCredential.ts: the app's user owns it (its git reads it), 0600, in root's folder.
+      expect(await fleet.ssh(HOST, "stat -c '%n %U:%G %a' /etc/shop/git-credential /etc/shop")).toBe("/etc/shop/git-credential shop:shop 600\n/etc/shop root:root 755\n");
+    }, 900_000);
+
+    it("the next preview expects no changes", async () => {
+      expect(await changes(t, log)).toEqual([]);
+    }, 300_000);
+  });
 });

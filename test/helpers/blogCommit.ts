@@ -1,7 +1,8 @@
 /**
  * A further commit of examples/blog (published by scripts/publish-example as branch
- * `main` of GIT_ROOT/blog.git), for tests that deploy a new blog release. Deterministic
- * like publish-example (fixed author and date), so a re-run pushes nothing new.
+ * `main` of GIT_ROOT/blog.git), or of another published example, for tests that deploy
+ * a new release. Deterministic like publish-example (fixed author and date), so a re-run
+ * pushes nothing new.
  */
 import { execFileSync } from "node:child_process";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -18,8 +19,13 @@ function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
  * code and requirements are unchanged: a new release to build, nothing to install.
  */
 export function publishBlogCommit(gitRoot: string, branch: string, date = "2026-01-05T00:00:00Z"): string {
-  const bare = join(gitRoot, "blog.git");
-  const work = mkdtempSync(join(tmpdir(), "fleet-blog-"));
+  return publishReadmeCommit(gitRoot, "blog", branch, date);
+}
+
+/** The same for any published example: `${gitRoot}/${repo}.git` (fleetuv, say). */
+export function publishReadmeCommit(gitRoot: string, repo: string, branch: string, date: string): string {
+  const bare = join(gitRoot, `${repo}.git`);
+  const work = mkdtempSync(join(tmpdir(), `fleet-${repo}-`));
   try {
     git(work, ["clone", "-q", "--branch", "main", "--single-branch", bare, "."]);
     appendFileSync(join(work, "README.md"), `\nRelease ${branch}.\n`);
@@ -30,7 +36,7 @@ export function publishBlogCommit(gitRoot: string, branch: string, date = "2026-
       GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date,
     };
     git(work, ["add", "-A"]);
-    git(work, ["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", `blog: release ${branch}`], env);
+    git(work, ["-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", `${repo}: release ${branch}`], env);
     git(work, ["push", "-q", "--force", bare, `HEAD:refs/heads/${branch}`]);
     return git(bare, ["rev-parse", `refs/heads/${branch}`]);
   } finally {

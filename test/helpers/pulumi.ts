@@ -3,6 +3,7 @@
  * project's toolchain (scripts/setup) and a throwaway local backend per test file.
  */
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -55,4 +56,16 @@ export function stateText(backendDir: string): string {
     return statSync(p).isDirectory() ? walk(p) : [readFileSync(p, "utf8")];
   });
   return walk(backendDir).join("\n");
+}
+
+/**
+ * `pulumi config set --secret --path <key>` with the value on stdin, as README tells a
+ * user to type it (the Automation API's setConfig puts the value on the CLI's command line).
+ */
+export function setSecretConfig(t: TestStack, key: string, value: string): void {
+  const bin = readFileSync(join(ROOT, ".toolchain/pulumi-bin"), "utf8").trim();
+  execFileSync(join(bin, "pulumi"), ["config", "set", "--secret", "--path", "--stack", t.stack.name, key], {
+    cwd: t.stack.workspace.workDir, env: { ...process.env, ...engineEnv(t.backendDir) },
+    input: value, stdio: ["pipe", "ignore", "pipe"], timeout: 60_000,
+  });
 }

@@ -11,7 +11,8 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { ROOT, testStack, type TestStack } from "../helpers/pulumi.ts";
+import { startGitHttp } from "../helpers/gitHttp.ts";
+import { ROOT, setSecretConfig, testStack, type TestStack } from "../helpers/pulumi.ts";
 import { stepRecorder } from "../helpers/steps.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-refusals-"));
@@ -115,4 +116,41 @@ describe("invalid configs through the real engine", () => {
       expect(existsSync(marker)).toBe(false);
     }, 120_000);
   }
+
+  it("a repoToken the repository's server refuses: app.repoToken named, no ssh; the server turned away this machine's git", async () => {
+    // A private copy of a one-commit repository behind the test's token-protected git HTTP server.
+    const repos = join(dir, "private");
+    const work = join(dir, "private-work");
+    const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
+    execFileSync("git", ["init", "-q", "-b", "main", work]);
+    writeFileSync(join(work, "requirements.txt"), "Django\n");
+    execFileSync("git", ["-C", work, "add", "-A"], { env });
+    execFileSync("git", ["-C", work, "commit", "-q", "-m", "x"], { env });
+    execFileSync("git", ["clone", "-q", "--bare", work, join(repos, "shop.git")]);
+    const git = await startGitHttp({ root: repos, user: "deployer", token: `right-${process.pid}`, listen: "127.0.0.1" });
+    try {
+      const url = git.url("shop");
+      // Key by key, as a user sets them, so the token can be set alone as a secret.
+      // Only this config: the earlier cases' keys (a typo'd namespace, ...) removed.
+      const keys = Object.keys(await t.stack.getAllConfig());
+      if (keys.length) await t.stack.removeAllConfig(keys);
+      const { "django-fleet:app": _app, ...rest } = base();
+      await t.stack.setAllConfig(rest);
+      await t.stack.setAllConfig({
+        "django-fleet:app.name": c("shop"), "django-fleet:app.repo": c(url), "django-fleet:app.repoUser": c("deployer"),
+        "django-fleet:app.settingsModule": c("s.settings"), "django-fleet:app.wsgiModule": c("s.wsgi:application"),
+      }, true);
+      setSecretConfig(t, "django-fleet:app.repoToken", `wrong-${process.pid}`);
+      const err = await t.stack.preview({ onOutput: (s) => { log += s; } }).then(() => "", (e: Error) => e.message);
+      expect(err).toContain(`app.repoToken: ${url} refused the token (sent as user "deployer"). Fix: \`npm run pulumi -- config set --secret --path 'app.repoToken' <token>\``);
+      expect(err).toContain("nothing was changed on any server");
+      expect(err).not.toContain(`wrong-${process.pid}`);
+      expect(log).not.toContain(`wrong-${process.pid}`);
+      expect(git.requests().map((r) => `${r.auth} ${r.status}`)).toContain("wrong 401");
+      expect(existsSync(sshLog) ? readFileSync(sshLog, "utf8") : "").toBe("");
+    } finally {
+      await git.stop();
+      await t.stack.removeConfig("django-fleet:app");
+    }
+  }, 120_000);
 });

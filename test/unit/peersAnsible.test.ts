@@ -7,16 +7,17 @@
  * PEERS_ANSIBLE_PLAYBOOK). Without it these tests fail and say to run scripts/setup.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeAnsibleProject } from "../../bench/peers/ansible/index.ts";
 import { ANSIBLE_CORE_VERSION, ansibleDir } from "../../bench/peers/ansible/install.ts";
-import { ansibleProject, playbookData, projectFilePath } from "../../bench/peers/ansible/playbook.ts";
+import { ansibleProject, playbookData, projectFilePath, secretVars } from "../../bench/peers/ansible/playbook.ts";
 import { toYaml, type Yaml } from "../../bench/peers/ansible/yaml.ts";
 import { renderPeerFleet, renderPeerStack } from "../../bench/peers/render.ts";
 import type { Role } from "../../config/schema.ts";
+import { rabbitAccountCheck, rabbitAccountCreate } from "../../lib/rabbitAccount.ts";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
 const SECRETS = { djangoSecretKey: `k'e"y$x{{ x }}`, dbPassword: `db'pw"{{ 1 }}`, brokerPassword: `br"pw'` };
@@ -155,6 +156,40 @@ describe("the Ansible project", () => {
     expect(yamlLoad(files.find((f) => f.path === "site.yml")!.content)).toEqual(JSON.parse(JSON.stringify(playbookData(stack))));
     expect(yamlLoad(files.find((f) => f.path === "vars/secrets.yml")!.content)).toEqual({ db_password: SECRETS.dbPassword, broker_password: SECRETS.brokerPassword });
   });
+
+  it("sets the RabbitMQ account with the program's scripts, on bash's stdin, the password on no command line", () => {
+    const broker = tasks().tasks.filter((t) => String(t.name).startsWith("RabbitMQ"));
+    const cmds = broker.map((t) => t["ansible.builtin.command"] as string | { argv: string[]; stdin?: string });
+    for (const c of cmds) expect(typeof c === "string" ? c : c.argv.join(" ")).not.toMatch(/password|add_user|change_password/);
+    const scripts = cmds.flatMap((c) => typeof c === "string" || c.stdin === undefined ? [] : [c]);
+    expect(scripts.map((c) => c.argv)).toEqual([["bash", "-euo", "pipefail", "-s"], ["bash", "-euo", "pipefail", "-s"]]);
+    // What bash reads, as Ansible templates it from the project's vars (tee stands in for bash).
+    needAnsible();
+    const d = mkdtempSync(join(tmpdir(), "fleet-peer-ansible-stdin-"));
+    dirs.push(d);
+    writeFileSync(join(d, "secrets.yml"), secretVars(stack), { mode: 0o600 });
+    writeFileSync(join(d, "play.yml"), toYaml([{
+      hosts: "localhost", connection: "local", gather_facts: false, vars_files: ["secrets.yml"],
+      // The modules run on the Python Ansible runs on (this machine's default may be none).
+      vars: { ansible_python_interpreter: pyyaml },
+      tasks: scripts.map((c, i) => ({ "ansible.builtin.command": { argv: ["tee", join(d, `stdin-${i}`)], stdin: c.stdin! }, no_log: true })),
+    }]));
+    const r = spawnSync(ansiblePlaybook, ["-i", "localhost,", "play.yml"], {
+      cwd: d, encoding: "utf8", env: { ...process.env, ANSIBLE_HOME: join(d, ".ansible"), ANSIBLE_LOCAL_TEMP: join(d, ".ansible", "tmp"), ANSIBLE_NOCOLOR: "1" },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const user = stack.steps.find((s) => s.kind === "brokerAccount")!;
+    const name = user.kind === "brokerAccount" ? user.user : "";
+    [rabbitAccountCheck(name), rabbitAccountCreate(name)].forEach((body, i) => {
+      const got = readFileSync(join(d, `stdin-${i}`), "utf8");
+      const [first, ...rest] = got.split("\n");
+      // The program's script, byte for byte (Jinja left it alone), after one assignment...
+      expect(rest.join("\n")).toBe(`${body}\n`);
+      // ...that gives bash exactly the password.
+      const pw = spawnSync("bash", ["-euo", "pipefail", "-c", `${first}\nprintf '%s' "$BROKER_PASSWORD"`], { encoding: "utf8" });
+      expect(pw.stdout).toBe(SECRETS.brokerPassword);
+    });
+  }, 60_000);
 
   it(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts the project: --syntax-check, --list-tasks`, () => {
     const r = syntaxChecked(stack);

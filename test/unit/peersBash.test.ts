@@ -5,7 +5,7 @@
  * reloaded or left alone as its triggers say, and proven ready (systemctl stubbed).
  */
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { tmpdir, userInfo } from "node:os";
@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { heredoc } from "../../lib/shell.ts";
-import { bashFleetSessions, bashPeerScript, bashPeerSsh, bashPeerStdin, fleetChanges, knownHostsLine, PRELUDE, REMOTE_COMMAND } from "../../bench/peers/bash.ts";
-import { renderPeerFleet, renderPeerStack } from "../../bench/peers/render.ts";
+import { brokerAccount, bashFleetSessions, bashPeerScript, bashPeerSsh, bashPeerStdin, fleetChanges, knownHostsLine, PRELUDE, REMOTE_COMMAND } from "../../bench/peers/bash.ts";
+import { renderPeerFleet, renderPeerStack, type BrokerAccountStep } from "../../bench/peers/render.ts";
 
 const run = promisify(execFile);
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
@@ -194,6 +194,51 @@ describe("peer_service (systemctl stubbed)", () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`stopped before it answered on 127.0.0.1:${port}`);
     });
+  });
+});
+
+describe("the broker account (rabbitmqctl and chgrp stubbed)", () => {
+  // rabbitmqctl as a script on PATH: it logs its arguments, keeps the imported definitions
+  // and exports them back (enough for lib/rabbitAccount.ts's check), and keeps a user list.
+  const RABBITMQCTL = [
+    "#!/bin/bash",
+    'printf \'%s\\n\' "$*" >> "$STUB/argv"',
+    'if [ "$1" = -q ]; then shift; fi',
+    'case "$1" in',
+    '  export_definitions) cat -- "$STUB/defs.json" 2>/dev/null || echo \'{"users":[],"vhosts":[],"permissions":[]}\' ;;',
+    '  import_definitions) cp -- "$2" "$STUB/defs.json" ;;',
+    '  list_users) cat -- "$STUB/users" ;;',
+    '  delete_user) awk -v u="$2" \'$1 != u\' "$STUB/users" > "$STUB/users.new"; mv -- "$STUB/users.new" "$STUB/users" ;;',
+    "  *) echo \"unexpected: $*\" >&2; exit 64 ;;",
+    "esac",
+    "",
+  ].join("\n");
+  let stub: string;
+  beforeAll(() => {
+    stub = join(dir, "rabbit");
+    mkdirSync(join(stub, "bin"), { recursive: true });
+    writeFileSync(join(stub, "bin", "rabbitmqctl"), RABBITMQCTL, { mode: 0o755 });
+    // No rabbitmq group here: chgrp is a no-op.
+    writeFileSync(join(stub, "bin", "chgrp"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(stub, "users"), "guest\t[administrator]\n");
+  });
+  const step = stack.steps.find((s): s is BrokerAccountStep => s.kind === "brokerAccount")!;
+  const account = (password: string) => bash(`${brokerAccount({ ...step, password })}\necho "changed=\${!peer_changed[*]}"`,
+    { PATH: `${join(stub, "bin")}:${process.env.PATH}`, STUB: stub });
+
+  it("sets the account when RabbitMQ lacks it or holds another password, leaves it when it holds ours, and no rabbitmqctl call carries the password", async () => {
+    const first = await account(SECRETS.brokerPassword);
+    expect(first.stderr).toBe("");
+    expect(first.stdout).toBe("changed=brokerAccount\n");
+    expect(readFileSync(join(stub, "defs.json"), "utf8")).toContain(`"name":"${step.user}","password_hash":"`);
+    expect(readFileSync(join(stub, "users"), "utf8")).toBe("");
+    expect((await account(SECRETS.brokerPassword)).stdout).toBe("changed=\n");
+    expect((await account("another password")).stdout).toBe("changed=brokerAccount\n");
+    expect((await account("another password")).stdout).toBe("changed=\n");
+    const argv = readFileSync(join(stub, "argv"), "utf8");
+    expect(argv).toContain("import_definitions");
+    for (const pw of [SECRETS.brokerPassword, "another password"]) expect(argv).not.toContain(pw);
+    expect(argv).not.toMatch(/add_user|change_password/);
   });
 });
 
