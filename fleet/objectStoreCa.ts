@@ -6,14 +6,12 @@
 import { readFileSync } from "node:fs";
 import { HOST_CA_FILE } from "../config/objectStore.ts";
 import type { Preflight } from "../lib/preflight.ts";
+import { objectStoreCaHosts } from "../plan/placement.ts";
 import { RemoteFile } from "../providers/remoteFile.ts";
 import { hostOf, type Hosts } from "./hosts.ts";
 
 export function installObjectStoreCas({ topo, backupTarget, mediaTarget }: Preflight, hosts: Hosts): void {
-  const caOn = new Map<string, Set<string>>();
-  const needCa = (host: string, file: string | undefined) => { if (file) caOn.set(host, (caOn.get(host) ?? new Set()).add(file)); };
-  needCa(topo.db.name, backupTarget?.caFile);
-  for (const h of topo.codeHosts) needCa(h.name, mediaTarget?.caFile);
+  const caOn = objectStoreCaHosts(topo, { backup: backupTarget?.caFile, media: mediaTarget?.caFile });
   for (const [name, files] of caOn) {
     const h = hostOf(hosts, name);
     h.addReady(new RemoteFile(`${name}-object-store-ca`, {

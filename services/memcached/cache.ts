@@ -11,6 +11,7 @@ import { renderMemcachedConf } from "./memcached.ts";
 import { RemoteFile } from "../../providers/remoteFile.ts";
 import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
+import { listenAddresses } from "../../plan/listen.ts";
 
 export interface CacheArgs {
   /** The cache host. */
@@ -26,7 +27,7 @@ export class Cache extends pulumi.ComponentResource {
   constructor(name: string, args: CacheArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:Cache", name, {}, opts);
     const h = args.host;
-    const bind = args.clients.some((c) => c.name !== h.plan.name) ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+    const bind = listenAddresses(h.plan, args.clients);
     const conf = renderMemcachedConf({ listenAddresses: bind });
     const file = new RemoteFile(`${name}-conf`, { connection: h.connection, path: "/etc/memcached.conf", content: conf }, { parent: this, dependsOn: h.ready });
     this.ready = [new SystemdService(`${name}-service`, {

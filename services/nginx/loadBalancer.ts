@@ -20,6 +20,7 @@ import { AcmeCertificates } from "../certbot/acmeCertificates.ts";
 import { ACME_WEBROOT, certPaths } from "../../config/acme.ts";
 import { appPaths } from "../../components/paths.ts";
 import { leftoversCheck, leftoversScript } from "../../lib/staticCopy.ts";
+import { NGINX_FILES, nginxSitePath } from "../../plan/files.ts";
 
 /** The site's own name: the first server name that is neither `_` nor a wildcard. */
 function siteName(serverName: string): string | undefined {
@@ -124,7 +125,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       });
       // Removing the app deletes its site file, then this reloads nginx so the virtual host
       // is gone at once (a reload of the remaining sites runs before deletes).
-      const vhost = `/etc/nginx/sites-enabled/${app.name}.conf`;
+      const vhost = nginxSitePath(app.name);
       const unload = new RemoteScript(`${name}-unload-${app.name}`, {
         connection: h.connection,
         description: `reload nginx once ${app.name}'s site is removed`,
@@ -159,7 +160,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       }
       const fallback = renderNginxDefaultServer(lb.tls !== "none" ? { tls: placeholder } : {});
       files.push(new RemoteFile(`${name}-default-server`, {
-        connection: h.connection, path: "/etc/nginx/sites-enabled/00-default-server.conf", content: fallback,
+        connection: h.connection, path: NGINX_FILES.defaultServer, content: fallback,
       }, { parent: this, dependsOn: deps }));
       reloadOn["00-default-server.conf"] = shortHash(fallback);
     }
@@ -168,8 +169,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     // re-checked by refresh and rewritten after a package reinstall, and delete puts
     // Debian's original back.
     const noDefault = new RemoteFile(`${name}-default-site`, {
-      connection: h.connection, path: "/etc/nginx/sites-available/default",
-      content: "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n",
+      connection: h.connection, path: NGINX_FILES.defaultSite,
+      content: NGINX_FILES.defaultSiteContent,
     }, { parent: this, dependsOn: h.ready });
     const nginx = new SystemdService(`${name}-nginx`, {
       connection: h.connection,

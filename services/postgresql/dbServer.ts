@@ -15,6 +15,8 @@ import { RemoteScript } from "../../providers/remoteScript.ts";
 import { RemoteFile } from "../../providers/remoteFile.ts";
 import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
+import { postgresFiles } from "../../plan/files.ts";
+import { listenAddresses } from "../../plan/listen.ts";
 
 /** One app's database and login role, and the hosts that run the app's code. */
 export interface AppDatabase {
@@ -74,20 +76,19 @@ export class DbServer extends pulumi.ComponentResource {
     super("django-fleet:fleet:DbServer", name, {}, opts);
     const h = args.host;
     const port = args.port ?? 5432;
-    const remote = args.apps.flatMap((a) => a.clients).filter((c) => c.name !== h.plan.name);
     const replicas = args.replicas ?? [];
     // The cluster Debian's postgresql package made: its major version is the release's.
     const pg = h.facts.release.postgresql;
-    const etc = `/etc/postgresql/${pg}/main`;
+    const files = postgresFiles(pg);
     const deps = { parent: this, dependsOn: h.ready };
 
     const conf = renderPostgresConf({
-      listenAddresses: remote.length || replicas.length ? ["localhost", h.plan.privateAddress] : ["localhost"],
+      listenAddresses: listenAddresses(h.plan, [...args.apps.flatMap((a) => a.clients), ...replicas], "localhost"),
       port,
       ...(args.archive ? { archive: { command: args.archive.command } } : {}),
     });
     const confFile = new RemoteFile(`${name}-conf`, {
-      connection: h.connection, path: `${etc}/conf.d/django-fleet.conf`, content: conf,
+      connection: h.connection, path: files.conf, content: conf,
       owner: "postgres", group: "postgres",
     }, { parent: this, dependsOn: [...h.ready, ...(args.archive?.after ?? [])] });
     const hba = renderPgHba({
@@ -95,12 +96,12 @@ export class DbServer extends pulumi.ComponentResource {
       replication: replicas.map((r) => ({ user: REPLICATION_USER, address: r.privateAddress })),
     });
     const hbaFile = new RemoteFile(`${name}-hba`, {
-      connection: h.connection, path: `${etc}/pg_hba.conf`, content: hba,
+      connection: h.connection, path: files.hba, content: hba,
       owner: "postgres", group: "postgres", mode: "0640",
     }, deps);
     const service = this.service = new SystemdService(`${name}-service`, {
       connection: h.connection,
-      unit: `postgresql@${pg}-main.service`, stopOnDelete: false,
+      unit: files.unit, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
       loads: [{ file: confFile, then: "restart" }, { file: hbaFile, then: "reload" }],

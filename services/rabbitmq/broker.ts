@@ -12,6 +12,9 @@ import { RemoteFile } from "../../providers/remoteFile.ts";
 import { RemoteScript } from "../../providers/remoteScript.ts";
 import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
+import { RABBITMQ_FILES } from "../../plan/files.ts";
+import { listenAddresses } from "../../plan/listen.ts";
+import { renderRabbitmqConf } from "./rabbitmq.ts";
 
 export interface BrokerArgs {
   /** The broker host. */
@@ -37,19 +40,18 @@ export class Broker extends pulumi.ComponentResource {
     super("django-fleet:fleet:Broker", name, {}, opts);
     const h = this.host = args.host;
     this.componentName = name;
-    const remote = args.clients.some((c) => c.name !== h.plan.name);
-    const bind = remote ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+    const bind = listenAddresses(h.plan, args.clients);
     const deps = { parent: this, dependsOn: h.ready };
     this.address = h.plan.privateAddress;
 
     if (args.kind === "rabbitmq") {
-      this.port = 5672;
-      const conf = `# Managed by django-fleet (pulumi).\n${bind.map((a, i) => `listeners.tcp.${i + 1} = ${a}:5672`).join("\n")}\n`;
+      this.port = RABBITMQ_FILES.port;
+      const conf = renderRabbitmqConf({ listenAddresses: bind, port: this.port });
       const confFile = new RemoteFile(`${name}-conf`, {
-        connection: h.connection, path: "/etc/rabbitmq/rabbitmq.conf", content: conf,
+        connection: h.connection, path: RABBITMQ_FILES.conf, content: conf,
       }, deps);
       const service = new SystemdService(`${name}-service`, {
-        connection: h.connection, unit: "rabbitmq-server.service", stopOnDelete: false,
+        connection: h.connection, unit: RABBITMQ_FILES.unit, stopOnDelete: false,
         restartOn: { "rabbitmq.conf": shortHash(conf) },
         loads: [{ file: confFile, then: "restart" }],
       }, { parent: this, dependsOn: [confFile] });

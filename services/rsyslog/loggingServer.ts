@@ -25,8 +25,10 @@ import { script } from "../../lib/shell.ts";
 import { caScript, hostCsrScript, issueScript, serverCertScript, tlsFiles } from "./logTls.ts";
 import { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
+import { LOGGING_FILES } from "../../plan/files.ts";
+import { logSenders } from "../../plan/listen.ts";
 
-export const LOG_DIR = "/var/log/fleet";
+export const LOG_DIR = LOGGING_FILES.logDir;
 
 export interface LoggingServerArgs {
   /** The logging host. */
@@ -52,7 +54,7 @@ export class LoggingServer extends pulumi.ComponentResource {
     super("django-fleet:fleet:LoggingServer", name, {}, opts);
     const server = args.host;
     const port = args.port ?? 10514;
-    const senders = [...new Set(["127.0.0.1", ...args.hosts.map((h: Host) => h.plan.privateAddress)])];
+    const senders = logSenders(args.hosts.map((h: Host) => h.plan));
     // The stack's CA and the server's certificate, made on the logging host.
     const ca = new RemoteProbe<string>(`${name}-ca`, {
       connection: server.connection, probe: caScript(pulumi.getStack()), description: "the logs CA",
@@ -62,11 +64,11 @@ export class LoggingServer extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: ca });
     const serverConf = renderRsyslogServer({ port, logDir: LOG_DIR, allowedSenders: senders });
     const serverFile = new RemoteFile(`${name}-server-conf`, {
-      connection: server.connection, path: "/etc/rsyslog.d/10-django-fleet-server.conf", content: serverConf,
+      connection: server.connection, path: LOGGING_FILES.serverConf, content: serverConf,
     }, { parent: this, dependsOn: server.ready });
     const retention = renderLogRetention({ logDir: LOG_DIR, retentionDays: args.retentionDays });
     new RemoteFile(`${name}-retention`, {
-      connection: server.connection, path: "/etc/logrotate.d/django-fleet", content: retention,
+      connection: server.connection, path: LOGGING_FILES.retention, content: retention,
     }, { parent: this, dependsOn: server.ready });
 
     for (const h of args.hosts) {
@@ -74,7 +76,7 @@ export class LoggingServer extends pulumi.ComponentResource {
       const files = args.config === undefined ? [] : serviceLogsFor(h.plan.roles, args.config);
       const forward = renderRsyslogClient({ serverAddress: addressFrom(h.plan, server.plan), port, files });
       const forwardFile = new RemoteFile(`${name}-ship-${h.plan.name}`, {
-        connection: h.connection, path: "/etc/rsyslog.d/90-django-fleet-forward.conf", content: forward,
+        connection: h.connection, path: LOGGING_FILES.forwardConf, content: forward,
       }, { parent: this, dependsOn: h.ready });
       // The host's key stays on it; its request goes to the CA, the certificate comes back.
       const csr = new RemoteProbe<string>(`${name}-csr-${h.plan.name}`, {
