@@ -198,7 +198,7 @@ function database(s: DatabaseStep): string {
 }
 
 /**
- * The RabbitMQ vhost and user (INLINE in services/rabbitmq/broker.ts), made only when missing:
+ * The RabbitMQ vhost and user (named as lib/rabbitAccount.ts names them), made only when missing:
  * three rabbitmqctl calls when nothing is to do. The password reaches rabbitmqctl as an
  * argument inside this root-run script only, as in the dev stack.
  */
