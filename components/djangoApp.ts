@@ -28,6 +28,8 @@ import type { Host } from "./host.ts";
 import type { LoadBalancerSite } from "../services/nginx/loadBalancer.ts";
 import { MediaBackup } from "../services/restic/mediaBackup.ts";
 import { appPaths } from "./paths.ts";
+import { gunicornBindAddress, listenAddresses } from "../plan/listen.ts";
+import { migratorOf, staticCopyHostOf } from "../plan/placement.ts";
 
 /** The database server seam: each engine's server makes an app's database its own way. */
 export interface DatabaseServer {
@@ -113,7 +115,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     // One server per Redis host, reachable from this app's hosts only (and loopback).
     const redisReady = [...shared.redisHosts].map(([hostName, after]) => {
       const h = hostOf(hostName);
-      const bind = d.codeHosts.some((c) => c.name !== hostName) ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+      const bind = listenAddresses(h.plan, d.codeHosts);
       return appRedis(`${hostName}-redis-${app.name}`, this, h, { app: app.name, port: app.redisPort, bind, password: redisPassword!, after: [after] });
     });
     const brokerReady = [...shared.broker.addApp(app.name, brokerPassword, first), ...redisReady];
@@ -139,7 +141,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     }));
 
     // Migrations run once per release, on the app's first app host, before any new code serves.
-    const migrator = d.appHosts[0] ?? d.codeHosts[0]!;
+    const migrator = migratorOf(d);
     const migrateRelease = releases.get(migrator.name)!;
     // It runs the new release's code while the previous release still serves everywhere, so
     // a migration must work with the previous release's code (see README "Safe deploys").
@@ -154,7 +156,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     // by release (before any node switches, so the new release's pages find them). The
     // LoadBalancer removes what a stack made before this left there. It reaches two hosts,
     // so it is built here, not through one Host; it waits for the load balancer's baseline.
-    const lbPlan = topo.loadBalancer && !d.codeHosts.includes(topo.loadBalancer) ? topo.loadBalancer : undefined;
+    const lbPlan = staticCopyHostOf(d, topo);
     const staticCopy = lbPlan && new StaticCopy(`${lbPlan.name}-${app.name}-static`, {
       from: hostOf(migrator.name).connection, to: hostOf(lbPlan.name).connection,
       app: app.name, release: migrateRelease.releaseId,
@@ -186,7 +188,7 @@ export class DjangoApp extends pulumi.ComponentResource {
         host: hostOf(plan.name), app, release: releases.get(plan.name)!,
         after: [migrate, ...cacheReady, ...(mediaBackup ? [mediaBackup.restored] : []), ...(staticCopy ? [staticCopy] : [])],
         afterSwitches: previousBatch,
-        bindAddress: topo.loadBalancer?.name === plan.name ? "127.0.0.1" : plan.privateAddress,
+        bindAddress: gunicornBindAddress(plan, topo),
         ...(lb ? { drain: { connection: lb.connection, seconds: cfg.deploy.drainSeconds } } : {}),
       }, atRoot));
       nodes.push(...batch);

@@ -6,13 +6,11 @@
  */
 import { readFileSync } from "node:fs";
 import type { Preflight } from "../lib/preflight.ts";
+import { objectStoreCaHosts } from "../plan/placement.ts";
 
 /** The CA bundle each host needs, by host name; a host that needs none is absent. */
 export function objectStoreCas({ topo, backupTarget, mediaTarget }: Preflight): ReadonlyMap<string, string> {
-  const caOn = new Map<string, Set<string>>();
-  const needCa = (host: string, file: string | undefined) => { if (file) caOn.set(host, (caOn.get(host) ?? new Set()).add(file)); };
-  needCa(topo.db.name, backupTarget?.caFile);
-  for (const h of topo.codeHosts) needCa(h.name, mediaTarget?.caFile);
+  const caOn = objectStoreCaHosts(topo, { backup: backupTarget?.caFile, media: mediaTarget?.caFile });
   return new Map([...caOn].map(([name, files]) =>
-    [name, [...files].map((f) => readFileSync(f, "utf8").trimEnd() + "\n").join("")] as const));
+    [name, files.map((f) => readFileSync(f, "utf8").trimEnd() + "\n").join("")] as const));
 }

@@ -14,6 +14,9 @@ import { cmd, script } from "./shell.ts";
 /** The shell variable holding a RabbitMQ user's password. */
 export const BROKER_PASSWORD_VAR = "BROKER_PASSWORD";
 
+/** The account RabbitMQ's package makes, which nothing we run uses: {@link rabbitAccountCreate} removes it. */
+export const RABBIT_DEFAULT_USER = "guest";
+
 /** RabbitMQ's default hashing module (we manage rabbitmq.conf and do not change it). */
 export const RABBIT_HASHING = "rabbit_password_hashing_sha256";
 
@@ -103,7 +106,7 @@ export function rabbitAccountCreate(user: string): string {
     `rmq import_definitions "$defs_dir/account.json" >/dev/null`,
     `rm -rf -- "$defs_dir"`,
     // The default guest account is not needed by anything we run.
-    "rmq delete_user guest >/dev/null 2>&1 || true",
+    `rmq delete_user ${cmd(RABBIT_DEFAULT_USER)} >/dev/null 2>&1 || true`,
     "if ! rabbit_account_ok; then",
     `  echo ${cmd(`RabbitMQ does not hold the password just set for user ${user} (or its rights on vhost ${user}): see /var/log/rabbitmq/`)} >&2`,
     "  exit 1",

@@ -7,10 +7,11 @@
  *
  * Every config file is rendered by the functions the components call (services/<service>/*.ts,
  * config/*.ts), so the files are byte for byte the dev stack's; test/unit/peersRender.test.ts
- * proves it against the program itself (index.ts under Pulumi mocks). Where a component
- * writes a value inline instead of through an exported function, the value is copied here
- * and marked `INLINE in <component>`: a change there must be made here too (the test
- * catches it for files).
+ * proves it against the program itself (index.ts under Pulumi mocks). Which host runs what,
+ * where each service listens, who migrates, the upstreams and our files' paths are read
+ * from the fleet's plan (plan/fleetPlan.ts), whose functions the components call too; the
+ * app's folders from services/app/appLayout.ts's `appLayout`, which its layout script is
+ * built from. Nothing here copies a value a component computes.
  *
  * What the program reads from the world before it registers anything is an input here:
  * the commit the ref resolves to, the generated secrets, the host's Debian release, how
@@ -27,15 +28,16 @@ import { packagesFor } from "../../config/packages.ts";
 import type { PythonProject } from "../../config/pythonProject.ts";
 import { pinnedFacts, type HostFacts, type ReleaseId } from "../../config/releases.ts";
 import type { Role, StackConfig } from "../../config/schema.ts";
-import { HOST_CA_FILE, mediaStore, type ObjectStore } from "../../config/objectStore.ts";
+import { mediaStore, type ObjectStore } from "../../config/objectStore.ts";
 import { serviceLogsFor } from "../../config/serviceLogs.ts";
 import { addressFrom, buildTopology, type HostPlan, type Topology } from "../../config/topology.ts";
+import { gunicornFiles, unitFilePath } from "../../plan/files.ts";
+import { planFleet } from "../../plan/fleetPlan.ts";
 import { collectstaticScripts, manageCommand } from "../../services/app/appRelease.ts";
-import { NGINX_USER } from "../../services/app/appLayout.ts";
+import { appLayout } from "../../services/app/appLayout.ts";
 import { appHbaRules } from "../../services/postgresql/dbServer.ts";
 import { FIREWALL_UNIT } from "../../services/nftables/firewall.ts";
 import { installScript as packageInstallScript, releaseGuard } from "../../components/host.ts";
-import { LOG_DIR } from "../../services/rsyslog/loggingServer.ts";
 import { appPaths, releaseId, releasePaths } from "../../components/paths.ts";
 import { cacheDir } from "../../lib/pythonInstall.ts";
 import { servedFolders, type DjangoPaths } from "../../lib/djangoSettings.ts";
@@ -43,6 +45,7 @@ import { shortHash } from "../../lib/hash.ts";
 import { buildCheck, buildScript } from "../../lib/releaseBuild.ts";
 import { healthGateScript } from "../../lib/healthGate.ts";
 import { sharedPathOf } from "../../lib/releaseShared.ts";
+import { RABBIT_DEFAULT_USER } from "../../lib/rabbitAccount.ts";
 import type { ReadyCheck } from "../../providers/systemdService.ops.ts";
 import { renderEnvFile } from "../../services/app/envFile.ts";
 import { renderGunicornConf } from "../../services/app/gunicornConf.ts";
@@ -50,7 +53,8 @@ import { renderNftables } from "../../services/nftables/nftables.ts";
 import { renderNginxSite } from "../../services/nginx/nginxSite.ts";
 import { renderPgHba, renderPostgresConf } from "../../services/postgresql/postgres.ts";
 import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../services/rsyslog/rsyslog.ts";
-import { gunicornSocketName, renderGunicornSocket, renderGunicornUnit } from "../../services/app/systemdUnits.ts";
+import { renderGunicornSocket, renderGunicornUnit } from "../../services/app/systemdUnits.ts";
+import { renderRabbitmqConf } from "../../services/rabbitmq/rabbitmq.ts";
 import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "../../services/celery/celeryUnits.ts";
 
 /** The sample app's repository as the test hosts reach it (scripts/gitserve). */
@@ -182,7 +186,7 @@ export interface ServiceStep {
   readonly ownUnitFile?: string;
 }
 
-/** The app's system user and directory layout (INLINE in services/app/appRelease.ts: the `layout` script). */
+/** The app's system user and directory layout (services/app/appLayout.ts: what the `layout` script makes). */
 export interface UserStep {
   readonly kind: "user";
   readonly id: "user";
@@ -319,19 +323,14 @@ function file(id: string, path: string, content: string, o: Partial<Pick<Rendere
   return { id, path, content, mode: o.mode ?? "0644", owner: o.owner ?? "root", group: o.group ?? "root", secret: o.secret ?? false };
 }
 
-/** The app's layout (INLINE in services/app/appRelease.ts, the `layout` RemoteScript): user, folders, modes. */
+/** The app's layout (services/app/appLayout.ts, made by AppRelease's `layout` script): user, folders, modes. */
 function layout(app: string): UserStep {
-  const p = appPaths(app);
-  const own = (path: string, mode: string): LayoutDir => ({ path, owner: app, group: app, mode });
+  const l = appLayout(app);
   return {
-    kind: "user", id: "user", user: app, group: app, home: p.root, shell: "/usr/sbin/nologin",
-    dirs: [
-      // nginx (group www-data) may pass through the app's folder to the served ones, not list it.
-      { path: p.root, owner: app, group: NGINX_USER, mode: "0710" }, own(p.state, "0750"), own(p.releases, "0750"),
-      own(p.log, "0755"), own(`${p.root}/public`, "0755"), own(p.static, "0755"), own(p.media, "0755"), own(p.shared, "0755"),
-      { path: p.ssl, owner: "root", group: "root", mode: "0700" },
-    ],
-    chmod: [{ path: p.root, mode: "0710" }, { path: p.state, mode: "0750" }],
+    kind: "user", id: "user", user: l.user, group: l.user, home: l.home, shell: l.shell,
+    dirs: [...l.rootMade, ...l.userMade],
+    // Root's folders get their mode set again even when they exist.
+    chmod: l.rootMade.map((f) => ({ path: f.path, mode: f.mode })),
   };
 }
 
@@ -461,11 +460,15 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
   const r = releasePaths(app.name, commit);
   const code = { source: r.source, venv: r.venv };
   const s = i.secrets;
+  // Who does what (plan/): the same decisions the components take.
+  const fleetPlan = planFleet(cfg, topo, new Map(topo.hosts.map((h) => [h.name, facts])));
+  const placement = fleetPlan.apps[0]!;
+  if (placement.staticCopyTo) {
+    throw new Error("the load balancer runs none of the app's code: the peers do not copy its static files there yet (give it the worker or app role)");
+  }
   const lb = topo.loadBalancer;
-  // The code runs on its app, worker and beat hosts and on the load balancer (static files).
-  const codeHosts = [...d.codeHosts, ...(lb && !d.codeHosts.includes(lb) ? [lb] : [])];
-  const isCodeHost = (h: HostPlan) => codeHosts.some((c) => c.name === h.name);
-  const migrator = d.appHosts[0] ?? d.codeHosts[0]!;
+  const migrator = topo.hosts.find((h) => h.name === placement.migrator)!;
+  const url = `http://${(lb ?? migrator).address}/`;
   // Where the settings put static and media (AppRelease's probe, mapped as it maps them).
   const probed = i.settings ?? fleetdemoSettings(app.name);
   const mapPath = (v: string | null) => v ? sharedPathOf(app.name, commit, v).path : v;
@@ -473,20 +476,17 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
   if ([probed.staticRoot, probed.mediaRoot].some((v) => v && sharedPathOf(app.name, commit, v).rel)) {
     throw new Error("settings put static or media files inside the checkout: the peers do not make the shared links yet");
   }
-  const pg = facts.release.postgresql;
   const dbApps = [{ database: app.database.name, user: app.database.user, clients: d.codeHosts }];
-  const gunicornUnit = `${app.name}-gunicorn.service`;
-  const workerUnit = `${app.name}-celery-worker.service`;
-  const beatUnit = `${app.name}-celery-beat.service`;
-  // gunicorn binds to loopback when the load balancer shares its host (components/djangoApp.ts).
-  const bindOf = (h: HostPlan) => lb?.name === h.name ? "127.0.0.1" : h.privateAddress;
+  const gunicornUnit = gunicornFiles(app).unit;
   const service = (id: string, unit: string, o: { restartOn?: string[]; reloadOn?: string[]; readyCheck?: ReadyCheck; ownUnitFile?: string }): ServiceStep => ({
     kind: "service", id, unit, restartOn: o.restartOn ?? [], reloadOn: o.reloadOn ?? [],
     ...(o.readyCheck ? { readyCheck: o.readyCheck } : {}), ...(o.ownUnitFile ? { ownUnitFile: o.ownUnitFile } : {}),
   });
 
   const phases = new Map<string, Map<string, Phase>>();
-  const stacks = topo.hosts.map((plan): PeerStack => {
+  const stacks = topo.hosts.map((plan, n): PeerStack => {
+    const hp = fleetPlan.hosts[n]!;
+    const here = hp.apps.find((a) => a.app === app.name);
     const files: RenderedFile[] = [];
     const add = (f: RenderedFile) => { files.push(f); return f.id; };
     const steps: Step[] = [];
@@ -503,67 +503,65 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       script: releaseGuard(facts.release) + packageInstallScript(packages),
     });
 
-    // The object store's CA where its clients run (fleet/objectStoreCa.ts): the app's code hosts (media).
-    if (media?.caFile && isCodeHost(plan)) {
-      const ca = add(file("object-store-ca", HOST_CA_FILE, i.media!.caPem!.trimEnd() + "\n"));
+    // The object store's CA where its clients run (fleet/objectStoreCa.ts): no backups here, so the media CA alone.
+    if (hp.objectStoreCa) {
+      const ca = add(file("object-store-ca", hp.objectStoreCa.path, i.media!.caPem!.trimEnd() + "\n"));
       at(0, { kind: "files", id: "object-store-ca-file", files: [ca] });
     }
 
-    // Firewall (services/nftables/firewall.ts). Paths INLINE there (RULES, UNIT are not exported).
-    const fwUnit = "django-fleet-firewall.service";
-    const fwRules = add(file("firewall-rules", "/etc/django-fleet/firewall.nft", renderNftables({ openings: openingsFor(plan, topo, cfg) }), { mode: "0600" }));
-    const fwUnitFile = add(file("firewall-unit", `/etc/systemd/system/${fwUnit}`, FIREWALL_UNIT));
+    // Firewall (services/nftables/firewall.ts).
+    const fw = hp.firewall;
+    const fwRules = add(file("firewall-rules", fw.rules, renderNftables({ openings: openingsFor(plan, topo, cfg) }), { mode: "0600" }));
+    const fwUnitFile = add(file("firewall-unit", fw.unitFile, FIREWALL_UNIT));
     at(0, { kind: "files", id: "firewall-files", files: [fwRules, fwUnitFile] },
-      service("firewall", fwUnit, { restartOn: [fwUnitFile], reloadOn: [fwRules], ownUnitFile: fwUnitFile }));
+      service("firewall", fw.unit, { restartOn: [fwUnitFile], reloadOn: [fwRules], ownUnitFile: fwUnitFile }));
 
-    // Logging (services/rsyslog/loggingServer.ts). Paths INLINE there.
-    if (topo.logging) {
-      const isServer = topo.logging.name === plan.name;
+    // Logging (services/rsyslog/loggingServer.ts).
+    if (hp.logging) {
+      const lg = hp.logging;
       const logFiles: string[] = [];
       let rsServer: string | undefined;
-      if (isServer) {
-        const senders = [...new Set(["127.0.0.1", ...topo.hosts.map((h) => h.privateAddress)])];
-        rsServer = add(file("rsyslog-server", "/etc/rsyslog.d/10-django-fleet-server.conf",
-          renderRsyslogServer({ port: cfg.logging.port, logDir: LOG_DIR, allowedSenders: senders })));
-        logFiles.push(rsServer, add(file("log-retention", "/etc/logrotate.d/django-fleet",
-          renderLogRetention({ logDir: LOG_DIR, retentionDays: cfg.logging.retentionDays }))));
+      if (lg.server) {
+        rsServer = add(file("rsyslog-server", lg.server.conf,
+          renderRsyslogServer({ port: lg.port, logDir: lg.server.logDir, allowedSenders: lg.server.allowedSenders })));
+        logFiles.push(rsServer, add(file("log-retention", lg.server.retention,
+          renderLogRetention({ logDir: lg.server.logDir, retentionDays: cfg.logging.retentionDays }))));
       }
-      const rsForward = add(file("rsyslog-forward", "/etc/rsyslog.d/90-django-fleet-forward.conf",
-        renderRsyslogClient({ serverAddress: addressFrom(plan, topo.logging), port: cfg.logging.port, files: serviceLogsFor(roles, cfg) })));
+      const rsForward = add(file("rsyslog-forward", lg.forwardConf,
+        renderRsyslogClient({ serverAddress: lg.shipsTo, port: lg.port, files: serviceLogsFor(roles, cfg) })));
       logFiles.push(rsForward);
       at(0, { kind: "files", id: "logging-files", files: logFiles },
         service("rsyslog", "rsyslog.service", { restartOn: [...(rsServer ? [rsServer] : []), rsForward] }));
     }
 
-    if (topo.db.name === plan.name) {
+    const pgFiles = hp.database?.role === "primary" ? hp.database.postgres : undefined;
+    if (hp.database && pgFiles) {
       // The app record on the database host (fleet/appRecords.ts).
       const record = add(file("app-record", appRecordPath(app.name), appRecord(app)));
-      // PostgreSQL (services/postgresql/dbServer.ts). The listen addresses are INLINE there.
-      const etc = `/etc/postgresql/${pg}/main`;
-      const remote = dbApps.flatMap((a) => a.clients).filter((c) => c.name !== plan.name);
-      const pgConf = add(file("postgres-conf", `${etc}/conf.d/django-fleet.conf`,
-        renderPostgresConf({ listenAddresses: remote.length ? ["localhost", plan.privateAddress] : ["localhost"], port: cfg.database.port }),
+      // PostgreSQL (services/postgresql/dbServer.ts).
+      const pgConf = add(file("postgres-conf", pgFiles.conf,
+        renderPostgresConf({ listenAddresses: hp.database.listenAddresses, port: hp.database.port }),
         { owner: "postgres", group: "postgres" }));
-      const pgHba = add(file("postgres-hba", `${etc}/pg_hba.conf`, renderPgHba({ rules: appHbaRules(plan.name, dbApps), replication: [] }),
+      const pgHba = add(file("postgres-hba", pgFiles.hba, renderPgHba({ rules: appHbaRules(plan.name, dbApps), replication: [] }),
         { owner: "postgres", group: "postgres", mode: "0640" }));
       at(0, { kind: "files", id: "app-record-file", files: [record] },
         { kind: "files", id: "postgres-files", files: [pgConf, pgHba] },
-        service("postgresql", `postgresql@${pg}-main.service`, { restartOn: [pgConf], reloadOn: [pgHba], readyCheck: { port: cfg.database.port } }));
+        service("postgresql", pgFiles.unit, { restartOn: [pgConf], reloadOn: [pgHba], readyCheck: { port: hp.database.port } }));
     }
 
-    if (topo.broker.name === plan.name) {
-      // RabbitMQ (services/rabbitmq/broker.ts): the config is INLINE there (no template).
-      const bind = topo.codeHosts.some((c) => c.name !== plan.name) ? ["127.0.0.1", plan.privateAddress] : ["127.0.0.1"];
-      const rabbitConf = add(file("rabbitmq-conf", "/etc/rabbitmq/rabbitmq.conf",
-        `# Managed by django-fleet (pulumi).\n${bind.map((a, n) => `listeners.tcp.${n + 1} = ${a}:5672`).join("\n")}\n`));
+    if (hp.rabbitmq) {
+      // RabbitMQ (services/rabbitmq/broker.ts).
+      const rabbitConf = add(file("rabbitmq-conf", hp.rabbitmq.conf,
+        renderRabbitmqConf({ listenAddresses: hp.rabbitmq.listenAddresses, port: hp.rabbitmq.port })));
       at(0, { kind: "files", id: "rabbitmq-files", files: [rabbitConf] },
-        service("rabbitmq", "rabbitmq-server.service", { restartOn: [rabbitConf] }));
+        service("rabbitmq", hp.rabbitmq.unit, { restartOn: [rabbitConf] }));
     }
-    if (topo.db.name === plan.name) {
+    if (pgFiles) {
       at(0, { kind: "database", id: "database", database: app.database.name, owner: app.database.user, password: s.dbPassword });
     }
-    if (topo.broker.name === plan.name) {
-      at(0, { kind: "brokerAccount", id: "brokerAccount", vhost: app.name, user: app.name, password: s.brokerPassword, deleteUsers: ["guest"] });
+    if (hp.rabbitmq) {
+      // The account is named after the app (lib/rabbitAccount.ts: its vhost and user); guest goes.
+      at(0, { kind: "brokerAccount", id: "brokerAccount", vhost: app.name, user: app.name, password: s.brokerPassword, deleteUsers: [RABBIT_DEFAULT_USER] });
     }
 
     // The app's code, env file and static files (components/djangoApp.ts, AppRelease).
@@ -575,7 +573,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       ownAddresses: [plan.address, plan.privateAddress], media,
       loadBalancerAddresses: topo.loadBalancer ? [topo.loadBalancer.address, topo.loadBalancer.privateAddress] : [],
     }, app);
-    if (isCodeHost(plan)) {
+    if (here) {
       const envFile = add(file("env", p.envFile, renderEnvFile(env), { mode: "0600", secret: true }));
       const buildArgs = { app: app.name, repo: app.repo, commit, project, install: app.install };
       const collect = collectstaticScripts(app, settings, code);
@@ -595,31 +593,32 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
         envFile: p.envFile, rerunOn: ["release", envFile], script: collect.create,
         ...(settings.staticfiles && settings.staticRoot ? { staticRoot: settings.staticRoot } : {}),
       });
-      if (migrator.name === plan.name) {
+      if (here.migrates) {
         at(1, {
           kind: "manage", id: "migrate", args: "migrate --noinput", user: app.name, source: r.source, venv: r.venv,
           envFile: p.envFile, rerunOn: ["release", envFile], script: manageCommand(app, "migrate --noinput", code) + "\n",
         });
       }
 
-      if (d.appHosts.some((h) => h.name === plan.name)) {
-        // gunicorn (services/app/appNode.ts). Its config path and stop timeout are INLINE there.
-        const bindAddress = bindOf(plan);
-        const gConf = add(file("gunicorn-conf", `/etc/${app.name}/gunicorn.conf.py`, renderGunicornConf({
+      if (here.gunicorn) {
+        // gunicorn (services/app/appNode.ts).
+        const g = here.gunicorn;
+        const bindAddress = g.bindAddress;
+        const gConf = add(file("gunicorn-conf", g.conf, renderGunicornConf({
           bindAddress, port: app.port, workers: app.gunicorn.workers,
           timeoutSeconds: app.gunicorn.timeoutSeconds, maxRequests: app.gunicorn.maxRequests,
         })));
-        const gUnit = add(file("gunicorn-unit", `/etc/systemd/system/${gunicornUnit}`, renderGunicornUnit({
+        const gUnit = add(file("gunicorn-unit", unitFilePath(g.unit), renderGunicornUnit({
           appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv,
-          envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: `/etc/${app.name}/gunicorn.conf.py`,
-          stopTimeoutSeconds: app.gunicorn.timeoutSeconds + 5,
+          envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: g.conf,
+          stopTimeoutSeconds: g.stopTimeoutSeconds,
         })));
         // The socket gunicorn serves on (Requires= in its unit): started with gunicorn.
-        const gSocket = add(file("gunicorn-socket-unit", `/etc/systemd/system/${gunicornSocketName(app.name)}`, renderGunicornSocket({
+        const gSocket = add(file("gunicorn-socket-unit", unitFilePath(g.socketUnit), renderGunicornSocket({
           appName: app.name, bindAddress, port: app.port,
         })));
         const gate = {
-          unit: gunicornUnit,
+          unit: g.unit,
           url: `http://${bindAddress}:${app.port}${app.healthCheck.path}`,
           hostHeader: plan.privateAddress,
           ...(app.healthCheck.status !== undefined ? { status: app.healthCheck.status } : {}),
@@ -628,49 +627,47 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
         at(1, { kind: "files", id: "gunicorn-files", files: [gConf, gUnit, gSocket] },
           // The unit's own change restarts it; a new release or env file restarts it through
           // the dev stack's switch; its config is re-read on HUP.
-          service("gunicorn", gunicornUnit, {
+          service("gunicorn", g.unit, {
             restartOn: [gUnit, envFile, "release"], reloadOn: [gConf],
             readyCheck: { port: app.port, host: bindAddress, http: true }, ownUnitFile: gUnit,
           }),
           { kind: "healthGate", id: "healthGate", ...gate, script: healthGateScript(gate), keepReleases: app.keepReleases });
       }
 
-      // Celery (services/celery/celeryWorker.ts). The celery app's default is INLINE there.
-      const isWorker = d.workers.some((h) => h.name === plan.name);
-      const isBeat = d.beat?.name === plan.name;
-      if (isWorker || isBeat) {
-        const celeryApp = app.celeryApp ?? app.settingsModule.split(".")[0]!;
-        const base = { appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv, envFile: p.envFile, celeryApp };
-        const wUnit = isWorker ? add(file("celery-worker-unit", `/etc/systemd/system/${workerUnit}`, renderCeleryWorkerUnit({
+      // Celery (services/celery/celeryWorker.ts).
+      const c = here.celery;
+      if (c) {
+        const base = { appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv, envFile: p.envFile, celeryApp: c.celeryApp };
+        const wUnit = c.worker ? add(file("celery-worker-unit", unitFilePath(c.workerUnit), renderCeleryWorkerUnit({
           ...base, concurrency: app.celery.concurrency, queues: app.celery.queues, stopTimeoutSeconds: cfg.deploy.celeryStopTimeoutSeconds,
         }))) : undefined;
-        const bUnit = isBeat ? add(file("celery-beat-unit", `/etc/systemd/system/${beatUnit}`, renderCeleryBeatUnit({
-          ...base, scheduleFile: `${p.state}/celerybeat-schedule`,
+        const bUnit = c.beat ? add(file("celery-beat-unit", unitFilePath(c.beatUnit), renderCeleryBeatUnit({
+          ...base, scheduleFile: c.scheduleFile,
         }))) : undefined;
         at(2, { kind: "files", id: "celery-files", files: [wUnit, bUnit].filter((x): x is string => !!x) },
-          ...(wUnit ? [service("celery-worker", workerUnit, { restartOn: [wUnit, envFile, "release"], ownUnitFile: wUnit })] : []),
-          ...(bUnit ? [service("celery-beat", beatUnit, { restartOn: [bUnit, envFile, "release"], ownUnitFile: bUnit })] : []));
+          ...(wUnit ? [service("celery-worker", c.workerUnit, { restartOn: [wUnit, envFile, "release"], ownUnitFile: wUnit })] : []),
+          ...(bUnit ? [service("celery-beat", c.beatUnit, { restartOn: [bUnit, envFile, "release"], ownUnitFile: bUnit })] : []));
       }
     }
 
-    if (lb?.name === plan.name) {
-      // nginx (services/nginx/loadBalancer.ts). The site path and the disabled default site are INLINE there.
+    const site = hp.nginx?.sites.find((x) => x.app === app.name);
+    if (hp.nginx && site) {
+      // nginx (services/nginx/loadBalancer.ts).
       const served = servedFolders(settings, app.static);
-      const site = add(file("nginx-site", `/etc/nginx/sites-enabled/${app.name}.conf`, renderNginxSite({
+      const siteFile = add(file("nginx-site", site.path, renderNginxSite({
         appName: app.name,
-        upstreams: d.appHosts.map((h) => ({ address: bindOf(h) === "127.0.0.1" ? "127.0.0.1" : h.privateAddress, port: app.port })),
+        upstreams: site.upstreams.map((u) => ({ address: u.address, port: u.port })),
         serverName: app.serverName, tls: undefined, appRoot: appPaths(app.name).root,
         staticRoot: served.static?.root, staticUrl: served.static?.url,
         mediaRoot: cfg.media.storage === "s3" ? undefined : served.media?.root,
         mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
       })));
-      const noDefault = add(file("nginx-default-site", "/etc/nginx/sites-available/default",
-        "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n"));
-      at(2, { kind: "files", id: "nginx-files", files: [site, noDefault] },
+      const noDefault = add(file("nginx-default-site", hp.nginx.defaultSite.path, hp.nginx.defaultSite.content));
+      at(2, { kind: "files", id: "nginx-files", files: [siteFile, noDefault] },
         // The dev stack reloads on the site's change; the emptied default site changes with it
         // on the first run only, and must be read too. Its first run restarts nginx (a new
         // resource restarts its unit): so does a run that made the app's user.
-        service("nginx", "nginx.service", { restartOn: ["user"], reloadOn: [site, noDefault] }));
+        service("nginx", "nginx.service", { restartOn: ["user"], reloadOn: [siteFile, noDefault] }));
     }
 
     return {
@@ -684,14 +681,14 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       files,
       env,
       steps,
-      url: `http://${(lb ?? migrator).address}/`,
+      url,
       secretValues: secretValuesOf(s, media),
     };
   });
 
   return {
     config: cfg, topology: topo, stacks, waves: waves(stacks, phases),
-    url: `http://${(lb ?? migrator).address}/`, secretValues: secretValuesOf(s, media),
+    url, secretValues: secretValuesOf(s, media),
   };
 }
 

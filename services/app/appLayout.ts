@@ -15,6 +15,42 @@ import { cmd, script } from "../../lib/shell.ts";
 /** nginx's user and group on Debian. */
 export const NGINX_USER = "www-data";
 
+/** One folder of the layout. */
+export interface LayoutFolder {
+  readonly path: string;
+  readonly owner: string;
+  readonly group: string;
+  /** Octal, 4 digits. */
+  readonly mode: string;
+}
+
+/** The app's system user and its folders, as data: {@link layoutScript} makes them, the benchmark's peers too. */
+export interface AppLayout {
+  /** The system user, and its group of the same name. */
+  readonly user: string;
+  /** Its home: `/srv/<app>`. */
+  readonly home: string;
+  /** It logs in nowhere. */
+  readonly shell: string;
+  /**
+   * Made by root, as their parents are root's (so no app can swap them); owner, group and
+   * mode set again on every run. The first is the home, `/srv/<app>`.
+   */
+  readonly rootMade: readonly LayoutFolder[];
+  /** Made by the app's user, as itself, inside the home: root never follows a link it planted there. */
+  readonly userMade: readonly LayoutFolder[];
+}
+
+export function appLayout(app: string): AppLayout {
+  const p = appPaths(app);
+  const own = (path: string, mode: string): LayoutFolder => ({ path, owner: app, group: app, mode });
+  return {
+    user: app, home: p.root, shell: "/usr/sbin/nologin",
+    rootMade: [{ path: p.root, owner: app, group: NGINX_USER, mode: "0710" }, own(p.state, "0750")],
+    userMade: [own(p.releases, "0750"), ...[p.log, `${p.root}/public`, p.static, p.media, p.shared].map((x) => own(x, "0755"))],
+  };
+}
+
 /** `/srv/<app>`'s mode, owner and group, as `stat -c '%a %U %G'` prints them. */
 export function appRootStat(app: string): string {
   return `710 ${app} ${NGINX_USER}`;
@@ -31,26 +67,27 @@ function memberOf(user: string, group: string): string {
 /** Makes the user and folders (idempotent); takes back the app group an older layout gave nginx. */
 export function layoutScript(app: string): string {
   const p = appPaths(app);
+  const l = appLayout(app);
+  const home = l.rootMade[0]!;
   const user = cmd(app);
+  // The user's folders, one `install` per mode, in order.
+  const modes = [...new Set(l.userMade.map((f) => f.mode))];
   return script(
     // An account that exists with another home is not ours: never run the app as it.
     `if id -u ${user} >/dev/null 2>&1; then`,
     `  home=$(getent passwd ${user} | cut -d: -f6)`,
     `  if [ "$home" != ${cmd(p.root)} ]; then echo "the account "${user}" exists already (home $home) and was not made by django-fleet; choose another app.name" >&2; exit 3; fi`,
     `else`,
-    `  useradd --system --user-group --home-dir ${cmd(p.root)} --shell /usr/sbin/nologin -- ${user}`,
+    `  useradd --system --user-group --home-dir ${cmd(l.home)} --shell ${l.shell} -- ${user}`,
     "fi",
     // Root makes the two folders whose parents are root's (so no app can swap them); what
     // is inside them the app user makes, as itself: a folder it swapped for a link is
     // never followed by root.
-    `install -d -o ${user} -g ${NGINX_USER} -m 0710 ${cmd(p.root)}`,
-    `install -d -o ${user} -g ${user} -m 0750 ${cmd(p.state)}`,
-    `chown ${cmd(`${app}:${NGINX_USER}`)} ${cmd(p.root)}`,
-    `chmod 0710 ${cmd(p.root)}`,
-    `chmod 0750 ${cmd(p.state)}`,
-    appScript({ user: app, home: p.root },
-      `install -d -m 0750 -- ${cmd(p.releases)}`,
-      `install -d -m 0755 -- ${cmd(p.log)} ${cmd(`${p.root}/public`)} ${cmd(p.static)} ${cmd(p.media)} ${cmd(p.shared)}`),
+    ...l.rootMade.map((f) => `install -d -o ${cmd(f.owner)} -g ${cmd(f.group)} -m ${f.mode} ${cmd(f.path)}`),
+    `chown ${cmd(`${home.owner}:${home.group}`)} ${cmd(home.path)}`,
+    ...l.rootMade.map((f) => `chmod ${f.mode} ${cmd(f.path)}`),
+    appScript({ user: app, home: l.home },
+      ...modes.map((m) => `install -d -m ${m} -- ${cmd(...l.userMade.filter((f) => f.mode === m).map((f) => f.path))}`)),
     // Layouts before this one put nginx in the app's group. Its workers take their groups
     // when they start, so nginx is reloaded once the membership is gone.
     `if ${memberOf(NGINX_USER, app)}; then`,

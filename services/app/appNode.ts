@@ -18,6 +18,8 @@ import type { SystemdService } from "../../providers/systemdService.ts";
 import type { Connection } from "../../providers/ssh.ts";
 import { appPaths, type AppRelease } from "./appRelease.ts";
 import type { Host } from "../../components/host.ts";
+import { gunicornFiles, nginxSitePath } from "../../plan/files.ts";
+import { upstreamAddress } from "../../plan/listen.ts";
 
 export interface AppNodeArgs {
   /** The app host. */
@@ -48,17 +50,18 @@ export class AppNode extends pulumi.ComponentResource {
     super("django-fleet:fleet:AppNode", name, {}, opts);
     const { host: h, app } = args;
     const p = appPaths(app.name);
-    const confPath = `/etc/${app.name}/gunicorn.conf.py`;
+    const files = gunicornFiles(app);
+    const confPath = files.conf;
     const conf = renderGunicornConf({
       bindAddress: args.bindAddress, port: app.port, workers: app.gunicorn.workers,
       timeoutSeconds: app.gunicorn.timeoutSeconds, maxRequests: app.gunicorn.maxRequests,
     });
-    const unitName = `${app.name}-gunicorn.service`;
+    const unitName = files.unit;
     const unit = renderGunicornUnit({
       appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv,
       envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: confPath,
       // systemd must wait for gunicorn's graceful stop, which lasts up to the timeout.
-      stopTimeoutSeconds: app.gunicorn.timeoutSeconds + 5,
+      stopTimeoutSeconds: files.stopTimeoutSeconds,
     });
     const confFile = h.file(`${name}-gunicorn-conf`, { path: confPath, content: conf }, { parent: this });
     const unitFile = h.file(`${name}-gunicorn-unit`, { path: `/etc/systemd/system/${unitName}`, content: unit }, { parent: this });
@@ -95,7 +98,7 @@ export class AppNode extends pulumi.ComponentResource {
       check: script(`systemctl is-enabled --quiet ${s}`, `systemctl is-active --quiet ${s}`),
       triggers: { [socketName]: shortHash(socketUnit) },
     }, { parent: this, baseline: false, dependsOn: [this.service] });
-    this.upstream = { address: args.bindAddress === "127.0.0.1" ? "127.0.0.1" : h.plan.privateAddress, port: app.port };
+    this.upstream = { address: upstreamAddress(h.plan, args.bindAddress), port: app.port };
     const server = hostPort(this.upstream.address, app.port);
     this.switch = h.releaseSwitch(`${name}-release`, {
       app: app.name,
@@ -111,7 +114,7 @@ export class AppNode extends pulumi.ComponentResource {
         ...(app.healthCheck.status !== undefined ? { status: app.healthCheck.status } : {}),
         timeoutSeconds: app.healthCheck.timeoutSeconds,
       },
-      ...(args.drain ? { drain: { connection: args.drain.connection, site: `/etc/nginx/sites-enabled/${app.name}.conf`, server, seconds: args.drain.seconds } } : {}),
+      ...(args.drain ? { drain: { connection: args.drain.connection, site: nginxSitePath(app.name), server, seconds: args.drain.seconds } } : {}),
       side: { envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: confPath },
       keepReleases: app.keepReleases,
     }, { parent: this, baseline: false, dependsOn: [this.service, socket, ...(args.afterSwitches ?? [])] });

@@ -8,6 +8,7 @@ import { shortHash } from "../../lib/hash.ts";
 import { renderCeleryBeatUnit, renderCeleryWorkerUnit } from "./celeryUnits.ts";
 import { appPaths, type AppRelease } from "../app/appRelease.ts";
 import type { Host } from "../../components/host.ts";
+import { celeryFiles } from "../../plan/files.ts";
 
 export interface CeleryWorkerArgs {
   /** The host. */
@@ -31,18 +32,19 @@ export class CeleryWorker extends pulumi.ComponentResource {
     super("django-fleet:fleet:CeleryWorker", name, {}, opts);
     const { host: h, app, release } = args;
     const p = appPaths(app.name);
-    const celeryApp = app.celeryApp ?? app.settingsModule.split(".")[0]!;
+    const files = celeryFiles(app);
+    const celeryApp = files.celeryApp;
     const base = { appName: app.name, user: app.name, group: app.name, sourceDir: p.source, venvDir: p.venv, envFile: p.envFile, celeryApp };
 
     const units: Array<[string, string]> = [];
     if (args.worker) {
-      units.push([`${app.name}-celery-worker.service`, renderCeleryWorkerUnit({
+      units.push([files.workerUnit, renderCeleryWorkerUnit({
         ...base, concurrency: app.celery.concurrency, queues: app.celery.queues, stopTimeoutSeconds: args.stopTimeoutSeconds,
       })]);
     }
     if (args.beat) {
-      units.push([`${app.name}-celery-beat.service`, renderCeleryBeatUnit({
-        ...base, scheduleFile: `${p.state}/celerybeat-schedule`,
+      units.push([files.beatUnit, renderCeleryBeatUnit({
+        ...base, scheduleFile: files.scheduleFile,
       })]);
     }
     for (const [unitName, unit] of units) {

@@ -13,8 +13,10 @@ import type { SystemdService } from "../../providers/systemdService.ts";
 import type { AppDatabase, DbServerArgs } from "../postgresql/dbServer.ts";
 import type { Host } from "../../components/host.ts";
 import { MariaDbBackup, type MariaDbBackupArgs } from "../restic/mariaDbBackup.ts";
+import { MARIADB_CONF } from "../../plan/files.ts";
+import { listenAddresses } from "../../plan/listen.ts";
 
-const CONF = "/etc/mysql/mariadb.conf.d/60-django-fleet.cnf";
+const CONF = MARIADB_CONF;
 const UNIT = "mariadb.service";
 export const MARIADB_REPLICATION_USER = "replicator";
 
@@ -59,9 +61,8 @@ export class MariaDbServer extends pulumi.ComponentResource {
     const h = args.host;
     const port = args.port ?? 3306;
     const replicas = args.replicas ?? [];
-    const remote = args.apps.flatMap((a) => a.clients).filter((c) => c.name !== h.plan.name);
     const conf = renderMariaDbConf({
-      bindAddresses: remote.length || replicas.length ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"],
+      bindAddresses: listenAddresses(h.plan, [...args.apps.flatMap((a) => a.clients), ...replicas]),
       port, serverId: 1,
     });
     const confFile = h.file(`${name}-conf`, { path: CONF, content: conf }, { parent: this });

@@ -9,6 +9,7 @@ import type { HostPlan } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { renderMemcachedConf } from "./memcached.ts";
 import type { Host } from "../../components/host.ts";
+import { listenAddresses } from "../../plan/listen.ts";
 
 export interface CacheArgs {
   /** The cache host. */
@@ -24,7 +25,7 @@ export class Cache extends pulumi.ComponentResource {
   constructor(name: string, args: CacheArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("django-fleet:fleet:Cache", name, {}, opts);
     const h = args.host;
-    const bind = args.clients.some((c) => c.name !== h.plan.name) ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+    const bind = listenAddresses(h.plan, args.clients);
     const conf = renderMemcachedConf({ listenAddresses: bind });
     const file = h.file(`${name}-conf`, { path: "/etc/memcached.conf", content: conf }, { parent: this });
     this.ready = [h.service(`${name}-service`, {

@@ -8,9 +8,9 @@ import { shortHash } from "../../lib/hash.ts";
 import { renderNftables } from "./nftables.ts";
 import type { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
+import { FIREWALL_FILES } from "../../plan/files.ts";
 
-const RULES = "/etc/django-fleet/firewall.nft";
-const UNIT = "django-fleet-firewall.service";
+const { rules: RULES, unit: UNIT } = FIREWALL_FILES;
 
 /** The oneshot unit: load the table at start, remove it at stop. */
 export const FIREWALL_UNIT = `# Managed by django-fleet (pulumi). Manual edits are reverted on the next \`pulumi up\`.

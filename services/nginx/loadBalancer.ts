@@ -18,6 +18,7 @@ import { AcmeCertificates } from "../certbot/acmeCertificates.ts";
 import { ACME_WEBROOT, certPaths } from "../../config/acme.ts";
 import { appPaths } from "../../components/paths.ts";
 import { leftoversCheck, leftoversScript } from "../../lib/staticCopy.ts";
+import { NGINX_FILES, nginxSitePath } from "../../plan/files.ts";
 
 /** The site's own name: the first server name that is neither `_` nor a wildcard. */
 function siteName(serverName: string): string | undefined {
@@ -121,7 +122,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       });
       // Removing the app deletes its site file, then this reloads nginx so the virtual host
       // is gone at once (a reload of the remaining sites runs before deletes).
-      const vhost = `/etc/nginx/sites-enabled/${app.name}.conf`;
+      const vhost = nginxSitePath(app.name);
       const unload = h.script(`${name}-unload-${app.name}`, {
         description: `reload nginx once ${app.name}'s site is removed`,
         create: script("true"),
@@ -151,7 +152,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         }, { parent: this }));
       }
       const fallback = renderNginxDefaultServer(lb.tls !== "none" ? { tls: placeholder } : {});
-      files.push(h.file(`${name}-default-server`, { path: "/etc/nginx/sites-enabled/00-default-server.conf", content: fallback }, { parent: this, dependsOn: deps }));
+      files.push(h.file(`${name}-default-server`, { path: NGINX_FILES.defaultServer, content: fallback }, { parent: this, dependsOn: deps }));
       reloadOn["00-default-server.conf"] = shortHash(fallback);
     }
     // Debian's default site would answer for "_" (and win as default_server). Its file is
@@ -159,8 +160,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     // re-checked by refresh and rewritten after a package reinstall, and delete puts
     // Debian's original back.
     const noDefault = h.file(`${name}-default-site`, {
-      path: "/etc/nginx/sites-available/default",
-      content: "# Managed by django-fleet (pulumi): Debian's default site is disabled while the app's site serves.\n",
+      path: NGINX_FILES.defaultSite,
+      content: NGINX_FILES.defaultSiteContent,
     }, { parent: this });
     const nginx = h.service(`${name}-nginx`, {
       unit: "nginx.service", stopOnDelete: false,

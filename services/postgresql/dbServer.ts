@@ -12,6 +12,8 @@ import { cmd, script } from "../../lib/shell.ts";
 import { sqlLiteral } from "../../lib/sql.ts";
 import type { SystemdService } from "../../providers/systemdService.ts";
 import type { Host } from "../../components/host.ts";
+import { postgresFiles } from "../../plan/files.ts";
+import { listenAddresses } from "../../plan/listen.ts";
 
 /** One app's database and login role, and the hosts that run the app's code. */
 export interface AppDatabase {
@@ -71,19 +73,18 @@ export class DbServer extends pulumi.ComponentResource {
     super("django-fleet:fleet:DbServer", name, {}, opts);
     const h = args.host;
     const port = args.port ?? 5432;
-    const remote = args.apps.flatMap((a) => a.clients).filter((c) => c.name !== h.plan.name);
     const replicas = args.replicas ?? [];
     // The cluster Debian's postgresql package made: its major version is the release's.
     const pg = h.facts.release.postgresql;
-    const etc = `/etc/postgresql/${pg}/main`;
+    const files = postgresFiles(pg);
 
     const conf = renderPostgresConf({
-      listenAddresses: remote.length || replicas.length ? ["localhost", h.plan.privateAddress] : ["localhost"],
+      listenAddresses: listenAddresses(h.plan, [...args.apps.flatMap((a) => a.clients), ...replicas], "localhost"),
       port,
       ...(args.archive ? { archive: { command: args.archive.command } } : {}),
     });
     const confFile = h.file(`${name}-conf`, {
-      path: `${etc}/conf.d/django-fleet.conf`, content: conf,
+      path: files.conf, content: conf,
       owner: "postgres", group: "postgres",
     }, { parent: this, dependsOn: args.archive?.after ?? [] });
     const hba = renderPgHba({
@@ -91,11 +92,11 @@ export class DbServer extends pulumi.ComponentResource {
       replication: replicas.map((r) => ({ user: REPLICATION_USER, address: r.privateAddress })),
     });
     const hbaFile = h.file(`${name}-hba`, {
-      path: `${etc}/pg_hba.conf`, content: hba,
+      path: files.hba, content: hba,
       owner: "postgres", group: "postgres", mode: "0640",
     }, { parent: this });
     const service = this.service = h.service(`${name}-service`, {
-      unit: `postgresql@${pg}-main.service`, stopOnDelete: false,
+      unit: files.unit, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
       loads: [{ file: confFile, then: "restart" }, { file: hbaFile, then: "reload" }],

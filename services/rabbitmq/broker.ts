@@ -9,6 +9,9 @@ import type { HostPlan } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate, rabbitAccountDelete } from "../../lib/rabbitAccount.ts";
 import type { Host } from "../../components/host.ts";
+import { RABBITMQ_FILES } from "../../plan/files.ts";
+import { listenAddresses } from "../../plan/listen.ts";
+import { renderRabbitmqConf } from "./rabbitmq.ts";
 
 export interface BrokerArgs {
   /** The broker host. */
@@ -34,16 +37,15 @@ export class Broker extends pulumi.ComponentResource {
     super("django-fleet:fleet:Broker", name, {}, opts);
     const h = this.host = args.host;
     this.componentName = name;
-    const remote = args.clients.some((c) => c.name !== h.plan.name);
-    const bind = remote ? ["127.0.0.1", h.plan.privateAddress] : ["127.0.0.1"];
+    const bind = listenAddresses(h.plan, args.clients);
     this.address = h.plan.privateAddress;
 
     if (args.kind === "rabbitmq") {
-      this.port = 5672;
-      const conf = `# Managed by django-fleet (pulumi).\n${bind.map((a, i) => `listeners.tcp.${i + 1} = ${a}:5672`).join("\n")}\n`;
-      const confFile = h.file(`${name}-conf`, { path: "/etc/rabbitmq/rabbitmq.conf", content: conf }, { parent: this });
+      this.port = RABBITMQ_FILES.port;
+      const conf = renderRabbitmqConf({ listenAddresses: bind, port: this.port });
+      const confFile = h.file(`${name}-conf`, { path: RABBITMQ_FILES.conf, content: conf }, { parent: this });
       const service = h.service(`${name}-service`, {
-        unit: "rabbitmq-server.service", stopOnDelete: false,
+        unit: RABBITMQ_FILES.unit, stopOnDelete: false,
         restartOn: { "rabbitmq.conf": shortHash(conf) },
         loads: [{ file: confFile, then: "restart" }],
       }, { parent: this, baseline: false, dependsOn: [confFile] });

@@ -21,8 +21,10 @@ import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "./
 import { script } from "../../lib/shell.ts";
 import { caScript, hostCsrScript, issueScript, serverCertScript, tlsFiles } from "./logTls.ts";
 import type { Host } from "../../components/host.ts";
+import { LOGGING_FILES } from "../../plan/files.ts";
+import { logSenders } from "../../plan/listen.ts";
 
-export const LOG_DIR = "/var/log/fleet";
+export const LOG_DIR = LOGGING_FILES.logDir;
 
 export interface LoggingServerArgs {
   /** The logging host. */
@@ -48,22 +50,22 @@ export class LoggingServer extends pulumi.ComponentResource {
     super("django-fleet:fleet:LoggingServer", name, {}, opts);
     const server = args.host;
     const port = args.port ?? 10514;
-    const senders = [...new Set(["127.0.0.1", ...args.hosts.map((h: Host) => h.plan.privateAddress)])];
+    const senders = logSenders(args.hosts.map((h: Host) => h.plan));
     // The stack's CA and the server's certificate, made on the logging host.
     const ca = server.probe<string>(`${name}-ca`, { probe: caScript(pulumi.getStack()), description: "the logs CA" }, { parent: this });
     const serverCert = server.probe<string>(`${name}-server-cert`, {
       probe: ca.value.apply(serverCertScript), description: "the logging server's certificate",
     }, { parent: this, baseline: false, dependsOn: ca });
     const serverConf = renderRsyslogServer({ port, logDir: LOG_DIR, allowedSenders: senders });
-    const serverFile = server.file(`${name}-server-conf`, { path: "/etc/rsyslog.d/10-django-fleet-server.conf", content: serverConf }, { parent: this });
+    const serverFile = server.file(`${name}-server-conf`, { path: LOGGING_FILES.serverConf, content: serverConf }, { parent: this });
     const retention = renderLogRetention({ logDir: LOG_DIR, retentionDays: args.retentionDays });
-    server.file(`${name}-retention`, { path: "/etc/logrotate.d/django-fleet", content: retention }, { parent: this });
+    server.file(`${name}-retention`, { path: LOGGING_FILES.retention, content: retention }, { parent: this });
 
     for (const h of args.hosts) {
       const isServer = h.plan.name === server.plan.name;
       const files = args.config === undefined ? [] : serviceLogsFor(h.plan.roles, args.config);
       const forward = renderRsyslogClient({ serverAddress: addressFrom(h.plan, server.plan), port, files });
-      const forwardFile = h.file(`${name}-ship-${h.plan.name}`, { path: "/etc/rsyslog.d/90-django-fleet-forward.conf", content: forward }, { parent: this });
+      const forwardFile = h.file(`${name}-ship-${h.plan.name}`, { path: LOGGING_FILES.forwardConf, content: forward }, { parent: this });
       // The host's key stays on it; its request goes to the CA, the certificate comes back.
       const csr = h.probe<string>(`${name}-csr-${h.plan.name}`, { probe: hostCsrScript(h.plan.name), description: "the host's logs key and request" }, { parent: this });
       const issued = server.probe<string>(`${name}-issue-${h.plan.name}`, {
