@@ -15,12 +15,12 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T } from "../helpers/resourceTypes.ts";
+import { plain, type Registered } from "../helpers/registered.ts";
 import { DEV_ROLES, devStackConfig, fleetdemoSettings, fleetStackConfig, renderPeerFleet, renderPeerStack, type PeerFleet, type PeerMedia, type PeerStack } from "../../bench/peers/render.ts";
 import type { Role } from "../../config/schema.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
 
-const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";
 const HOST = "fleet-e2e";
 const ADDRESS = "198.18.0.10";
@@ -30,15 +30,6 @@ const FLEET = [
   { name: "app1", address: "198.18.0.21", hostKey: HOST_KEY, roles: ["app"] as Role[] },
   { name: "app2", address: "198.18.0.22", hostKey: HOST_KEY, roles: ["app"] as Role[] },
 ];
-
-interface Registered { readonly type: string; readonly name: string; readonly inputs: Record<string, unknown> }
-
-function plain(v: unknown): unknown {
-  if (typeof v === "object" && v !== null && SECRET_KEY in v) return plain((v as unknown as { value: unknown }).value);
-  if (Array.isArray(v)) return v.map(plain);
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  return v;
-}
 
 
 /**

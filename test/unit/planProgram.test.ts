@@ -16,6 +16,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T } from "../helpers/resourceTypes.ts";
+import { plain, type Registered } from "../helpers/registered.ts";
 import { planOf, target } from "../helpers/planFleet.ts";
 import type { FleetPlan } from "../../plan/fleetPlan.ts";
 import { unitFilePath } from "../../plan/files.ts";
@@ -23,17 +24,7 @@ import { renderRabbitmqConf } from "../../services/rabbitmq/rabbitmq.ts";
 import { redisInstancePaths } from "../../services/redis/redis.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
-const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const STATIC_COPY = "pulumi-nodejs:dynamic/fleet:StaticCopy";
-
-interface Registered { readonly type: string; readonly name: string; readonly inputs: Record<string, unknown> }
-
-function plain(v: unknown): unknown {
-  if (typeof v === "object" && v !== null && SECRET_KEY in v) return plain((v as unknown as { value: unknown }).value);
-  if (Array.isArray(v)) return v.map(plain);
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  return v;
-}
 
 /** What the probes print: PEMs for the logs' TLS; for `<host>-<app>-settings`, the app's own served folders. */
 const probed = (name: string): unknown => {
