@@ -6,7 +6,6 @@
  * connection and waiting for that baseline.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Opening } from "../config/firewall.ts";
 import { HOST_CA_FILE } from "../config/objectStore.ts";
 import type { HostPlan } from "../config/topology.ts";
 import { packagesFor } from "../config/packages.ts";
@@ -20,7 +19,6 @@ import { RemoteProbe, type RemoteProbeArgs } from "../providers/remoteProbe.ts";
 import { RemoteScript, type RemoteScriptArgs } from "../providers/remoteScript.ts";
 import type { Connection } from "../providers/ssh.ts";
 import { SystemdService, type SystemdServiceArgs } from "../providers/systemdService.ts";
-import { Firewall } from "../services/nftables/firewall.ts";
 
 export interface HostArgs {
   /** The resolved host. */
@@ -31,8 +29,12 @@ export interface HostArgs {
   readonly config: StackConfig;
   /** What the host runs (read from it, or pinned by `hosts[].os`). */
   readonly facts: HostFacts;
-  /** What its firewall opens. */
-  readonly openings: readonly Opening[];
+  /**
+   * Builds the host's firewall (fleet/hosts.ts: services/nftables) once nftables and the CA
+   * file are in place, and returns the step that loads it. Given, not imported: the Host
+   * knows no service.
+   */
+  readonly firewall: (host: Host) => pulumi.Resource;
   /**
    * The PEM bundle of the private object stores' CAs its clients need (fleet/objectStoreCa.ts),
    * written before the firewall. @default none: no CA file
@@ -144,7 +146,7 @@ export class Host extends pulumi.ComponentResource {
     if (args.objectStoreCa !== undefined) {
       this.baselineSteps.push(this.file(`${name}-object-store-ca`, { path: HOST_CA_FILE, mode: "0644", content: args.objectStoreCa }));
     }
-    this.baselineSteps.push(new Firewall(`${name}-firewall`, { host: this, openings: args.openings }).service);
+    this.baselineSteps.push(args.firewall(this));
     // Every package the host's roles need, in one apt run.
     const packages = packagesFor(this.plan.roles, args.config);
     this.baselineSteps.push(this.aptStep(`${name}-packages`, `install packages (${packages.length})`, packages));

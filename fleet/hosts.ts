@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../components/host.ts";
 import { openingsFor } from "../config/firewall.ts";
+import { Firewall } from "../services/nftables/firewall.ts";
 import type { Preflight } from "../lib/preflight.ts";
 import { objectStoreCas } from "./objectStoreCa.ts";
 
@@ -28,7 +29,7 @@ export function buildHosts(pre: Preflight): Hosts {
     connection: pulumi.secret(pulumi.output(privateKey).apply((key) => ({
       host: plan.address, port: plan.port, user: plan.user, hostKey: plan.hostKey, privateKey: key,
     }))),
-    openings: openingsFor(plan, topo, cfg),
+    firewall: (h) => new Firewall(`${plan.name}-firewall`, { host: h, openings: openingsFor(plan, topo, cfg) }).service,
     ...(cas.has(plan.name) ? { objectStoreCa: cas.get(plan.name)! } : {}),
   })]));
 }
