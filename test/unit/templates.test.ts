@@ -8,7 +8,8 @@ import { renderNginxDefaultServer, renderNginxSite, type NginxDefaultServerOptio
 import { renderPgHba, renderPostgresConf } from "../../services/postgresql/postgres.ts";
 import { redisInstancePaths, renderRedisConf } from "../../services/redis/redis.ts";
 import { sharedMemcachedWarning } from "../../services/memcached/memcached.ts";
-import { renderLogRetention, renderRsyslogClient, renderRsyslogServer } from "../../services/rsyslog/rsyslog.ts";
+import { renderLogRetention } from "../../services/rsyslog/logRetention.ts";
+import { renderRsyslogClient, renderRsyslogServer } from "../../services/rsyslog/rsyslog.ts";
 import { expectGolden } from "../helpers/golden.ts";
 
 
