@@ -58,13 +58,23 @@ export function stateText(backendDir: string): string {
   return walk(backendDir).join("\n");
 }
 
+/** `pulumi stack export` as a user runs it: secrets encrypted (the Automation API's exportStack decrypts them). */
+export function stackExport(t: TestStack): string {
+  return execFileSync(join(pulumiBin(), "pulumi"), ["stack", "export", "--stack", t.stack.name], {
+    cwd: t.stack.workspace.workDir, env: { ...process.env, ...engineEnv(t.backendDir) }, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 60_000,
+  });
+}
+
+function pulumiBin(): string {
+  return readFileSync(join(ROOT, ".toolchain/pulumi-bin"), "utf8").trim();
+}
+
 /**
  * `pulumi config set --secret --path <key>` with the value on stdin, as README tells a
  * user to type it (the Automation API's setConfig puts the value on the CLI's command line).
  */
 export function setSecretConfig(t: TestStack, key: string, value: string): void {
-  const bin = readFileSync(join(ROOT, ".toolchain/pulumi-bin"), "utf8").trim();
-  execFileSync(join(bin, "pulumi"), ["config", "set", "--secret", "--path", "--stack", t.stack.name, key], {
+  execFileSync(join(pulumiBin(), "pulumi"), ["config", "set", "--secret", "--path", "--stack", t.stack.name, key], {
     cwd: t.stack.workspace.workDir, env: { ...process.env, ...engineEnv(t.backendDir) },
     input: value, stdio: ["pipe", "ignore", "pipe"], timeout: 60_000,
   });
