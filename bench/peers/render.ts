@@ -506,6 +506,8 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
 
     // The object store's CA where its clients run (fleet/objectStoreCa.ts): no backups here, so the media CA alone.
     if (hp.objectStoreCa) {
+      // Only the media CA is rendered: a plan asking for another (the backup store's) is not ours to fake.
+      if (hp.objectStoreCa.files.some((f) => f !== media?.caFile)) throw new Error(`peers: ${plan.name} needs an object-store CA other than the media store's (${hp.objectStoreCa.files.join(", ")}), which the peers do not render`);
       const ca = add(file("object-store-ca", hp.objectStoreCa.path, i.media!.caPem!.trimEnd() + "\n"));
       at(0, { kind: "files", id: "object-store-ca-file", files: [ca] });
     }

@@ -288,18 +288,20 @@ describe("a uv/pyproject project, as it is, on a real Debian 13 server", () => {
 
     it("up deploys the private commit and serves the site; the host fetched with the token, which no process's arguments held, here or there", async () => {
       const control = `198.18.0.1:${git!.port}/fleetuv.git`;
-      const onHost = await sampleHostArgv((s) => fleet.ssh(HOST, s), "fleet-argv-repotoken", [SECRET], [control]);
-      const here = await sampleLocalArgv([SECRET], [control]);
       let seenHere: ArgvSample | undefined;
       let seenThere: ArgvSample | undefined;
       const before = git!.requests().length;
       const started = Date.now();
       let result: string;
+      // Both samplers are stopped whatever fails, so none keeps sweeping the host or this machine.
+      let onHost: Awaited<ReturnType<typeof sampleHostArgv>> | undefined;
+      let here: Awaited<ReturnType<typeof sampleLocalArgv>> | undefined;
       try {
+        onHost = await sampleHostArgv((s) => fleet.ssh(HOST, s), "fleet-argv-repotoken", [SECRET], [control]);
+        here = await sampleLocalArgv([SECRET], [control]);
         result = (await t.stack.up({ onOutput: log })).summary.result;
       } finally {
-        seenHere = await here.stop();
-        seenThere = await onHost.stop();
+        try { seenHere = await here?.stop(); } finally { seenThere = await onHost?.stop(); }
       }
       console.log(`uvapp up from the private repository: ${((Date.now() - started) / 1000).toFixed(1)} s; argv sampled here ${JSON.stringify(seenHere)}, on ${HOST} ${JSON.stringify(seenThere)}`);
       expect(result).toBe("succeeded");

@@ -59,14 +59,26 @@ export async function sampleLocalArgv(secrets: readonly string[], controls: read
   // Its own process group, so stop() ends the loop and whatever it is running.
   const child = spawn("bash", ["-c", samplerLoop(dir)], { stdio: "ignore", detached: true });
   const read = (name: string) => { try { return readFileSync(join(dir, name), "utf8"); } catch { return ""; } };
-  await waitFor("the local argv sampler's first sweep", () => read("sweeps"), (s) => s.trim() !== "", { timeoutMs: 10_000, intervalMs: 50 });
+  // Ends the loop and removes the folder (it holds the secrets) whatever happened.
+  const abandon = () => {
+    try { process.kill(-child.pid!, "SIGKILL"); } catch { /* already gone */ }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor("the local argv sampler's first sweep", () => read("sweeps"), (s) => s.trim() !== "", { timeoutMs: 10_000, intervalMs: 50 });
+  } catch (e) {
+    abandon();
+    throw e;
+  }
   return {
     async stop() {
-      try { process.kill(-child.pid!, "SIGTERM"); } catch { /* already gone */ }
-      await exitOf(child, "the local argv sampler", 10_000);
-      const sample = parseSample(read("hits"), read("sweeps"));
-      rmSync(dir, { recursive: true, force: true });
-      return sample;
+      try {
+        try { process.kill(-child.pid!, "SIGTERM"); } catch { /* already gone */ }
+        await exitOf(child, "the local argv sampler", 10_000);
+        return parseSample(read("hits"), read("sweeps"));
+      } finally {
+        abandon();
+      }
     },
   };
 }

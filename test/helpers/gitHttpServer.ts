@@ -71,7 +71,7 @@ function cgiEnv(req: IncomingMessage, url: URL, s: ServerSettings): NodeJS.Proce
 /** Runs git http-backend for the request and relays its CGI answer (headers, then body). */
 function backend(req: IncomingMessage, res: ServerResponse, url: URL, s: ServerSettings, done: (status: number) => void): void {
   // safe.directory: the repositories may belong to another user than this process.
-  const child = spawn("git", ["-c", "safe.directory=*", "http-backend"], { env: cgiEnv(req, url, s), stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn("git", ["-c", "safe.directory=*", "-c", "http.receivepack=false", "http-backend"], { env: cgiEnv(req, url, s), stdio: ["pipe", "pipe", "inherit"] });
   req.pipe(child.stdin);
   child.stdin.on("error", () => undefined);
   let head = Buffer.alloc(0);
@@ -126,6 +126,9 @@ function main(s: ServerSettings): void {
     process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
   });
   process.on("SIGTERM", () => { server.close(); server.closeAllConnections(); process.exit(0); });
+  // A parent that died without stopping it (a killed test worker) must not leave it listening.
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 1000).unref();
 }
 
 let input = "";

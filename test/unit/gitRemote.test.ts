@@ -22,7 +22,8 @@ describe("a token-protected HTTP repository, read from this machine", () => {
   let server: GitHttpServer;
   let commit: string;
   let url: string;
-  const cache = process.env.DJANGO_FLEET_CACHE;
+  const saved = { cache: process.env.DJANGO_FLEET_CACHE, global: process.env.GIT_CONFIG_GLOBAL, nosystem: process.env.GIT_CONFIG_NOSYSTEM };
+  const restore = (k: string, v: string | undefined) => { if (v === undefined) delete process.env[k]; else process.env[k] = v; };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "fleet-git-remote-"));
@@ -38,12 +39,16 @@ describe("a token-protected HTTP repository, read from this machine", () => {
     execFileSync("git", ["clone", "-q", "--bare", work, join(dir, "private.git")]);
     commit = git(["rev-parse", "HEAD"]);
     process.env.DJANGO_FLEET_CACHE = join(dir, "cache");
+    // No credential helper of this machine's own git config may answer for the token (or its absence).
+    process.env.GIT_CONFIG_GLOBAL = "/dev/null";
+    process.env.GIT_CONFIG_NOSYSTEM = "1";
     server = await startGitHttp({ root: dir, user: USER, token: TOKEN, listen: "127.0.0.1" });
     url = server.url("private");
   });
   afterAll(async () => {
-    if (cache === undefined) delete process.env.DJANGO_FLEET_CACHE;
-    else process.env.DJANGO_FLEET_CACHE = cache;
+    restore("DJANGO_FLEET_CACHE", saved.cache);
+    restore("GIT_CONFIG_GLOBAL", saved.global);
+    restore("GIT_CONFIG_NOSYSTEM", saved.nosystem);
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
