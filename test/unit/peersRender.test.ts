@@ -7,7 +7,6 @@
  *
  * index.ts is loaded with Node's own loader (native-import.cjs), as program.test.ts does.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -16,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T } from "../helpers/resourceTypes.ts";
 import { plain, type Registered } from "../helpers/registered.ts";
+import { requirementsRepo } from "../helpers/requirementsRepo.ts";
 import { DEV_ROLES, devStackConfig, fleetdemoSettings, fleetStackConfig, renderPeerFleet, renderPeerStack, type PeerFleet, type PeerMedia, type PeerStack } from "../../bench/peers/render.ts";
 import type { Role } from "../../config/schema.ts";
 
@@ -101,12 +101,7 @@ const one = (type: string, name: string) => {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "fleet-peers-"));
   repo = join(dir, "fleetdemo.git");
-  const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
-  execFileSync("git", ["init", "-q", "-b", "main", repo]);
-  writeFileSync(join(repo, "requirements.txt"), "Django==5.2.19\n");
-  execFileSync("git", ["-C", repo, "add", "requirements.txt"], { env });
-  execFileSync("git", ["-C", repo, "commit", "-q", "-m", "first"], { env });
-  commit = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+  commit = requirementsRepo(repo);
   writeFileSync(join(dir, "id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n", { mode: 0o600 });
   writeFileSync(join(dir, "hosts.json"), JSON.stringify({
     privateKeyPath: join(dir, "id_ed25519"),

@@ -8,7 +8,6 @@
  *
  * index.ts is loaded with Node's own loader (native-import.cjs), as program.test.ts does.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -17,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T } from "../helpers/resourceTypes.ts";
 import { plain, type Registered } from "../helpers/registered.ts";
+import { requirementsRepo } from "../helpers/requirementsRepo.ts";
 import { planOf, target } from "../helpers/planFleet.ts";
 import type { FleetPlan } from "../../plan/fleetPlan.ts";
 import { unitFilePath } from "../../plan/files.ts";
@@ -138,11 +138,7 @@ const cases: Array<[string, () => Record<string, unknown>]> = [
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "fleet-plan-"));
   repo = join(dir, "app.git");
-  const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
-  execFileSync("git", ["init", "-q", "-b", "main", repo]);
-  writeFileSync(join(repo, "requirements.txt"), "Django==5.2.19\n");
-  execFileSync("git", ["-C", repo, "add", "requirements.txt"], { env });
-  execFileSync("git", ["-C", repo, "commit", "-q", "-m", "first"], { env });
+  requirementsRepo(repo);
   writeFileSync(join(dir, "id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n", { mode: 0o600 });
   for (const ca of ["backup-ca.pem", "media-ca.pem"]) writeFileSync(join(dir, ca), `-----BEGIN CERTIFICATE-----\n${ca}\n-----END CERTIFICATE-----\n`);
 });
