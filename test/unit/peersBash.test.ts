@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { heredoc } from "../../lib/shell.ts";
-import { brokerAccount, bashFleetSessions, bashPeerScript, bashPeerSsh, bashPeerStdin, fleetChanges, knownHostsLine, PRELUDE, REMOTE_COMMAND } from "../../bench/peers/bash.ts";
+import { bashFleetSessions, bashPeerScript, bashPeerSsh, bashPeerStdin, fleetChanges, knownHostsLine, REMOTE_COMMAND } from "../../bench/peers/bash.ts";
+import { PRELUDE } from "../../bench/peers/bash/prelude.ts";
+import { brokerAccount } from "../../bench/peers/bash/steps.ts";
 import { renderPeerFleet, renderPeerStack, type BrokerAccountStep } from "../../bench/peers/render.ts";
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 /**
- * Writes the Ansible peer's project (playbook.ts) into a fresh folder and says how to run
+ * Writes the Ansible peer's project (project.ts) into a fresh folder and says how to run
  * it. The folder holds the rendered env file and the secrets: it is made 0700, and the
  * caller removes it after the run.
  */
@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { PeerPlan, PeerStack } from "../render.ts";
-import { ansibleProject } from "./playbook.ts";
+import { ansibleProject } from "./project.ts";
 
 export interface AnsibleRun {
   /** The project folder. */
