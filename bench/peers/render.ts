@@ -33,6 +33,7 @@ import { serviceLogsFor } from "../../config/serviceLogs.ts";
 import { addressFrom, buildTopology, type HostPlan, type Topology } from "../../config/topology.ts";
 import { gunicornFiles, unitFilePath } from "../../plan/files.ts";
 import { planFleet } from "../../plan/fleetPlan.ts";
+import { planOrder, wavesOf, type FleetOrder, type Stage } from "../../plan/order.ts";
 import { collectstaticScripts, manageCommand } from "../../services/app/appRelease.ts";
 import { appLayout } from "../../services/app/appLayout.ts";
 import { appHbaRules } from "../../services/postgresql/dbServer.ts";
@@ -376,13 +377,6 @@ export function fleetStackConfig(o: { hosts: ReadonlyArray<{ name: string; roles
   };
 }
 
-/**
- * When a step may run, against the other hosts: 0, the host and the shared services
- * (packages, firewall, logs, database, broker); 1, the app's code and its gunicorn node
- * (after the database and broker, wherever they are); 2, what waits for every app node
- * (Celery, which runs after the migration and the switches; nginx, reloaded onto them).
- */
-export type Phase = 0 | 1 | 2;
 
 /** The whole fleet, as data: each host's stack, and the order hosts run in. */
 export interface PeerFleet {
@@ -391,11 +385,9 @@ export interface PeerFleet {
   /** One stack per host, in config order. */
   readonly stacks: readonly PeerStack[];
   /**
-   * The runs, in order; the hosts of one wave run side by side, each given only its steps
-   * of that wave (a stack with those steps). A host with a shared service (database,
-   * broker, logs) runs phase 0 first, alone; then hosts without one run all their steps;
-   * then the first ones run the rest. A wave on the same hosts as the one before is merged
-   * into it, so the one-host dev stack is one wave of one run.
+   * The runs, in order: the plan's waves (plan/order.ts), each host given only its steps
+   * of the stages it runs then (a stack with those steps); the hosts of one wave run side
+   * by side. The one-host dev stack is one wave of one run.
    */
   readonly waves: ReadonlyArray<readonly PeerStack[]>;
   /** Where the page is served (the load balancer, port 80). */
@@ -414,9 +406,6 @@ export interface PeerPlan {
 export function planOf(p: PeerStack | PeerPlan): PeerPlan {
   return "waves" in p ? p : { stacks: [p], waves: [[p]] };
 }
-
-/** The roles whose hosts serve the others: their phase 0 runs before any other host's steps. */
-const SERVICE_ROLES: readonly Role[] = ["db", "broker", "cache", "logging"];
 
 /**
  * Renders the dev stack for one host: every file it writes, its packages, and its steps
@@ -484,21 +473,21 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
     ...(o.readyCheck ? { readyCheck: o.readyCheck } : {}), ...(o.ownUnitFile ? { ownUnitFile: o.ownUnitFile } : {}),
   });
 
-  const phases = new Map<string, Map<string, Phase>>();
+  const stages = new Map<string, Map<string, Stage>>();
   const stacks = topo.hosts.map((plan, n): PeerStack => {
     const hp = fleetPlan.hosts[n]!;
     const here = hp.apps.find((a) => a.app === app.name);
     const files: RenderedFile[] = [];
     const add = (f: RenderedFile) => { files.push(f); return f.id; };
     const steps: Step[] = [];
-    const phase = new Map<string, Phase>();
-    phases.set(plan.name, phase);
-    const at = (n: Phase, ...more: Step[]) => { for (const x of more) { steps.push(x); phase.set(x.id, n); } };
+    const stage = new Map<string, Stage>();
+    stages.set(plan.name, stage);
+    const at = (n: Stage, ...more: Step[]) => { for (const x of more) { steps.push(x); stage.set(x.id, n); } };
     const roles = plan.roles;
 
     // Host: packages (components/host.ts).
     const packages = packagesFor(roles, cfg);
-    at(0, {
+    at("baseline", {
       kind: "packages", id: "packages", packages,
       release: { versionId: facts.release.versionId, title: facts.release.title },
       script: releaseGuard(facts.release) + packageInstallScript(packages),
@@ -509,14 +498,14 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       // Only the media CA is rendered: a plan asking for another (the backup store's) is not ours to fake.
       if (hp.objectStoreCa.files.some((f) => f !== media?.caFile)) throw new Error(`peers: ${plan.name} needs an object-store CA other than the media store's (${hp.objectStoreCa.files.join(", ")}), which the peers do not render`);
       const ca = add(file("object-store-ca", hp.objectStoreCa.path, i.media!.caPem!.trimEnd() + "\n"));
-      at(0, { kind: "files", id: "object-store-ca-file", files: [ca] });
+      at("baseline", { kind: "files", id: "object-store-ca-file", files: [ca] });
     }
 
     // Firewall (services/nftables/firewall.ts).
     const fw = hp.firewall;
     const fwRules = add(file("firewall-rules", fw.rules, renderNftables({ openings: openingsFor(plan, topo, cfg) }), { mode: "0600" }));
     const fwUnitFile = add(file("firewall-unit", fw.unitFile, FIREWALL_UNIT));
-    at(0, { kind: "files", id: "firewall-files", files: [fwRules, fwUnitFile] },
+    at("baseline", { kind: "files", id: "firewall-files", files: [fwRules, fwUnitFile] },
       service("firewall", fw.unit, { restartOn: [fwUnitFile], reloadOn: [fwRules], ownUnitFile: fwUnitFile }));
 
     // Logging (services/rsyslog/loggingServer.ts).
@@ -533,7 +522,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       const rsForward = add(file("rsyslog-forward", lg.forwardConf,
         renderRsyslogClient({ serverAddress: lg.shipsTo, port: lg.port, files: serviceLogsFor(roles, cfg) })));
       logFiles.push(rsForward);
-      at(0, { kind: "files", id: "logging-files", files: logFiles },
+      at("services", { kind: "files", id: "logging-files", files: logFiles },
         service("rsyslog", "rsyslog.service", { restartOn: [...(rsServer ? [rsServer] : []), rsForward] }));
     }
 
@@ -547,7 +536,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
         { owner: "postgres", group: "postgres" }));
       const pgHba = add(file("postgres-hba", pgFiles.hba, renderPgHba({ rules: appHbaRules(plan.name, dbApps), replication: [] }),
         { owner: "postgres", group: "postgres", mode: "0640" }));
-      at(0, { kind: "files", id: "app-record-file", files: [record] },
+      at("services", { kind: "files", id: "app-record-file", files: [record] },
         { kind: "files", id: "postgres-files", files: [pgConf, pgHba] },
         service("postgresql", pgFiles.unit, { restartOn: [pgConf], reloadOn: [pgHba], readyCheck: { port: hp.database.port } }));
     }
@@ -556,15 +545,15 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       // RabbitMQ (services/rabbitmq/broker.ts).
       const rabbitConf = add(file("rabbitmq-conf", hp.rabbitmq.conf,
         renderRabbitmqConf({ listenAddresses: hp.rabbitmq.listenAddresses, port: hp.rabbitmq.port })));
-      at(0, { kind: "files", id: "rabbitmq-files", files: [rabbitConf] },
+      at("services", { kind: "files", id: "rabbitmq-files", files: [rabbitConf] },
         service("rabbitmq", hp.rabbitmq.unit, { restartOn: [rabbitConf] }));
     }
     if (pgFiles) {
-      at(0, { kind: "database", id: "database", database: app.database.name, owner: app.database.user, password: s.dbPassword });
+      at("services", { kind: "database", id: "database", database: app.database.name, owner: app.database.user, password: s.dbPassword });
     }
     if (hp.rabbitmq) {
       // The account is named after the app (lib/rabbitAccount.ts: its vhost and user); guest goes.
-      at(0, { kind: "brokerAccount", id: "brokerAccount", vhost: app.name, user: app.name, password: s.brokerPassword, deleteUsers: [RABBIT_DEFAULT_USER] });
+      at("services", { kind: "brokerAccount", id: "brokerAccount", vhost: app.name, user: app.name, password: s.brokerPassword, deleteUsers: [RABBIT_DEFAULT_USER] });
     }
 
     // The app's code, env file and static files (components/djangoApp.ts, AppRelease).
@@ -580,7 +569,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
       const envFile = add(file("env", p.envFile, renderEnvFile(env), { mode: "0600", secret: true }));
       const buildArgs = { app: app.name, repo: app.repo, commit, project, install: app.install };
       const collect = collectstaticScripts(app, settings, code);
-      at(1, layout(app.name), {
+      at("build", layout(app.name), {
         kind: "release", id: "release", releaseId: releaseId(commit), user: app.name,
         checkout: { repo: app.repo, commit, mirror: p.repo, dir: r.dir, source: r.source },
         virtualenv: {
@@ -597,7 +586,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
         ...(settings.staticfiles && settings.staticRoot ? { staticRoot: settings.staticRoot } : {}),
       });
       if (here.migrates) {
-        at(1, {
+        at("build", {
           kind: "manage", id: "migrate", args: "migrate --noinput", user: app.name, source: r.source, venv: r.venv,
           envFile: p.envFile, rerunOn: ["release", envFile], script: manageCommand(app, "migrate --noinput", code) + "\n",
         });
@@ -627,7 +616,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
           ...(app.healthCheck.status !== undefined ? { status: app.healthCheck.status } : {}),
           timeoutSeconds: app.healthCheck.timeoutSeconds,
         };
-        at(1, { kind: "files", id: "gunicorn-files", files: [gConf, gUnit, gSocket] },
+        at("switch", { kind: "files", id: "gunicorn-files", files: [gConf, gUnit, gSocket] },
           // The unit's own change restarts it; a new release or env file restarts it through
           // the dev stack's switch; its config is re-read on HUP.
           service("gunicorn", g.unit, {
@@ -647,7 +636,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
         const bUnit = c.beat ? add(file("celery-beat-unit", unitFilePath(c.beatUnit), renderCeleryBeatUnit({
           ...base, scheduleFile: c.scheduleFile,
         }))) : undefined;
-        at(2, { kind: "files", id: "celery-files", files: [wUnit, bUnit].filter((x): x is string => !!x) },
+        at("consumers", { kind: "files", id: "celery-files", files: [wUnit, bUnit].filter((x): x is string => !!x) },
           ...(wUnit ? [service("celery-worker", c.workerUnit, { restartOn: [wUnit, envFile, "release"], ownUnitFile: wUnit })] : []),
           ...(bUnit ? [service("celery-beat", c.beatUnit, { restartOn: [bUnit, envFile, "release"], ownUnitFile: bUnit })] : []));
       }
@@ -666,7 +655,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
         mediaUrl: cfg.media.storage === "s3" ? undefined : served.media?.url,
       })));
       const noDefault = add(file("nginx-default-site", hp.nginx.defaultSite.path, hp.nginx.defaultSite.content));
-      at(2, { kind: "files", id: "nginx-files", files: [siteFile, noDefault] },
+      at("consumers", { kind: "files", id: "nginx-files", files: [siteFile, noDefault] },
         // The dev stack reloads on the site's change; the emptied default site changes with it
         // on the first run only, and must be read too. Its first run restarts nginx (a new
         // resource restarts its unit): so does a run that made the app's user.
@@ -690,7 +679,7 @@ export function renderPeerFleet(i: PeerFleetInputs): PeerFleet {
   });
 
   return {
-    config: cfg, topology: topo, stacks, waves: waves(stacks, phases),
+    config: cfg, topology: topo, stacks, waves: waves(stacks, stages, planOrder(fleetPlan, { signedLogs: false })),
     url, secretValues: secretValuesOf(s, media),
   };
 }
@@ -699,30 +688,27 @@ function secretValuesOf(s: PeerSecrets, media: ObjectStore | undefined): string[
   return [s.djangoSecretKey, s.dbPassword, s.brokerPassword, ...(media ? [media.accessKeyId, media.secretAccessKey] : [])];
 }
 
-/** The waves of {@link PeerFleet.waves}, from each host's steps and their phases. */
-function waves(stacks: readonly PeerStack[], phases: ReadonlyMap<string, ReadonlyMap<string, Phase>>): PeerStack[][] {
-  const serves = (st: PeerStack) => SERVICE_ROLES.some((role) => st.host.roles.has(role));
-  const slice = (st: PeerStack, keep: (n: Phase) => boolean): PeerStack[] => {
-    const ph = phases.get(st.host.name)!;
-    const steps = st.steps.filter((x) => keep(ph.get(x.id)!));
-    return steps.length ? [{ ...st, steps }] : [];
-  };
-  const raw = [
-    stacks.filter(serves).flatMap((st) => slice(st, (n) => n === 0)),
-    stacks.filter((st) => !serves(st)).flatMap((st) => slice(st, () => true)),
-    stacks.filter(serves).flatMap((st) => slice(st, (n) => n > 0)),
-  ].filter((w) => w.length > 0);
-  const out: PeerStack[][] = [];
-  const names = (w: readonly PeerStack[]) => w.map((x) => x.host.name).join(" ");
-  for (const w of raw) {
-    const last = out[out.length - 1];
-    if (last && names(last) === names(w)) {
-      out[out.length - 1] = last.map((x, n) => ({ ...x, steps: [...x.steps, ...w[n]!.steps] }));
-    } else {
-      out.push(w);
-    }
+/**
+ * The waves of {@link PeerFleet.waves}: the plan's order (plan/order.ts) as a plain tool
+ * runs it, each host's run holding its steps of the stages it runs then; a run with no such
+ * step is left out (the peers fold some of the program's steps into others: the release's
+ * link switch is part of its build).
+ */
+function waves(stacks: readonly PeerStack[], stages: ReadonlyMap<string, ReadonlyMap<string, Stage>>, order: FleetOrder): PeerStack[][] {
+  for (const st of stacks) {
+    const planned = order.stages.get(st.host.name)!;
+    const extra = [...new Set(stages.get(st.host.name)!.values())].filter((x) => !planned.includes(x));
+    // A step in a stage the plan gives the host no room for would run out of order.
+    if (extra.length) throw new Error(`peers: ${st.host.name} has steps in stages ${extra.join(", ")}, which the plan does not give it`);
   }
-  return out;
+  // A host's code and what waits for it share one run: the peers restart a unit only for
+  // what changed in the run that restarts it (a new release, the app's new user).
+  return wavesOf(order, ["build", "switch", "consumers"]).map((wave) => wave.flatMap((run) => {
+    const st = stacks.find((x) => x.host.name === run.host)!;
+    const of = stages.get(run.host)!;
+    const steps = st.steps.filter((x) => run.stages.includes(of.get(x.id)!));
+    return steps.length ? [{ ...st, steps }] : [];
+  })).filter((w) => w.length > 0);
 }
 
 /** A file by id. */

@@ -213,8 +213,10 @@ describe("the Ansible project of a core host and app hosts (part 4)", () => {
   const files = ansibleProject(fleet, { dir: "/p", privateKeyPath: "/k/id" });
   const plays = playbookData(fleet) as Array<{ hosts: string; tasks: Task[]; handlers: Task[] }>;
 
-  it("plays the core's services, then the app hosts together, then the core's code, Celery and nginx", () => {
-    expect(plays.map((p) => p.hosts)).toEqual(["core", "app", "core"]);
+  it("plays the waves: every host's baseline and services in one free play, app1 (it migrates), the other app hosts together, then the core's code, Celery and nginx", () => {
+    expect(plays.map((p) => p.hosts)).toEqual(["core:app1:app2:app3", "app1", "app2:app3", "core"]);
+    // Unlike hosts share a play without waiting for each other's every task.
+    expect(plays.map((p) => (p as { strategy?: string }).strategy)).toEqual(["free", undefined, undefined, undefined]);
     const inv = files.find((f) => f.path === "inventory.ini")!.content;
     expect(inv).toMatch(/^\[app\]\napp1 ansible_host="198\.18\.0\.21" .*private_address="198\.18\.0\.21"\napp2 .*\napp3 /m);
     expect(files.find((f) => f.path === "ansible.cfg")!.content).toMatch(/^forks = 5$/m);
@@ -222,7 +224,7 @@ describe("the Ansible project of a core host and app hosts (part 4)", () => {
   });
 
   it("the app hosts' play names each host's address by variable, never one host's", () => {
-    const app = JSON.stringify(plays[1]);
+    const app = JSON.stringify(plays[2]);
     expect(app).toContain("\"url\":\"http://{{ private_address }}:8000/\"");
     for (const a of [...apps, core]) expect(app).not.toContain(a.address);
     // The core's address is the database's and broker's: in the files, not in the tasks.
@@ -241,15 +243,28 @@ describe("the Ansible project of a core host and app hosts (part 4)", () => {
     for (const v of fleet.secretValues) expect(site).not.toContain(v);
   });
 
-  it("migrates on one app host only", () => {
-    const migrate = plays[1]!.tasks.find((t) => t.name === "manage.py migrate")!;
-    expect(migrate.when).toBe("inventory_hostname == \"app1\"");
+  it("migrates on one app host only, before the others switch", () => {
+    const migrates = plays.map((p) => p.tasks.filter((t) => t.name === "manage.py migrate").length);
+    expect(migrates).toEqual([0, 1, 0, 0]);
+    expect(plays[1]!.hosts).toBe("app1");
+  });
+
+  it("a task only some hosts of a play run names them; the others' tasks are shared", () => {
+    const first = plays[0]!.tasks;
+    // The host condition comes first, before a task's own.
+    const hostsOf = (t: Task) => Array.isArray(t.when) ? t.when[0] : t.when;
+    const core = "inventory_hostname == \"core\"";
+    expect(first.filter((t) => hostsOf(t) === core).map((t) => t.name)).toEqual(expect.arrayContaining(["PostgreSQL database fleetdemo", "packages (16)"]));
+    expect(first.filter((t) => hostsOf(t) === undefined).map((t) => t.name)).toEqual(expect.arrayContaining(["rsyslog.service enabled and running"]));
+    // The three app hosts' tasks are alike: each of theirs is shared, or theirs alone.
+    for (const t of first) if (![undefined, core].includes(hostsOf(t) as string | undefined)) expect(hostsOf(t)).toBe("inventory_hostname in [\"app1\",\"app2\",\"app3\"]");
+    expect(first.filter((t) => hostsOf(t) === "inventory_hostname in [\"app1\",\"app2\",\"app3\"]").map((t) => t.name)).toEqual(["packages (13)"]);
   });
 
   it(`ansible-playbook (${ANSIBLE_CORE_VERSION}) accepts it: --syntax-check, --list-hosts`, () => {
     const list = syntaxChecked(fleet).playbook("--list-hosts");
     expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout.match(/hosts \(\d+\)/g)).toEqual(["hosts (1)", "hosts (3)", "hosts (1)"]);
+    expect(list.stdout.match(/hosts \(\d+\)/g)).toEqual(["hosts (4)", "hosts (1)", "hosts (2)", "hosts (1)"]);
   }, 60_000);
 });
 

@@ -270,7 +270,7 @@ describe("the plain-script peer of a core host and app hosts (part 4)", () => {
   const sessions = bashFleetSessions(fleet);
 
   it("one session per host of a wave; every script parses; migrate in app1's only", () => {
-    expect(sessions.map((w) => w.map((x) => x.host.name))).toEqual([["core"], ["app1", "app2"], ["core"]]);
+    expect(sessions.map((w) => w.map((x) => x.host.name))).toEqual([["core", "app1", "app2"], ["app1"], ["app2"], ["core"]]);
     for (const w of sessions) {
       for (const x of w) {
         const parsed = spawnSync("bash", ["-n"], { input: x.stdin, encoding: "utf8" });
@@ -281,7 +281,7 @@ describe("the plain-script peer of a core host and app hosts (part 4)", () => {
     expect(migrates).toEqual(["app1"]);
     expect(sessions[0]![0]!.stdin).toContain("# --- database fleetdemo");
     expect(sessions[0]![0]!.stdin).not.toContain("# --- release");
-    expect(sessions[2]![0]!.stdin).toContain("# --- unit fleetdemo-celery-beat.service");
+    expect(sessions[3]![0]!.stdin).toContain("# --- unit fleetdemo-celery-beat.service");
   });
 
   it("sums the sessions' last lines", () => {

@@ -303,11 +303,15 @@ describe("the peers' rendering of a core host and app hosts (part 4) is the prog
     }
   });
 
-  it("runs the core's services first, then the app hosts side by side, then the core's code, Celery and nginx", () => {
-    expect(fleet.waves.map((w) => w.map((st) => st.host.name))).toEqual([["core"], ["app1", "app2"], ["core"]]);
-    expect(fleet.waves[0]![0]!.steps.map((x) => x.id)).toContain("database");
-    expect(fleet.waves[0]![0]!.steps.map((x) => x.id)).not.toContain("release");
-    expect(fleet.waves[2]![0]!.steps.map((x) => x.id)).toEqual(expect.arrayContaining(["release", "celery-worker", "celery-beat", "nginx"]));
+  it("runs the plan's waves: every host's baseline and services side by side, app1 (it migrates), the other app hosts, then the core's code, Celery and nginx", () => {
+    expect(fleet.waves.map((w) => w.map((st) => st.host.name))).toEqual([["core", "app1", "app2"], ["app1"], ["app2"], ["core"]]);
+    const ids = (w: number, h: number) => fleet.waves[w]![h]!.steps.map((x) => x.id);
+    expect(ids(0, 0)).toContain("database");
+    expect(ids(0, 0)).not.toContain("release");
+    expect(ids(1, 0)).toEqual(expect.arrayContaining(["release", "migrate", "gunicorn", "healthGate"]));
+    expect(ids(2, 0)).toEqual(expect.arrayContaining(["release", "gunicorn", "healthGate"]));
+    expect(ids(2, 0)).not.toContain("migrate");
+    expect(ids(3, 0)).toEqual(expect.arrayContaining(["release", "celery-worker", "celery-beat", "nginx"]));
     // Every step of every host runs exactly once.
     for (const st of fleet.stacks) {
       const run = fleet.waves.flatMap((w) => w.filter((x) => x.host.name === st.host.name).flatMap((x) => x.steps.map((y) => y.id)));

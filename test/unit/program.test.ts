@@ -16,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectGolden } from "../helpers/golden.ts";
 import { T } from "../helpers/resourceTypes.ts";
+import { outOfOrder } from "../helpers/programOrder.ts";
 import { WARM_UP_TOKEN } from "../../lib/startup.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
@@ -1488,6 +1489,8 @@ describe("resource graph per config (golden): URNs, parents, dependencies, outpu
       const run = await runProgram(config());
       expect(run.error).toBeUndefined();
       expectGolden(`program-graph-${name}`, await graph(run));
+      // The plan's order (plan/order.ts) holds every dependency between hosts and stages.
+      expect(outOfOrder(run.resources, config(), plain)).toEqual([]);
     });
   }
 });

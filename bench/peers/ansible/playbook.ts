@@ -12,9 +12,9 @@
  *   collectstatic (the community.postgresql and pip modules would need psycopg2 and
  *   setuptools on the host, which the dev stack does not install);
  * - SSH pipelining and ControlPersist on, facts not gathered (nothing here needs them);
- * - for a fleet, a play per wave (render.ts) and set of roles: the app hosts share one
- *   play (each host's files under files/<host>/, its address as a host variable), so
- *   Ansible works on them side by side, with forks for every host.
+ * - for a fleet, a play per wave (render.ts): the hosts of a wave share one play (each
+ *   host's files under files/<host>/, its address as a host variable), so Ansible works on
+ *   them side by side, with forks for every host; unlike hosts run it `free` (wavePlay.ts).
  *
  * The tasks are written step by step in tasks.ts (files in fileTasks.ts, the release in
  * releaseTasks.ts, the handlers in handlers.ts); this file puts them into plays.
@@ -26,6 +26,7 @@ import { planOf, type PeerPlan, type PeerStack } from "../render.ts";
 import { handlers } from "./handlers.ts";
 import type { Task } from "./task.ts";
 import { ansibleOrder, playbookTasks } from "./tasks.ts";
+import { mergeTasks, type HostTasks } from "./wavePlay.ts";
 import { toYaml, type Yaml } from "./yaml.ts";
 
 /** The inventory group of hosts with these roles (the plays of several hosts name it). */
@@ -42,61 +43,42 @@ function generic(st: PeerStack, data: Yaml): string {
     : "not shared";
 }
 
-/**
- * The tasks of hosts with the same roles as one list, for one play: each host's tasks
- * must be the longest list's, in order, with some left out (the migration runs on the
- * first app host only); a task some hosts skip gets a `when` naming the others.
- * Undefined when the hosts' tasks differ otherwise.
- */
-function shared(sts: readonly PeerStack[]): { tasks: Task[]; handlers: Task[] } | undefined {
-  const lists = sts.map((st) => playbookTasks({ ...st, steps: ansibleOrder(st) }).map((t) => generic(st, t as Yaml)));
-  const full = lists.reduce((a, b) => (b.length > a.length ? b : a));
-  const on: string[][] = full.map(() => []);
-  for (let h = 0; h < sts.length; h++) {
-    let k = 0;
-    for (const t of lists[h]!) {
-      while (k < full.length && full[k] !== t) k++;
-      if (k === full.length) return undefined;
-      on[k++]!.push(sts[h]!.host.name);
-    }
-  }
-  const hs = sts.map((st) => generic(st, handlers(st) as Yaml));
-  if (hs.some((x) => x !== hs[0])) return undefined;
-  const tasks = full.map((t, k) => {
-    const task = JSON.parse(t) as Record<string, Yaml>;
-    const hosts = on[k]!;
-    if (hosts.length === sts.length) return task as Task;
-    const only = hosts.length === 1 ? `inventory_hostname == ${JSON.stringify(hosts[0])}` : `inventory_hostname in ${JSON.stringify(hosts)}`;
-    return { ...task, when: task.when === undefined ? only : [only, task.when] } as Task;
-  });
-  return { tasks, handlers: JSON.parse(hs[0]!) as Task[] };
+/** One host's tasks and handlers as text, its own address written as a variable where hosts can share them. */
+function hostTasks(st: PeerStack): HostTasks {
+  const tasks = playbookTasks({ ...st, steps: ansibleOrder(st) });
+  const own = (x: Yaml) => {
+    const g = generic(st, x);
+    return g === "not shared" ? JSON.stringify(x) : g;
+  };
+  return { host: st.host.name, tasks: tasks.map((t) => own(t as Yaml)), handlers: (handlers(st) as Yaml[]).map(own) };
+}
+
+/** A play: the hosts it runs on, its tasks and handlers, and `free` when unlike hosts share it. */
+interface Play {
+  readonly hosts: string;
+  readonly tasks: Task[];
+  readonly handlers: Task[];
+  readonly strategy?: "free";
 }
 
 /**
- * The plays: one per wave and set of roles, so Ansible runs hosts of one role (the app
- * hosts) side by side; the waves in order.
+ * The plays: one per wave (render.ts), the waves in order. A wave of one host, or of every
+ * host of one set of roles (the app hosts), keeps the default strategy (the hosts run each
+ * task together); a wave of unlike hosts runs `free`. Hosts whose handlers disagree get a
+ * play each.
  */
-function plays(plan: PeerPlan): Array<{ hosts: string; tasks: Task[]; handlers: Task[] }> {
-  const out: Array<{ hosts: string; tasks: Task[]; handlers: Task[] }> = [];
+function plays(plan: PeerPlan): Play[] {
+  const out: Play[] = [];
   for (const wave of plan.waves) {
-    const groups = new Map<string, PeerStack[]>();
-    for (const st of wave) groups.set(groupName(st.host.roles), [...(groups.get(groupName(st.host.roles)) ?? []), st]);
-    for (const [name, sts] of groups) {
-      const merged = sts.length > 1 ? shared(sts) : undefined;
-      if (merged) {
-        const whole = plan.stacks.filter((x) => groupName(x.host.roles) === name).length === sts.length;
-        out.push({ hosts: whole ? name : sts.map((x) => x.host.name).join(":"), ...merged });
-        continue;
-      }
-      // One host, or hosts whose tasks differ: a play each.
-      for (const st of sts) {
-        out.push({
-          hosts: st.host.name,
-          tasks: playbookTasks({ ...st, steps: ansibleOrder(st) }),
-          handlers: handlers(st),
-        });
-      }
+    const merged = wave.length > 1 ? mergeTasks(wave.map(hostTasks)) : undefined;
+    if (merged) {
+      const groups = new Set(wave.map((st) => groupName(st.host.roles)));
+      const [only] = groups;
+      const whole = groups.size === 1 && plan.stacks.filter((x) => groupName(x.host.roles) === only).length === wave.length;
+      out.push({ hosts: whole ? only! : wave.map((x) => x.host.name).join(":"), ...merged, ...(groups.size > 1 ? { strategy: "free" as const } : {}) });
+      continue;
     }
+    for (const st of wave) out.push({ hosts: st.host.name, tasks: playbookTasks({ ...st, steps: ansibleOrder(st) }), handlers: handlers(st) });
   }
   return out;
 }
@@ -106,6 +88,7 @@ export function playbookData(p: PeerStack | PeerPlan): Yaml {
   return plays(planOf(p)).map((play) => ({
     name: `django-fleet's stack on ${play.hosts} (bench/peers)`,
     hosts: play.hosts,
+    ...(play.strategy ? { strategy: play.strategy } : {}),
     gather_facts: false,
     vars_files: ["vars/secrets.yml"],
     tasks: play.tasks,
