@@ -7,8 +7,9 @@
  * It holds the decisions that the components (services/*, components/djangoApp.ts, fleet/*)
  * take through the same functions (plan/listen.ts, plan/placement.ts, plan/files.ts), so
  * the benchmark's peers (bench/peers/render.ts) and the tests read them here instead of
- * computing them again. What it does not hold yet: the resources, their order and their
- * dependencies, which the components still make themselves.
+ * computing them again. The order of each host's work across the fleet is plan/order.ts
+ * (checked against every dependency the program registers); the resources themselves are
+ * still made by the components.
  */
 import type { StackConfig } from "../config/schema.ts";
 import type { HostFacts } from "../config/releases.ts";
