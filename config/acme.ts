@@ -1,12 +1,9 @@
 /**
  * Certificates from an ACME server (Let's Encrypt) for loadBalancer.tls "acme": which
  * server, where certbot puts its HTTP-01 answers, where nginx reads each app's
- * certificate, which host names certbot can get one for, and the config rules of "acme"
- * (acmeProblems, which the topology reports with the other cross-key rules). Pure.
+ * certificate, and which host names certbot can get one for. Pure.
  */
 import { isIP } from "node:net";
-import type { AppPlan } from "./apps.ts";
-import type { StackConfig } from "./schema.ts";
 
 /** The named ACME servers of `loadBalancer.acme.server`. */
 export const ACME_SERVERS = {
@@ -89,34 +86,4 @@ export function acmeDomainProblem(name: string): string | undefined {
   // Such as 10.0.0: no top-level domain is all digits, so no ACME server would accept it.
   if (/^\d+$/.test(labels[labels.length - 1]!)) return "ends with a label of digits only, which is no top-level domain";
   return undefined;
-}
-
-/**
- * The rules of loadBalancer.tls "acme": an account address, host names certbot can get a
- * certificate for over HTTP-01, and no settings that would be silently ignored. Whether
- * the ACME server answers, or the names' DNS points here, cannot be known offline.
- */
-export function acmeProblems(lb: StackConfig["loadBalancer"], apps: readonly AppPlan[]): string[] {
-  if (lb.tls !== "acme") {
-    return lb.acme ? [`loadBalancer.acme: is set, but loadBalancer.tls is "${lb.tls}", so it would not be used. Fix: \`npm run pulumi -- config set --path loadBalancer.tls acme\`, or \`npm run pulumi -- config rm --path loadBalancer.acme\``] : [];
-  }
-  const out: string[] = [];
-  if (!lb.acme?.email) {
-    out.push("loadBalancer.acme.email: missing; certbot registers the ACME account under it (the CA's notices about the account go there). Fix: `npm run pulumi -- config set --path loadBalancer.acme.email you@example.com`");
-  }
-  for (const app of apps) {
-    // Empty with several apps and no domains, which is reported already.
-    app.serverName.split(" ").forEach((name, j) => {
-      const why = name ? acmeDomainProblem(name) : undefined;
-      if (!why) return;
-      const [key, fix] = app.namesKey === "loadBalancer.serverName"
-        ? ["loadBalancer.serverName", "`npm run pulumi -- config set --path loadBalancer.serverName shop.example` (the DNS names whose A records point at the load balancer, separated by spaces)"]
-        : [`${app.namesKey}[${j}]`, `\`npm run pulumi -- config set --path '${app.namesKey}[${j}]' shop.example\` (a DNS name whose A record points at the load balancer)`];
-      out.push(`${key}: ${JSON.stringify(name)} ${why}. Fix: ${fix}`);
-    });
-  }
-  for (const app of apps.filter((a) => a.tls)) {
-    out.push(`${app.key}.tls: a certificate is set, but loadBalancer.tls is "acme": certificates come from the ACME server. Fix: \`npm run pulumi -- config rm --path '${app.key}.tls'\``);
-  }
-  return out;
 }

@@ -8,7 +8,7 @@ import { ConfigError } from "./load.ts";
 import type { HostConfig, Role, StackConfig } from "./schema.ts";
 import { HOST_RE, validHostKey } from "./schema.ts";
 import { resolveApps, type AppPlan } from "./apps.ts";
-import { acmeProblems } from "./acme.ts";
+import { acmeProblems } from "./acmeRules.ts";
 
 /** Ports the config sets, with their defaults (a clash is reported under the key that can move). */
 function configurable(cfg: StackConfig, apps: readonly AppPlan[]): Map<string, number> {
