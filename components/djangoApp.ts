@@ -150,7 +150,7 @@ export class DjangoApp extends pulumi.ComponentResource {
       create: script(manageCommand(app, "migrate --noinput", migrateRelease.code)),
       check: script(manageCommand(app, "migrate --check", migrateRelease.code)),
       triggers: { commit: args.commit, env: migrateRelease.envHash },
-    }, { ...atRoot, baseline: false, dependsOn: [...migrateRelease.ready, database] });
+    }, { ...atRoot, dependsOn: [...migrateRelease.ready, database] });
 
     // A separate load balancer: the static files collected on the migrator, copied there
     // by release (before any node switches, so the new release's pages find them). The

@@ -90,17 +90,13 @@ export function installScript(packages: readonly string[]): string {
 
 /**
  * Options of a step built through a Host: Pulumi's own (parent, aliases, protect, ...),
- * passed through, with `dependsOn` added to the host's baseline.
+ * passed through, with `dependsOn` added to the host's baseline. Every step waits for the
+ * baseline directly, even one that already waits for it through another step: one rule,
+ * and a step's order never hangs on what its other dependencies happen to wait for.
  */
 export interface StepOptions extends Omit<pulumi.CustomResourceOptions, "dependsOn"> {
   /** What the step waits for besides the host's baseline. @default [] */
   readonly dependsOn?: pulumi.Resource | readonly pulumi.Resource[];
-  /**
-   * Wait for the host's baseline (see {@link Host.baseline}). `false` for a step that waits
-   * for another step on the host that already does: its edges stay the ones it has always
-   * had (the program graph is pinned by test/unit/golden/program-graph-*.txt). @default true
-   */
-  readonly baseline?: boolean;
 }
 
 /** A provider's args, minus the connection the Host fills in. */
@@ -183,10 +179,10 @@ export class Host extends pulumi.ComponentResource {
     return new PostgresDatabase(name, { ...args, connection: this.connection }, this.options(opts));
   }
 
-  /** Pulumi's options for a step: the baseline first (unless opted out), then `dependsOn`. */
-  private options({ dependsOn = [], baseline = true, ...rest }: StepOptions = {}): pulumi.CustomResourceOptions {
+  /** Pulumi's options for a step: the baseline first, then `dependsOn`. */
+  private options({ dependsOn = [], ...rest }: StepOptions = {}): pulumi.CustomResourceOptions {
     const after: readonly pulumi.Resource[] = Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Resource];
-    return { ...rest, dependsOn: [...(baseline ? this.baseline : []), ...after] };
+    return { ...rest, dependsOn: [...this.baseline, ...after] };
   }
 
   /**

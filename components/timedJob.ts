@@ -20,5 +20,5 @@ export function timedJob(parent: pulumi.Resource, name: string, h: Host, unit: s
     unit: `${unit}.timer`,
     restartOn: { service: shortHash(service), timer: shortHash(timer) },
     loads: files.map((file) => ({ file, then: "restart" as const })),
-  }, { parent, baseline: false, dependsOn: [...files, ...after] });
+  }, { parent, dependsOn: [...files, ...after] });
 }

@@ -81,7 +81,7 @@ export class AppNode extends pulumi.ComponentResource {
       loads: [{ file: confFile, then: "reload" }],
       // Ready once a worker answers: the master listens before the app is imported.
       readyCheck: { port: app.port, host: args.bindAddress, http: true },
-    }, { parent: this, baseline: false, dependsOn: [confFile, unitFile, socketFile, ...args.release.ready, ...args.after] });
+    }, { parent: this, dependsOn: [confFile, unitFile, socketFile, ...args.release.ready, ...args.after] });
     // The socket: enabled for boot and listening. Started by the service's first start
     // (Requires=), never before it: a socket started first would find the port still held
     // by a gunicorn from before the socket. Not restarted when created (a restart of the
@@ -97,7 +97,7 @@ export class AppNode extends pulumi.ComponentResource {
       // Drift: the socket stopped or disabled by hand.
       check: script(`systemctl is-enabled --quiet ${s}`, `systemctl is-active --quiet ${s}`),
       triggers: { [socketName]: shortHash(socketUnit) },
-    }, { parent: this, baseline: false, dependsOn: [this.service] });
+    }, { parent: this, dependsOn: [this.service] });
     this.upstream = { address: upstreamAddress(h.plan, args.bindAddress), port: app.port };
     const server = hostPort(this.upstream.address, app.port);
     this.switch = h.releaseSwitch(`${name}-release`, {
@@ -117,7 +117,7 @@ export class AppNode extends pulumi.ComponentResource {
       ...(args.drain ? { drain: { connection: args.drain.connection, site: nginxSitePath(app.name), server, seconds: args.drain.seconds } } : {}),
       side: { envFile: p.envFile, wsgiModule: app.wsgiModule, configFile: confPath },
       keepReleases: app.keepReleases,
-    }, { parent: this, baseline: false, dependsOn: [this.service, socket, ...(args.afterSwitches ?? [])] });
+    }, { parent: this, dependsOn: [this.service, socket, ...(args.afterSwitches ?? [])] });
     this.registerOutputs({});
   }
 }

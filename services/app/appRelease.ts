@@ -127,7 +127,7 @@ export class AppRelease extends pulumi.ComponentResource {
     const credentialFile = credential && h.file(`${name}-git-credential`, {
       path: gitCredentialFile(app.name), content: pulumi.secret(renderCredentialFile(credential)),
       mode: "0600", owner: app.name, group: app.name, secret: true,
-    }, { parent: this, baseline: false, dependsOn: [layout] });
+    }, { parent: this, dependsOn: [layout] });
     const buildArgs = { app: app.name, repo: app.repo, commit: args.commit, project, install: app.install, repoToken: !!credential };
     const build = h.script(`${name}-build`, {
       description: `release ${this.releaseId} of ${app.name}: git ${app.repo} and a virtualenv with ${project.method} (${project.reason})`,
@@ -135,12 +135,12 @@ export class AppRelease extends pulumi.ComponentResource {
       // Drift: the release deleted, its checkout edited, its virtualenv broken.
       check: buildCheck(buildArgs),
       triggers: { release: this.releaseId, method: project.method, ...(project.requirementsFile ? { requirements: project.requirementsFile } : {}) },
-    }, { parent: this, baseline: false, dependsOn: [layout, ...(credentialFile ? [credentialFile] : [])] });
+    }, { parent: this, dependsOn: [layout, ...(credentialFile ? [credentialFile] : [])] });
 
     const envFile = this.envFile = h.file(`${name}-env`, {
       path: p.envFile, content: args.envFileContent,
       mode: "0600", secret: true,
-    }, { parent: this, baseline: false, dependsOn: [layout] });
+    }, { parent: this, dependsOn: [layout] });
     this.envHash = pulumi.unsecret(args.envFileContent.apply(shortHash));
 
     // Read after every new release or env file: the settings may read the environment.
@@ -148,7 +148,7 @@ export class AppRelease extends pulumi.ComponentResource {
       description: `${app.settingsModule} STATIC_ROOT, MEDIA_ROOT`,
       probe: settingsProbe(app, this.code),
       triggers: { commit: args.commit, env: this.envHash },
-    }, { parent: this, baseline: false, dependsOn: [build, envFile] });
+    }, { parent: this, dependsOn: [build, envFile] });
 
     // STATIC_ROOT or MEDIA_ROOT inside the checkout: linked to a folder every release shares.
     const mapped = probe.value.apply((s) => {
@@ -162,7 +162,7 @@ export class AppRelease extends pulumi.ComponentResource {
       description: `link STATIC_ROOT and MEDIA_ROOT inside ${app.name}'s checkout to /srv/${app.name}/shared`,
       create: mapped.apply((m) => sharedLinksScript(app.name, args.commit, m.rels)),
       triggers: { release: this.releaseId, folders: mapped.apply((m) => m.rels.join(" ")) },
-    }, { parent: this, baseline: false, dependsOn: [probe] });
+    }, { parent: this, dependsOn: [probe] });
 
     const collect = this.settings.apply((s) => collectstaticScripts(app, s, this.code));
     const collectstatic = h.script(`${name}-collectstatic`, {
@@ -170,7 +170,7 @@ export class AppRelease extends pulumi.ComponentResource {
       create: collect.create,
       check: collect.check,
       triggers: { commit: args.commit, env: this.envHash },
-    }, { parent: this, baseline: false, dependsOn: [build, envFile, probe, links] });
+    }, { parent: this, dependsOn: [build, envFile, probe, links] });
 
     this.ready = [build, envFile, links, collectstatic];
     this.registerOutputs({});
@@ -188,6 +188,6 @@ export class AppRelease extends pulumi.ComponentResource {
       // Drift: `current` switched by hand.
       check: script(`[ "$(readlink -- ${cmd(appPaths(app).current)})" = ${cmd(`releases/${this.releaseId}`)} ]`),
       triggers: { release: this.releaseId, keep: String(keep) },
-    }, { parent: this, baseline: false, dependsOn: [...this.ready, ...after] });
+    }, { parent: this, dependsOn: [...this.ready, ...after] });
   }
 }

@@ -57,7 +57,7 @@ export class CeleryWorker extends pulumi.ComponentResource {
         unit: unitName,
         restartOn: { [unitName]: shortHash(unit), env: release.envHash, commit: release.releaseId },
         loads: [{ file, then: "restart" }, { file: release.envFile, then: "restart" }],
-      }, { parent: this, baseline: false, dependsOn: [file, ...release.ready, ...args.after] });
+      }, { parent: this, dependsOn: [file, ...release.ready, ...args.after] });
     }
     this.registerOutputs({});
   }

@@ -68,7 +68,7 @@ export class AcmeCertificates extends pulumi.ComponentResource {
       ),
       check: script(`[ -d ${cmd(ACME_WEBROOT)} ]`, "systemctl is-enabled --quiet certbot.timer", "systemctl is-active --quiet certbot.timer"),
       triggers: { dropIn: dropIn ? shortHash(dropIn) : "none" },
-    }, { parent: this, baseline: false, dependsOn: files });
+    }, { parent: this, dependsOn: files });
     this.setup = [timer, ...files];
     this.registerOutputs({});
   }
@@ -91,7 +91,7 @@ export class AcmeCertificates extends pulumi.ComponentResource {
         "fi",
       ),
       check: script(`[ -s ${cmd(p.certificatePath)} ] && [ -s ${cmd(p.keyPath)} ]`),
-    }, { parent: this, baseline: false, dependsOn: this.setup });
+    }, { parent: this, dependsOn: this.setup });
   }
 
   /**
@@ -138,6 +138,6 @@ export class AcmeCertificates extends pulumi.ComponentResource {
       ),
       check,
       triggers: { domains: domains.join(" "), directory, email: acme.email ?? "" },
-    }, { parent: this, baseline: false, dependsOn: [...this.setup, ...after] });
+    }, { parent: this, dependsOn: [...this.setup, ...after] });
   }
 }

@@ -69,7 +69,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
     const service = h.service(`${name}-service`, {
       unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
       loads: [{ file: confFile, then: "restart" }],
-    }, { parent: this, baseline: false, dependsOn: [confFile] });
+    }, { parent: this, dependsOn: [confFile] });
 
     this.backup = args.backup && new MariaDbBackup(`${name}-backup`, { ...args.backup, host: h, database: args.apps[0]!.database, after: [service] }, { parent: this });
     this.service = service;
@@ -101,7 +101,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
           `  ${q(`DROP USER ${mariaLiteral(r)}@'`)}"$h'"`,
           "done",
         ),
-      }, { parent: this, baseline: false, dependsOn: [service] }));
+      }, { parent: this, dependsOn: [service] }));
     }
     this.address = h.plan.privateAddress;
     this.port = port;
@@ -148,7 +148,7 @@ export class MariaDbServer extends pulumi.ComponentResource {
       ),
       // No delete script: the database and its data stay (see the module comment).
     }, {
-      parent: this, baseline: false, dependsOn: [this.service, ...(backup ? [backup.restored] : [])],
+      parent: this, dependsOn: [this.service, ...(backup ? [backup.restored] : [])],
       protect: this.protect, retainOnDelete: true, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}),
     });
     if (backup) backup.firstBackup([r]);
@@ -180,7 +180,7 @@ export class MariaDbReplica extends pulumi.ComponentResource {
     const service = h.service(`${name}-service`, {
       unit: UNIT, stopOnDelete: false, restartOn: { "60-django-fleet.cnf": shortHash(conf) },
       loads: [{ file: confFile, then: "restart" }],
-    }, { parent: this, baseline: false, dependsOn: [confFile] });
+    }, { parent: this, dependsOn: [confFile] });
     const db = args.database;
     const primary = args.primary.privateAddress;
     // Vertical output keeps its field names only without --skip-column-names.
@@ -210,7 +210,7 @@ export class MariaDbReplica extends pulumi.ComponentResource {
       check: script(running),
       delete: script(q("STOP SLAVE")),
       triggers: { primary },
-    }, { parent: this, baseline: false, dependsOn: [service, ...args.after] });
+    }, { parent: this, dependsOn: [service, ...args.after] });
     this.address = h.plan.privateAddress;
     this.registerOutputs({});
   }

@@ -33,7 +33,7 @@ export class Cache extends pulumi.ComponentResource {
       restartOn: { "memcached.conf": shortHash(conf) },
       loads: [{ file, then: "restart" }],
       readyCheck: { port: 11211 },
-    }, { parent: this, baseline: false, dependsOn: [file] })];
+    }, { parent: this, dependsOn: [file] })];
     this.registerOutputs({});
   }
 }

@@ -69,7 +69,7 @@ export class Firewall extends pulumi.ComponentResource {
       restartOn: { [UNIT]: shortHash(FIREWALL_UNIT) },
       reloadOn: { "firewall.nft": shortHash(rules) },
       loads: [{ file: unitFile, then: "restart" }, { file: rulesFile, then: "reload", check: LOADED_TABLE_CHECK }],
-    }, { ...kept, baseline: false, dependsOn: [rulesFile, unitFile] });
+    }, { ...kept, dependsOn: [rulesFile, unitFile] });
     this.registerOutputs({});
   }
 }

@@ -167,7 +167,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       unit: "nginx.service", stopOnDelete: false,
       reloadOn,
       loads: [...files, noDefault].map((file) => ({ file, then: "reload" as const })),
-    }, { parent: this, baseline: false, dependsOn: [...files, noDefault, ...args.after] });
+    }, { parent: this, dependsOn: [...files, noDefault, ...args.after] });
     // A load balancer that ran an app's code before (a stack made by an older version) loses
     // its env file, tree and user once nginx serves the copy instead of that tree.
     for (const { app } of args.sites.filter((s) => s.staticCopy)) {
@@ -175,7 +175,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         description: `remove ${app.name}'s code, env file and user from the load balancer`,
         create: leftoversScript(app.name),
         check: leftoversCheck(app.name),
-      }, { parent: this, baseline: false, dependsOn: [nginx] });
+      }, { parent: this, dependsOn: [nginx] });
     }
     // Certificates are asked for once nginx answers the HTTP-01 challenge of each site.
     for (const { app } of args.sites) acme?.certificate(app.name, app.serverName.split(" ").filter(Boolean), [nginx]);

@@ -163,7 +163,7 @@ export class PgBackup extends pulumi.ComponentResource {
       // An assignment, so a cluster that does not answer (or no PostgreSQL at all) fails the check.
       check: script(`n=$(${appDbs})`, `[ "$n" != 0 ]`),
       triggers: { repository: repoKey },
-    }, { parent: this, baseline: false, dependsOn: [candidate] });
+    }, { parent: this, dependsOn: [candidate] });
 
     const stanza = h.script(`${name}-stanza`, {
       description: "pgBackRest stanza on the backup target",
@@ -177,7 +177,7 @@ export class PgBackup extends pulumi.ComponentResource {
       ),
       check: script(`cmp -s ${CANDIDATE_CONF} ${LIVE_CONF}`, `${pgbr("--output=json info")} >/dev/null 2>&1`),
       triggers: { repository: repoKey, conf: confHash },
-    }, { parent: this, baseline: false, dependsOn: [restore] });
+    }, { parent: this, dependsOn: [restore] });
     this.beforeArchiving = [stanza];
 
     const planner = h.file(`${name}-planner`, {
@@ -200,7 +200,7 @@ export class PgBackup extends pulumi.ComponentResource {
     this.lastDrill = h.probe<DrillResult | null>(`${name}-last-drill`, {
       description: "the restore drill's last result",
       probe: script(`if [ -s ${DRILL_RESULT} ]; then printf 'FLEET_FACT=%s\\n' "$(tr -d '\\n' < ${DRILL_RESULT})"; else echo 'FLEET_FACT=null'; fi`),
-    }, { parent: this, baseline: false, dependsOn: units }).value;
+    }, { parent: this, dependsOn: units }).value;
     this.registerOutputs({});
   }
 
@@ -230,6 +230,6 @@ export class PgBackup extends pulumi.ComponentResource {
         "fi",
       ),
       check: script(hasBackup),
-    }, { parent: this, baseline: false, dependsOn: [...after, ...this.units] });
+    }, { parent: this, dependsOn: [...after, ...this.units] });
   }
 }

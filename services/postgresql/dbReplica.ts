@@ -75,14 +75,14 @@ export class DbReplica extends pulumi.ComponentResource {
       check: script(`${isStandby}`, `[ "$(cd / && runuser -u postgres -- psql -XAtc 'SELECT pg_is_in_recovery()')" = t ]`, streams(10), "streams"),
       delete: script(`systemctl stop ${unit}`),
       triggers: { primary: args.primary.privateAddress },
-    }, { parent: this, baseline: false, dependsOn: [confFile, hbaFile, ...args.after] });
+    }, { parent: this, dependsOn: [confFile, hbaFile, ...args.after] });
     h.service(`${name}-service`, {
       unit, stopOnDelete: false,
       restartOn: { "django-fleet.conf": shortHash(conf) },
       reloadOn: { "pg_hba.conf": shortHash(hba) },
       loads: [{ file: confFile, then: "restart" }, { file: hbaFile, then: "reload" }],
       readyCheck: { port },
-    }, { parent: this, baseline: false, dependsOn: [seed] });
+    }, { parent: this, dependsOn: [seed] });
     this.address = h.plan.privateAddress;
     this.registerOutputs({});
   }

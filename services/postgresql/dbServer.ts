@@ -101,7 +101,7 @@ export class DbServer extends pulumi.ComponentResource {
       reloadOn: { "pg_hba.conf": shortHash(hba) },
       loads: [{ file: confFile, then: "restart" }, { file: hbaFile, then: "reload" }],
       readyCheck: { port },
-    }, { parent: this, baseline: false, dependsOn: [confFile, hbaFile] });
+    }, { parent: this, dependsOn: [confFile, hbaFile] });
     this.protect = args.protect ?? false;
     this.componentName = name;
     this.host = h;
@@ -120,7 +120,7 @@ export class DbServer extends pulumi.ComponentResource {
           "SQL",
         ),
         check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_roles WHERE rolname = ${sqlLiteral(REPLICATION_USER)}")" = 1 ]`),
-      }, { parent: this, baseline: false, dependsOn: [service] });
+      }, { parent: this, dependsOn: [service] });
       this.replicationReady.push(role);
       for (const r of replicas) {
         const slot = slotName(r.name);
@@ -143,7 +143,7 @@ export class DbServer extends pulumi.ComponentResource {
             "done",
             `echo "replication slot ${slot} is still in use" >&2; exit 1`,
           ),
-        }, { parent: this, baseline: false, dependsOn: [role] }));
+        }, { parent: this, dependsOn: [role] }));
       }
     }
     this.address = h.plan.privateAddress;
@@ -161,7 +161,7 @@ export class DbServer extends pulumi.ComponentResource {
     const name = this.componentName;
     const r = this.host.postgresDatabase(`${name}-database-${app}`, {
       database: db.database, owner: db.user, password, port: this.port,
-    }, { parent: this, baseline: false, dependsOn: [this.service], protect: this.protect, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });
+    }, { parent: this, dependsOn: [this.service], protect: this.protect, ...(first ? { aliases: [{ name: `${name}-database` }] } : {}) });
     this.databaseResources.push(r);
     return r;
   }

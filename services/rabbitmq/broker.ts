@@ -48,7 +48,7 @@ export class Broker extends pulumi.ComponentResource {
         unit: RABBITMQ_FILES.unit, stopOnDelete: false,
         restartOn: { "rabbitmq.conf": shortHash(conf) },
         loads: [{ file: confFile, then: "restart" }],
-      }, { parent: this, baseline: false, dependsOn: [confFile] });
+      }, { parent: this, dependsOn: [confFile] });
       this.service = service;
       this.ready = [service];
     } else {
@@ -77,6 +77,6 @@ export class Broker extends pulumi.ComponentResource {
       create: rabbitAccountCreate(app),
       check: rabbitAccountCheck(app),
       delete: rabbitAccountDelete(app),
-    }, { parent: this, baseline: false, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
+    }, { parent: this, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
   }
 }

@@ -67,7 +67,7 @@ export function appRedis(name: string, parent: pulumi.Resource, host: Host, a: A
     },
     loads: [{ file: confFile, then: "restart" }, { file: secretFile, then: "restart" }],
     readyCheck: { port: a.port },
-  }, { parent, baseline: false, dependsOn: [secretFile, confFile, ...a.after] });
+  }, { parent, dependsOn: [secretFile, confFile, ...a.after] });
   // What Redis runs with is read back: refresh logs in with the password (a CONFIG SET
   // requirepass or ACL SETUSER by hand is drift); the repair restarts Redis onto its files.
   return host.script(`${name}-auth`, {
@@ -75,5 +75,5 @@ export function appRedis(name: string, parent: pulumi.Resource, host: Host, a: A
     secrets: { [REDIS_PASSWORD_VAR]: a.password },
     create: redisAuthRepair(p.unit, p.secret, a.port),
     check: redisAuthCheck(a.port),
-  }, { parent, baseline: false, dependsOn: [service] });
+  }, { parent, dependsOn: [service] });
 }

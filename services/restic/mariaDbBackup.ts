@@ -85,7 +85,7 @@ export class MariaDbBackup extends pulumi.ComponentResource {
       ),
       check: script(loadEnv, `${restic} cat config >/dev/null 2>&1`, hasDb),
       triggers: { repository: `${s.endpoint}/${s.bucket}/${s.prefix}` },
-    }, { parent: this, baseline: false, dependsOn: [envFile, ...args.after] });
+    }, { parent: this, dependsOn: [envFile, ...args.after] });
     this.timer = timedJob(this, name, h, BACKUP_UNIT, "root", BACKUP_SCRIPT, "MariaDB backup (mariadb-dump into restic)", args.schedule, [backupScript, this.restored]);
     this.registerOutputs({});
   }
@@ -100,6 +100,6 @@ export class MariaDbBackup extends pulumi.ComponentResource {
       description: "a first backup",
       create: script(loadEnv, count, `if [ "$n" = 0 ]; then systemctl start ${BACKUP_UNIT}.service; fi`),
       check: script(loadEnv, count, `[ "$n" != 0 ]`),
-    }, { parent: this, baseline: false, dependsOn: [...after, this.timer] });
+    }, { parent: this, dependsOn: [...after, this.timer] });
   }
 }

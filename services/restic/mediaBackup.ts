@@ -75,7 +75,7 @@ export class MediaBackup extends pulumi.ComponentResource {
       check: mediaKeyCheck(ENV_FILE, s.pathStyle),
       // The media key is read from the env file; it is here so that a change of either re-runs the step.
       secrets: { [OLD_KEY_VAR]: args.previousPassword, MEDIA_BACKUP_KEY: args.password },
-    }, { parent: this, baseline: false, dependsOn: [envFile] });
+    }, { parent: this, dependsOn: [envFile] });
     // No repository yet (before the first backup) counts as no snapshot.
     const restic = script(
       ...resticPrelude(ENV_FILE, s.pathStyle),
@@ -94,7 +94,7 @@ export class MediaBackup extends pulumi.ComponentResource {
       )),
       check: root.apply((dir) => script(restic, `! ${empty(dir)} || [ "$n" = 0 ]`)),
       triggers: { mediaRoot: root },
-    }, { parent: this, baseline: false, dependsOn: [envFile, key, ...args.after] });
+    }, { parent: this, dependsOn: [envFile, key, ...args.after] });
     timedJob(this, name, h, `${MEDIA_BACKUP_UNIT}${sfx}`, "root", SCRIPT, "uploads backup (restic)", args.schedule, [backupScript, this.restored]);
     this.registerOutputs({});
   }

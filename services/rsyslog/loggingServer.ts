@@ -56,7 +56,7 @@ export class LoggingServer extends pulumi.ComponentResource {
     const ca = server.probe<string>(`${name}-ca`, { probe: caScript(pulumi.getStack()), description: "the logs CA" }, { parent: this });
     const serverCert = server.probe<string>(`${name}-server-cert`, {
       probe: ca.value.apply(serverCertScript), description: "the logging server's certificate",
-    }, { parent: this, baseline: false, dependsOn: ca });
+    }, { parent: this, dependsOn: ca });
     const serverConf = renderRsyslogServer({ port, logDir: LOG_DIR, allowedSenders: senders });
     const serverFile = server.file(`${name}-server-conf`, { path: LOGGING_FILES.serverConf, content: serverConf }, { parent: this });
     const retention = renderLogRetention({ logDir: LOG_DIR, retentionDays: args.retentionDays });
@@ -72,9 +72,9 @@ export class LoggingServer extends pulumi.ComponentResource {
       const issued = server.probe<string>(`${name}-issue-${h.plan.name}`, {
         probe: pulumi.all([csr.value, ca.value]).apply(([req, caPem]) => issueScript(h.plan.name, req, caPem)),
         description: `the logs certificate of ${h.plan.name}`,
-      }, { parent: this, baseline: false, dependsOn: [ca, csr] });
-      const caFile = h.file(`${name}-ca-${h.plan.name}`, { path: tlsFiles.ca, content: ca.value }, { parent: this, baseline: false, dependsOn: csr });
-      const certFile = h.file(`${name}-cert-${h.plan.name}`, { path: tlsFiles.hostCert, content: issued.value }, { parent: this, baseline: false, dependsOn: csr });
+      }, { parent: this, dependsOn: [ca, csr] });
+      const caFile = h.file(`${name}-ca-${h.plan.name}`, { path: tlsFiles.ca, content: ca.value }, { parent: this, dependsOn: csr });
+      const certFile = h.file(`${name}-cert-${h.plan.name}`, { path: tlsFiles.hostCert, content: issued.value }, { parent: this, dependsOn: csr });
       const loaded = [forwardFile, caFile, certFile, ...(isServer ? [serverFile] : [])];
       // rsyslogd -N1 reads the whole config (and the TLS files) before any restart.
       const checked = h.script(`${name}-check-${h.plan.name}`, {
@@ -84,7 +84,7 @@ export class LoggingServer extends pulumi.ComponentResource {
           ...(isServer ? { server: shortHash(serverConf), serverCert: serverCert.value.apply(shortHash) } : {}),
         },
         description: "check the rsyslog config",
-      }, { parent: this, baseline: false, dependsOn: [...loaded, ...(isServer ? [serverCert] : [])] });
+      }, { parent: this, dependsOn: [...loaded, ...(isServer ? [serverCert] : [])] });
       // One rsyslog service resource per host (on the logging host it also restarts for
       // the server config); clients wait for the server config, so it listens first.
       h.service(`${name}-rsyslog-${h.plan.name}`, {
@@ -96,7 +96,7 @@ export class LoggingServer extends pulumi.ComponentResource {
           ...(isServer ? { "10-django-fleet-server.conf": shortHash(serverConf), "server.crt": serverCert.value.apply(shortHash) } : {}),
         },
         loads: loaded.map((file) => ({ file, then: "restart" as const })),
-      }, { parent: this, baseline: false, dependsOn: [checked, serverFile, serverCert] });
+      }, { parent: this, dependsOn: [checked, serverFile, serverCert] });
     }
     this.endpoint = `${server.plan.privateAddress}:${port}`;
     this.registerOutputs({ endpoint: this.endpoint });
