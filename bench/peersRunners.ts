@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import type { HostPlan } from "../config/topology.ts";
 import { writeAnsibleProject } from "./peers/ansible/index.ts";
 import { bashFleetSessions, bashPeerSsh, bashPeerStdin, fleetChanges } from "./peers/bash.ts";
-import type { PeerFleet, PeerPlan, PeerStack } from "./peers/render.ts";
+import type { PeerFleet, PeerPlan, PeerStack } from "./peers/types.ts";
 import { ansibleRecap, upChanges, type Sample, type Tool } from "./peersReport.ts";
 import { devConfigValues, HOST, STACK_NAME } from "./peersStacks.ts";
 import { say } from "./runInfo.ts";

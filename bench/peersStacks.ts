@@ -4,7 +4,8 @@
  * a stack generated, which the peers render with.
  */
 import type { Role } from "../config/schema.ts";
-import { devStackConfig, fleetStackConfig, type PeerSecrets } from "./peers/render.ts";
+import type { PeerSecrets } from "./peers/inputs.ts";
+import { devStackConfig, fleetStackConfig } from "./peers/sampleApp.ts";
 import type { Tool } from "./peersReport.ts";
 import type { ObjectStore } from "../test/helpers/objectStore.ts";
 import type { TestStack } from "../test/helpers/pulumi.ts";

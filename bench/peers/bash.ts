@@ -23,7 +23,7 @@ import { wrapBody } from "../../providers/ssh.ts";
 import type { HostPlan } from "../../config/topology.ts";
 import { PRELUDE } from "./bash/prelude.ts";
 import { step } from "./bash/steps.ts";
-import type { PeerPlan, PeerStack } from "./render.ts";
+import type { PeerPlan, PeerStack } from "./types.ts";
 
 /** The remote command the script is fed to. */
 export const REMOTE_COMMAND = "bash -euo pipefail -s";

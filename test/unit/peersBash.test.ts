@@ -16,7 +16,8 @@ import { heredoc } from "../../lib/shell.ts";
 import { bashFleetSessions, bashPeerScript, bashPeerSsh, bashPeerStdin, fleetChanges, knownHostsLine, REMOTE_COMMAND } from "../../bench/peers/bash.ts";
 import { PRELUDE } from "../../bench/peers/bash/prelude.ts";
 import { brokerAccount } from "../../bench/peers/bash/steps.ts";
-import { renderPeerFleet, renderPeerStack, type BrokerAccountStep } from "../../bench/peers/render.ts";
+import { renderPeerFleet, renderPeerStack } from "../../bench/peers/render.ts";
+import type { BrokerAccountStep } from "../../bench/peers/types.ts";
 
 const run = promisify(execFile);
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEBxyQf8tCjF7tvD/PWVT/GQq8Pk5/2Zbx2+vijyO+PC";

@@ -16,7 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T } from "../helpers/resourceTypes.ts";
 import { plain, type Registered } from "../helpers/registered.ts";
 import { requirementsRepo } from "../helpers/requirementsRepo.ts";
-import { DEV_ROLES, devStackConfig, fleetdemoSettings, fleetStackConfig, renderPeerFleet, renderPeerStack, type PeerFleet, type PeerMedia, type PeerStack } from "../../bench/peers/render.ts";
+import type { PeerMedia } from "../../bench/peers/inputs.ts";
+import { renderPeerFleet, renderPeerStack } from "../../bench/peers/render.ts";
+import { DEV_ROLES, devStackConfig, fleetdemoSettings, fleetStackConfig } from "../../bench/peers/sampleApp.ts";
+import type { PeerFleet, PeerStack } from "../../bench/peers/types.ts";
 import type { Role } from "../../config/schema.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;

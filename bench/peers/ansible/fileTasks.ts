@@ -1,5 +1,6 @@
 /** The Ansible peer's tasks that copy the rendered files (kept under files/<host>/ in the project). */
-import { fileById, type PeerStack, type UserStep } from "../render.ts";
+import { fileById } from "../render.ts";
+import type { PeerStack, UserStep } from "../types.ts";
 import { notify } from "./handlers.ts";
 import { B, type Task } from "./task.ts";
 

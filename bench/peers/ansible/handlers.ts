@@ -3,7 +3,7 @@
  * something (`notify`), from the render's triggers (`restartOn`, `reloadOn`), and the
  * handlers themselves.
  */
-import type { PeerStack, ServiceStep } from "../render.ts";
+import type { PeerStack, ServiceStep } from "../types.ts";
 import { B, type Task } from "./task.ts";
 
 function handlerNames(stack: PeerStack, id: string): string[] {

@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { PeerPlan, PeerStack } from "../render.ts";
+import type { PeerPlan, PeerStack } from "../types.ts";
 import { ansibleProject } from "./project.ts";
 
 export interface AnsibleRun {

@@ -22,7 +22,7 @@
  * folder, content, mode); install.ts installs ansible-core and index.ts writes the project
  * and runs it.
  */
-import { planOf, type PeerPlan, type PeerStack } from "../render.ts";
+import { planOf, type PeerPlan, type PeerStack } from "../types.ts";
 import { handlers } from "./handlers.ts";
 import type { Task } from "./task.ts";
 import { ansibleOrder, playbookTasks } from "./tasks.ts";

@@ -4,7 +4,7 @@
  */
 import type { HostPlan } from "../../../config/topology.ts";
 import { knownHostsLine } from "../bash.ts";
-import { planOf, type PeerPlan, type PeerStack } from "../render.ts";
+import { planOf, type PeerPlan, type PeerStack } from "../types.ts";
 import { projectFilePath } from "./fileTasks.ts";
 import { groupName, playbook } from "./playbook.ts";
 import { toYaml } from "./yaml.ts";

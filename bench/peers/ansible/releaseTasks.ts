@@ -1,5 +1,5 @@
 /** The Ansible peer's tasks of a release (checkout, virtualenv, `current`), and the command line manage.py runs with. */
-import type { PeerStack, ReleaseStep, UserStep } from "../render.ts";
+import type { PeerStack, ReleaseStep, UserStep } from "../types.ts";
 import { notify } from "./handlers.ts";
 import { B, type Task } from "./task.ts";
 

@@ -3,7 +3,7 @@
  * handlers flushed where a unit must be in its new state.
  */
 import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate } from "../../../lib/rabbitAccount.ts";
-import type { PeerStack, ServiceStep, Step } from "../render.ts";
+import type { PeerStack, ServiceStep, Step } from "../types.ts";
 import { fileTasks } from "./fileTasks.ts";
 import { flush, notify } from "./handlers.ts";
 import { manageArgv, releaseTasks } from "./releaseTasks.ts";

@@ -11,7 +11,8 @@ import { linkCommands, pruneCommands } from "../../../lib/releaseCurrent.ts";
 import { cmd, heredoc, quote, script } from "../../../lib/shell.ts";
 import { plan as databasePlan, probeScript as databaseProbe, type DatabaseState } from "../../../providers/postgresDatabase.ops.ts";
 import { withSecrets } from "../../../providers/remoteScript.ops.ts";
-import { envHash, fileById, type BrokerAccountStep, type DatabaseStep, type FilesStep, type HealthGateStep, type ManageStep, type PackagesStep, type PeerStack, type ReleaseStep, type ServiceStep, type Step, type UserStep } from "../render.ts";
+import { envHash, fileById } from "../render.ts";
+import type { BrokerAccountStep, DatabaseStep, FilesStep, HealthGateStep, ManageStep, PackagesStep, PeerStack, ReleaseStep, ServiceStep, Step, UserStep } from "../types.ts";
 
 /** A comment line naming the step (plain text: no value in it is ever run). */
 function title(text: string): string {
