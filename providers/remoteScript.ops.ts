@@ -122,11 +122,13 @@ export function foundState(stdout: string, code: number, secrets: Record<string,
 export async function read(id: string, props: ScriptState) {
   let out: ScriptState = props;
   if (props.check) out = { ...out, inSync: (await refreshRun(props, props.check, "check")).code === 0 };
-  if (props.read) {
-    const r = await refreshRun(props, props.read, "read");
-    out = { ...out, state: foundState(r.stdout, r.code, props.secrets) };
-  }
-  return { id, props: out };
+  if (!props.read) return { id, props: out };
+  const r = await refreshRun(props, props.read, "read");
+  out = { ...out, state: foundState(r.stdout, r.code, props.secrets) };
+  // As inputs too: preview --diff compares the old inputs with the new ones (a dynamic
+  // provider gives no detailed diff), so only then does it show the state as found. The
+  // engine marks the secret fields again from the old state.
+  return { id, props: out, inputs: out };
 }
 
 export async function delete_(_id: string, props: ScriptState) {

@@ -398,7 +398,7 @@ describe("dev stack on one real server", () => {
     let diff = "";
     await t.stack.preview({ diff: true, onOutput: (x) => { diff += x; } });
     output += diff;
-    const stateLines = diff.split("\n").filter((l) => /shell=|tags=|password (matches|differs)|state:/.test(l));
+    const stateLines = diff.split("\n").filter((l) => /shell=|tags=|password (matches|differs)|state\s*:/.test(l));
     console.log(`preview --diff after the hand edits, state lines:\n${stateLines.join("\n")}`);
     // Each drifted line as found and as wanted.
     for (const line of [

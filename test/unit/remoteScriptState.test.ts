@@ -63,6 +63,9 @@ describe("read (refresh)", () => {
     answer = () => ({ stdout: r.stdout, stderr: "", code: r.code });
     const out = await ops.read("id", props);
     expect(out.props).toMatchObject(want);
+    // The found state in the inputs too (preview --diff compares inputs); a step without a read leaves its inputs alone.
+    if (props.read) expect((out as { inputs?: S }).inputs).toEqual(out.props);
+    else expect("inputs" in out).toBe(false);
     if (!("state" in want) || want.state === undefined) expect("state" in out.props).toBe(false);
     expect(ran()).toEqual(props.read ? ["check-it", "read-it"] : ["check-it"]);
   });
