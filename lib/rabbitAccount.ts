@@ -123,3 +123,59 @@ export function rabbitAccountCheck(user: string): string {
 export function rabbitAccountDelete(user: string): string {
   return script(`timeout ${RABBITMQCTL_TIMEOUT_S} rabbitmqctl -q delete_user ${cmd(user)} </dev/null >/dev/null 2>&1 || true`);
 }
+
+/** The account as {@link rabbitAccountRead} prints it when as wanted. */
+export function rabbitAccountState(user: string): string {
+  return [
+    `vhost ${user} present`,
+    `user ${user} present`,
+    `user ${user} tags=none`,
+    `permissions ${user} on vhost ${user} configure=.* write=.* read=.*`,
+    "password matches",
+    `user ${RABBIT_DEFAULT_USER} absent`,
+  ].join("\n");
+}
+
+/**
+ * Prints the account as RabbitMQ holds it, from one `export_definitions` (read-only): the
+ * vhost, the user, its tags, its rights on its vhost, whether its password is ours
+ * (`matches`/`differs`: the hash recomputed with the user's salt, as the check does; the
+ * password itself is never printed), and the guest account. A failed export fails the read.
+ */
+export function rabbitAccountRead(user: string): string {
+  const objects = String.raw`grep -oE '\{([^{}]|\{[^{}]*\})*\}'`;
+  const field = (key: string) => `sed -n ${cmd(String.raw`s/.*"${key}":"\([^"]*\)".*/\1/p`)}`;
+  const name = (n: string) => cmd(`"name":${JSON.stringify(n)}`);
+  return script(
+    ...rabbitAccountFunctions(user),
+    "defs=$(rmq export_definitions -)",
+    `objs=$(printf '%s' "$defs" | tr -d '\\r\\n' | sed -E 's/"[[:space:]]*:[[:space:]]*"/":"/g' | ${objects})`,
+    // grep finding nothing is an answer here, not a failure.
+    `pick() { grep -F "$@" || true; }`,
+    // A vhost is the object of that name that is no user, no queue or exchange of a vhost, no parameter.
+    `vh=$(printf '%s\\n' "$objs" | pick ${name(user)} | grep -vF -e '"password_hash"' -e '"vhost":' -e '"value":' || true)`,
+    `if [ -n "$vh" ]; then echo ${cmd(`vhost ${user} present`)}; else echo ${cmd(`vhost ${user} absent`)}; fi`,
+    `u=$(printf '%s\\n' "$objs" | pick ${name(user)} | pick '"password_hash":"' | sed -n 1p)`,
+    `if [ -z "$u" ]; then`,
+    `  echo ${cmd(`user ${user} absent`)}`,
+    "else",
+    `  echo ${cmd(`user ${user} present`)}`,
+    // 4.0 writes a list, 3.10 a string; absent or empty is none.
+    `  tags=$(printf '%s\\n' "$u" | grep -oE '"tags":(\\[[^]]*\\]|"[^"]*")' | sed -n 1p | sed -E 's/^"tags"://; s/[][" ]//g' || true)`,
+    `  printf '%s tags=%s\\n' ${cmd(`user ${user}`)} "\${tags:-none}"`,
+    "fi",
+    `p=$(printf '%s\\n' "$objs" | pick ${cmd(`"user":${JSON.stringify(user)}`)} | pick ${cmd(`"vhost":${JSON.stringify(user)}`)} | pick '"configure":"' | sed -n 1p)`,
+    `if [ -z "$p" ]; then echo ${cmd(`permissions ${user} on vhost ${user} absent`)}; else`,
+    `  printf '%s configure=%s write=%s read=%s\\n' ${cmd(`permissions ${user} on vhost ${user}`)} "$(printf '%s\\n' "$p" | ${field("configure")})" "$(printf '%s\\n' "$p" | ${field("write")})" "$(printf '%s\\n' "$p" | ${field("read")})"`,
+    "fi",
+    `if [ -n "$u" ]; then`,
+    // The check's own comparison; its other conditions are printed above.
+    `  algo=$(printf '%s\\n' "$u" | ${field("hashing_algorithm")})`,
+    `  hash=$(printf '%s\\n' "$u" | ${field("password_hash")} | sed 's#\\\\/#/#g')`,
+    `  hex=$(printf '%s' "$hash" | base64 -d 2>/dev/null | od -An -tx1 -v | tr -d ' \\n' || true)`,
+    `  if [ "$algo" = ${RABBIT_HASHING} ] && [ "\${#hex}" = 72 ] && [ "$(rabbit_hash "\${hex:0:8}")" = "$hash" ]; then echo "password matches"; else echo "password differs"; fi`,
+    "fi",
+    `g=$(printf '%s\\n' "$objs" | pick ${name(RABBIT_DEFAULT_USER)} | pick '"password_hash":"' | sed -n 1p)`,
+    `if [ -n "$g" ]; then echo ${cmd(`user ${RABBIT_DEFAULT_USER} present`)}; else echo ${cmd(`user ${RABBIT_DEFAULT_USER} absent`)}; fi`,
+  );
+}

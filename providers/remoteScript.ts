@@ -23,6 +23,16 @@ export interface RemoteScriptArgs {
   readonly triggers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Exits 0 while the step's work is in place; `pulumi refresh` runs it to find drift. @default none */
   readonly check?: pulumi.Input<string>;
+  /**
+   * Bash that prints the state of the object the step makes, as canonical text lines
+   * (`user shop uid=... shell=/usr/sbin/nologin`, `password matches`): idempotent,
+   * read-only, given the same secrets, and never printing a secret's value. `pulumi
+   * refresh` runs it and stores what it printed, so drift previews as the lines that
+   * differ from `state`. @default none (only `check` finds drift)
+   */
+  readonly read?: pulumi.Input<string>;
+  /** What `read` prints when the object is as wanted, computed from the step's inputs. @default none */
+  readonly state?: pulumi.Input<string>;
   /** Secret values, available to the scripts as shell variables of these names. @default {} */
   readonly secrets?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** What the step does, for error messages. */
@@ -39,6 +49,8 @@ export class RemoteScript extends pulumi.dynamic.Resource {
       triggers: args.triggers ?? {},
       check: args.check,
       inSync: true,
+      read: args.read,
+      state: args.state,
       secrets: pulumi.secret(args.secrets ?? {}),
       description: args.description,
       schema: PROVIDER_SCHEMA,

@@ -80,6 +80,8 @@ export function layoutScript(app: string): string {
     `else`,
     `  useradd --system --user-group --home-dir ${cmd(l.home)} --shell ${l.shell} -- ${user}`,
     "fi",
+    // A shell given by hand (a login for debugging, say) is taken back.
+    `if [ "$(getent passwd ${user} | cut -d: -f7)" != ${cmd(l.shell)} ]; then usermod --shell ${cmd(l.shell)} -- ${user}; fi`,
     // Root makes the two folders whose parents are root's (so no app can swap them); what
     // is inside them the app user makes, as itself: a folder it swapped for a link is
     // never followed by root.
@@ -105,5 +107,58 @@ export function layoutCheck(app: string): string {
     `test -d ${cmd(p.static)} -a -d ${cmd(p.media)} -a -d ${cmd(p.state)} -a -d ${cmd(p.releases)}`,
     `[ "$(stat -c '%a %U %G' ${cmd(p.root)})" = ${cmd(appRootStat(app))} ]`,
     `if ${memberOf(NGINX_USER, app)}; then exit 1; fi`,
+  );
+}
+
+/** Every folder of the layout, in order: root's, then the user's. */
+function layoutFolders(l: AppLayout): LayoutFolder[] {
+  return [...l.rootMade, ...l.userMade];
+}
+
+/** The line nginx's group membership reads as; `member`: www-data is in the app's group. */
+function nginxLine(app: string, member: boolean): string {
+  return `${NGINX_USER} ${member ? "in" : "not in"} group ${app}`;
+}
+
+/**
+ * The layout as {@link layoutRead} prints it when in place: the user with its home and
+ * shell, each folder with its mode, owner and group, nginx not in the app's group.
+ */
+export function layoutState(app: string): string {
+  const l = appLayout(app);
+  return [
+    `user ${l.user} home=${l.home} shell=${l.shell}`,
+    ...layoutFolders(l).map((f) => `folder ${f.path} ${f.mode} ${f.owner} ${f.group}`),
+    nginxLine(app, false),
+  ].join("\n");
+}
+
+/**
+ * Prints the layout as found (read-only; refresh stores it, so a drift previews as the
+ * line that changed): the user (or `user <app> absent`), each folder (`absent`, or what
+ * it is when not a folder: a link planted in its place), nginx's membership.
+ */
+export function layoutRead(app: string): string {
+  const l = appLayout(app);
+  const user = cmd(app);
+  return script(
+    `if ent=$(getent passwd ${user}); then`,
+    `  IFS=: read -r _ _ _ _ _ home shell <<<"$ent"`,
+    `  printf 'user %s home=%s shell=%s\\n' ${user} "$home" "$shell"`,
+    "else",
+    `  printf 'user %s absent\\n' ${user}`,
+    "fi",
+    // Not following a link: a folder swapped for one shows as what it is.
+    "folder() {",
+    "  local kind s m",
+    `  if ! kind=$(stat -c %F -- "$1" 2>/dev/null); then printf 'folder %s absent\\n' "$1"; return 0; fi`,
+    `  if [ "$kind" != directory ]; then printf 'folder %s is a %s\\n' "$1" "$kind"; return 0; fi`,
+    `  s=$(stat -c '%a %U %G' -- "$1")`,
+    // stat prints 710; the layout says 0710.
+    `  m=000\${s%% *}`,
+    `  printf 'folder %s %s %s\\n' "$1" "\${m: -4}" "\${s#* }"`,
+    "}",
+    ...layoutFolders(l).map((f) => `folder ${cmd(f.path)}`),
+    `if ${memberOf(NGINX_USER, app)}; then echo ${cmd(nginxLine(app, true))}; else echo ${cmd(nginxLine(app, false))}; fi`,
   );
 }

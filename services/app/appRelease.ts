@@ -23,7 +23,7 @@ import type { RemoteFile } from "../../providers/remoteFile.ts";
 import type { RemoteScript } from "../../providers/remoteScript.ts";
 import type { Host } from "../../components/host.ts";
 import { appPaths, releaseId, releasePaths } from "../../components/paths.ts";
-import { layoutCheck, layoutScript } from "./appLayout.ts";
+import { layoutCheck, layoutRead, layoutScript, layoutState } from "./appLayout.ts";
 
 export { appPaths };
 
@@ -117,6 +117,9 @@ export class AppRelease extends pulumi.ComponentResource {
       description: `user and directories for ${app.name}`,
       create: layoutScript(app.name),
       check: layoutCheck(app.name),
+      // What drifted, line by line: the user's home or shell, a folder's mode or owner, nginx's group.
+      read: layoutRead(app.name),
+      state: layoutState(app.name),
       triggers: { layout: "4" },
     }, { parent: this });
 

@@ -9,6 +9,7 @@
  * timer; refresh notices a certificate that is missing, still the placeholder, or due
  * within `renewBeforeDays`, and `up` gets a new one.
  */
+import { certFilesRead, certFilesState } from "../../lib/certState.ts";
 import * as pulumi from "@pulumi/pulumi";
 import {
   ACME_CA_BUNDLE, ACME_DEPLOY_HOOK, ACME_PLACEHOLDER_SUBJECT, ACME_WEBROOT, acmeDirectory, certPaths,
@@ -91,6 +92,9 @@ export class AcmeCertificates extends pulumi.ComponentResource {
         "fi",
       ),
       check: script(`[ -s ${cmd(p.certificatePath)} ] && [ -s ${cmd(p.keyPath)} ]`),
+      // Presence only: the ACME server's certificate replaces the placeholder's subject.
+      read: certFilesRead(p, false),
+      state: certFilesState(p),
     }, { parent: this, dependsOn: this.setup });
   }
 

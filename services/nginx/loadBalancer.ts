@@ -4,6 +4,7 @@
  * certificate the user provides, or one per app from an ACME server) and an HTTP to HTTPS
  * redirect when TLS is on.
  */
+import { certFilesRead, certFilesState } from "../../lib/certState.ts";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema.ts";
 import { shortHash } from "../../lib/hash.ts";
@@ -87,6 +88,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
             `chmod 0600 ${cmd(tls.keyPath)}`,
           ),
           check: script(`[ -s ${cmd(tls.certificatePath)} ] && [ -s ${cmd(tls.keyPath)} ]`),
+          read: certFilesRead(tls, true),
+          state: certFilesState(tls, `CN=${cn}`),
           triggers: { commonName: cn },
         }, { parent: this, aliases: n.aliases });
         deps.push(cert);
@@ -149,6 +152,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
             `chmod 0600 ${cmd(placeholder.keyPath)}`,
           ),
           check: script(`[ -s ${cmd(placeholder.certificatePath)} ] && [ -s ${cmd(placeholder.keyPath)} ]`),
+          read: certFilesRead(placeholder, true),
+          state: certFilesState(placeholder, "CN=invalid"),
         }, { parent: this }));
       }
       const fallback = renderNginxDefaultServer(lb.tls !== "none" ? { tls: placeholder } : {});

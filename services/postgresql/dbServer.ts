@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
 import { renderPgHba, renderPostgresConf } from "./postgres.ts";
+import { replicationRoleRead, replicationRoleState, replicationSlotRead, replicationSlotState } from "./replicationState.ts";
 import { cmd, script } from "../../lib/shell.ts";
 import { sqlLiteral } from "../../lib/sql.ts";
 import type { SystemdService } from "../../providers/systemdService.ts";
@@ -120,6 +121,8 @@ export class DbServer extends pulumi.ComponentResource {
           "SQL",
         ),
         check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_roles WHERE rolname = ${sqlLiteral(REPLICATION_USER)}")" = 1 ]`),
+        read: replicationRoleRead(REPLICATION_USER),
+        state: replicationRoleState(REPLICATION_USER),
       }, { parent: this, dependsOn: [service] });
       this.replicationReady.push(role);
       for (const r of replicas) {
@@ -132,6 +135,8 @@ export class DbServer extends pulumi.ComponentResource {
           create: script(`cd / && runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -c ${cmd(
             `SELECT pg_create_physical_replication_slot(${sqlLiteral(slot)}, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ${sqlLiteral(slot)})`)} >/dev/null`),
           check: script(`[ "$(cd / && runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = ${sqlLiteral(slot)}")" = 1 ]`),
+          read: replicationSlotRead(slot),
+          state: replicationSlotState(slot),
           // The replica stops streaming when it is removed; its walsender may take a moment to go.
           delete: script(
             "cd /",

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../config/topology.ts";
 import { shortHash } from "../../lib/hash.ts";
-import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountCreate, rabbitAccountDelete } from "../../lib/rabbitAccount.ts";
+import { BROKER_PASSWORD_VAR, rabbitAccountCheck, rabbitAccountRead, rabbitAccountState, rabbitAccountCreate, rabbitAccountDelete } from "../../lib/rabbitAccount.ts";
 import type { Host } from "../../components/host.ts";
 import { RABBITMQ_FILES } from "../../plan/files.ts";
 import { listenAddresses } from "../../plan/listen.ts";
@@ -76,6 +76,9 @@ export class Broker extends pulumi.ComponentResource {
       secrets: { [BROKER_PASSWORD_VAR]: password },
       create: rabbitAccountCreate(app),
       check: rabbitAccountCheck(app),
+      // What drifted: the vhost, the user, its tags or rights, its password (matches or differs), guest.
+      read: rabbitAccountRead(app),
+      state: rabbitAccountState(app),
       delete: rabbitAccountDelete(app),
     }, { parent: this, dependsOn: [this.service], ...(first ? { aliases: [{ name: `${name}-account` }] } : {}) })];
   }

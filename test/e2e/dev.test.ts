@@ -339,6 +339,8 @@ describe("dev stack on one real server", () => {
   /** gunicorn's process after the hand restart onto the edited unit (before up). */
   let gunicornPidBefore = "";
   const GUNICORN_UNIT = "/etc/systemd/system/fleetdemo-gunicorn.service";
+  /** The broker user's password as set by hand (no secret of the stack). */
+  const HAND_PASSWORD = "changed-by-hand-7f3a";
 
   it("drift battery: hand edits reloaded by hand, a flushed firewall, a masked unit and a restart history are live, and refresh sees each", async () => {
     // nginx: a header added to the site and reloaded by hand is served.
@@ -375,16 +377,36 @@ describe("dev stack on one real server", () => {
     // nginx masked (and so stopped): the site is down.
     await fleet.ssh(HOST, "systemctl mask --now nginx");
     expect((await fleet.ssh(HOST, "systemctl is-enabled nginx || true")).trim()).toBe("masked");
+    // Objects with a state (issue 24): the app user given a login shell, the broker user a
+    // tag and another password, by hand.
+    await fleet.ssh(HOST, "usermod --shell /bin/bash fleetdemo");
+    expect((await fleet.ssh(HOST, "getent passwd fleetdemo | cut -d: -f7")).trim()).toBe("/bin/bash");
+    await fleet.ssh(HOST, `rabbitmqctl -q set_user_tags fleetdemo management; rabbitmqctl -q change_password fleetdemo ${HAND_PASSWORD}`);
+    expect(await fleet.ssh(HOST, "rabbitmqctl -q list_users --no-table-headers")).toMatch(/^fleetdemo\s+\[management\]$/m);
 
     await t.stack.refresh({ onOutput: log });
     // Every kind shows: the edited files, and the service that will load each; the
     // firewall through its loaded table, nginx as masked.
     expect(await changes(t, log)).toEqual([
-      "update broker-conf", "update broker-service", "update db-hba", "update db-service",
+      "update broker-account-fleetdemo", "update broker-conf", "update broker-service", "update db-hba", "update db-service",
       "update fleet-e2e-firewall-service", "update fleet-e2e-fleetdemo-celery-worker", "update fleet-e2e-fleetdemo-celery-worker-unit",
       "update fleet-e2e-fleetdemo-gunicorn", "update fleet-e2e-fleetdemo-gunicorn-conf", "update fleet-e2e-fleetdemo-gunicorn-unit",
+      "update fleet-e2e-fleetdemo-layout",
       "update fleet-e2e-fleetdemo-release", "update lb-nginx", "update lb-site-fleetdemo", "update logging-rsyslog-fleet-e2e", "update logging-ship-fleet-e2e",
     ]);
+    // preview --diff says WHAT drifted: the state lines as found and as wanted, no secret.
+    let diff = "";
+    await t.stack.preview({ diff: true, onOutput: (x) => { diff += x; } });
+    output += diff;
+    const stateLines = diff.split("\n").filter((l) => /shell=|tags=|password (matches|differs)|state\s*:/.test(l));
+    console.log(`preview --diff after the hand edits, state lines:\n${stateLines.join("\n")}`);
+    // Each drifted line as found and as wanted.
+    for (const line of [
+      "user fleetdemo home=/srv/fleetdemo shell=/bin/bash", "user fleetdemo home=/srv/fleetdemo shell=/usr/sbin/nologin",
+      "user fleetdemo tags=management", "user fleetdemo tags=none", "password differs", "password matches",
+    ]) expect(diff).toContain(line);
+    const brokerPassword = new URL((await t.stack.outputs()).brokerUrl!.value as string).password;
+    for (const secret of [HAND_PASSWORD, brokerPassword]) expect(diff).not.toContain(secret);
   }, 600_000);
 
   it("drift battery: one up undoes each in the file and in the running process", async () => {
@@ -425,6 +447,11 @@ describe("dev stack on one real server", () => {
     expect(await reachable(25672)).toBe(false);
     expect(await reachable(10514)).toBe(false);
     expect(await reachable(80)).toBe(true);
+    // The app user's shell and the broker user's tags and password are put back.
+    expect((await fleet.ssh(HOST, "getent passwd fleetdemo | cut -d: -f7")).trim()).toBe("/usr/sbin/nologin");
+    expect(await fleet.ssh(HOST, "rabbitmqctl -q list_users --no-table-headers")).toMatch(/^fleetdemo\s+\[\]$/m);
+    const brokerPassword = new URL((await t.stack.outputs()).brokerUrl!.value as string).password;
+    expect((await fleet.ssh(HOST, `rabbitmqctl -q authenticate_user fleetdemo ${HAND_PASSWORD} >/dev/null 2>&1 && echo yes || echo no; rabbitmqctl -q authenticate_user fleetdemo '${brokerPassword}' >/dev/null 2>&1 && echo yes || echo no`)).trim().split("\n")).toEqual(["no", "yes"]);
     // The site works end to end.
     expect(await waitForPage(siteUrl, (b) => b.includes('class="note"'))).toContain('class="note"');
     expect(await changes(t, log)).toEqual([]);
@@ -460,6 +487,11 @@ describe("dev stack on one real server", () => {
       expect(state).not.toContain(s);
       expect(output).not.toContain(s);
     }
+    // Nor the SSH key every step's connection carries: refresh writes a read's inputs back,
+    // and the engine must keep marking them secret.
+    const keyLines = fleet.connection(HOST).privateKey.split("\n").filter((l) => l && !l.startsWith("-----"));
+    expect(keyLines.length).toBeGreaterThan(2);
+    for (const l of keyLines) expect(state).not.toContain(l);
     expect((await fleet.ssh(HOST, "stat -c '%a %U' /etc/fleetdemo/env")).trim()).toBe("600 root");
   }, 120_000);
 

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   accountDefinitions, BROKER_PASSWORD_VAR, RABBIT_HASHING, rabbitAccountCheck, rabbitAccountCreate,
-  rabbitAccountDelete, rabbitAccountFunctions,
+  rabbitAccountDelete, rabbitAccountFunctions, rabbitAccountRead, rabbitAccountState,
 } from "../../lib/rabbitAccount.ts";
 import { withSecrets } from "../../providers/remoteScript.ops.ts";
 
@@ -273,4 +273,47 @@ describe("the password is on no command line", () => {
       expect(calls.filter((c) => c.startsWith("timeout "))).toEqual(calls.filter((c) => c.startsWith("rabbitmqctl ")).map((c) => `timeout 60 ${c.replace(/ \[.*$/, "")}`));
     });
   }
+});
+
+describe("read: the account as RabbitMQ holds it, line by line, the password as matches or differs", () => {
+  const WANT = rabbitAccountState("shop");
+  const swap = (line: string, by: string) => WANT.replace(new RegExp(`^${line.replace(/[.*]/g, "\\$&")}$`, "m"), by);
+  const tagged = (tags: string) => exportOf([blog, ours()], rights).replace(/("name":"shop","password_hash":"[^"]*"),"tags":\[\]/, tags ? `$1,${tags}` : "$1");
+  const cases: Array<[string, string, string]> = [
+    ["as wanted", exportOf([blog, ours()], rights), WANT],
+    ["as wanted, the export printed pretty", JSON.stringify(JSON.parse(exportOf([blog, ours()], rights)), null, 2), WANT],
+    ["as wanted, 3.10's tags as a string", tagged('"tags":""'), WANT],
+    ["a password changed by hand", exportOf([blog, ours(OTHER)], rights), swap("password matches", "password differs")],
+    ["our password under another hashing module", exportOf([blog, ours(PW, { algorithm: "rabbit_password_hashing_sha512" })], rights), swap("password matches", "password differs")],
+    ["a tag given by hand", tagged('"tags":["management"]'), swap("user shop tags=none", "user shop tags=management")],
+    ["tags given by hand, 3.10", tagged('"tags":"administrator"'), swap("user shop tags=none", "user shop tags=administrator")],
+    ["two tags", tagged('"tags":["management","monitoring"]'), swap("user shop tags=none", "user shop tags=management,monitoring")],
+    ["narrowed rights", exportOf([blog, ours()], [permJson("shop", "shop", "^$"), permJson("blog", "blog")]),
+      swap("permissions shop on vhost shop configure=.* write=.* read=.*", "permissions shop on vhost shop configure=^$ write=.* read=.*")],
+    ["no rights on its vhost", exportOf([blog, ours()], [permJson("blog", "blog")]), swap("permissions shop on vhost shop configure=.* write=.* read=.*", "permissions shop on vhost shop absent")],
+    ["the user gone", exportOf([blog], rights), ["vhost shop present", "user shop absent", "permissions shop on vhost shop configure=.* write=.* read=.*", "user guest absent"].join("\n")],
+    ["the vhost gone (its queue and rights left in the export)", exportOf([blog, ours()], rights).replace('{"limits":[],"metadata":{"description":"","tags":[]},"name":"shop"},', ""), swap("vhost shop present", "vhost shop absent")],
+    ["guest back", exportOf([blog, ours(), { name: "guest", hash: rabbitHash("guest", SALT) }], rights), swap("user guest absent", "user guest present")],
+  ];
+  for (const [name, json, want] of cases) {
+    it(name, () => {
+      const h = host(json);
+      const r = h.run(rabbitAccountRead("shop"));
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(want);
+      expect(r.stdout).not.toContain(PW);
+      for (const c of h.calls()) expect(c).not.toContain(PW);
+      expect(h.calls().filter((c) => c.startsWith("rabbitmqctl "))).toEqual(["rabbitmqctl -q export_definitions - [stdin=/dev/null parent=timeout]"]);
+    });
+  }
+  it("export_definitions fails: the read fails (refresh marks it)", () => {
+    expect(host(exportOf([blog, ours()], rights), { exportFails: true }).run(rabbitAccountRead("shop")).code).not.toBe(0);
+  });
+  it("the wanted state, as the preview shows it", () => {
+    expect(WANT).toBe([
+      "vhost shop present", "user shop present", "user shop tags=none",
+      "permissions shop on vhost shop configure=.* write=.* read=.*", "password matches", "user guest absent",
+    ].join("\n"));
+  });
 });
