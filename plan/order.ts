@@ -68,6 +68,7 @@ export interface OrderOptions {
   readonly signedLogs?: boolean;
 }
 
+/** The fleet's order: each host's stages and, for each stage, what it waits for on this and other hosts. */
 export function planOrder(plan: FleetPlan, options: OrderOptions = {}): FleetOrder {
   const stages = new Map(plan.hosts.map((h) => [h.host.name, stagesOf(h)]));
   const after = new Map<string, Set<string>>();
