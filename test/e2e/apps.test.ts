@@ -410,15 +410,20 @@ describe("two apps, then a third added and one removed, on one real server", () 
       deployed = true;
       const deployError = await t.stack.up({ onOutput: log }).then(() => "", (e: unknown) => String(e));
       console.log(`with releases -> /etc: refresh ${refreshError ? "failed" : "succeeded"}, up --refresh ${upError ? "failed" : "succeeded"}, deploy ${deployError ? "failed" : "succeeded"}`);
-      // The deploy failed at the blog's build, as the blog's user, and left /etc as it was.
-      expect(deployError).toContain(`release ${id} of blog`);
+      // The deploy failed as the blog's user and left /etc as it was: at the blog's layout,
+      // whose read (since the refresh) sees releases/ and the media folder are links now,
+      // and which makes its folders again as the blog's user, who cannot change /etc.
+      expect(deployError).toContain("user and directories for blog");
+      expect(deployError).toContain("Operation not permitted");
       expect(await sh(`ls -d /etc/${id} /etc/.django-fleet-* 2>/dev/null || echo none`)).toBe("none");
       // The running blog still serves its old release from memory; nginx serves nothing of /etc through the media link.
       expect([403, 404]).toContain(fetchPath("blog.example", "/uploads/passwd").status);
       expect(fetchPath("blog.example", "/uploads/passwd").body).not.toContain("root:x:0:0");
 
-      // The blog's user puts releases/ back; one up (the new commit still set) repairs.
+      // The blog's user puts releases/ and its media folder back; one up (the new commit
+      // still set) repairs.
       expect(await asBlog("rm -- /srv/blog/releases && mv -T -- /srv/blog/releases.real /srv/blog/releases")).toBe("exit 0");
+      expect(await asBlog(`rm -- ${media} && mv -T -- ${media}.real ${media}`)).toBe("exit 0");
       const res = await t.stack.up({ onOutput: log });
       expect(res.summary.result).toBe("succeeded");
       expect(await sh("readlink /srv/blog/current")).toBe(`releases/${id}`);
