@@ -47,7 +47,7 @@ function stageOf(r: OrderedResource, component: string): Stage | undefined {
 }
 
 /** The URN the engine gives a resource (its parent's type chain, its type, its name). */
-function urnOf(r: OrderedResource): string {
+export function urnOf(r: OrderedResource): string {
   return `${r.options?.parent ? r.options.parent.replace(/::[^:]*$/, "") + "$" : "urn:pulumi:test::django-fleet::"}${r.type}::${r.name}`;
 }
 

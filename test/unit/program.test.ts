@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectGolden } from "../helpers/golden.ts";
 import { T } from "../helpers/resourceTypes.ts";
-import { outOfOrder } from "../helpers/programOrder.ts";
+import { outOfOrder, urnOf } from "../helpers/programOrder.ts";
 import { WARM_UP_TOKEN } from "../../lib/startup.ts";
 
 const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<Record<string, unknown>>;
@@ -1475,7 +1475,7 @@ describe("resource graph per config (golden): URNs, parents, dependencies, outpu
   /** The run as text: values that change between runs (the test folder, the commit) masked. */
   async function graph(run: Run): Promise<string> {
     const mask = (t: string) => t.split(dir).join("<dir>").split(commit).join("<commit>");
-    const urn = (r: Registered) => `${r.options?.parent ? r.options.parent.replace(/::[^:]*$/, "") + "$" : "urn:pulumi:test::django-fleet::"}${r.type}::${r.name}`;
+    const urn = urnOf;
     const resources = run.resources.map((r) => [urn(r), `  parent ${r.options?.parent || "(none)"}`, ...(r.options?.dependencies ?? []).map((d) => `  after ${d}`)].join("\n")).sort();
     const outputs = await Promise.all(Object.keys(run.module ?? {}).sort().map(async (k) => {
       const o = pulumi.output(run.module![k] as pulumi.Input<unknown>);
